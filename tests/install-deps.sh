@@ -1,0 +1,29 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Install from Debian's archive what building and testing gupnw needs: both kernel
+# lines (image + headers, through the meta-packages, so a new point release is picked
+# up), QEMU, a static busybox for the initramfs, and the build tools.
+# Idempotent: installs only what is missing.  Needs root (or sudo).
+set -eu
+
+PKGS="make gcc libc6-dev pkg-config kmod cpio gzip e2fsprogs util-linux
+qemu-system-x86 busybox-static
+linux-image-cloud-amd64 linux-headers-cloud-amd64
+linux-image-6.12-cloud-amd64 linux-headers-6.12-cloud-amd64
+python3 valgrind sparse"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "install-deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# --no-install-recommends: no initramfs-tools/firmware churn for kernels we never boot on the host
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * gupnw - "GUP, no wait": ask the kernel, per page of a user range, whether
+ * touching it now would need I/O, without ever waiting for that I/O.
+ *
+ * This header is the whole kernel ABI of /dev/gupnw.  It follows
+ * Documentation/driver-api/ioctl.rst: fixed-size types only, __u64 for user
+ * pointers, natural alignment with explicit padding, and structs that grow by
+ * appending (the 'size' field says how much of the struct the caller knows,
+ * as in clone3()'s struct clone_args).
+ */
+#ifndef _UAPI_LINUX_GUPNW_H
+#define _UAPI_LINUX_GUPNW_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define GUPNW_DEVICE_NAME	"gupnw"		/* /dev/gupnw */
+#define GUPNW_ABI_VERSION	1
+
+/* Per-page states: one byte per page, a printable letter. */
+#define GUPNW_STATE_RESIDENT	'R'	/* mapped and present, no fault taken */
+#define GUPNW_STATE_FAULTED	'F'	/* made present by a fault needing no I/O */
+#define GUPNW_STATE_RETRY	'W'	/* needs I/O: started, not waited for */
+#define GUPNW_STATE_UNMAPPED	'.'	/* no VMA covers the address */
+#define GUPNW_STATE_ERROR	'E'	/* a VMA covers it but the kernel refused */
+#define GUPNW_STATE_NOTPRESENT	'N'	/* NOFAULT: not mapped now, nothing done */
+
+/* gupnw_probe_args.flags */
+#define GUPNW_PROBE_WRITE	(1U << 0)	/* probe for write access (breaks COW) */
+#define GUPNW_PROBE_NOFAULT	(1U << 1)	/* report only: no fault, no I/O */
+#define GUPNW_PROBE_WAIT	(1U << 2)	/* ordinary blocking GUP (baseline) */
+#define GUPNW_PROBE_TARGET_FD	(1U << 3)	/* probe the mm behind target_fd */
+#define GUPNW_PROBE_FLAGS_ALL	(GUPNW_PROBE_WRITE | GUPNW_PROBE_NOFAULT | \
+				 GUPNW_PROBE_WAIT | GUPNW_PROBE_TARGET_FD)
+
+/**
+ * struct gupnw_probe_args - argument of GUPNW_IOC_PROBE
+ * @size:	in: sizeof(struct gupnw_probe_args) as the caller knows it;
+ *		at least GUPNW_PROBE_ARGS_SIZE_VER0.  Bytes the module does not
+ *		know must be zero (else -E2BIG); only @size bytes are written back.
+ * @flags:	in: GUPNW_PROBE_* flags; unknown bits give -EINVAL.
+ *		NOFAULT and WAIT are mutually exclusive.
+ * @addr:	in: first address, page aligned (-EINVAL otherwise).
+ * @len:	in: length in bytes, rounded up to whole pages; the range must
+ *		lie in user space (-EINVAL) and must not wrap (-EOVERFLOW).
+ * @states:	in: user pointer to one byte per page, or 0 for counts only.
+ * @target_fd:	in: with GUPNW_PROBE_TARGET_FD, a file descriptor of
+ *		/proc/PID/mem of the target process (opening it needs
+ *		ptrace-attach rights over PID: the kernel has already checked
+ *		them); must be 0 without the flag.
+ * @reserved0:	must be 0.
+ * @done:	out: pages whose state was decided and written.  Equals the
+ *		number of pages on success; on error, states[0..done) are valid.
+ * @nr_resident: out: pages in state 'R'; likewise for the five others.
+ * @nr_faulted: out: 'F'.
+ * @nr_retry:	out: 'W'.
+ * @nr_unmapped: out: '.'.
+ * @nr_error:	out: 'E'.
+ * @nr_notpresent: out: 'N'.
+ * @reserved:	must be 0 on input; room to grow.
+ */
+struct gupnw_probe_args {
+	__u32 size;
+	__u32 flags;
+	__u64 addr;
+	__u64 len;
+	__u64 states;
+	__s32 target_fd;
+	__u32 reserved0;
+	__u64 done;
+	__u64 nr_resident;
+	__u64 nr_faulted;
+	__u64 nr_retry;
+	__u64 nr_unmapped;
+	__u64 nr_error;
+	__u64 nr_notpresent;
+	__u64 reserved[4];
+};
+
+#define GUPNW_PROBE_ARGS_SIZE_VER0	128	/* sizeof first published struct */
+
+/* gupnw_info.features */
+#define GUPNW_FEATURE_PROBE	(1ULL << 0)	/* GUPNW_IOC_PROBE */
+#define GUPNW_FEATURE_TARGET_FD	(1ULL << 1)	/* probing another process */
+
+/**
+ * struct gupnw_info - result of GUPNW_IOC_GET_INFO
+ * @size:	in: sizeof(struct gupnw_info) as the caller knows it, at least
+ *		GUPNW_INFO_SIZE_VER0; only @size bytes are written back.
+ * @abi_version: out: GUPNW_ABI_VERSION of the running module.
+ * @features:	out: GUPNW_FEATURE_* the running module supports.
+ * @probe_flags: out: GUPNW_PROBE_* flags the running module accepts.
+ * @page_size:	out: PAGE_SIZE of the running kernel.
+ * @reserved0:	out: 0.
+ * @max_chunk_pages: out: pages handled per mmap_lock hold.
+ * @version:	out: module version, NUL-terminated (e.g. "0.1.0").
+ * @reserved:	out: 0.
+ */
+struct gupnw_info {
+	__u32 size;
+	__u32 abi_version;
+	__u64 features;
+	__u64 probe_flags;
+	__u32 page_size;
+	__u32 reserved0;
+	__u64 max_chunk_pages;
+	char version[32];
+	__u64 reserved[4];
+};
+
+#define GUPNW_INFO_SIZE_VER0		104
+
+#define GUPNW_IOC_MAGIC		0xB7
+/*
+ * The command numbers carry the VER0 struct size; the module matches type and
+ * number only and versions the struct by its 'size' field, so a later, larger
+ * struct keeps working with these command values.
+ */
+#define GUPNW_IOC_GET_INFO	_IOWR(GUPNW_IOC_MAGIC, 0x00, struct gupnw_info)
+#define GUPNW_IOC_PROBE		_IOWR(GUPNW_IOC_MAGIC, 0x01, struct gupnw_probe_args)
+
+#endif /* _UAPI_LINUX_GUPNW_H */

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libgupnw - the C library of gupnw ("GUP, no wait").
+ *
+ * Ask, per page of a range, whether touching it now would need I/O, without
+ * ever waiting for that I/O.  See gupnw(3) and SPEC.md of the project.
+ */
+#ifndef GUPNW_H
+#define GUPNW_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GUPNW_VERSION_MAJOR	0
+#define GUPNW_VERSION_MINOR	1
+#define GUPNW_VERSION_PATCH	0
+
+struct gupnw;				/* opaque handle on /dev/gupnw */
+
+enum gupnw_state {
+	GUPNW_RESIDENT = 'R',		/* mapped and present, no fault */
+	GUPNW_FAULTED = 'F',		/* made present without I/O */
+	GUPNW_RETRY = 'W',		/* needs I/O: started, not waited for */
+	GUPNW_UNMAPPED = '.',		/* no mapping at that address */
+	GUPNW_ERROR = 'E',		/* mapped, but the kernel refused it */
+	GUPNW_NOTPRESENT = 'N',		/* NOFAULT: not present, nothing done */
+};
+
+#define GUPNW_WRITE	(1u << 0)	/* probe for write access */
+#define GUPNW_NOFAULT	(1u << 1)	/* report only, change nothing */
+#define GUPNW_WAIT	(1u << 2)	/* ordinary blocking GUP (baseline) */
+
+struct gupnw_counts {
+	uint64_t resident, faulted, retry, unmapped, error, notpresent;
+};
+
+/* Open /dev/gupnw (or $GUPNW_DEVICE).  NULL and errno on failure. */
+struct gupnw *gupnw_open(void);
+void gupnw_close(struct gupnw *g);
+
+/*
+ * Probe [addr, addr + len) of the calling process.  addr must be page
+ * aligned (EINVAL otherwise); len is rounded up to whole pages.  states (one
+ * byte per page) and counts may each be NULL.  Returns 0, or -1 with errno.
+ */
+int gupnw_probe(struct gupnw *g, const void *addr, size_t len,
+		unsigned int flags, unsigned char *states,
+		struct gupnw_counts *counts);
+
+/* The same on another process; the caller needs ptrace-attach rights. */
+int gupnw_probe_pid(struct gupnw *g, pid_t pid, uint64_t addr, size_t len,
+		    unsigned int flags, unsigned char *states,
+		    struct gupnw_counts *counts);
+
+/* --- additions beyond the SPEC.md core --- */
+
+/*
+ * Probe another process through an open /proc/PID/mem file descriptor
+ * (opening it is where the kernel checks ptrace-attach rights; holding it
+ * pins that process's address space, so a recycled pid cannot be probed by
+ * mistake).
+ */
+int gupnw_probe_memfd(struct gupnw *g, int mem_fd, uint64_t addr, size_t len,
+		      unsigned int flags, unsigned char *states,
+		      struct gupnw_counts *counts);
+
+/* What the running module is and supports. */
+struct gupnw_module_info {
+	unsigned int abi_version;
+	uint64_t features;		/* GUPNW_FEATURE_* of <linux/gupnw.h> */
+	unsigned int probe_flags;	/* GUPNW_PROBE_* the module accepts */
+	unsigned int page_size;
+	char version[32];		/* module version string */
+};
+int gupnw_module_info(struct gupnw *g, struct gupnw_module_info *info);
+
+/* Library version string, e.g. "0.1.0". */
+const char *gupnw_version(void);
+
+/* Lower-case name of a state letter ("resident", ...), or "unknown". */
+const char *gupnw_state_name(int state);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GUPNW_H */
