@@ -111,7 +111,8 @@ struct gupnw_info {
 
 #define GUPNW_INFO_SIZE_VER0		104
 
-#define GUPNW_IOC_MAGIC		0xB7
+/* 0xBA: unassigned in Documentation/userspace-api/ioctl/ioctl-number.rst (6.12) */
+#define GUPNW_IOC_MAGIC		0xBA
 /*
  * The command numbers carry the VER0 struct size; the module matches type and
  * number only and versions the struct by its 'size' field, so a later, larger
