@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gupnw: the differences between the kernels we build against (Debian's 6.1
+ * and 6.12 LTS lines), in one place.  Each shim is decided by the kernel
+ * version in which the interface changed, named in its comment.
+ */
+#ifndef _GUPNW_COMPAT_H
+#define _GUPNW_COMPAT_H
+
+#include <linux/hugetlb.h>
+#include <linux/mm.h>
+#include <linux/version.h>
+
+/*
+ * Linux 6.5 ("mm/gup: remove unused vmas parameter from get_user_pages()"
+ * and "... from get_user_pages_remote()") dropped the vmas argument.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
+static inline long gupnw_gup_current(unsigned long start, unsigned long nr,
+				     unsigned int gup_flags,
+				     struct page **pages)
+{
+	return get_user_pages(start, nr, gup_flags, pages, NULL);
+}
+
+static inline long gupnw_gup_remote(struct mm_struct *mm, unsigned long start,
+				    unsigned long nr, unsigned int gup_flags,
+				    struct page **pages)
+{
+	return get_user_pages_remote(mm, start, nr, gup_flags, pages, NULL,
+				     NULL);
+}
+#else
+static inline long gupnw_gup_current(unsigned long start, unsigned long nr,
+				     unsigned int gup_flags,
+				     struct page **pages)
+{
+	return get_user_pages(start, nr, gup_flags, pages);
+}
+
+static inline long gupnw_gup_remote(struct mm_struct *mm, unsigned long start,
+				    unsigned long nr, unsigned int gup_flags,
+				    struct page **pages)
+{
+	return get_user_pages_remote(mm, start, nr, gup_flags, pages, NULL);
+}
+#endif
+
+/*
+ * Whether FOLL_NOFAULT is honoured for this VMA.  6.1 walks hugetlb VMAs with
+ * follow_hugetlb_page(), which faults absent pages whatever FOLL_NOFAULT says
+ * (6.1 mm/hugetlb.c:6535); by 6.12 hugetlb goes through follow_page_mask()
+ * and faultin_page(), which honour it.  We support only these two lines, so
+ * the cut is placed at 6.12 rather than guessed at in between.
+ */
+static inline bool gupnw_nofault_honoured(struct vm_area_struct *vma)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+	return !is_vm_hugetlb_page(vma);
+#else
+	return true;
+#endif
+}
+
+#endif /* _GUPNW_COMPAT_H */

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gupnw: the /dev/gupnw misc device and its ioctl entry.
+ *
+ * This file checks what user space asks (the ABI rules of
+ * <linux/gupnw.h>: sized structs, unknown flags and non-zero reserved fields
+ * refused) and hands a validated range to the walker in gupnw_walk.c.
+ */
+#include <linux/compat.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "gupnw_internal.h"
+
+static u64 gupnw_features(void)
+{
+	u64 f = GUPNW_FEATURE_PROBE;
+
+	if (gupnw_target_supported())
+		f |= GUPNW_FEATURE_TARGET_FD;
+	return f;
+}
+
+/* Read the caller's 'size' and check it against the struct's first version. */
+static int gupnw_get_usize(const void __user *uarg, u32 size_ver0, u32 *usize)
+{
+	if (get_user(*usize, (const u32 __user *)uarg))
+		return -EFAULT;
+	if (*usize < size_ver0)
+		return -EINVAL;
+	if (*usize > PAGE_SIZE)
+		return -E2BIG;
+	return 0;
+}
+
+/* Write back the first @usize bytes of @kbuf; zero what we do not know. */
+static int gupnw_put_sized(void __user *uarg, u32 usize, const void *kbuf,
+			   size_t ksize)
+{
+	if (copy_to_user(uarg, kbuf, min_t(size_t, usize, ksize)))
+		return -EFAULT;
+	if (usize > ksize && clear_user(uarg + ksize, usize - ksize))
+		return -EFAULT;
+	return 0;
+}
+
+static long gupnw_ioctl_get_info(void __user *uarg)
+{
+	struct gupnw_info info;
+	u32 usize;
+	int ret;
+
+	ret = gupnw_get_usize(uarg, GUPNW_INFO_SIZE_VER0, &usize);
+	if (ret)
+		return ret;
+
+	memset(&info, 0, sizeof(info));
+	info.size = sizeof(info);
+	info.abi_version = GUPNW_ABI_VERSION;
+	info.features = gupnw_features();
+	info.probe_flags = GUPNW_PROBE_FLAGS_ALL;
+	info.page_size = PAGE_SIZE;
+	info.max_chunk_pages = GUPNW_CHUNK_PAGES;
+	strscpy(info.version, GUPNW_MODULE_VERSION, sizeof(info.version));
+	return gupnw_put_sized(uarg, usize, &info, sizeof(info));
+}
+
+static int gupnw_check_probe_args(const struct gupnw_probe_args *a)
+{
+	unsigned int i;
+
+	if (a->flags & ~GUPNW_PROBE_FLAGS_ALL)
+		return -EINVAL;
+	if ((a->flags & GUPNW_PROBE_NOFAULT) && (a->flags & GUPNW_PROBE_WAIT))
+		return -EINVAL;
+	if (a->reserved0)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(a->reserved); i++)
+		if (a->reserved[i])
+			return -EINVAL;
+	if (!(a->flags & GUPNW_PROBE_TARGET_FD) && a->target_fd)
+		return -EINVAL;
+	if (offset_in_page(a->addr))
+		return -EINVAL;
+	if (a->len > ULONG_MAX - (PAGE_SIZE - 1) ||
+	    a->addr + PAGE_ALIGN(a->len) < a->addr)
+		return -EOVERFLOW;
+	/* User space only, whatever the target (TASK_SIZE_MAX, not TASK_SIZE). */
+	if (a->addr + PAGE_ALIGN(a->len) > TASK_SIZE_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+static long gupnw_ioctl_probe(void __user *uarg)
+{
+	struct gupnw_probe_args a;
+	struct gupnw_range r;
+	u32 usize;
+	int ret;
+
+	ret = gupnw_get_usize(uarg, GUPNW_PROBE_ARGS_SIZE_VER0, &usize);
+	if (ret)
+		return ret;
+	ret = copy_struct_from_user(&a, sizeof(a), uarg, usize);
+	if (ret)
+		return ret;
+	ret = gupnw_check_probe_args(&a);
+	if (ret)
+		return ret;
+
+	memset(&r, 0, sizeof(r));
+	r.start = a.addr;
+	r.nr_pages = PAGE_ALIGN(a.len) >> PAGE_SHIFT;
+	r.flags = a.flags;
+	r.states = u64_to_user_ptr(a.states);
+	if (r.states && !access_ok(r.states, r.nr_pages))
+		return -EFAULT;
+
+	if (a.flags & GUPNW_PROBE_TARGET_FD) {
+		r.mm = gupnw_target_get_mm(a.target_fd,
+					   a.flags & GUPNW_PROBE_WRITE);
+		if (IS_ERR(r.mm))
+			return PTR_ERR(r.mm);
+	} else {
+		r.mm = current->mm;
+		mmget(r.mm);
+	}
+
+	ret = gupnw_walk_range(&r);
+	mmput(r.mm);
+
+	/* Report progress on failure too: a partial result is never silent. */
+	a.done = r.done;
+	a.nr_resident = r.counts[GUPNW_IDX_RESIDENT];
+	a.nr_faulted = r.counts[GUPNW_IDX_FAULTED];
+	a.nr_retry = r.counts[GUPNW_IDX_RETRY];
+	a.nr_unmapped = r.counts[GUPNW_IDX_UNMAPPED];
+	a.nr_error = r.counts[GUPNW_IDX_ERROR];
+	a.nr_notpresent = r.counts[GUPNW_IDX_NOTPRESENT];
+	if (gupnw_put_sized(uarg, usize, &a, sizeof(a)))
+		return -EFAULT;
+	return ret;
+}
+
+/*
+ * The command number carries the VER0 size; the struct is versioned by its
+ * own 'size' field, so only type, direction and number are matched here.
+ */
+static long gupnw_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	if (_IOC_TYPE(cmd) != GUPNW_IOC_MAGIC ||
+	    _IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE))
+		return -ENOTTY;
+
+	switch (_IOC_NR(cmd)) {
+	case _IOC_NR(GUPNW_IOC_GET_INFO):
+		return gupnw_ioctl_get_info(uarg);
+	case _IOC_NR(GUPNW_IOC_PROBE):
+		return gupnw_ioctl_probe(uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations gupnw_fops = {
+	.owner		= THIS_MODULE,
+	.unlocked_ioctl	= gupnw_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+/*
+ * World-usable, like /dev/null: a probe reaches only memory the caller can
+ * already reach (its own, or a process whose /proc/PID/mem it could open).
+ */
+static struct miscdevice gupnw_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= GUPNW_DEVICE_NAME,
+	.fops	= &gupnw_fops,
+	.mode	= 0666,
+};
+
+static int __init gupnw_init(void)
+{
+	int ret;
+
+	ret = gupnw_target_init();
+	if (ret)
+		return ret;
+	return misc_register(&gupnw_misc);
+}
+
+static void __exit gupnw_exit(void)
+{
+	misc_deregister(&gupnw_misc);
+}
+
+module_init(gupnw_init);
+module_exit(gupnw_exit);
+
+MODULE_DESCRIPTION("gupnw: probe user memory with GUP and FOLL_NOWAIT, never waiting for I/O");
+MODULE_AUTHOR("The gupnw developers");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(GUPNW_MODULE_VERSION);

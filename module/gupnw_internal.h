@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* gupnw: declarations shared by the module's files. */
+#ifndef _GUPNW_INTERNAL_H
+#define _GUPNW_INTERNAL_H
+
+#include <linux/mm_types.h>
+#include <linux/types.h>
+#include <linux/gupnw.h>
+
+#define GUPNW_MODULE_VERSION	"0.1.0"
+
+/*
+ * Pages decided per mmap_lock hold (NOWAIT and NOFAULT: faults never wait
+ * there) and, in WAIT mode, where each fault may sleep on I/O, far fewer.
+ * The states of one chunk are kept in the kernel and copied out at once.
+ */
+#define GUPNW_CHUNK_PAGES	1024
+#define GUPNW_WAIT_CHUNK_PAGES	16
+/* Page pointers per GUP call. */
+#define GUPNW_BATCH_PAGES	64
+
+/* One probe of one range: what the ioctl validated, and what it got back. */
+struct gupnw_range {
+	struct mm_struct *mm;		/* target, held by the caller */
+	unsigned long start;		/* page aligned */
+	unsigned long nr_pages;
+	unsigned int flags;		/* GUPNW_PROBE_* */
+	u8 __user *states;		/* NULL: counts only */
+	/* out */
+	u64 done;			/* pages decided and copied out */
+	u64 counts[6];			/* by enum gupnw_state_idx */
+};
+
+enum gupnw_state_idx {
+	GUPNW_IDX_RESIDENT,
+	GUPNW_IDX_FAULTED,
+	GUPNW_IDX_RETRY,
+	GUPNW_IDX_UNMAPPED,
+	GUPNW_IDX_ERROR,
+	GUPNW_IDX_NOTPRESENT,
+};
+
+/* gupnw_walk.c: the range walker. */
+int gupnw_walk_range(struct gupnw_range *r);
+
+/* gupnw_target.c: the mm behind a /proc/PID/mem file descriptor. */
+int gupnw_target_init(void);
+bool gupnw_target_supported(void);
+struct mm_struct *gupnw_target_get_mm(int fd, bool write);
+
+#endif /* _GUPNW_INTERNAL_H */
