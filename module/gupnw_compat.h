@@ -7,6 +7,7 @@
 #ifndef _GUPNW_COMPAT_H
 #define _GUPNW_COMPAT_H
 
+#include <linux/fs.h>
 #include <linux/hugetlb.h>
 #include <linux/mm.h>
 #include <linux/version.h>
@@ -61,5 +62,16 @@ static inline bool gupnw_nofault_honoured(struct vm_area_struct *vma)
 	return true;
 #endif
 }
+
+/*
+ * Linux 6.3 ("fs: port inode_owner_or_capable() to mnt_idmap" and the rest
+ * of that series) passes permission checks a struct mnt_idmap instead of the
+ * mount's user namespace.  Both are what the file's mount gives us.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+#define gupnw_file_idmap(file)	file_mnt_user_ns(file)
+#else
+#define gupnw_file_idmap(file)	file_mnt_idmap(file)
+#endif
 
 #endif /* _GUPNW_COMPAT_H */

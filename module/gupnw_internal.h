@@ -43,6 +43,10 @@ enum gupnw_state_idx {
 /* gupnw_walk.c: the range walker. */
 int gupnw_walk_range(struct gupnw_range *r);
 
+/* gupnw_policy.c: the page-cache side channel. */
+bool gupnw_cache_visible(struct vm_area_struct *vma);
+void gupnw_hide_cache(u8 *st, unsigned long n, unsigned int flags);
+
 /* gupnw_target.c: the mm behind a /proc/PID/mem file descriptor. */
 int gupnw_target_init(void);
 bool gupnw_target_supported(void);

@@ -20,6 +20,9 @@
  *     NOFAULT mode stops after pass 1 ('N'); WAIT mode faults without
  *     FOLL_NOWAIT.
  *
+ * A file the caller may not learn the page-cache state of gets one answer
+ * for all its pages (gupnw_policy.c).
+ *
  * Every page reference taken is dropped before the chunk ends.  Between
  * chunks the lock is dropped, states are copied out, fatal signals are
  * honoured and we reschedule: kernel memory and lock hold times are bounded
@@ -186,6 +189,8 @@ static int gupnw_walk_chunk(struct gupnw_walk *w, unsigned long start,
 				ret = gupnw_walk_vma(w, vma, addr, cnt, st);
 				if (ret)
 					return ret;
+				if (!gupnw_cache_visible(vma))
+					gupnw_hide_cache(st, cnt, w->r->flags);
 			}
 		}
 		st += cnt;
