@@ -59,12 +59,22 @@ static long gupnw_gup(struct gupnw_walk *w, unsigned long addr,
 	return gupnw_gup_remote(w->r->mm, addr, nr, flags, w->pages);
 }
 
+/*
+ * Drop the references GUP took, one atomic per run of pages of the same
+ * folio rather than one per page: a THP costs one put for its 512 pages.
+ */
 static void gupnw_put_pages(struct gupnw_walk *w, long nr)
 {
-	long i;
+	long i, run;
 
-	for (i = 0; i < nr; i++)
-		put_page(w->pages[i]);
+	for (i = 0; i < nr; i += run) {
+		struct folio *folio = page_folio(w->pages[i]);
+
+		for (run = 1; i + run < nr; run++)
+			if (page_folio(w->pages[i + run]) != folio)
+				break;
+		folio_put_refs(folio, run);
+	}
 }
 
 /* Pass 1: mark the pages mapped now 'R', the others GUPNW_ABSENT. */
