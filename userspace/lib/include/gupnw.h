@@ -69,6 +69,16 @@ int gupnw_probe_memfd(struct gupnw *g, int mem_fd, uint64_t addr, size_t len,
 		      unsigned int flags, unsigned char *states,
 		      struct gupnw_counts *counts);
 
+/*
+ * Open /proc/PID/mem for gupnw_probe_memfd() with the given probe flags
+ * (GUPNW_WRITE needs it open for writing): an fd, or -1 and errno (ESRCH:
+ * no such process; EACCES/EPERM: no ptrace-attach rights).
+ */
+int gupnw_open_pid_mem(pid_t pid, unsigned int flags);
+
+/* The device gupnw_open() opens: $GUPNW_DEVICE if set, else /dev/gupnw. */
+const char *gupnw_device_path(void);
+
 /* What the running module is and supports. */
 struct gupnw_module_info {
 	unsigned int abi_version;

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * LD_PRELOAD stand-in for the gupnw module, so the tool's probe path can be
+ * tested on a host that cannot load modules.  Point GUPNW_DEVICE at
+ * /dev/null; this ioctl() answers the gupnw commands on any fd and passes
+ * every other one to the real ioctl().
+ *
+ * It checks the argument struct as the module does (size, flags, reserved
+ * fields, alignment, target_fd and its access mode), so the library's
+ * filling of it is tested too.  States follow the page number:
+ * R F W . E N R F W ... by default, R N R N ... with NOFAULT, all E with
+ * WRITE (as on a read-only mapping).
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/gupnw.h>
+
+static int fake_probe(struct gupnw_probe_args *a)
+{
+	static const char cycle[] = "RFW.EN";
+	unsigned long ps = sysconf(_SC_PAGESIZE);
+	unsigned char *states = (unsigned char *)(unsigned long)a->states;
+	__u64 i, page, n = (a->len + ps - 1) / ps;
+	__u64 *nr[128] = { 0 };
+	unsigned int r;
+
+	if (a->size != GUPNW_PROBE_ARGS_SIZE_VER0 || a->reserved0 ||
+	    (a->flags & ~GUPNW_PROBE_FLAGS_ALL) || (a->addr & (ps - 1)) ||
+	    ((a->flags & GUPNW_PROBE_NOFAULT) && (a->flags & GUPNW_PROBE_WAIT)))
+		return -EINVAL;
+	for (r = 0; r < 4; r++)
+		if (a->reserved[r])
+			return -EINVAL;
+	if (a->flags & GUPNW_PROBE_TARGET_FD) {
+		int fl = fcntl(a->target_fd, F_GETFL);
+
+		/* A write probe needs /proc/PID/mem open for writing. */
+		if (fl < 0 || ((a->flags & GUPNW_PROBE_WRITE) &&
+			       (fl & O_ACCMODE) == O_RDONLY))
+			return -EBADF;
+	} else if (a->target_fd) {
+		return -EINVAL;
+	}
+
+	nr['R'] = &a->nr_resident;
+	nr['F'] = &a->nr_faulted;
+	nr['W'] = &a->nr_retry;
+	nr['.'] = &a->nr_unmapped;
+	nr['E'] = &a->nr_error;
+	nr['N'] = &a->nr_notpresent;
+	for (i = 0; i < n; i++) {
+		unsigned char s;
+
+		page = a->addr / ps + i;
+		if (a->flags & GUPNW_PROBE_WRITE)
+			s = 'E';
+		else if (a->flags & GUPNW_PROBE_NOFAULT)
+			s = page % 2 ? 'N' : 'R';
+		else
+			s = cycle[page % 6];
+		if (states)
+			states[i] = s;
+		(*nr[s])++;
+	}
+	a->done = n;
+	return 0;
+}
+
+static int fake_info(struct gupnw_info *info)
+{
+	if (info->size < GUPNW_INFO_SIZE_VER0)
+		return -EINVAL;
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	info->abi_version = GUPNW_ABI_VERSION;
+	info->features = GUPNW_FEATURE_PROBE | GUPNW_FEATURE_TARGET_FD;
+	info->probe_flags = GUPNW_PROBE_FLAGS_ALL;
+	info->page_size = sysconf(_SC_PAGESIZE);
+	strcpy(info->version, "0.0.0-fake");
+	return 0;
+}
+
+int ioctl(int fd, unsigned long request, ...)
+{
+	int (*real_ioctl)(int, unsigned long, ...);
+	va_list ap;
+	void *arg;
+	int ret;
+
+	va_start(ap, request);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+
+	if (request == GUPNW_IOC_PROBE)
+		ret = fake_probe(arg);
+	else if (request == GUPNW_IOC_GET_INFO)
+		ret = fake_info(arg);
+	else {
+		real_ioctl = (int (*)(int, unsigned long, ...))
+			dlsym(RTLD_NEXT, "ioctl");
+		return real_ioctl(fd, request, arg);
+	}
+	if (ret) {
+		errno = -ret;
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,108 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Host tests of gupnw: everything that needs no kernel module.  Builds the
+# library, tool and test programs (normally and with ASan/UBSan), runs the
+# unit tests under valgrind (when installed) and under the sanitizers, the
+# tool's command-line tests against both builds, and checks the install, the
+# exported symbols and the man pages.
+#
+# Prints "ok - host: NAME" or "not ok - host: NAME" per test (the top-level
+# runner numbers and counts them); exits 0 iff all passed.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+us=$(cd "$here/../../userspace" && pwd)
+failed=0
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+# result STATUS NAME [LOG]: one TAP line; on failure the log as comments.
+result() {
+	if [ "$1" -eq 0 ]; then
+		echo "ok - host: $2"
+	else
+		echo "not ok - host: $2"
+		[ -n "${3:-}" ] && tail -n 40 "$3" | sed 's/^/# /'
+		failed=1
+	fi
+}
+
+# check NAME CMD...: run CMD with a timeout, its output kept for a failure.
+check() {
+	name=$1
+	shift
+	timeout 120 "$@" >"$tmp/log" 2>&1
+	result $? "$name" "$tmp/log"
+}
+
+check "build" make -C "$us" all host-tests
+check "build with ASan and UBSan" make -C "$us" asan
+if [ $failed -ne 0 ]; then
+	exit 1
+fi
+
+vg=""
+if command -v valgrind >/dev/null 2>&1; then
+	vg="valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all"
+else
+	echo "# valgrind not installed: unit tests run without it"
+fi
+for t in test-parse test-output test-lib; do
+	# shellcheck disable=SC2086
+	check "$t${vg:+ (valgrind)}" $vg "$us/host-tests/$t"
+	check "$t (asan)" "$us/build-asan/host-tests/$t"
+done
+
+sh "$here/cli.sh" "$us/cli/gupnw" "$us/host-tests/fake-gupnw.so" cli ||
+	failed=1
+sh "$here/cli.sh" "$us/build-asan/cli/gupnw" \
+	"$us/build-asan/host-tests/fake-gupnw.so" "cli (asan)" || failed=1
+
+# The static tool is what the guest's initramfs runs: no dynamic section.
+LC_ALL=C readelf -d "$us/cli/gupnw-static" 2>&1 |
+	grep -q 'There is no dynamic section'
+result $? "gupnw-static is statically linked"
+
+# Exported: exactly the functions of the public header, all @@GUPNW_0.1.
+grep -o '^[a-z].*\bgupnw_[a-z_]*(' "$us/lib/include/gupnw.h" |
+	sed 's/.*\(gupnw_[a-z_]*\)($/\1@@GUPNW_0.1/' | sort >"$tmp/want"
+LC_ALL=C readelf --dyn-syms --wide "$us/lib/libgupnw.so.1.0.0" |
+	awk '$5 ~ /GLOBAL|WEAK/ && $7 != "UND" && $7 != "ABS" { print $8 }' |
+	sort >"$tmp/got"
+diff "$tmp/want" "$tmp/got" >"$tmp/log" 2>&1 && [ -s "$tmp/want" ] &&
+	LC_ALL=C readelf -d "$us/lib/libgupnw.so.1.0.0" |
+	grep -q 'Library soname: \[libgupnw\.so\.1\]'
+result $? "libgupnw.so.1 exports only the public API" "$tmp/log"
+
+# Install into a scratch root; a program built with pkg-config runs.
+dest=$tmp/root
+if make -s -C "$us" install DESTDIR="$dest" PREFIX=/usr >"$tmp/log" 2>&1 &&
+   for f in lib/libgupnw.a lib/libgupnw.so.1.0.0 lib/libgupnw.so.1 \
+	    lib/libgupnw.so lib/pkgconfig/gupnw.pc include/gupnw.h bin/gupnw \
+	    share/man/man1/gupnw.1 share/man/man3/gupnw_probe.3; do
+	   [ -e "$dest/usr/$f" ] || { echo "missing /usr/$f"; exit 1; }
+   done >>"$tmp/log" &&
+   printf '#include <gupnw.h>\n#include <stdio.h>\nint main(void) { puts(gupnw_version()); return 0; }\n' >"$tmp/v.c" &&
+   cc -o "$tmp/v" "$tmp/v.c" $(PKG_CONFIG_PATH="$dest/usr/lib/pkgconfig" \
+	PKG_CONFIG_SYSROOT_DIR="$dest" pkg-config --cflags --libs gupnw) \
+	>>"$tmp/log" 2>&1 &&
+   [ "$(LD_LIBRARY_PATH="$dest/usr/lib" "$tmp/v")" = 0.1.0 ]; then
+	result 0 "install with DESTDIR and PREFIX, pkg-config"
+else
+	result 1 "install with DESTDIR and PREFIX, pkg-config" "$tmp/log"
+fi
+
+# Man pages render without a warning, as installed (.so links resolve).
+if command -v groff >/dev/null 2>&1; then
+	for page in "$us"/man/*.[13]; do
+		page=${page##*/}
+		(cd "$dest/usr/share/man" &&
+			groff -man -ww -z -Tutf8 "man${page##*.}/$page") \
+			>"$tmp/log" 2>&1 && [ ! -s "$tmp/log" ]
+		result $? "man page $page renders without warnings" "$tmp/log"
+	done
+else
+	echo "ok - host: man pages render without warnings # SKIP groff not installed"
+fi
+
+exit $failed

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit test of libgupnw without the module: the calls that need no device,
+ * and every error the library itself decides.  /dev/null stands for a
+ * device that is not gupnw: reaching it gives ENOTTY, so an EINVAL proves
+ * the library refused the call before the ioctl.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/gupnw.h>
+
+#include "check.h"
+#include "gupnw.h"
+
+static void test_names(void)
+{
+	CHECK(!strcmp(gupnw_version(), "0.1.0"));
+	CHECK(!strcmp(gupnw_state_name('R'), "resident"));
+	CHECK(!strcmp(gupnw_state_name(GUPNW_FAULTED), "faulted"));
+	CHECK(!strcmp(gupnw_state_name(GUPNW_RETRY), "retry"));
+	CHECK(!strcmp(gupnw_state_name(GUPNW_UNMAPPED), "unmapped"));
+	CHECK(!strcmp(gupnw_state_name(GUPNW_ERROR), "error"));
+	CHECK(!strcmp(gupnw_state_name(GUPNW_NOTPRESENT), "notpresent"));
+	CHECK(!strcmp(gupnw_state_name('r'), "unknown"));
+	CHECK(!strcmp(gupnw_state_name(0), "unknown"));
+	/* The library's states are the ABI's letters. */
+	CHECK(GUPNW_RESIDENT == GUPNW_STATE_RESIDENT &&
+	      GUPNW_FAULTED == GUPNW_STATE_FAULTED &&
+	      GUPNW_RETRY == GUPNW_STATE_RETRY &&
+	      GUPNW_UNMAPPED == GUPNW_STATE_UNMAPPED &&
+	      GUPNW_ERROR == GUPNW_STATE_ERROR &&
+	      GUPNW_NOTPRESENT == GUPNW_STATE_NOTPRESENT);
+}
+
+static void test_open(void)
+{
+	CHECK(!unsetenv("GUPNW_DEVICE"));
+	CHECK(!strcmp(gupnw_device_path(), "/dev/gupnw"));
+	CHECK(!setenv("GUPNW_DEVICE", "", 1));
+	CHECK(!strcmp(gupnw_device_path(), "/dev/gupnw"));
+
+	CHECK(!setenv("GUPNW_DEVICE", "/nonexistent/gupnw", 1));
+	CHECK(!strcmp(gupnw_device_path(), "/nonexistent/gupnw"));
+	errno = 0;
+	CHECK(gupnw_open() == NULL && errno == ENOENT);
+
+	gupnw_close(NULL);
+}
+
+static void test_errors(void)
+{
+	unsigned long ps = sysconf(_SC_PAGESIZE);
+	struct gupnw_counts c = { .resident = 7 };
+	struct gupnw_module_info info;
+	unsigned char states[2];
+	char *buf, *page;
+	struct gupnw *g;
+	int fd;
+
+	CHECK(!setenv("GUPNW_DEVICE", "/dev/null", 1));
+	g = gupnw_open();
+	CHECK(g != NULL);
+	if (!g)
+		return;
+	buf = malloc(2 * ps);
+	CHECK(buf != NULL);
+	page = (char *)(((unsigned long)buf + ps - 1) & ~(ps - 1));
+
+	/* Reaches the device, which is not gupnw; counts stay untouched. */
+	errno = 0;
+	CHECK(gupnw_probe(g, page, ps, 0, states, &c) == -1 && errno == ENOTTY);
+	CHECK(c.resident == 7);
+	errno = 0;
+	CHECK(gupnw_module_info(g, &info) == -1 && errno == ENOTTY);
+
+	/* Refused before the device. */
+	errno = 0;
+	CHECK(gupnw_probe(g, page + 1, ps, 0, states, &c) == -1 &&
+	      errno == EINVAL);
+	errno = 0;
+	CHECK(gupnw_probe(g, page, ps, GUPNW_PROBE_TARGET_FD, states, &c) ==
+	      -1 && errno == EINVAL);
+	errno = 0;
+	CHECK(gupnw_probe(g, page, ps, 1u << 31, NULL, NULL) == -1 &&
+	      errno == EINVAL);
+	errno = 0;
+	CHECK(gupnw_probe_memfd(g, -1, (uintptr_t)page, ps, 0, states, &c) ==
+	      -1 && errno == EBADF);
+
+	/* Pid mode: errors of the target, then of the device through it. */
+	errno = 0;
+	CHECK(gupnw_probe_pid(g, INT_MAX, 0, ps, 0, NULL, NULL) == -1 &&
+	      errno == ESRCH);
+	errno = 0;
+	CHECK(gupnw_probe_pid(g, 0, 0, ps, 0, NULL, NULL) == -1 &&
+	      errno == ESRCH);
+	errno = 0;
+	CHECK(gupnw_probe_pid(g, getpid(), 1, ps, 0, NULL, NULL) == -1 &&
+	      errno == EINVAL);
+	errno = 0;
+	CHECK(gupnw_probe_pid(g, getpid(), 0, ps, GUPNW_WRITE << 4, NULL,
+			      NULL) == -1 && errno == EINVAL);
+	/* ENOTTY survives the close of /proc/PID/mem. */
+	errno = 0;
+	CHECK(gupnw_probe_pid(g, getpid(), (uintptr_t)page, ps, 0, states,
+			      &c) == -1 && errno == ENOTTY);
+
+	fd = gupnw_open_pid_mem(getpid(), GUPNW_NOFAULT);
+	CHECK(fd >= 0 && (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY);
+	errno = 0;
+	CHECK(gupnw_probe_memfd(g, fd, (uintptr_t)page, ps, GUPNW_NOFAULT,
+				NULL, &c) == -1 && errno == ENOTTY);
+	close(fd);
+	/* A write probe needs /proc/PID/mem open for writing. */
+	fd = gupnw_open_pid_mem(getpid(), GUPNW_WRITE);
+	CHECK(fd >= 0 && (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDWR);
+	close(fd);
+	errno = 0;
+	CHECK(gupnw_open_pid_mem(-5, 0) == -1 && errno == ESRCH);
+
+	free(buf);
+	gupnw_close(g);
+}
+
+int main(void)
+{
+	test_names();
+	test_open();
+	test_errors();
+	return CHECK_EXIT();
+}

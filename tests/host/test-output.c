@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit test of the tool's reports (userspace/cli/output.c). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "output.h"
+
+/* Run @print into a string; the caller frees it. */
+#define CAPTURE(buf, print)						\
+	do {								\
+		size_t len_;						\
+		FILE *f_ = open_memstream(&(buf), &len_);		\
+									\
+		print;							\
+		fclose(f_);						\
+	} while (0)
+
+/* Render @npages states fed in windows of @window pages into @width cells. */
+static char *render(const char *states, unsigned int width, size_t window)
+{
+	size_t n = strlen(states), i, step;
+	struct state_map m;
+	char *out;
+
+	if (map_init(&m, n, width))
+		return NULL;
+	for (i = 0; i < n; i += step) {
+		step = n - i < window ? n - i : window;
+		map_add(&m, (const unsigned char *)states + i, step);
+	}
+	out = malloc(m.ncells + 1);
+	if (out)
+		map_render(&m, out);
+	map_free(&m);
+	return out;
+}
+
+static int render_is(const char *states, unsigned int width, size_t window,
+		     const char *want)
+{
+	char *got = render(states, width, window);
+	int ok = got && !strcmp(got, want);
+
+	if (!ok)
+		fprintf(stderr, "# map of \"%s\" in %u: got \"%s\", want \"%s\"\n",
+			states, width, got ? got : "(null)", want);
+	free(got);
+	return ok;
+}
+
+static void test_map(void)
+{
+	struct state_map m;
+
+	/* One cell per page when they fit. */
+	CHECK(render_is("RFW.EN", 80, 100, "RFW.EN"));
+	CHECK(render_is("RFW.EN", 6, 1, "RFW.EN"));
+	/* Windows of any size give the same map. */
+	CHECK(render_is("RRRWWWFFFF", 3, 100, "RWF"));
+	CHECK(render_is("RRRWWWFFFF", 3, 1, "RWF"));
+	CHECK(render_is("RRRWWWFFFF", 3, 4, "RWF"));
+	/* 10 pages in 3 cells: 3, 3, 4; majority wins, lower case if mixed. */
+	CHECK(render_is("RRWWWWFFFE", 3, 7, "rWf"));
+	/* Ties go to what matters most: W before R, R before '.'. */
+	CHECK(render_is("RW", 1, 1, "w"));
+	CHECK(render_is("R.", 1, 1, "r"));
+	CHECK(render_is("..", 1, 1, "."));
+	CHECK(render_is(".R.", 1, 1, "."));
+	/* A byte that is no state shows as '?', whatever else the cell has. */
+	CHECK(render_is("Rx", 2, 1, "R?"));
+	CHECK(render_is("Rx", 1, 1, "?"));
+
+	/* No pages, no cells; too wide a map is capped. */
+	CHECK(!map_init(&m, 0, 80) && m.ncells == 0);
+	map_free(&m);
+	CHECK(!map_init(&m, 1000000, 100000) && m.ncells == MAP_MAX_CELLS);
+	map_free(&m);
+}
+
+static const struct probe_report file_report = {
+	.file = "f", .start = 0, .length = 16384, .pages = 4,
+	.page_size = 4096, .flags = 0,
+	.counts = { .resident = 2, .faulted = 1, .retry = 1 },
+};
+
+static void test_human(void)
+{
+	struct probe_report r = file_report;
+	struct state_map m;
+	char *out;
+
+	CHECK(!map_init(&m, 4, 80));
+	map_add(&m, (const unsigned char *)"RRWF", 4);
+	CAPTURE(out, print_human(f_, &r, &m));
+	CHECK(!strcmp(out,
+		"f: offset 0, length 16384: 4 pages of 4096 bytes, mode nowait\n"
+		"  R resident              2  50.0%\n"
+		"  F faulted               1  25.0%\n"
+		"  W retry                 1  25.0%\n"
+		"[RRWF]\n"
+		"one cell = one page\n"));
+	free(out);
+	map_free(&m);
+
+	/* Cells of uneven size say so. */
+	CHECK(!map_init(&m, 4, 3));
+	map_add(&m, (const unsigned char *)"RRWF", 4);
+	CAPTURE(out, print_human(f_, &r, &m));
+	CHECK(strstr(out, "\n[RRw]\none cell = 1-2 pages: "));
+	free(out);
+	map_free(&m);
+
+	r = (struct probe_report){
+		.pid = 42, .start = 0x7f0000000000, .length = 8192,
+		.pages = 2, .page_size = 4096,
+		.flags = GUPNW_NOFAULT | GUPNW_WRITE,
+		.counts = { .error = 2 },
+	};
+	CHECK(!map_init(&m, 2, 1));
+	map_add(&m, (const unsigned char *)"EE", 2);
+	CAPTURE(out, print_human(f_, &r, &m));
+	CHECK(!strcmp(out,
+		"pid 42: addr 0x7f0000000000, length 8192: 2 pages of 4096 bytes, mode nofault+write\n"
+		"  E error                 2 100.0%\n"
+		"[E]\n"
+		"one cell = 2 pages: the state of most of them, lower case when mixed\n"));
+	free(out);
+	map_free(&m);
+
+	r = (struct probe_report){ .file = "empty", .page_size = 4096,
+				   .flags = GUPNW_WAIT };
+	CHECK(!map_init(&m, 0, 80));
+	CAPTURE(out, print_human(f_, &r, &m));
+	CHECK(!strcmp(out,
+		"empty: offset 0, length 0: 0 pages of 4096 bytes, mode wait\n"
+		"  (no pages)\n"));
+	free(out);
+	map_free(&m);
+}
+
+static void test_json(void)
+{
+	struct probe_report r = file_report;
+	char *out;
+
+	CAPTURE(out, print_json(f_, &r, (const unsigned char *)"RRWF"));
+	CHECK(!strcmp(out,
+		"{\"file\":\"f\",\"offset\":0,\"length\":16384,\"page_size\":4096,"
+		"\"flags\":[],\"pages\":4,\"resident\":2,\"faulted\":1,"
+		"\"retry\":1,\"unmapped\":0,\"error\":0,\"notpresent\":0,"
+		"\"map\":\"RRWF\"}\n"));
+	free(out);
+
+	r = (struct probe_report){
+		.pid = 42, .start = 65536, .length = 4096, .pages = 1,
+		.page_size = 4096, .flags = GUPNW_WRITE | GUPNW_WAIT,
+		.counts = { .unmapped = 1 },
+	};
+	CAPTURE(out, print_json(f_, &r, (const unsigned char *)"\x01"));
+	CHECK(!strcmp(out,
+		"{\"pid\":42,\"addr\":65536,\"length\":4096,\"page_size\":4096,"
+		"\"flags\":[\"write\",\"wait\"],\"pages\":1,\"resident\":0,"
+		"\"faulted\":0,\"retry\":0,\"unmapped\":1,\"error\":0,"
+		"\"notpresent\":0,\"map\":\"?\"}\n"));
+	free(out);
+}
+
+static int json_string_is(const char *s, const char *want)
+{
+	char *out;
+	int ok;
+
+	CAPTURE(out, print_json_string(f_, s));
+	ok = !strcmp(out, want);
+	if (!ok)
+		fprintf(stderr, "# JSON string: got %s, want %s\n", out, want);
+	free(out);
+	return ok;
+}
+
+static void test_json_string(void)
+{
+	CHECK(json_string_is("", "\"\""));
+	CHECK(json_string_is("/tmp/a b", "\"/tmp/a b\""));
+	CHECK(json_string_is("a\"b\\c", "\"a\\\"b\\\\c\""));
+	CHECK(json_string_is("\n\t\x1f\x7f", "\"\\u000a\\u0009\\u001f\x7f\""));
+	/* Valid UTF-8 passes through: é, €, U+10348, U+10FFFF. */
+	CHECK(json_string_is("\xc3\xa9\xe2\x82\xac\xf0\x90\x8d\x88\xf4\x8f\xbf\xbf",
+			     "\"\xc3\xa9\xe2\x82\xac\xf0\x90\x8d\x88\xf4\x8f\xbf\xbf\""));
+	/* Invalid bytes become U+FFFD, one each: stray, overlong, surrogate,
+	 * beyond U+10FFFF, truncated. */
+	CHECK(json_string_is("a\xff" "b", "\"a\\ufffdb\""));
+	CHECK(json_string_is("\xc0\xaf", "\"\\ufffd\\ufffd\""));
+	CHECK(json_string_is("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""));
+	CHECK(json_string_is("\xf4\x90\x80\x80",
+			     "\"\\ufffd\\ufffd\\ufffd\\ufffd\""));
+	CHECK(json_string_is("\xe2\x82", "\"\\ufffd\\ufffd\""));
+}
+
+int main(void)
+{
+	test_map();
+	test_human();
+	test_json();
+	test_json_string();
+	return CHECK_EXIT();
+}

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit test of the tool's number parsing (userspace/cli/parse.c). */
+#include <stdint.h>
+
+#include "check.h"
+#include "parse.h"
+
+static int u64_is(const char *s, bool suffix, uint64_t want)
+{
+	uint64_t v = ~want;
+
+	return !parse_u64(s, suffix, &v) && v == want;
+}
+
+static int u64_bad(const char *s, bool suffix)
+{
+	uint64_t v = 12345;
+
+	/* A refused string leaves the output alone. */
+	return parse_u64(s, suffix, &v) == -1 && v == 12345;
+}
+
+static void test_u64(void)
+{
+	CHECK(u64_is("0", false, 0));
+	CHECK(u64_is("42", false, 42));
+	CHECK(u64_is("0x2a", false, 42));
+	CHECK(u64_is("0X2A", false, 42));
+	CHECK(u64_is("052", false, 42));
+	CHECK(u64_is("18446744073709551615", false, UINT64_MAX));
+	CHECK(u64_is("0xffffffffffffffff", false, UINT64_MAX));
+	CHECK(u64_bad("18446744073709551616", false));
+	CHECK(u64_bad("", false));
+	CHECK(u64_bad("-1", false));
+	CHECK(u64_bad("+1", false));
+	CHECK(u64_bad(" 1", false));
+	CHECK(u64_bad("1 ", false));
+	CHECK(u64_bad("1x", false));
+	CHECK(u64_bad("08", false));
+	CHECK(u64_bad("0x", false));
+	CHECK(u64_bad("1.5", false));
+	CHECK(u64_bad("xyz", false));
+	/* No suffix where none is allowed (an address). */
+	CHECK(u64_bad("4K", false));
+}
+
+static void test_suffix(void)
+{
+	CHECK(u64_is("4K", true, 4096));
+	CHECK(u64_is("4k", true, 4096));
+	CHECK(u64_is("1M", true, 1 << 20));
+	CHECK(u64_is("1m", true, 1 << 20));
+	CHECK(u64_is("2G", true, 2ULL << 30));
+	CHECK(u64_is("0x10K", true, 16 << 10));
+	CHECK(u64_is("010K", true, 8 << 10));
+	CHECK(u64_is("0K", true, 0));
+	CHECK(u64_is("17179869183G", true, 17179869183ULL << 30));
+	CHECK(u64_is("42", true, 42));
+	CHECK(u64_bad("17179869184G", true));		/* 2^64 */
+	CHECK(u64_bad("18014398509481984K", true));	/* 2^64 */
+	CHECK(u64_bad("K", true));
+	CHECK(u64_bad("4KB", true));
+	CHECK(u64_bad("4KK", true));
+	CHECK(u64_bad("4T", true));
+	CHECK(u64_bad("4 K", true));
+}
+
+static int pid_is(const char *s, pid_t want)
+{
+	pid_t v = 0;
+
+	return !parse_pid(s, &v) && v == want;
+}
+
+static void test_pid(void)
+{
+	pid_t v = 7;
+
+	CHECK(pid_is("1", 1));
+	CHECK(pid_is("4194304", 4194304));
+	CHECK(pid_is("2147483647", 2147483647));
+	CHECK(parse_pid("2147483648", &v) == -1);
+	CHECK(parse_pid("99999999999999999999", &v) == -1);
+	CHECK(parse_pid("0", &v) == -1);
+	CHECK(parse_pid("-1", &v) == -1);
+	CHECK(parse_pid("", &v) == -1);
+	CHECK(parse_pid("0x10", &v) == -1);
+	CHECK(parse_pid("12abc", &v) == -1);
+	CHECK(v == 7);
+}
+
+int main(void)
+{
+	test_u64();
+	test_suffix();
+	test_pid();
+	return CHECK_EXIT();
+}

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* gupnw tool: reading numbers from the command line. */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+
+#include "parse.h"
+
+static unsigned int suffix_shift(char c)
+{
+	switch (c) {
+	case 'k': case 'K':
+		return 10;
+	case 'm': case 'M':
+		return 20;
+	case 'g': case 'G':
+		return 30;
+	default:
+		return 0;
+	}
+}
+
+int parse_u64(const char *s, bool suffix, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	/* strtoull() skips blanks and takes a sign: a size has neither. */
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno)
+		return -1;
+	if (suffix && *end) {
+		shift = suffix_shift(*end);
+		if (shift)
+			end++;
+	}
+	if (*end)
+		return -1;
+	if (shift && v > UINT64_MAX >> shift)
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+int parse_pid(const char *s, pid_t *out)
+{
+	char *end;
+	long v;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v <= 0 || v > INT_MAX)
+		return -1;
+	*out = (pid_t)v;
+	return 0;
+}

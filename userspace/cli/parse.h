@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* gupnw tool: reading numbers from the command line. */
+#ifndef GUPNW_CLI_PARSE_H
+#define GUPNW_CLI_PARSE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * A number as strtoull(s, NULL, 0) reads it (decimal, 0x hex, 0 octal),
+ * whole string, no sign or blanks; with @suffix, an optional K, M or G
+ * (either case, powers of 1024).  0, or -1 on garbage or overflow.
+ */
+int parse_u64(const char *s, bool suffix, uint64_t *out);
+
+/* A process id: a positive decimal number that fits pid_t.  0 or -1. */
+int parse_pid(const char *s, pid_t *out);
+
+#endif /* GUPNW_CLI_PARSE_H */

@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libgupnw internals shared by the library's files; not installed. */
+#ifndef GUPNW_INTERNAL_H
+#define GUPNW_INTERNAL_H
+
+struct gupnw {
+	int fd;			/* /dev/gupnw, O_RDWR | O_CLOEXEC */
+	unsigned long page_size;	/* sysconf(_SC_PAGESIZE), read once */
+};
+
+#endif /* GUPNW_INTERNAL_H */
