@@ -6,7 +6,7 @@
 # Idempotent: installs only what is missing.  Needs root (or sudo).
 set -eu
 
-PKGS="make gcc libc6-dev pkg-config kmod cpio gzip e2fsprogs util-linux
+PKGS="make gcc libc6-dev pkg-config kmod cpio gzip xz-utils e2fsprogs util-linux
 qemu-system-x86 busybox-static
 linux-image-cloud-amd64 linux-headers-cloud-amd64
 linux-image-6.12-cloud-amd64 linux-headers-6.12-cloud-amd64

@@ -1,0 +1,97 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# What "make check" runs after installing the dependencies: build the library and CLI,
+# run the host tests, then the guest tests on each supported kernel under QEMU.  Every
+# result is a TAP line, numbered here; the last line is "N passed, N failed[, N skipped]".
+# Exit 0 only if nothing failed (a kernel line that is not installed is a failure).
+#   tests/run-check.sh [--host-only] [--kernel 6.1|6.12]...
+# Logs are in build/check/ and build/vm/; see tests/vm/run.sh for GUPNW_TESTS and the
+# other development knobs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+host_only=0
+kernels=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--host-only) host_only=1 ;;
+	--kernel) kernels+=("${2:?--kernel needs 6.1 or 6.12}"); shift ;;
+	*) echo "usage: $0 [--host-only] [--kernel 6.1|6.12]..." >&2; exit 2 ;;
+	esac
+	shift
+done
+[ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12)
+logs=${GUPNW_BUILD:-build}/check
+mkdir -p "$logs"
+
+# One build step as one TAP line; its output goes to a log, the tail of it to comments.
+build_step() {
+	local name=$1 log=$logs/$2
+	shift 2
+	if "$@" >"$log" 2>&1; then
+		echo "ok - $name"
+	else
+		echo "not ok - $name (log: $log)"
+		tail -n 15 "$log" | sed 's/^/# /'
+	fi
+}
+
+# A TAP producer: passes its lines through, and fails it if it exits non-zero without
+# a "not ok" of its own.
+tap_step() {
+	local name=$1 log=$logs/$2 rc=0
+	shift 2
+	"$@" 2>&1 | tee "$log" || rc=$?
+	if [ $rc -ne 0 ] && ! grep -q '^not ok' "$log"; then
+		echo "not ok - $name: exit status $rc (log: $log)"
+	fi
+}
+
+checks() {
+	build_step "userspace builds (make -C userspace)" userspace.log make -C userspace
+	if [ -f tests/guest/Makefile ]; then
+		build_step "guest tests build (make -C tests/guest)" guest-tests.log make -C tests/guest
+	else
+		echo "# no tests/guest/Makefile: no compiled guest tests"
+	fi
+	if [ -f tests/host/run.sh ]; then
+		tap_step "host tests" host.log sh -c 'if [ -x tests/host/run.sh ]; then exec tests/host/run.sh; else exec bash tests/host/run.sh; fi'
+	else
+		echo "# no tests/host/run.sh: no host tests"
+	fi
+	[ $host_only = 1 ] && return
+	build_step "guest disk images build" disks.log tests/vm/build-disks.sh
+	local k
+	for k in "${kernels[@]}"; do
+		tap_step "guest tests on $k" "vm-$k.log" tests/vm/run.sh "$k"
+	done
+}
+
+# Numbers the TAP lines as they come and counts them; SKIPs are neither passes nor
+# failures.  Its exit status is the run's.
+checks | awk '
+/^(not )?ok( |$)/ {
+	s = $0
+	notok = sub(/^not ok/, "", s)
+	if (!notok)
+		sub(/^ok/, "", s)
+	sub(/^ [0-9]+/, "", s)
+	n++
+	if (notok)
+		failed++
+	else if (s ~ /# *[Ss][Kk][Ii][Pp]/)
+		skipped++
+	else
+		passed++
+	print (notok ? "not ok " : "ok ") n s
+	fflush()
+	next
+}
+{ print; fflush() }
+END {
+	printf "%d passed, %d failed", passed, failed
+	if (skipped)
+		printf ", %d skipped", skipped
+	printf "\n"
+	exit (failed || !n) ? 1 : 0
+}'

@@ -1,0 +1,50 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot one kernel under QEMU (TCG: KVM hangs the guest here) with the three disks, and
+# save the raw serial output.  A host-side timeout ends a hung guest; oops=panic with
+# panic=-1 and -no-reboot ends QEMU at the first oops.
+#   boot.sh [--live] KVER INITRAMFS LOG [KERNEL-ARG...]
+# --live also prints the output, stripped of escapes, as it comes.
+# GUPNW_VM_TIMEOUT=secs (default 1200).  Exit status: QEMU's, 124 on timeout.
+set -euo pipefail
+vm_dir=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/vm/lib.sh
+. "$vm_dir/lib.sh"
+
+live=0
+[ "${1:-}" = --live ] && { live=1; shift; }
+kver=${1:?usage: boot.sh [--live] KVER INITRAMFS LOG [KERNEL-ARG...]}
+initrd=${2:?}
+log=${3:?}
+shift 3
+
+for i in data swap slow; do
+	[ -f "$vm_out/$i.img" ] || die "$vm_out/$i.img missing: run tests/vm/build-disks.sh"
+done
+
+# snapshot=on: the guest's writes go to a temporary overlay, the images stay as built.
+# A fixed PCI slot per disk (-device ...,addr=; "-drive if=virtio" cannot take one), so
+# they probe, and are named, vda, vdb, vdc in this order.  Throttles count 4 KiB units;
+# swap is throttled on reads only, so swap-out stays fast.
+drives=()
+disk() {
+	drives+=(-drive "file=$vm_out/$1,if=none,id=$1,format=raw,snapshot=on${3:+,$3}"
+		-device "virtio-blk-pci,drive=$1,addr=$2")
+}
+disk data.img 0x4
+disk swap.img 0x5 throttling.iops-read=50,throttling.iops-size=4096
+disk slow.img 0x6 throttling.iops-total=20,throttling.iops-size=4096
+
+set -- timeout --kill-after=10 "${GUPNW_VM_TIMEOUT:-1200}" \
+	qemu-system-x86_64 -accel tcg -cpu max -m 2048 -smp 2 \
+	-nographic -no-reboot -nic none \
+	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
+	-append "console=ttyS0 panic=-1 oops=panic loglevel=5 printk.time=1 $*" \
+	"${drives[@]}"
+
+mkdir -p "$(dirname "$log")"
+if [ $live = 1 ]; then
+	"$@" </dev/null 2>&1 | tee "$log" | vm_strip
+else
+	"$@" </dev/null >"$log" 2>&1
+fi

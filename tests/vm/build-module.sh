@@ -1,0 +1,33 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Build gupnw.ko for one kernel with W=1 and fail on any warning, so W=1-clean is
+# enforced on every supported kernel, not only the developer's.
+#   build-module.sh KVER       -> build/KVER/src/gupnw.ko, log in build/KVER/module.log
+# GUPNW_SRC=dir builds another tree holding Kbuild, module/, uapi/ (harness development).
+set -eu
+vm_dir=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/vm/lib.sh
+. "$vm_dir/lib.sh"
+
+kver=${1:?usage: build-module.sh KVER}
+src=${GUPNW_SRC:-$top}
+out=$build/$kver
+log=$out/module.log
+
+# A fresh copy each time: nothing stale from another kernel's build (objects built
+# against 6.1 must never be linked for 6.12) and nothing written into the source tree.
+rm -rf "$out/src"
+mkdir -p "$out/src"
+cp -a "$src/Kbuild" "$src/module" "$src/uapi" "$out/src/"
+
+rc=0
+make -C "/lib/modules/$kver/build" M="$out/src" W=1 modules >"$log" 2>&1 || rc=$?
+# modpost reports as "WARNING:", the compiler as "warning:": both count.
+if grep -qi 'warning:' "$log"; then
+	grep -i 'warning:' "$log" >&2
+	exit 1
+fi
+if [ "$rc" -ne 0 ] || [ ! -f "$out/src/gupnw.ko" ]; then
+	grep -E 'error|Error|\*\*\*' "$log" | head -n 20 >&2 || tail -n 20 "$log" >&2
+	exit 1
+fi

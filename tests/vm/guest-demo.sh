@@ -1,0 +1,33 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# What "make demo" shows: gupnw on a cold file of the throttled disk, before and after
+# reading it.
+set -u
+f=/mnt/slow/cold-64m
+
+step() {
+	echo
+	printf '=== %s\n' "$1"
+	shift
+	[ $# -eq 0 ] || printf '    %s\n' "$@"
+}
+run() {
+	echo "# $*"
+	"$@"
+}
+
+command -v gupnw >/dev/null || echo "(no /bin/gupnw: the CLI was not built)"
+# QEMU's throttle lets a burst through at once on an idle disk: spend it on a part of
+# the file the demo does not look at, so the probe meets the disk's real speed.
+dd if="$f" of=/dev/null bs=128k count=1 skip=256 2>/dev/null
+step "1. $f has not been read since boot, and its disk is slow (20 x 4 KiB I/Os per second)." \
+	"gupnw asks the kernel for the first 2 MiB without waiting: expect W (needs I/O) for" \
+	"every page.  The probe starts the reads but returns at once."
+run time gupnw probe "$f" 0 2M
+
+step "2. Read the range the ordinary way: this waits for the slow disk."
+run time dd if="$f" of=/dev/null bs=64k count=32
+
+step "3. Probe again: the pages are in the page cache now, so expect F (mapped by a fault" \
+	"that needed no I/O) or R (already mapped): nothing left to wait for."
+run time gupnw probe "$f" 0 2M

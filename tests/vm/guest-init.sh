@@ -1,0 +1,95 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=dash
+# /init of the test guest: bring up the file systems, disks and swap, load gupnw.ko, run
+# the tests (or the demo), unload the module, dump the kernel log and power off.
+#
+# Options come from the kernel command line (words with "=" and no dot reach /init as
+# environment variables; no spaces in values):
+#   GUPNW_RUN=tests|demo       what to run (default tests)
+#   GUPNW_TESTS=pat[,pat...]   run only tests whose file name matches a shell pattern
+#   GUPNW_TEST_TIMEOUT=secs    per-test limit (default 300)
+#
+# No "set -e": this is PID 1, and a kernel panic for a failed mount would hide the
+# report.  Every step reports in TAP instead, and the guest always powers off.
+set -u
+/bin/busybox --install -s
+export PATH=/sbin:/bin:/usr/sbin:/usr/bin HOME=/root
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+
+# virtio_blk (and what it needs) are modules in Debian's cloud kernels.
+while read -r ko; do
+	insmod "/lib/modules/vm/$ko" || echo "# insmod $ko failed"
+done </lib/modules/vm/order
+
+wait_for() {
+	n=0
+	while [ ! -e "$1" ] && [ $n -lt 200 ]; do
+		sleep 0.05
+		n=$((n + 1))
+	done
+	[ -e "$1" ]
+}
+
+disks_up() {
+	for d in vda vdb vdc; do
+		wait_for /dev/$d || { echo "/dev/$d never appeared"; return 1; }
+	done
+	# noatime: a read must not queue an inode write on the throttled disk.
+	mount -t ext4 -o noatime /dev/vda /mnt/data || { echo "mount /dev/vda failed"; return 1; }
+	mount -t ext4 -o noatime /dev/vdc /mnt/slow || { echo "mount /dev/vdc failed"; return 1; }
+	swapon /dev/vdb || { echo "swapon /dev/vdb failed"; return 1; }
+	if [ ! -f /mnt/data/root-ro ] || [ ! -f /mnt/slow/cold-64m ]; then
+		echo "the disks lack their files (build-disks.sh)"
+		return 1
+	fi
+}
+if why=$(disks_up 2>&1); then
+	echo "ok - guest disks: vda /mnt/data, vdb swap, vdc /mnt/slow"
+else
+	echo "not ok - guest disks: $why"
+fi
+
+export GUPNW_DATA=/mnt/data GUPNW_SLOW=/mnt/slow GUPNW_KO=/lib/gupnw/gupnw.ko
+GUPNW_KVER=$(uname -r)
+export GUPNW_KVER
+
+if [ ! -f "$GUPNW_KO" ]; then
+	echo "not ok - module loads: $GUPNW_KO is missing (module build failed?)"
+elif why=$(insmod "$GUPNW_KO" 2>&1); then
+	wait_for /dev/gupnw
+	echo "ok - module loads"
+else
+	echo "not ok - module loads: $why"
+fi
+
+case ${GUPNW_RUN:-tests} in
+demo)
+	/lib/gupnw/demo
+	;;
+*)
+	/lib/gupnw/run-tests
+	# Tests may unload and reload the module; whatever they left, a loaded module
+	# must unload.
+	if grep -q '^gupnw ' /proc/modules; then
+		if why=$(rmmod gupnw 2>&1); then
+			echo "ok - module unloads"
+		else
+			echo "not ok - module unloads: $why"
+		fi
+	else
+		echo "ok - module unloads # SKIP not loaded at the end"
+	fi
+	echo GUPNW-DMESG-BEGIN
+	dmesg
+	echo GUPNW-DMESG-END
+	;;
+esac
+echo GUPNW-GUEST-END
+# No sync (-n): the disks are snapshots QEMU throws away.
+poweroff -n -f

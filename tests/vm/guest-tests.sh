@@ -1,0 +1,47 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Run every test in /tests in file-name order, each under a time limit, its output
+# straight on the console: a terminal, so a test's stdout stays line-buffered and a
+# crash loses nothing.  Each run is framed by GUPNW-TEST-BEGIN/END lines; the host
+# reads them to fail a test that exits non-zero without a "not ok" line of its own.
+set -eu
+limit=${GUPNW_TEST_TIMEOUT:-300}
+
+# GUPNW_TESTS is a comma-separated list of shell patterns, split here without globbing.
+selected() {
+	[ -z "${GUPNW_TESTS:-}" ] && return 0
+	set -f
+	IFS=,
+	# shellcheck disable=SC2086
+	set -- "$1" $GUPNW_TESTS
+	unset IFS
+	set +f
+	name=$1
+	shift
+	for p; do
+		# shellcheck disable=SC2254
+		case $name in $p) return 0 ;; esac
+	done
+	return 1
+}
+
+cd /tmp
+for t in /tests/*; do
+	[ -f "$t" ] || continue
+	name=${t##*/}
+	selected "$name" || continue
+	case $name in
+	*.sh) set -- sh "$t" ;;
+	*) set -- "$t" ;;
+	esac
+	echo "GUPNW-TEST-BEGIN $name"
+	start=$(date +%s)
+	rc=0
+	timeout -s TERM -k 5 "$limit" "$@" </dev/null || rc=$?
+	took=$(($(date +%s) - start))
+	if [ $rc -ne 0 ] && [ $took -ge "$limit" ]; then
+		echo
+		echo "not ok - $name: timed out after $limit s"
+	fi
+	echo "GUPNW-TEST-END $name $rc $took"
+done

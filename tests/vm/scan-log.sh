@@ -1,0 +1,79 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Turn one guest's serial log into TAP for the host: the guest's TAP and comment lines,
+# labelled with the kernel line ("ok - [6.12] name"), plus failures the guest cannot
+# report itself: a test that exited non-zero without a "not ok", a guest that never
+# reached its end marker (panic, hang), and each kind of kernel splat in the log.
+#   scan-log.sh LABEL LOG
+set -eu
+vm_dir=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/vm/lib.sh
+. "$vm_dir/lib.sh"
+
+label=${1:?usage: scan-log.sh LABEL LOG}
+log=${2:?usage: scan-log.sh LABEL LOG}
+
+vm_strip <"$log" | awk -v L="[$label] " '
+BEGIN {
+	# Kinds of splat, each reported once, with the first line that shows it.
+	nk = split("BUG:|WARNING:|Oops|refcount_t|lockdep|kernel BUG|general protection fault|Call Trace|Kernel panic|soft lockup|hung task|RCU stall", kind, "|")
+	re["BUG:"] = "BUG:"
+	re["WARNING:"] = "WARNING:"
+	re["Oops"] = "Oops"
+	re["refcount_t"] = "refcount_t"
+	re["lockdep"] = "lockdep|possible recursive locking|circular locking|inconsistent lock state|possible irq lock inversion|suspicious RCU usage"
+	re["kernel BUG"] = "kernel BUG"
+	re["general protection fault"] = "general protection fault"
+	re["Call Trace"] = "Call Trace"
+	re["Kernel panic"] = "Kernel panic"
+	re["soft lockup"] = "soft lockup|hard LOCKUP"
+	re["hung task"] = "blocked for more than [0-9]+ seconds"
+	re["RCU stall"] = "rcu_(sched|preempt)? ?detected stalls|self-detected stall"
+}
+# Kernel messages carry a printk timestamp; test output does not, so a test that
+# prints the word WARNING: is not a splat.
+/\[ *[0-9]+\.[0-9]+\] / {
+	for (i = 1; i <= nk; i++)
+		if (!(kind[i] in seen) && $0 ~ re[kind[i]])
+			seen[kind[i]] = substr($0, 1, 200)
+}
+/GUPNW-TEST-BEGIN / { test = $NF; failed = 0; next }
+/GUPNW-TEST-END / {
+	n = split($0, f, " ")
+	rc = f[n - 1]
+	if (rc != 0 && !failed)
+		print "not ok - " L f[n - 2] ": exit status " rc
+	test = ""
+	next
+}
+/GUPNW-DMESG-BEGIN/ { in_dmesg = 1; next }
+/GUPNW-DMESG-END/ { in_dmesg = 0; next }
+/GUPNW-GUEST-END/ { ended = 1; next }
+in_dmesg { next }
+/^(not )?ok( |$)/ {
+	s = $0
+	notok = sub(/^not ok/, "", s)
+	if (!notok)
+		sub(/^ok/, "", s)
+	sub(/^ [0-9]+/, "", s)
+	sub(/^ -/, "", s)
+	sub(/^ /, "", s)
+	print (notok ? "not ok - " : "ok - ") L s
+	if (notok)
+		failed = 1
+	next
+}
+/^#/ { s = $0; sub(/^# ?/, "", s); print "# " L s; next }
+END {
+	if (test != "")
+		print "not ok - " L test ": did not finish (guest died or hung during it)"
+	print (ended ? "ok - " : "not ok - ") L "guest ran to its end marker"
+	clean = 1
+	for (i = 1; i <= nk; i++)
+		if (kind[i] in seen) {
+			print "not ok - " L "kernel log has no \"" kind[i] "\": " seen[kind[i]]
+			clean = 0
+		}
+	if (clean)
+		print "ok - " L "kernel log has no BUG, WARNING, Oops, lockdep or other splat"
+}'
