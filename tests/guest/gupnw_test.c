@@ -1,0 +1,721 @@
+// SPDX-License-Identifier: GPL-2.0
+/* gupnw_test.c - shared helpers of the in-guest tests; see gupnw_test.h. */
+#include "gupnw_test.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+long gt_page = 4096;
+static int gt_failures;
+
+void gt_init(void)
+{
+	gt_failures = 0;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	setvbuf(stderr, NULL, _IONBF, 0);
+	gt_page = sysconf(_SC_PAGESIZE);
+}
+
+int gt_exit(void)
+{
+	fflush(stdout);
+	return gt_failures ? 1 : 0;
+}
+
+static void gt_vline(const char *prefix, const char *fmt, va_list ap,
+		     const char *suffix)
+{
+	char buf[1024];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	printf("%s%s%s\n", prefix, buf, suffix ? suffix : "");
+}
+
+void gt_diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	gt_vline("# ", fmt, ap, NULL);
+	va_end(ap);
+}
+
+static int gt_vok(int cond, const char *fmt, va_list ap)
+{
+	if (!cond)
+		gt_failures++;
+	gt_vline(cond ? "ok - " : "not ok - ", fmt, ap, NULL);
+	return !!cond;
+}
+
+int gt_ok(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cond = gt_vok(cond, fmt, ap);
+	va_end(ap);
+	return cond;
+}
+
+void gt_skip(const char *why, const char *fmt, ...)
+{
+	char suffix[512];
+	va_list ap;
+
+	snprintf(suffix, sizeof(suffix), " # SKIP %s", why);
+	va_start(ap, fmt);
+	gt_vline("ok - ", fmt, ap, suffix);
+	va_end(ap);
+}
+
+void gt_bail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	gt_failures++;
+	gt_vline("not ok - ", fmt, ap, NULL);
+	va_end(ap);
+	exit(gt_exit());
+}
+
+int gt_eq(uint64_t expect, uint64_t got, const char *fmt, ...)
+{
+	int cond = expect == got;
+	va_list ap;
+
+	va_start(ap, fmt);
+	gt_vok(cond, fmt, ap);
+	va_end(ap);
+	if (!cond)
+		gt_diag("expected %llu (%#llx), got %llu (%#llx)",
+			(unsigned long long)expect, (unsigned long long)expect,
+			(unsigned long long)got, (unsigned long long)got);
+	return cond;
+}
+
+static const struct {
+	int err;
+	const char *name;
+} gt_errnames[] = {
+	{ 0, "success" }, { EPERM, "EPERM" }, { ENOENT, "ENOENT" },
+	{ ESRCH, "ESRCH" }, { EINTR, "EINTR" }, { EIO, "EIO" },
+	{ EBADF, "EBADF" }, { EAGAIN, "EAGAIN" }, { ENOMEM, "ENOMEM" },
+	{ EACCES, "EACCES" }, { EFAULT, "EFAULT" }, { EBUSY, "EBUSY" },
+	{ EEXIST, "EEXIST" }, { ENODEV, "ENODEV" }, { EINVAL, "EINVAL" },
+	{ ENOTTY, "ENOTTY" }, { ENOSPC, "ENOSPC" }, { ERANGE, "ERANGE" },
+	{ ENOSYS, "ENOSYS" }, { EOVERFLOW, "EOVERFLOW" },
+	{ E2BIG, "E2BIG" }, { EOPNOTSUPP, "EOPNOTSUPP" },
+	{ ENXIO, "ENXIO" }, { EHWPOISON, "EHWPOISON" },
+};
+
+const char *gt_errname(int err)
+{
+	static char buf[32];
+	size_t i;
+
+	if (err < 0)
+		err = -err;
+	for (i = 0; i < sizeof(gt_errnames) / sizeof(gt_errnames[0]); i++)
+		if (gt_errnames[i].err == err)
+			return gt_errnames[i].name;
+	snprintf(buf, sizeof(buf), "errno %d", err);
+	return buf;
+}
+
+static const char *gt_retname(long ret)
+{
+	static char buf[64];
+
+	if (ret < 0)
+		return gt_errname((int)-ret);
+	snprintf(buf, sizeof(buf), "success (%ld)", ret);
+	return buf;
+}
+
+int gt_err(long ret, int expect_errno, const char *fmt, ...)
+{
+	int cond = expect_errno ? ret == -expect_errno : ret >= 0;
+	va_list ap;
+
+	va_start(ap, fmt);
+	gt_vok(cond, fmt, ap);
+	va_end(ap);
+	if (!cond)
+		gt_diag("expected %s, got %s",
+			expect_errno ? gt_errname(expect_errno) : "success",
+			gt_retname(ret));
+	return cond;
+}
+
+int gt_err2(long ret, int e1, int e2, const char *fmt, ...)
+{
+	int cond = ret == -e1 || ret == -e2;
+	va_list ap;
+
+	va_start(ap, fmt);
+	gt_vok(cond, fmt, ap);
+	va_end(ap);
+	if (!cond) {
+		char want[64];
+
+		snprintf(want, sizeof(want), "%s", gt_errname(e1));
+		gt_diag("expected %s or %s, got %s", want, gt_errname(e2),
+			gt_retname(ret));
+	}
+	return cond;
+}
+
+/* --- the device --- */
+
+const char *gt_dev_path(void)
+{
+	return gt_env("GUPNW_DEVICE", "/dev/" GUPNW_DEVICE_NAME);
+}
+
+int gt_dev_open(void)
+{
+	return open(gt_dev_path(), O_RDWR | O_CLOEXEC);
+}
+
+long gt_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	long ret = ioctl(fd, cmd, arg);
+
+	return ret < 0 ? -errno : ret;
+}
+
+void gt_args_init(struct gupnw_probe_args *a, const void *addr, uint64_t len,
+		  uint32_t flags, void *states)
+{
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	a->flags = flags;
+	a->addr = (uint64_t)(uintptr_t)addr;
+	a->len = len;
+	a->states = (uint64_t)(uintptr_t)states;
+}
+
+/* --- states --- */
+
+void gt_tally(const unsigned char *s, size_t n, struct gt_tally *t)
+{
+	size_t i;
+
+	memset(t, 0, sizeof(*t));
+	for (i = 0; i < n; i++) {
+		switch (s[i]) {
+		case GUPNW_STATE_RESIDENT: t->r++; break;
+		case GUPNW_STATE_FAULTED: t->f++; break;
+		case GUPNW_STATE_RETRY: t->w++; break;
+		case GUPNW_STATE_UNMAPPED: t->u++; break;
+		case GUPNW_STATE_ERROR: t->e++; break;
+		case GUPNW_STATE_NOTPRESENT: t->n++; break;
+		default: t->other++; break;
+		}
+	}
+}
+
+const char *gt_states_str(const unsigned char *s, size_t n)
+{
+	static char buf[2048];
+	size_t i = 0, pos = 0;
+
+	if (!s)
+		return "(no states)";
+	buf[0] = '\0';
+	if (n <= 64) {
+		for (i = 0; i < n; i++)
+			buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? (char)s[i] : '?';
+		buf[n] = '\0';
+		return buf;
+	}
+	while (i < n && pos < sizeof(buf) - 40) {
+		size_t j = i;
+		unsigned char c = s[i];
+
+		while (j < n && s[j] == c)
+			j++;
+		if (c < 0x20 || c >= 0x7f)
+			pos += snprintf(buf + pos, sizeof(buf) - pos,
+					"\\x%02x*%zu ", c, j - i);
+		else
+			pos += snprintf(buf + pos, sizeof(buf) - pos,
+					"%c*%zu ", c, j - i);
+		i = j;
+	}
+	if (i < n)
+		snprintf(buf + pos, sizeof(buf) - pos, "...");
+	return buf;
+}
+
+long gt_match(const unsigned char *s, const char *pattern, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char p = pattern[i];
+
+		if (p == '?')
+			continue;
+		if (p == 'r' && (s[i] == 'R' || s[i] == 'F'))
+			continue;
+		if (s[i] != (unsigned char)p)
+			return (long)i;
+	}
+	return -1;
+}
+
+int gt_args_tally_ok(const struct gupnw_probe_args *a,
+		     const unsigned char *s, size_t n)
+{
+	struct gt_tally t;
+
+	gt_tally(s, n, &t);
+	return !t.other && a->nr_resident == t.r && a->nr_faulted == t.f &&
+	       a->nr_retry == t.w && a->nr_unmapped == t.u &&
+	       a->nr_error == t.e && a->nr_notpresent == t.n;
+}
+
+#ifndef GT_NO_LIB
+int gt_counts_tally_ok(const struct gupnw_counts *c,
+		       const unsigned char *s, size_t n)
+{
+	struct gt_tally t;
+
+	gt_tally(s, n, &t);
+	return !t.other && c->resident == t.r && c->faulted == t.f &&
+	       c->retry == t.w && c->unmapped == t.u && c->error == t.e &&
+	       c->notpresent == t.n;
+}
+
+const char *gt_counts_str(const struct gupnw_counts *c)
+{
+	static char buf[256];
+
+	snprintf(buf, sizeof(buf),
+		 "R=%llu F=%llu W=%llu .=%llu E=%llu N=%llu",
+		 (unsigned long long)c->resident,
+		 (unsigned long long)c->faulted, (unsigned long long)c->retry,
+		 (unsigned long long)c->unmapped, (unsigned long long)c->error,
+		 (unsigned long long)c->notpresent);
+	return buf;
+}
+
+int gt_expect_probe(struct gupnw *g, pid_t pid, const void *addr,
+		    size_t npages, unsigned int flags, const char *pattern,
+		    unsigned char *out, const char *fmt, ...)
+{
+	struct gupnw_counts c;
+	unsigned char *s = out ? out : malloc(npages + 1);
+	int ret, err, pass;
+	long bad = -1;
+	va_list ap;
+
+	if (!s)
+		gt_bail("malloc states");
+	memset(s, 0, npages);
+	memset(&c, 0xff, sizeof(c));
+	if (pid)
+		ret = gupnw_probe_pid(g, pid, (uint64_t)(uintptr_t)addr,
+				      npages * gt_page, flags, s, &c);
+	else
+		ret = gupnw_probe(g, addr, npages * gt_page, flags, s, &c);
+	err = errno;
+	pass = ret == 0;
+	if (pass) {
+		bad = gt_match(s, pattern, npages);
+		pass = bad < 0 && gt_counts_tally_ok(&c, s, npages);
+	}
+	va_start(ap, fmt);
+	gt_vok(pass, fmt, ap);
+	va_end(ap);
+	if (!pass) {
+		if (ret)
+			gt_diag("probe failed: %s (%s)", gt_errname(err),
+				strerror(err));
+		else {
+			gt_diag("expected %.*s%s", npages > 64 ? 64 : (int)npages,
+				pattern, npages > 64 ? "..." : "");
+			gt_diag("got      %s", gt_states_str(s, npages));
+			if (bad >= 0)
+				gt_diag("first mismatch at page %ld: '%c'",
+					bad, s[bad]);
+			gt_diag("counts   %s%s", gt_counts_str(&c),
+				gt_counts_tally_ok(&c, s, npages) ? "" :
+				" (do not match the states)");
+		}
+	}
+	if (!out)
+		free(s);
+	return pass;
+}
+#endif
+
+/* --- page cache, mincore --- */
+
+long gt_resident(const void *addr, size_t len)
+{
+	size_t n = (len + gt_page - 1) / gt_page, i;
+	unsigned char *vec = malloc(n ? n : 1);
+	long count = 0;
+
+	if (!vec)
+		return -1;
+	if (mincore((void *)addr, len, vec)) {
+		free(vec);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		count += vec[i] & 1;
+	free(vec);
+	return count;
+}
+
+int gt_page_resident(const void *addr)
+{
+	unsigned char v;
+
+	if (mincore((void *)addr, gt_page, &v))
+		return -1;
+	return v & 1;
+}
+
+long gt_file_resident(int fd, off_t off, size_t len)
+{
+	struct stat st;
+	void *p;
+	long r;
+
+	if (fstat(fd, &st))
+		return -1;
+	if (!len)
+		len = st.st_size - off;
+	if (!len)
+		return 0;
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, off);
+	if (p == MAP_FAILED)
+		return -1;
+	r = gt_resident(p, len);
+	munmap(p, len);
+	return r;
+}
+
+int gt_drop_caches(void)
+{
+	sync();
+	return gt_write_file("/proc/sys/vm/drop_caches", "3\n");
+}
+
+int gt_make_cold(int fd)
+{
+	uint64_t end = gt_now_ns() + 30ULL * 1000000000ULL;
+	long r = -1;
+
+	for (;;) {
+		fsync(fd);
+		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+		gt_drop_caches();
+		r = gt_file_resident(fd, 0, 0);
+		if (r == 0)
+			return 0;
+		if (gt_now_ns() > end)
+			break;
+		gt_sleep_ms(200);
+	}
+	gt_diag("make_cold: %ld pages still resident after 30 s", r);
+	return -1;
+}
+
+int64_t gt_drain_throttle(const char *path)
+{
+	const size_t len = 128 * 1024;
+	uint64_t t0;
+	struct stat st;
+	void *buf;
+	off_t off;
+	int fd;
+	ssize_t n;
+
+	if (posix_memalign(&buf, 4096, len))
+		return -1;
+	fd = open(path, O_RDONLY | O_DIRECT);
+	if (fd < 0) {
+		/* No O_DIRECT: make the range cold and read it buffered. */
+		fd = open(path, O_RDONLY);
+		if (fd < 0) {
+			free(buf);
+			return -1;
+		}
+	}
+	if (fstat(fd, &st) || st.st_size < (off_t)len) {
+		close(fd);
+		free(buf);
+		return -1;
+	}
+	off = (st.st_size - len) & ~(off_t)4095;
+	posix_fadvise(fd, off, len, POSIX_FADV_DONTNEED);
+	t0 = gt_now_ns();
+	n = pread(fd, buf, len, off);
+	t0 = gt_now_ns() - t0;
+	close(fd);
+	free(buf);
+	return n == (ssize_t)len ? (int64_t)t0 : -1;
+}
+
+/* --- time --- */
+
+uint64_t gt_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+double gt_ms(uint64_t ns)
+{
+	return ns / 1e6;
+}
+
+void gt_sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* --- processes and files --- */
+
+const char *gt_env(const char *name, const char *dflt)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : dflt;
+}
+
+int gt_write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	if (n < 0) {
+		n = -errno;
+		close(fd);
+		return (int)n;
+	}
+	close(fd);
+	return 0;
+}
+
+long gt_read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t got = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	while (got + 1 < size) {
+		n = read(fd, buf + got, size - 1 - got);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			n = -errno;
+			close(fd);
+			return n;
+		}
+		if (!n)
+			break;
+		got += n;
+	}
+	buf[got] = '\0';
+	close(fd);
+	return (long)got;
+}
+
+long gt_status_kb(const char *key)
+{
+	char buf[4096], *p;
+	size_t klen = strlen(key);
+
+	if (gt_read_file("/proc/self/status", buf, sizeof(buf)) < 0)
+		return -1;
+	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, key, klen) && p[klen] == ':')
+			return strtol(p + klen + 1, NULL, 10);
+	return -1;
+}
+
+long gt_majflt(void)
+{
+	char buf[1024], *p;
+	int field;
+
+	if (gt_read_file("/proc/self/stat", buf, sizeof(buf)) < 0)
+		return -1;
+	/* comm may hold spaces: count fields after the last ')' (field 2) */
+	p = strrchr(buf, ')');
+	if (!p)
+		return -1;
+	for (field = 2; field < 12 && p; field++)
+		p = strchr(p + 1, ' ');
+	return p ? strtol(p + 1, NULL, 10) : -1;
+}
+
+int gt_become(uid_t uid, gid_t gid)
+{
+	if (setgroups(0, NULL) || setgid(gid) || setuid(uid))
+		return -errno;
+	/* A credential change clears "dumpable"; ptrace and /proc/PID/mem
+	 * of this process by the same user need it back. */
+	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
+		return -errno;
+	return 0;
+}
+
+int gt_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int gt_read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* One read from fd into buf; returns what read() returned (0: EOF). */
+static ssize_t gt_drain_into(int fd, char *buf, size_t size, size_t *got)
+{
+	char scratch[512];
+	ssize_t n;
+
+	if (*got + 1 < size) {
+		n = read(fd, buf + *got, size - 1 - *got);
+		if (n > 0)
+			*got += n;
+	} else {
+		n = read(fd, scratch, sizeof(scratch));
+	}
+	return n;
+}
+
+int gt_run(char *const argv[], uid_t uid, gid_t gid, unsigned int timeout_s,
+	   char *out, size_t outsz, char *err, size_t errsz)
+{
+	int po[2], pe[2], status;
+	size_t gout = 0, gerr = 0;
+	uint64_t deadline;
+	pid_t pid;
+	int open_o = 1, open_e = 1;
+
+	if (pipe(po))
+		return -1;
+	if (pipe(pe)) {
+		close(po[0]);
+		close(po[1]);
+		return -1;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		close(po[0]);
+		close(pe[0]);
+		if (uid && gt_become(uid, gid))
+			_exit(126);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	deadline = gt_now_ns() + (uint64_t)timeout_s * 1000000000ULL;
+	while (open_o || open_e) {
+		struct pollfd pfd[2] = {
+			{ open_o ? po[0] : -1, POLLIN, 0 },
+			{ open_e ? pe[0] : -1, POLLIN, 0 },
+		};
+		int64_t left = (int64_t)(deadline - gt_now_ns());
+
+		if (left <= 0) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (poll(pfd, 2, (int)(left / 1000000 + 1)) < 0 &&
+		    errno != EINTR)
+			break;
+		if (pfd[0].revents &&
+		    gt_drain_into(po[0], out, outsz, &gout) <= 0)
+			open_o = 0;
+		if (pfd[1].revents &&
+		    gt_drain_into(pe[0], err, errsz, &gerr) <= 0)
+			open_e = 0;
+	}
+	close(po[0]);
+	close(pe[0]);
+	if (outsz)
+		out[gout] = '\0';
+	if (errsz)
+		err[gerr] = '\0';
+	if (waitpid(pid, &status, 0) < 0)
+		return -1;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+uint64_t gt_user_top(void)
+{
+	static char buf[65536];
+
+	/* 5-level paging: user space reaches 2^56 - one guard page. */
+	if (gt_read_file("/proc/cpuinfo", buf, sizeof(buf)) > 0 &&
+	    strstr(buf, " la57"))
+		return 0x00fffffffffff000ULL;
+	return 0x00007ffffffff000ULL;
+}

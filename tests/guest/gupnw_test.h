@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gupnw_test.h - shared helpers of the in-guest tests (tests/guest/t*.c).
+ *
+ * Output is TAP without numbers (the runner numbers the lines):
+ *   ok - name
+ *   not ok - name
+ *   # diagnostic
+ *   ok - name # SKIP why
+ * A program exits non-zero when any of its tests failed (gt_exit()).
+ */
+#ifndef GUPNW_TEST_H
+#define GUPNW_TEST_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <linux/gupnw.h>
+#ifndef GT_NO_LIB
+#include <gupnw.h>
+#endif
+
+#define GT_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+extern long gt_page;			/* page size, set by gt_init() */
+
+/* --- TAP --- */
+void gt_init(void);		/* call first (and in a forked child that
+				 * reports on its own): stdout line-buffered,
+				 * no failures counted yet */
+int gt_exit(void);			/* exit status: 1 if anything failed */
+void gt_diag(const char *fmt, ...) GT_PRINTF(1, 2);
+/* Print "ok - name" or "not ok - name"; returns cond (as 0/1). */
+int gt_ok(int cond, const char *fmt, ...) GT_PRINTF(2, 3);
+void gt_skip(const char *why, const char *fmt, ...) GT_PRINTF(2, 3);
+/* ok if got == expect; on failure a "# expected ..., got ..." line. */
+int gt_eq(uint64_t expect, uint64_t got, const char *fmt, ...)
+	GT_PRINTF(3, 4);
+/*
+ * ret is what gt_ioctl() (or any call returning -errno) gave: ok if it is
+ * -expect_errno.  expect_errno 0 means success is expected.
+ */
+int gt_err(long ret, int expect_errno, const char *fmt, ...) GT_PRINTF(3, 4);
+/* ok if ret is -e1 or -e2. */
+int gt_err2(long ret, int e1, int e2, const char *fmt, ...) GT_PRINTF(4, 5);
+const char *gt_errname(int err);	/* "EINVAL", ... ("E?" if unknown) */
+void gt_bail(const char *fmt, ...) GT_PRINTF(1, 2) __attribute__((noreturn));
+
+/* --- the device, raw --- */
+const char *gt_dev_path(void);		/* $GUPNW_DEVICE or /dev/gupnw */
+int gt_dev_open(void);			/* O_RDWR fd, or -1 and errno */
+/* ioctl(): its result when >= 0, else -errno. */
+long gt_ioctl(int fd, unsigned long cmd, void *arg);
+void gt_args_init(struct gupnw_probe_args *a, const void *addr, uint64_t len,
+		  uint32_t flags, void *states);
+
+/* --- states --- */
+struct gt_tally {
+	uint64_t r, f, w, u, e, n, other;
+};
+void gt_tally(const unsigned char *s, size_t n, struct gt_tally *t);
+/* A readable form for diagnostics: runs are compressed ("R*512 E*3"). */
+const char *gt_states_str(const unsigned char *s, size_t n);
+/*
+ * Match states against a pattern of n characters: a state letter matches
+ * itself, '?' anything, 'r' R or F (present now, reached without I/O).
+ * Returns -1 on a match, else the index of the first mismatch.
+ */
+long gt_match(const unsigned char *s, const char *pattern, size_t n);
+/* Do the counts of the raw args agree with the tally of states? */
+int gt_args_tally_ok(const struct gupnw_probe_args *a,
+		     const unsigned char *s, size_t n);
+
+#ifndef GT_NO_LIB
+int gt_counts_tally_ok(const struct gupnw_counts *c,
+		       const unsigned char *s, size_t n);
+const char *gt_counts_str(const struct gupnw_counts *c);
+/*
+ * One test line: probe npages at addr (pid 0: this process) with the
+ * library, expect success, states matching pattern (see gt_match) and
+ * counts equal to the tally of the states.  out (may be NULL) receives the
+ * states.  Returns 1 when the test passed.
+ */
+int gt_expect_probe(struct gupnw *g, pid_t pid, const void *addr,
+		    size_t npages, unsigned int flags, const char *pattern,
+		    unsigned char *out, const char *fmt, ...) GT_PRINTF(8, 9);
+#endif
+
+/* --- page cache, mincore --- */
+/* Resident pages of [addr, addr + len) by mincore(), -1 on error. */
+long gt_resident(const void *addr, size_t len);
+int gt_page_resident(const void *addr);	/* 1, 0, or -1 */
+/* Resident page-cache pages of [off, off + len) of fd (len 0: to EOF). */
+long gt_file_resident(int fd, off_t off, size_t len);
+int gt_drop_caches(void);		/* echo 3 > /proc/sys/vm/drop_caches */
+/*
+ * Make every page of fd cold: fsync, POSIX_FADV_DONTNEED, drop_caches, and
+ * verify with mincore() that none is resident (retrying for up to 30 s,
+ * while I/O started earlier on a throttled disk finishes).  0 or -1.
+ */
+int gt_make_cold(int fd);
+/*
+ * Drain the burst bucket of a throttled disk (QEMU-NOTES.md): one 128 KiB
+ * read that must reach the disk, from the last 128 KiB of path (tests keep
+ * away from the last MiB).  Returns the time it took in ns, or -1.
+ */
+int64_t gt_drain_throttle(const char *path);
+
+/* --- time --- */
+uint64_t gt_now_ns(void);			/* CLOCK_MONOTONIC */
+double gt_ms(uint64_t ns);
+void gt_sleep_ms(unsigned int ms);
+
+/* --- processes and files --- */
+const char *gt_env(const char *name, const char *dflt);
+int gt_write_file(const char *path, const char *s);	/* 0 or -errno */
+/* Read a small file into buf (NUL-terminated); bytes read or -errno. */
+long gt_read_file(const char *path, char *buf, size_t size);
+long gt_status_kb(const char *key);	/* /proc/self/status "key:" in kB */
+long gt_majflt(void);			/* /proc/self/stat field 12 */
+/* setgroups(0), setgid, setuid, then PR_SET_DUMPABLE 1. 0 or -errno. */
+int gt_become(uid_t uid, gid_t gid);
+/*
+ * Run argv, wait (timeout_s seconds at most, then SIGKILL) and capture
+ * stdout/stderr (NUL-terminated, truncated to the sizes).  Returns the exit
+ * status, 128 + signal, or -1 if it could not run.  If uid != 0 the child
+ * drops to uid/gid first.
+ */
+int gt_run(char *const argv[], uid_t uid, gid_t gid, unsigned int timeout_s,
+	   char *out, size_t outsz, char *err, size_t errsz);
+/* Write/read exactly len bytes (for result pipes). 0 or -1. */
+int gt_write_all(int fd, const void *buf, size_t len);
+int gt_read_all(int fd, void *buf, size_t len);
+/* Highest user address + 1 of this machine (47-bit or 56-bit paging). */
+uint64_t gt_user_top(void);
+
+#endif /* GUPNW_TEST_H */
