@@ -4,6 +4,9 @@
 #   make                     module (against KDIR) + library + CLI
 #   make KDIR=/path/to/build module against another kernel's build tree
 #   make install DESTDIR=... PREFIX=...
+#   make dkms-install        module source to /usr/src, built by DKMS for each kernel
+#   make dkms-remove         undo dkms-install
+#   make deb                 Debian packages (dpkg-buildpackage) in build/deb/
 #   make check               install test deps, run every test (host + QEMU guests)
 #   make demo                boot a VM and show a probe of a cold file
 #   make clean
@@ -13,8 +16,13 @@ PREFIX	?= /usr/local
 DESTDIR	?=
 KVER	 = $(shell $(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null)
 
+# What DKMS builds: the module's sources and dkms.conf, whose version is the one here.
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
+DKMS_SRC      = $(DESTDIR)/usr/src/gupnw-$(DKMS_VERSION)
+DKMS_FILES    = Kbuild dkms.conf LICENSE uapi/linux/gupnw.h $(wildcard module/*.[ch])
+
 .PHONY: all module userspace install install-module install-userspace \
-	check check-host demo bench clean
+	dkms-install dkms-remove deb check check-host demo bench clean
 
 all: module userspace
 
@@ -33,6 +41,39 @@ install-module: module
 
 install-userspace: userspace
 	$(MAKE) -C userspace install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX)
+
+# The source goes to /usr/src/gupnw-VERSION; unless DESTDIR stages it (the gupnw-dkms
+# package does), DKMS builds and installs the module for every installed kernel that
+# has its headers, and (AUTOINSTALL) for each kernel installed later.  A version
+# already registered is removed first, so this also reinstalls.
+dkms-install:
+ifeq ($(DESTDIR),)
+	if dkms status -m gupnw -v $(DKMS_VERSION) | grep -q .; then \
+		dkms remove gupnw/$(DKMS_VERSION) --all; fi
+endif
+	rm -rf $(DKMS_SRC)
+	for f in $(DKMS_FILES); do install -D -m 644 $$f $(DKMS_SRC)/$$f || exit 1; done
+ifeq ($(DESTDIR),)
+	dkms add gupnw/$(DKMS_VERSION)
+	@set -e; n=0; for b in /lib/modules/*/build; do \
+		[ -d "$$b" ] || continue; k=$${b#/lib/modules/}; k=$${k%/build}; n=$$((n + 1)); \
+		dkms build gupnw/$(DKMS_VERSION) -k "$$k"; \
+		dkms install gupnw/$(DKMS_VERSION) -k "$$k"; \
+	done; [ $$n -gt 0 ] || { echo "gupnw: no kernel headers in /lib/modules/*/build:" \
+		"install linux-headers-$$(uname -r)" >&2; exit 1; }
+endif
+
+dkms-remove:
+ifeq ($(DESTDIR),)
+	if dkms status -m gupnw -v $(DKMS_VERSION) | grep -q .; then \
+		dkms remove gupnw/$(DKMS_VERSION) --all; fi
+endif
+	rm -rf $(DKMS_SRC)
+
+# Binary packages from a scratch copy of the tree (the tree itself stays clean):
+# gupnw-dkms, libgupnw1, libgupnw-dev and gupnw, in build/deb/.
+deb:
+	tests/packaging/build-deb.sh build/deb
 
 # Everything, from a fresh Debian 12 machine: installs what is missing first.
 check:
