@@ -59,6 +59,8 @@ checks() {
 	else
 		echo "# no tests/host/run.sh: no host tests"
 	fi
+	# Debian packages and DKMS builds: no VM needed; t20 runs the packaged CLI.
+	tap_step "packaging tests" packaging.log tests/packaging/run.sh
 	[ $host_only = 1 ] && return
 	build_step "guest disk images build" disks.log tests/vm/build-disks.sh
 	local k

@@ -109,7 +109,7 @@ usage "unknown short option" "unknown option '-x' .*" probe -xj f
 usage "option with a stray value" "unknown option '--json=1' .*" probe --json=1 f
 usage "missing FILE" "probe takes FILE .*" probe
 usage "too many arguments" "probe takes FILE .*" probe f 0 1 2
-usage "bad offset" "bad offset 'abc'" probe f abc
+usage "bad offset" "bad offset '1abc'" probe f 1abc
 usage "offset beyond off_t" "bad offset '0x8000000000000000'" probe f 0x8000000000000000
 usage "bad length" "bad length 'xyz'" probe f 0 xyz
 usage "length overflow" "bad length '17179869184G'" probe f 0 17179869184G
@@ -214,5 +214,206 @@ report $? "human report: --map-width, mixed cells in lower case"
 fake probe --pid $$ 0x10000 8K
 [ "$rc" -eq 0 ] && head -n 1 "$tmp/out" | grep -qx "pid $$: addr 0x10000, length 8192: 2 pages of [0-9]* bytes, mode nowait"
 report $? "human report: --pid"
+
+# --- several files, -r, --ranges ----------------------------------------
+mkdir -p "$tmp/tree/sub"
+head -c 20480 /dev/zero >"$tmp/tree/a"
+head -c 8192 /dev/zero >"$tmp/tree/sub/b"
+
+# multi_json PYTHON: one object {"files":[...],"total":{...}}, each file as
+# the single-file object, the total their sum, and PYTHON holds.
+multi_json() {
+	python3 - "$tmp/out" "$1" <<'PY'
+import json, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+j = json.loads(text)
+assert text.endswith("}\n") and text.count("\n") == 1, "not one line"
+keys = ("pages", "resident", "faulted", "retry", "unmapped", "error", "notpresent")
+for k in keys:
+    assert j["total"][k] == sum(f[k] for f in j["files"]), k
+for f in j["files"]:
+    if "map" in f:
+        assert len(f["map"]) == f["pages"], "map length"
+assert j["total"]["files"] == len(j["files"]), "files"
+assert eval(sys.argv[2]), sys.argv[2]
+PY
+}
+
+# The fake's states follow the address; FAKE_GUPNW_STATE makes them fixed.
+FAKE_GUPNW_STATE=F fake probe "$tmp/tree/a" "$tmp/tree/sub/b"
+[ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] && [ "$(wc -l <"$tmp/out")" -eq 4 ] &&
+	head -n 1 "$tmp/out" | grep -qx '    PAGES        R        F        W        \.        E   MEM%  FILE' &&
+	grep -qx '        5        0        5        0        0        0 100\.0%  .*/tree/a' "$tmp/out" &&
+	grep -qx '        2        0        2        0        0        0 100\.0%  .*/tree/sub/b' "$tmp/out" &&
+	grep -qx '        7        0        7        0        0        0 100\.0%  total (2 files)' "$tmp/out"
+report $? "several files: a line per file and a total"
+
+FAKE_GUPNW_STATE=N fake probe --no-fault "$tmp/tree/a" "$tmp/tree/missing" "$tmp/tree/sub/b"
+[ "$rc" -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
+	grep -qx 'gupnw: .*/tree/missing: No such file or directory' "$tmp/err" &&
+	head -n 1 "$tmp/out" | grep -qx ' *PAGES *R *\. *E *N *MEM% *FILE' &&
+	grep -qx ' *7 *0 *0 *0 *7   0\.0%  total (2 files)' "$tmp/out"
+report $? "several files: a missing one is reported, the rest probed, exit 1"
+
+fake probe --json "$tmp/tree/a" "$tmp/tree/sub/b"
+[ "$rc" -eq 0 ] && multi_json 'len(j["files"]) == 2 and j["files"][0]["file"].endswith("/tree/a") and set(j["files"][0]["map"]) <= set("RFW.EN") and j["total"]["pages"] == 7'
+report $? "several files --json: files and total"
+
+fake probe -r --json "$tmp/tree"
+[ "$rc" -eq 0 ] && multi_json '[f["file"][-6:] for f in j["files"]] == ["tree/a", "/sub/b"]'
+report $? "-r DIR --json: the files below, in name order"
+
+fake probe -r "$tmp/tree"
+[ "$rc" -eq 0 ] && grep -q 'total (2 files)$' "$tmp/out"
+report $? "-r DIR: human table"
+
+fake probe --ranges --write "$tmp/tree/a"
+[ "$rc" -eq 0 ] && grep -qx '0x0-0x5000 E error' "$tmp/out" &&
+	[ "$(grep -c '^0x' "$tmp/out")" -eq 1 ]
+report $? "--ranges: one run of a state"
+
+fake probe --ranges "$tmp/tree/a" 4K 8K
+[ "$rc" -eq 0 ] && [ "$(grep -c '^0x' "$tmp/out")" -eq 2 ] &&
+	grep -qx '0x1000-0x2000 [RFW.EN] [a-z]*' "$tmp/out" &&
+	grep -qx '0x2000-0x3000 [RFW.EN] [a-z]*' "$tmp/out"
+report $? "--ranges: runs in file offsets"
+
+fake probe --ranges --json --no-fault "$tmp/sparse"
+[ "$rc" -eq 0 ] && json_check 'len(j["ranges"]) == 25600 and j["ranges"][0]["start"] == 0 and j["ranges"][0]["end"] == 4096 and j["ranges"][0]["state"] in "RN" and j["ranges"][-1]["end"] == 104857600 and all(a["end"] == b["start"] for a, b in zip(j["ranges"], j["ranges"][1:]))'
+report $? "--ranges --json: runs across windows, contiguous"
+
+FAKE_GUPNW_STATE=R fake probe --ranges --json --pid $$ 0x10000 64K
+[ "$rc" -eq 0 ] && json_check 'j["ranges"] == [{"start": 65536, "end": 131072, "state": "R"}]'
+report $? "--ranges --json --pid: one run, in addresses"
+
+FAKE_GUPNW_STATE=W fake probe --ranges "$tmp/tree/a" "$tmp/tree/sub/b"
+[ "$rc" -eq 0 ] && [ "$(grep '^  0x' "$tmp/out" | tr '\n' ' ')" = "  0x0-0x5000 W retry   0x0-0x2000 W retry " ]
+report $? "several files --ranges: runs under each line"
+
+usage "-r with --pid" "-r and --pid exclude each other" probe -r --pid 1 0 1
+
+# --- colour ---------------------------------------------------------------
+fake probe --color=always "$tmp/file20k"
+esc=$(printf '\033')
+[ "$rc" -eq 0 ] && grep -q "^\[${esc}\[[0-9]*m.*${esc}\[0m\]\$" "$tmp/out" &&
+	[ "$(grep -c "$esc" "$tmp/out")" -eq 1 ]
+report $? "--color=always colours the map, only the map"
+
+fake probe --color=never "$tmp/file20k"
+[ "$rc" -eq 0 ] && ! grep -q "$esc" "$tmp/out"
+report $? "--color=never: plain text"
+
+fake probe "$tmp/file20k"
+[ "$rc" -eq 0 ] && ! grep -q "$esc" "$tmp/out" && ! grep -q "$esc" "$tmp/err"
+report $? "off a terminal: no colour, no progress bar"
+
+usage "bad colour" "bad colour 'pink' (auto, always or never)" probe --color=pink f
+
+# --- maps -------------------------------------------------------------------
+sleep 30 &
+spid=$!
+sleep 1		# until it is sleep(1), not the shell that forked it
+fake maps --pid $spid
+[ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] &&
+	head -n 1 "$tmp/out" | grep -qx "pid $spid: [0-9]* mappings, mode nofault" &&
+	sed -n 2p "$tmp/out" | grep -qx 'ADDRESS  *PERM  *PAGES  *R  *\.  *E  *N  *MEM%  MAPPING' &&
+	grep -q '^[0-9a-f]*-[0-9a-f]* r-xp  *[0-9].* /.*sleep$' "$tmp/out" &&
+	grep -q ' \[stack\]$' "$tmp/out" &&
+	tail -n 1 "$tmp/out" | grep -q "total ([0-9]* mappings)\$" &&
+	[ "$(wc -l <"$tmp/out")" -eq $(($(wc -l <"/proc/$spid/maps") + 3)) ]
+report $? "maps --pid: a line per mapping, NOFAULT by default, a total"
+
+fake maps --pid $spid --json
+[ "$rc" -eq 0 ] && python3 - "$tmp/out" "$spid" <<'PY'
+import json, sys
+j = json.loads(open(sys.argv[1]).read())
+assert j["pid"] == int(sys.argv[2]) and j["flags"] == ["nofault"]
+keys = ("resident", "faulted", "retry", "unmapped", "error", "notpresent")
+probed = [m for m in j["mappings"] if m["probed"]]
+for m in probed:
+    assert m["pages"] * j["page_size"] == m["end"] - m["start"]
+    assert sum(m[k] for k in keys) == m["pages"]
+for k in keys + ("pages",):
+    assert j["total"][k] == sum(m[k] for m in probed), k
+assert j["total"]["mappings"] == len(j["mappings"])
+assert all(not m["probed"] for m in j["mappings"] if m["start"] >= 1 << 63)
+assert any(m["path"] == "[stack]" for m in j["mappings"])
+PY
+report $? "maps --json: per mapping counts add up, totals"
+
+fake maps --fault --pid $spid
+[ "$rc" -eq 0 ] && head -n 1 "$tmp/out" | grep -q 'mode nowait$' &&
+	sed -n 2p "$tmp/out" | grep -q ' R  *F  *W  *\.  *E  *MEM%'
+report $? "maps --fault: NOWAIT probes"
+kill $spid 2>/dev/null
+wait $spid 2>/dev/null
+
+case $label in
+*asan*) echo "ok - host: $label: maps --pid self # SKIP ASan's shadow mappings are terabytes" ;;
+*)
+	fake maps --pid self
+	[ "$rc" -eq 0 ] && head -n 1 "$tmp/out" | grep -q '^pid [0-9]* (self): '
+	report $? "maps --pid self"
+	;;
+esac
+
+run env GUPNW_DEVICE=/dev/null "$bin" maps --pid 2147483647
+[ "$rc" -eq 1 ] && one_error "pid 2147483647: No such process"
+report $? "maps of no such pid exits 1"
+usage "maps without --pid" "maps takes --pid PID .*" maps
+usage "maps --pid me" "bad pid 'me'" maps --pid me
+usage "probe --pid self" "bad pid 'self'" probe --pid self 0 1
+
+# --- prefetch ---------------------------------------------------------------
+FAKE_GUPNW_STATE=W fake prefetch "$tmp/tree/a" "$tmp/tree/sub/b"
+[ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] &&
+	head -n 1 "$tmp/out" | grep -qx ' *PAGES *R *F *W *\. *E *MEM% *FILE' &&
+	grep -qx ' *5 *0 *0 *5 *0 *0   0\.0%  .*/tree/a' "$tmp/out" &&
+	tail -n 1 "$tmp/out" | grep -qx ' *7 .*total (2 files)'
+report $? "prefetch: what was resident, faulted, started; a total"
+
+FAKE_GUPNW_STATE=W fake prefetch --json "$tmp/tree/a" "$tmp/missing"
+[ "$rc" -eq 1 ] && grep -qx 'gupnw: .*/missing: No such file or directory' "$tmp/err" &&
+	multi_json 'len(j["files"]) == 1 and j["files"][0]["retry"] == 5 and "map" not in j["files"][0]'
+report $? "prefetch --json, a missing file: exit 1"
+
+FAKE_GUPNW_STATE=R fake prefetch --wait "$tmp/tree/a"
+[ "$rc" -eq 0 ] && tail -n 1 "$tmp/out" | grep -qx '.*/tree/a: 5/5 pages resident (100\.0%) after [0-9.]* s'
+report $? "prefetch --wait off a terminal: a line, all resident"
+
+FAKE_GUPNW_STATE=R fake prefetch --wait --json "$tmp/tree/a"
+[ "$rc" -eq 0 ] && multi_json 'j["files"][0]["resident_after_wait"] == 5 and "waited_ms" in j["files"][0]'
+report $? "prefetch --wait --json"
+
+fake prefetch --wait --interval 0.05 --timeout 0.2 "$tmp/tree/a"
+[ "$rc" -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
+	grep -qx 'gupnw: prefetch .*/tree/a ([0-4] of 5 pages resident): Timer expired' "$tmp/err" &&
+	grep -qx '.*/tree/a: [0-4]/5 pages resident ([0-9.]*%) after 0\.0 s' "$tmp/out"
+report $? "prefetch --wait --timeout: gives up, exit 1"
+
+usage "prefetch without FILE" "prefetch takes FILE.*" prefetch
+usage "prefetch --timeout without --wait" "--interval and --timeout go with --wait" prefetch --timeout 1 f
+usage "bad timeout" "bad timeout '1s'" prefetch --wait --timeout 1s f
+usage "bad interval" "bad interval '0'" prefetch --wait --interval 0 f
+
+# --- watch ------------------------------------------------------------------
+fake watch --count 3 --interval 0.01 "$tmp/file20k"
+[ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] && [ "$(wc -l <"$tmp/out")" -eq 4 ] &&
+	head -n 1 "$tmp/out" | grep -qx ' *PAGES *R *F *W *\. *E *MEM% *FRAME' &&
+	[ "$(grep -c '^ *5  *[0-9 ]* *[0-9.]*%  frame [123] +[0-9.]*s$' "$tmp/out")" -eq 3 ]
+report $? "watch --count 3 off a terminal: a line per frame"
+
+fake watch --count 2 --interval 0.01 --json --no-fault --pid $$ 0x10000 8K
+[ "$rc" -eq 0 ] && [ "$(wc -l <"$tmp/out")" -eq 2 ] && python3 - "$tmp/out" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    j = json.loads(line)
+    assert j["pages"] == 2 and j["map"] in ("RN", "NR") and j["flags"] == ["nofault"]
+PY
+report $? "watch --json: one object per frame"
+
+usage "watch without FILE" "watch takes FILE .*" watch
+usage "watch bad count" "bad count '0'" watch --count 0 f
+usage "watch -r" "unknown option '-r' .*" watch -r f
 
 exit $failed

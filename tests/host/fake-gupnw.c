@@ -9,12 +9,14 @@
  * fields, alignment, target_fd and its access mode), so the library's
  * filling of it is tested too.  States follow the page number:
  * R F W . E N R F W ... by default, R N R N ... with NOFAULT, all E with
- * WRITE (as on a read-only mapping).
+ * WRITE (as on a read-only mapping).  With $FAKE_GUPNW_STATE set, every
+ * page is in the state of its first letter instead (e.g. "R": all resident).
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -23,6 +25,7 @@
 static int fake_probe(struct gupnw_probe_args *a)
 {
 	static const char cycle[] = "RFW.EN";
+	const char *all = getenv("FAKE_GUPNW_STATE");
 	unsigned long ps = sysconf(_SC_PAGESIZE);
 	unsigned char *states = (unsigned char *)(unsigned long)a->states;
 	__u64 i, page, n = (a->len + ps - 1) / ps;
@@ -57,7 +60,9 @@ static int fake_probe(struct gupnw_probe_args *a)
 		unsigned char s;
 
 		page = a->addr / ps + i;
-		if (a->flags & GUPNW_PROBE_WRITE)
+		if (all && strchr(cycle, all[0]) && all[0])
+			s = all[0];
+		else if (a->flags & GUPNW_PROBE_WRITE)
 			s = 'E';
 		else if (a->flags & GUPNW_PROBE_NOFAULT)
 			s = page % 2 ? 'N' : 'R';

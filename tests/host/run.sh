@@ -79,7 +79,10 @@ dest=$tmp/root
 if make -s -C "$us" install DESTDIR="$dest" PREFIX=/usr >"$tmp/log" 2>&1 &&
    for f in lib/libgupnw.a lib/libgupnw.so.1.0.0 lib/libgupnw.so.1 \
 	    lib/libgupnw.so lib/pkgconfig/gupnw.pc include/gupnw.h bin/gupnw \
-	    share/man/man1/gupnw.1 share/man/man3/gupnw_probe.3; do
+	    share/man/man1/gupnw.1 share/man/man1/gupnw-probe.1 \
+	    share/man/man1/gupnw-maps.1 share/man/man1/gupnw-prefetch.1 \
+	    share/man/man1/gupnw-watch.1 share/man/man3/gupnw_probe.3 \
+	    share/bash-completion/completions/gupnw; do
 	   [ -e "$dest/usr/$f" ] || { echo "missing /usr/$f"; exit 1; }
    done >>"$tmp/log" &&
    printf '#include <gupnw.h>\n#include <stdio.h>\nint main(void) { puts(gupnw_version()); return 0; }\n' >"$tmp/v.c" &&
@@ -90,6 +93,38 @@ if make -s -C "$us" install DESTDIR="$dest" PREFIX=/usr >"$tmp/log" 2>&1 &&
 	result 0 "install with DESTDIR and PREFIX, pkg-config"
 else
 	result 1 "install with DESTDIR and PREFIX, pkg-config" "$tmp/log"
+fi
+
+# The bash completion offers the subcommands and each one's options.
+bc=/usr/share/bash-completion/bash_completion
+if command -v bash >/dev/null 2>&1 && [ -r "$bc" ]; then
+	# complete WORDS...: what TAB offers after them (the last word is the one
+	# being completed).
+	cat >"$tmp/complete.bash" <<'EOF_BASH'
+. "$1"
+. "$2"
+shift 2
+COMP_WORDS=("$@")
+COMP_CWORD=$(($# - 1))
+COMP_LINE="$*"
+COMP_POINT=${#COMP_LINE}
+_gupnw gupnw "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' '
+EOF_BASH
+	comp() {
+		bash "$tmp/complete.bash" "$bc" \
+			"$dest/usr/share/bash-completion/completions/gupnw" "$@"
+	}
+	{
+		[ "$(comp gupnw '')" = "--help --version maps prefetch probe watch " ] &&
+		[ "$(comp gupnw maps --)" = "--fault --help --json --pid " ] &&
+		[ "$(comp gupnw probe --r)" = "--ranges --recursive " ] &&
+		[ "$(comp gupnw watch --color=)" = "always auto never " ] &&
+		[ "$(comp gupnw maps --pid se)" = "self " ]
+	} >"$tmp/log" 2>&1
+	result $? "bash completion: subcommands, options, values" "$tmp/log"
+else
+	echo "ok - host: bash completion # SKIP bash-completion not installed"
 fi
 
 # Man pages render without a warning, as installed (.so links resolve).

@@ -198,11 +198,97 @@ static void test_json_string(void)
 	CHECK(json_string_is("\xe2\x82", "\"\\ufffd\\ufffd\""));
 }
 
+static void test_color(void)
+{
+	struct probe_report r = file_report;
+	struct state_map m;
+	char *out;
+
+	CHECK(!map_init(&m, 4, 80));
+	m.color = true;
+	map_add(&m, (const unsigned char *)"RRWF", 4);
+	CAPTURE(out, print_human(f_, &r, &m));
+	CHECK(strstr(out, "\n[\033[32mRR\033[33mW\033[36mF\033[0m]\n"));
+	free(out);
+	map_free(&m);
+}
+
+static void test_table(void)
+{
+	struct gupnw_counts c = { .resident = 3, .faulted = 1, .retry = 4 };
+	char *out;
+
+	CAPTURE(out, print_table_header(f_, 0, "", "FILE"));
+	CHECK(!strcmp(out, "    PAGES        R        F        W        .        E   MEM%  FILE\n"));
+	free(out);
+	CAPTURE(out, print_table_row(f_, 0, "", 8, &c, "f"));
+	CHECK(!strcmp(out, "        8        3        1        4        0        0  50.0%  f\n"));
+	free(out);
+	/* NOFAULT gives no F or W, other modes no N. */
+	CAPTURE(out, print_table_header(f_, GUPNW_NOFAULT, "> ", "MAPPING"));
+	CHECK(!strcmp(out, ">     PAGES        R        .        E        N   MEM%  MAPPING\n"));
+	free(out);
+	CAPTURE(out, print_table_row(f_, GUPNW_NOFAULT, "> ", 1, NULL, "[vsyscall]"));
+	CHECK(!strcmp(out, ">         1        -        -        -        -      -  [vsyscall]\n"));
+	free(out);
+	CAPTURE(out, print_table_row(f_, 0, "", 0, &(struct gupnw_counts){ 0 }, "empty"));
+	CHECK(!strcmp(out, "        0        0        0        0        0        0      -  empty\n"));
+	free(out);
+}
+
+static void test_ranges(void)
+{
+	struct probe_report r = file_report;
+	struct runs rs = { 0 };
+	char *out;
+
+	/* Runs carry across windows. */
+	CHECK(!runs_add(&rs, (const unsigned char *)"RR", 2));
+	CHECK(!runs_add(&rs, (const unsigned char *)"RW", 2));
+	CHECK(!runs_add(&rs, (const unsigned char *)"W\x01", 2));
+	CHECK(rs.n == 3);
+	r.start = 0x1234;		/* rounded down to its page */
+	r.pages = 6;
+	CAPTURE(out, print_ranges(f_, &r, &rs, "  "));
+	CHECK(!strcmp(out,
+		"  0x1000-0x4000 R resident\n"
+		"  0x4000-0x6000 W retry\n"
+		"  0x6000-0x7000 ? unknown\n"));
+	free(out);
+	r.counts = (struct gupnw_counts){ .resident = 3, .retry = 2 };
+	CAPTURE(out, print_json_object(f_, &r, NULL, &rs));
+	CHECK(strstr(out, "\"notpresent\":0,\"ranges\":[{\"start\":4096,\"end\":16384,\"state\":\"R\"},"
+			  "{\"start\":16384,\"end\":24576,\"state\":\"W\"},"
+			  "{\"start\":24576,\"end\":28672,\"state\":\"?\"}]}"));
+	CHECK(!strstr(out, "\"map\""));
+	free(out);
+	runs_free(&rs);
+	CHECK(!rs.v && !rs.n);
+}
+
+static void test_progress(void)
+{
+	char out[41];
+
+	format_progress(out, 40, "f", 5, 10);
+	CHECK(!strcmp(out, "f [##########..........]  50% 5/10 pages"));
+	CHECK(strlen(out) <= 40);
+	format_progress(out, 40, "f", 0, 0);
+	CHECK(!strcmp(out, "f [#####################] 100% 0/0 pages"));
+	/* No room for a bar: the numbers, cut to the width. */
+	format_progress(out, 12, "file", 1, 4);
+	CHECK(!strcmp(out, "file  25% 1/"));
+}
+
 int main(void)
 {
 	test_map();
 	test_human();
 	test_json();
 	test_json_string();
+	test_color();
+	test_table();
+	test_ranges();
+	test_progress();
 	return CHECK_EXIT();
 }

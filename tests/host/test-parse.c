@@ -89,10 +89,43 @@ static void test_pid(void)
 	CHECK(v == 7);
 }
 
+static int seconds_is(const char *s, uint64_t want)
+{
+	uint64_t ms = 12345;
+
+	return !parse_seconds(s, &ms) && ms == want;
+}
+
+static int seconds_bad(const char *s)
+{
+	uint64_t ms = 12345;
+
+	return parse_seconds(s, &ms) && ms == 12345;
+}
+
+static void test_seconds(void)
+{
+	CHECK(seconds_is("0", 0));
+	CHECK(seconds_is("1", 1000));
+	CHECK(seconds_is("0.1", 100));
+	CHECK(seconds_is("2.5", 2500));
+	CHECK(seconds_is("0.0005", 0));		/* finer than a ms: cut */
+	CHECK(seconds_is("31622400", 31622400000ull));
+	CHECK(seconds_bad("31622401"));
+	CHECK(seconds_bad(""));
+	CHECK(seconds_bad(".5"));
+	CHECK(seconds_bad("1."));
+	CHECK(seconds_bad("-1"));
+	CHECK(seconds_bad("1s"));
+	CHECK(seconds_bad("1.5.1"));
+	CHECK(seconds_bad("99999999999999999999999"));
+}
+
 int main(void)
 {
 	test_u64();
 	test_suffix();
 	test_pid();
+	test_seconds();
 	return CHECK_EXIT();
 }

@@ -47,6 +47,8 @@ touch lib/modules/vm/order
 
 [ -f "$build/$kver/src/gupnw.ko" ] && cp "$build/$kver/src/gupnw.ko" lib/gupnw/
 [ -f "$top/userspace/cli/gupnw-static" ] && cp "$top/userspace/cli/gupnw-static" bin/gupnw
+# The Debian packages as dpkg installs them (tests/packaging/run.sh), for t20.
+[ -d "$build/deb/pkgroot" ] && cp -a "$build/deb/pkgroot" pkgroot
 
 for t in "$top"/build/guest-tests/* "$top"/tests/guest/*.sh ${GUPNW_EXTRA_TESTS:+"$GUPNW_EXTRA_TESTS"/*}; do
 	case $t in

@@ -18,6 +18,14 @@ int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "gupnw: MESSAGE" on stderr; returns EXIT_USAGE. */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+struct gupnw;
+
+/* gupnw_open(), or NULL once "gupnw: DEVICE: why" is printed. */
+struct gupnw *device_open(void);
+
 int cmd_probe(int argc, char **argv);
+int cmd_maps(int argc, char **argv);
+int cmd_prefetch(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
 
 #endif /* GUPNW_CLI_H */

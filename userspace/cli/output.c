@@ -5,6 +5,7 @@
  * host without the module.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,27 @@ static void print_cell_size(FILE *f, const struct state_map *m)
 	      f);
 }
 
+/* SGR colour of each state, in state_letters order. */
+static const char *const state_colors[NR_STATES] = {
+	"32", "36", "33", "2", "31", "34", "35",
+};
+
+/* "[cells]" with each run of one state in its colour. */
+static void print_colored(FILE *f, const char *cells)
+{
+	const char *color = NULL, *c;
+
+	putc('[', f);
+	for (; *cells; cells++) {
+		c = state_colors[state_index(toupper((unsigned char)*cells))];
+		if (c != color)
+			fprintf(f, "\033[%sm", c);
+		color = c;
+		putc(*cells, f);
+	}
+	fputs("\033[0m]\n", f);
+}
+
 void print_human(FILE *f, const struct probe_report *r,
 		 const struct state_map *m)
 {
@@ -155,7 +177,10 @@ void print_human(FILE *f, const struct probe_report *r,
 	}
 
 	map_render(m, cells);
-	fprintf(f, "[%s]\n", cells);
+	if (m->color)
+		print_colored(f, cells);
+	else
+		fprintf(f, "[%s]\n", cells);
 	print_cell_size(f, m);
 }
 
@@ -211,8 +236,23 @@ void print_json_string(FILE *f, const char *str)
 	putc('"', f);
 }
 
-void print_json(FILE *f, const struct probe_report *r,
-		const unsigned char *states)
+void print_json_counts(FILE *f, uint64_t pages, const struct gupnw_counts *c)
+{
+	unsigned int i;
+
+	fprintf(f, ",\"pages\":%" PRIu64, pages);
+	for (i = 0; i < NR_STATES - 1; i++)
+		fprintf(f, ",\"%s\":%" PRIu64,
+			gupnw_state_name(state_letters[i]), count_of(c, i));
+}
+
+/* First byte of the range: OFFSET or ADDR rounded down to a page. */
+static uint64_t range_base(const struct probe_report *r)
+{
+	return r->start & ~((uint64_t)r->page_size - 1);
+}
+
+void print_json_flags(FILE *f, unsigned int flags)
 {
 	static const struct {
 		unsigned int flag;
@@ -224,7 +264,22 @@ void print_json(FILE *f, const struct probe_report *r,
 	};
 	const char *sep = "";
 	unsigned int i;
-	uint64_t p;
+
+	fputs("\"flags\":[", f);
+	for (i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++) {
+		if (flags & flag_names[i].flag) {
+			fprintf(f, "%s\"%s\"", sep, flag_names[i].name);
+			sep = ",";
+		}
+	}
+	putc(']', f);
+}
+
+void print_json_object(FILE *f, const struct probe_report *r,
+		       const unsigned char *states, const struct runs *rs)
+{
+	uint64_t p, base = range_base(r), ps = r->page_size;
+	size_t k;
 
 	if (r->file) {
 		fputs("{\"file\":", f);
@@ -234,21 +289,169 @@ void print_json(FILE *f, const struct probe_report *r,
 		fprintf(f, "{\"pid\":%d,\"addr\":%" PRIu64, (int)r->pid,
 			r->start);
 	}
-	fprintf(f, ",\"length\":%" PRIu64 ",\"page_size\":%u,\"flags\":[",
+	fprintf(f, ",\"length\":%" PRIu64 ",\"page_size\":%u,",
 		r->length, r->page_size);
-	for (i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++) {
-		if (r->flags & flag_names[i].flag) {
-			fprintf(f, "%s\"%s\"", sep, flag_names[i].name);
-			sep = ",";
-		}
+	print_json_flags(f, r->flags);
+	print_json_counts(f, r->pages, &r->counts);
+	if (states) {
+		fputs(",\"map\":\"", f);
+		for (p = 0; p < r->pages; p++)
+			putc(state_letters[state_index(states[p])], f);
+		putc('"', f);
 	}
-	fprintf(f, "],\"pages\":%" PRIu64, r->pages);
+	if (rs) {
+		fputs(",\"ranges\":[", f);
+		for (k = 0; k < rs->n; k++)
+			fprintf(f, "%s{\"start\":%" PRIu64 ",\"end\":%" PRIu64
+				",\"state\":\"%c\"}", k ? "," : "",
+				base + rs->v[k].start * ps,
+				base + rs->v[k].end * ps,
+				state_letters[state_index(rs->v[k].state)]);
+		putc(']', f);
+	}
+	putc('}', f);
+}
+
+void print_json(FILE *f, const struct probe_report *r,
+		const unsigned char *states)
+{
+	print_json_object(f, r, states, NULL);
+	putc('\n', f);
+}
+
+void counts_add(struct gupnw_counts *sum, const struct gupnw_counts *c)
+{
+	sum->resident += c->resident;
+	sum->faulted += c->faulted;
+	sum->retry += c->retry;
+	sum->unmapped += c->unmapped;
+	sum->error += c->error;
+	sum->notpresent += c->notpresent;
+}
+
+int grow_array(void **v, size_t *cap, size_t n, size_t size)
+{
+	size_t new_cap = *cap ? 2 * *cap : 64;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	if (new_cap > SIZE_MAX / size) {
+		errno = ENOMEM;
+		return -1;
+	}
+	p = realloc(*v, new_cap * size);
+	if (!p)
+		return -1;
+	*v = p;
+	*cap = new_cap;
+	return 0;
+}
+
+int runs_add(struct runs *rs, const unsigned char *states, size_t n)
+{
+	uint64_t pos = rs->n ? rs->v[rs->n - 1].end : 0;
+	size_t i;
+
+	for (i = 0; i < n; i++, pos++) {
+		if (rs->n && rs->v[rs->n - 1].state == states[i]) {
+			rs->v[rs->n - 1].end = pos + 1;
+			continue;
+		}
+		if (grow_array((void **)&rs->v, &rs->cap, rs->n,
+			       sizeof(*rs->v)))
+			return -1;
+		rs->v[rs->n++] = (struct run){ pos, pos + 1, states[i] };
+	}
+	return 0;
+}
+
+void runs_free(struct runs *rs)
+{
+	free(rs->v);
+	memset(rs, 0, sizeof(*rs));
+}
+
+void print_ranges(FILE *f, const struct probe_report *r,
+		  const struct runs *rs, const char *indent)
+{
+	uint64_t base = range_base(r), ps = r->page_size;
+	unsigned char c;
+	size_t k;
+
+	for (k = 0; k < rs->n; k++) {
+		c = state_letters[state_index(rs->v[k].state)];
+		fprintf(f, "%s0x%" PRIx64 "-0x%" PRIx64 " %c %s\n", indent,
+			base + rs->v[k].start * ps, base + rs->v[k].end * ps,
+			c, gupnw_state_name(c));
+	}
+}
+
+/* Table columns: the states a probe in mode @flags can give. */
+static bool state_column(unsigned int flags, unsigned int i)
+{
+	char c = state_letters[i];
+
+	if (flags & GUPNW_NOFAULT)
+		return c != GUPNW_FAULTED && c != GUPNW_RETRY;
+	return c != GUPNW_NOTPRESENT;
+}
+
+void print_table_header(FILE *f, unsigned int flags, const char *lead,
+			const char *name)
+{
+	unsigned int i;
+
+	fprintf(f, "%s%9s", lead, "PAGES");
 	for (i = 0; i < NR_STATES - 1; i++)
-		fprintf(f, ",\"%s\":%" PRIu64,
-			gupnw_state_name(state_letters[i]),
-			count_of(&r->counts, i));
-	fputs(",\"map\":\"", f);
-	for (p = 0; p < r->pages; p++)
-		putc(state_letters[state_index(states[p])], f);
-	fputs("\"}\n", f);
+		if (state_column(flags, i))
+			fprintf(f, " %8c", state_letters[i]);
+	fprintf(f, " %6s  %s\n", "MEM%", name);
+}
+
+void print_table_row(FILE *f, unsigned int flags, const char *lead,
+		     uint64_t pages, const struct gupnw_counts *c,
+		     const char *name)
+{
+	unsigned int i;
+
+	fprintf(f, "%s%9" PRIu64, lead, pages);
+	for (i = 0; i < NR_STATES - 1; i++) {
+		if (!state_column(flags, i))
+			continue;
+		if (c)
+			fprintf(f, " %8" PRIu64, count_of(c, i));
+		else
+			fprintf(f, " %8s", "-");
+	}
+	if (c && pages)
+		fprintf(f, " %5.1f%%", 100.0 * (double)(c->resident + c->faulted) /
+					(double)pages);
+	else
+		fprintf(f, " %6s", "-");
+	fprintf(f, "  %s\n", name);
+}
+
+void format_progress(char *out, unsigned int width, const char *label,
+		     uint64_t done, uint64_t total)
+{
+	unsigned int pct = total ? (unsigned int)(100 * done / total) : 100;
+	unsigned int head, bar, fill, i;
+	char tail[64];
+	int n;
+
+	snprintf(tail, sizeof(tail), " %3u%% %" PRIu64 "/%" PRIu64 " pages",
+		 pct, done, total);
+	head = strlen(label) + 2;		/* "LABEL [" */
+	n = head + 1 + strlen(tail);		/* "]" */
+	if ((int)width < n + 5) {		/* no room for a bar */
+		snprintf(out, width + 1, "%s%s", label, tail);
+		return;
+	}
+	bar = width - n;
+	fill = total ? (unsigned int)((uint64_t)bar * done / total) : bar;
+	n = snprintf(out, width + 1, "%s [", label);
+	for (i = 0; i < bar; i++)
+		out[n + i] = i < fill ? '#' : '.';
+	snprintf(out + n + bar, width + 1 - n - bar, "]%s", tail);
 }

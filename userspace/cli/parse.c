@@ -61,3 +61,29 @@ int parse_pid(const char *s, pid_t *out)
 	*out = (pid_t)v;
 	return 0;
 }
+
+int parse_seconds(const char *s, uint64_t *ms)
+{
+	uint64_t v = 0, scale = 1000;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	for (; isdigit((unsigned char)*s); s++) {
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > 366ull * 24 * 3600)
+			return -1;
+	}
+	v *= 1000;
+	if (*s == '.') {
+		if (!isdigit((unsigned char)*++s))
+			return -1;
+		for (; isdigit((unsigned char)*s); s++) {
+			scale /= 10;
+			v += scale * (uint64_t)(*s - '0');
+		}
+	}
+	if (*s)
+		return -1;
+	*ms = v;
+	return 0;
+}

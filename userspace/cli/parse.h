@@ -17,4 +17,10 @@ int parse_u64(const char *s, bool suffix, uint64_t *out);
 /* A process id: a positive decimal number that fits pid_t.  0 or -1. */
 int parse_pid(const char *s, pid_t *out);
 
+/*
+ * Seconds, decimal with an optional fraction ("2", "0.1", "1.25"), as
+ * whole milliseconds (a finer fraction is cut); at most a year.  0 or -1.
+ */
+int parse_seconds(const char *s, uint64_t *ms);
+
 #endif /* GUPNW_CLI_PARSE_H */

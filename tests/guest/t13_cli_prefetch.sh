@@ -1,0 +1,74 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# t13_cli_prefetch: gupnw prefetch of a cold file returns at once having
+# started I/O; --wait then reaches every page resident, after which a probe
+# needs no I/O; --timeout gives up.
+# busybox sh; prints TAP (unnumbered); exits 1 if anything failed.
+
+CLI=${GUPNW_CLI:-/bin/gupnw}
+DATA=${GUPNW_DATA:-/mnt/data}
+T=$(mktemp -d 2>/dev/null || { mkdir -p /tmp/t13.$$ && echo /tmp/t13.$$; })
+failed=0
+
+ok()    { echo "ok - $1"; }
+notok() { echo "not ok - $1"; failed=1; }
+diag()  { printf '%s\n' "$*" | sed 's/^/# /'; }
+skip()  { echo "ok - $1 # SKIP $2"; }
+check() { n=$1; shift; if "$@"; then ok "$n"; else notok "$n"; return 1; fi; }
+run()   { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
+show()  { diag "exit $rc"; diag "stdout: $(head -c 1500 "$T/out")"; diag "stderr: $(cat "$T/err")"; }
+json()  { tr -d '\n' < "$T/out"; }
+jnum()  { json | sed -n "s/.*\"$1\" *: *\([0-9][0-9]*\).*/\1/p"; }
+cold()  { sync; echo 3 > /proc/sys/vm/drop_caches; }
+
+if [ ! -x "$CLI" ] || [ ! -r "$DATA/cold-64m" ]; then
+	skip "cli prefetch: all" "no CLI at $CLI or no $DATA/cold-64m"
+	exit 0
+fi
+
+cold
+t0=$(date +%s)
+run "$CLI" prefetch "$DATA/cold-64m"
+took=$(($(date +%s) - t0))
+check "cli prefetch: a cold file exits 0" [ "$rc" -eq 0 ] || show
+check "cli prefetch: returns without waiting for the file (${took} s)" [ "$took" -le 20 ] || show
+# PAGES R F W . E MEM% FILE: some I/O was started (W).
+w=$(awk -v f="$DATA/cold-64m" '$NF == f { print $4 }' "$T/out")
+check "cli prefetch: pages 16384, I/O started for some (W=$w)" sh -c "
+	grep -q '^ *16384 .* $DATA/cold-64m\$' '$T/out' && [ '${w:-0}' -gt 0 ]" || show
+
+run "$CLI" prefetch --wait --timeout 60 "$DATA/cold-64m"
+check "cli prefetch: --wait --timeout 60 exits 0" [ "$rc" -eq 0 ] || show
+check "cli prefetch: --wait ends with every page resident" \
+	sh -c "tail -n 1 '$T/out' | grep -q '^$DATA/cold-64m: 16384/16384 pages resident (100.0%) after [0-9.]* s\$'" || show
+
+run "$CLI" probe --json "$DATA/cold-64m"
+check "cli prefetch: afterwards a probe needs no I/O (retry 0)" \
+	sh -c "[ $rc -eq 0 ] && [ '$(jnum retry)' = 0 ]" || show
+
+cold
+run "$CLI" prefetch --json --wait --timeout 60 "$DATA/cold-64m" "$DATA/small"
+check "cli prefetch: --json --wait of two files exits 0" [ "$rc" -eq 0 ] || show
+c=1
+case $(json) in '{"files":[{"file":"'*'"resident_after_wait":16384,'*'"resident_after_wait":4,'*'],"total":{"files":2,"pages":16388,'*) c=0 ;; esac
+check "cli prefetch: --json: files, resident_after_wait, total" [ $c = 0 ] || show
+
+# A cold file cannot all be resident a millisecond after its I/O started.
+cold
+run "$CLI" prefetch --wait --timeout 0.001 "$DATA/cold-64m"
+if [ "$rc" -eq 0 ]; then
+	ok "cli prefetch: --timeout 0.001 (the disk was faster)"
+else
+	check "cli prefetch: --timeout gives up: exit 1, one line" sh -c "
+		[ $rc -eq 1 ] && [ \$(wc -l < '$T/err') -eq 1 ] &&
+		grep -q '^gupnw: prefetch $DATA/cold-64m ([0-9]* of 16384 pages resident): Timer expired\$' '$T/err'" || show
+fi
+
+run "$CLI" prefetch "$DATA/does-not-exist"
+check "cli prefetch: missing file exits 1 with one 'gupnw: ' line" sh -c "
+	[ $rc -eq 1 ] && [ \$(wc -l < '$T/err') -eq 1 ] && grep -q '^gupnw: ' '$T/err'" || show
+run "$CLI" prefetch
+check "cli prefetch: no FILE exits 2" [ "$rc" -eq 2 ] || show
+
+rm -rf "$T"
+exit $failed

@@ -1,0 +1,63 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# t14_cli_watch: gupnw watch --count N prints N frames (a line each off a
+# terminal, a JSON object each with --json), of a file and of a process,
+# and shows I/O arriving on a cold file.
+# busybox sh; prints TAP (unnumbered); exits 1 if anything failed.
+
+CLI=${GUPNW_CLI:-/bin/gupnw}
+DATA=${GUPNW_DATA:-/mnt/data}
+T=$(mktemp -d 2>/dev/null || { mkdir -p /tmp/t14.$$ && echo /tmp/t14.$$; })
+failed=0
+
+ok()    { echo "ok - $1"; }
+notok() { echo "not ok - $1"; failed=1; }
+diag()  { printf '%s\n' "$*" | sed 's/^/# /'; }
+skip()  { echo "ok - $1 # SKIP $2"; }
+check() { n=$1; shift; if "$@"; then ok "$n"; else notok "$n"; return 1; fi; }
+run()   { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
+show()  { diag "exit $rc"; diag "stdout: $(head -c 1500 "$T/out")"; diag "stderr: $(cat "$T/err")"; }
+
+if [ ! -x "$CLI" ] || [ ! -r "$DATA/cold-64m" ] || [ ! -r "$DATA/small" ]; then
+	skip "cli watch: all" "no CLI at $CLI or no $DATA/cold-64m, $DATA/small"
+	exit 0
+fi
+
+run "$CLI" watch --count 2 --interval 0.2 "$DATA/small"
+check "cli watch: --count 2 exits 0" [ "$rc" -eq 0 ] || show
+check "cli watch: a header and 2 frames" sh -c "
+	[ \$(wc -l < '$T/out') -eq 3 ] &&
+	[ \$(grep -c '^ *4 .*  frame [12] +[0-9.]*s\$' '$T/out') -eq 2 ]" || show
+
+run "$CLI" watch --count 2 --interval 0.2 --json "$DATA/small"
+check "cli watch: --json: 2 objects of 4 pages with a map" sh -c "
+	[ $rc -eq 0 ] && [ \$(wc -l < '$T/out') -eq 2 ] &&
+	[ \$(grep -c '^{\"file\":.*\"pages\":4,.*\"map\":\"[RFW.EN]\\{4\\}\"}\$' '$T/out') -eq 2 ]" || show
+
+sleep 30 &
+spid=$!
+sleep 1
+start=$(head -n 1 "/proc/$spid/maps" | cut -d- -f1)
+run "$CLI" watch --count 2 --interval 0.2 --no-fault --pid "$spid" "0x$start" 4K
+check "cli watch: --pid --no-fault --count 2 exits 0, 2 frames" sh -c "
+	[ $rc -eq 0 ] && [ \$(grep -c 'frame [12] ' '$T/out') -eq 2 ]" || show
+kill "$spid" 2>/dev/null
+wait "$spid" 2>/dev/null
+
+# Cold 1 MiB: the first frame starts the I/O (W); a few seconds later the
+# pages are there (no W).
+sync; echo 3 > /proc/sys/vm/drop_caches
+run "$CLI" watch --count 4 --interval 1 "$DATA/cold-64m" 0 1M
+# PAGES R F W . E MEM% frame N +Ts
+w1=$(awk '/ frame 1 / { print $4 }' "$T/out")
+w4=$(awk '/ frame 4 / { print $4 }' "$T/out")
+check "cli watch: I/O arriving: W $w1 in frame 1, 0 in frame 4" sh -c "
+	[ $rc -eq 0 ] && [ '${w1:-0}' -gt 0 ] && [ '$w4' = 0 ]" || show
+
+run "$CLI" watch --count 0 "$DATA/small"
+check "cli watch: --count 0 exits 2" [ "$rc" -eq 2 ] || show
+run "$CLI" watch "$DATA/does-not-exist"
+check "cli watch: missing file exits 1" [ "$rc" -eq 1 ] || show
+
+rm -rf "$T"
+exit $failed

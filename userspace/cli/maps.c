@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * gupnw tool: the maps subcommand.  Every mapping of a process, as
+ * /proc/PID/maps lists it, with its pages counted per state: which parts of
+ * it are swapped out, which file mappings are cold.  Report only
+ * (NOFAULT) unless --fault: looking changes nothing.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gupnw.h"
+
+#include "cli.h"
+#include "opts.h"
+#include "output.h"
+#include "target.h"
+
+#define MAPS_OPTS	(OPT_JSON | OPT_PID | OPT_PID_SELF | OPT_FAULT)
+
+/* Mappings at or above this address are the kernel's ([vsyscall]). */
+#define USER_TOP	(UINT64_C(1) << 63)
+
+struct mapping {
+	uint64_t start, end, offset;
+	char perms[5];
+	char *path;			/* "" for anonymous memory */
+	bool probed;			/* else outside user space */
+	struct gupnw_counts counts;
+};
+
+struct maps {
+	struct mapping *v;
+	size_t n, cap;
+};
+
+static void maps_free(struct maps *ms)
+{
+	size_t i;
+
+	for (i = 0; i < ms->n; i++)
+		free(ms->v[i].path);
+	free(ms->v);
+}
+
+/* One line of /proc/PID/maps.  0, or -1 with errno. */
+static int maps_add(struct maps *ms, const char *line)
+{
+	struct mapping *m;
+	int path_at = 0;
+	size_t len;
+
+	if (grow_array((void **)&ms->v, &ms->cap, ms->n, sizeof(*ms->v)))
+		return -1;
+	m = &ms->v[ms->n];
+	memset(m, 0, sizeof(*m));
+	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %*s %*u %n",
+		   &m->start, &m->end, m->perms, &m->offset, &path_at) < 4 ||
+	    !path_at || m->end < m->start) {
+		errno = EPROTO;		/* not the format of proc(5) */
+		return -1;
+	}
+	len = strcspn(line + path_at, "\n");
+	m->path = strndup(line + path_at, len);
+	if (!m->path)
+		return -1;
+	m->probed = m->end <= USER_TOP;
+	ms->n++;
+	return 0;
+}
+
+/* The whole list first: probing must not race the tool's own mallocs. */
+static int read_maps(pid_t pid, bool self, struct maps *ms)
+{
+	char path[32], *line = NULL;
+	size_t cap = 0;
+	int ret = 0;
+	FILE *f;
+
+	if (self)
+		snprintf(path, sizeof(path), "/proc/self/maps");
+	else
+		snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (!f) {
+		if (errno == ENOENT)
+			errno = ESRCH;
+		return -1;
+	}
+	while (!ret && getline(&line, &cap, f) > 0)
+		ret = maps_add(ms, line);
+	if (!ret && ferror(f))
+		ret = -1;
+	free(line);
+	fclose(f);
+	return ret;
+}
+
+static int probe_mappings(struct gupnw *g, int mem_fd, unsigned int flags,
+			  struct maps *ms)
+{
+	struct window_walk w = { .flags = flags, .progress = true };
+	unsigned int ps = sysconf(_SC_PAGESIZE);
+	struct target t;
+	struct mapping *m;
+	size_t i;
+
+	for (i = 0; i < ms->n; i++) {
+		m = &ms->v[i];
+		if (!m->probed)
+			continue;
+		target_set(&t, mem_fd, m->start, (m->end - m->start) / ps, ps);
+		if (probe_windows(g, &t, 0, t.pages, &w, &m->counts))
+			return fail("probe %" PRIx64 "-%" PRIx64 " %s",
+				    m->start, m->end, m->path);
+	}
+	return EXIT_OK;
+}
+
+static void print_maps_json(const struct maps *ms, pid_t pid,
+			    unsigned int flags)
+{
+	unsigned int ps = sysconf(_SC_PAGESIZE);
+	struct gupnw_counts total = { 0 };
+	uint64_t pages, total_pages = 0;
+	const struct mapping *m;
+	size_t i;
+
+	printf("{\"pid\":%d,\"page_size\":%u,", (int)pid, ps);
+	print_json_flags(stdout, flags);
+	fputs(",\"mappings\":[", stdout);
+	for (i = 0; i < ms->n; i++) {
+		m = &ms->v[i];
+		pages = (m->end - m->start) / ps;
+		printf("%s{\"start\":%" PRIu64 ",\"end\":%" PRIu64
+		       ",\"perms\":\"%s\",\"offset\":%" PRIu64 ",\"path\":",
+		       i ? "," : "", m->start, m->end, m->perms, m->offset);
+		print_json_string(stdout, m->path);
+		printf(",\"probed\":%s", m->probed ? "true" : "false");
+		if (m->probed) {
+			print_json_counts(stdout, pages, &m->counts);
+			counts_add(&total, &m->counts);
+			total_pages += pages;
+		} else {
+			printf(",\"pages\":%" PRIu64, pages);
+		}
+		putchar('}');
+	}
+	printf("],\"total\":{\"mappings\":%zu", ms->n);
+	print_json_counts(stdout, total_pages, &total);
+	fputs("}}\n", stdout);
+}
+
+/* Hex digits of the highest address: the address column's width. */
+static int addr_digits(const struct maps *ms)
+{
+	uint64_t top = ms->n ? ms->v[ms->n - 1].end : 0;
+	int d = 8;
+
+	while (d < 16 && top >> (4 * d))
+		d++;
+	return d;
+}
+
+static void print_maps_human(const struct maps *ms, pid_t pid, bool self,
+			     unsigned int flags)
+{
+	unsigned int ps = sysconf(_SC_PAGESIZE);
+	struct gupnw_counts total = { 0 };
+	int d = addr_digits(ms);
+	uint64_t total_pages = 0;
+	const struct mapping *m;
+	char lead[64], label[64];
+	size_t i;
+
+	printf("pid %d%s: %zu mappings, mode %s\n", (int)pid,
+	       self ? " (self)" : "", ms->n,
+	       flags & GUPNW_NOFAULT ? "nofault" : "nowait");
+	snprintf(lead, sizeof(lead), "%-*s %-4s ", 2 * d + 1, "ADDRESS",
+		 "PERM");
+	print_table_header(stdout, flags, lead, "MAPPING");
+	for (i = 0; i < ms->n; i++) {
+		m = &ms->v[i];
+		snprintf(lead, sizeof(lead), "%0*" PRIx64 "-%0*" PRIx64 " %-4s ",
+			 d, m->start, d, m->end, m->perms);
+		print_table_row(stdout, flags, lead, (m->end - m->start) / ps,
+				m->probed ? &m->counts : NULL,
+				*m->path ? m->path : "[anon]");
+		if (m->probed) {
+			counts_add(&total, &m->counts);
+			total_pages += (m->end - m->start) / ps;
+		}
+	}
+	snprintf(lead, sizeof(lead), "%-*s %-4s ", 2 * d + 1, "", "");
+	snprintf(label, sizeof(label), "total (%zu mappings)", ms->n);
+	print_table_row(stdout, flags, lead, total_pages, &total, label);
+}
+
+int cmd_maps(int argc, char **argv)
+{
+	struct cli_opts o = { 0 };
+	struct maps ms = { 0 };
+	unsigned int flags;
+	int ret, mem_fd = -1;
+	struct gupnw *g;
+
+	ret = parse_opts(argc, argv, "maps", MAPS_OPTS, &o);
+	if (ret)
+		return ret == OPTS_HELP ? EXIT_OK : ret;
+	if (!o.pid || optind != argc)
+		return usage_error("maps takes --pid PID (or --pid self) (try 'gupnw maps --help')");
+	flags = o.fault ? 0 : GUPNW_NOFAULT;
+
+	if (read_maps(o.pid, o.self, &ms)) {
+		ret = fail("pid %d", (int)o.pid);
+		goto out_free;
+	}
+	if (!o.self) {
+		mem_fd = gupnw_open_pid_mem(o.pid, flags);
+		if (mem_fd < 0) {
+			ret = fail("pid %d", (int)o.pid);
+			goto out_free;
+		}
+	}
+	g = device_open();
+	if (!g) {
+		ret = EXIT_FAILED;
+		goto out_close;
+	}
+	ret = probe_mappings(g, mem_fd, flags, &ms);
+	gupnw_close(g);
+	if (ret)
+		goto out_close;
+	if (o.json)
+		print_maps_json(&ms, o.pid, flags);
+	else
+		print_maps_human(&ms, o.pid, o.self, flags);
+out_close:
+	if (mem_fd >= 0)
+		close(mem_fd);
+out_free:
+	maps_free(&ms);
+	return ret;
+}

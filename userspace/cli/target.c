@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * gupnw tool: what a subcommand probes (a mapping of FILE, or a range of
+ * process PID or of the tool itself) and probing it a window at a time.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "target.h"
+#include "term.h"
+
+/*
+ * Pages covering [start, start + length): 0, or -1 with EOVERFLOW when
+ * the range does not fit the address space.
+ */
+static int range_pages(uint64_t start, uint64_t length, unsigned int ps,
+		       uint64_t *first, uint64_t *pages)
+{
+	uint64_t head = start & (ps - 1);
+
+	*first = start - head;
+	if (length > UINT64_MAX - head - (ps - 1) ||
+	    (length && *first > UINT64_MAX - (head + length + ps - 1))) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	*pages = length ? (head + length + ps - 1) / ps : 0;
+	return 0;
+}
+
+int target_open_file(struct target *t, struct probe_report *r,
+		     bool has_length)
+{
+	const char *path = r->file;
+	struct stat st;
+	uint64_t first;
+	int fd, ret;
+	off_t size;
+
+	t->page_size = r->page_size;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail("%s", path);
+	if (fstat(fd, &st)) {
+		ret = fail("%s", path);
+		goto out_close;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		ret = fail("%s", path);
+		goto out_close;
+	}
+	if (!has_length) {
+		/* A block device's st_size is 0: ask it for its size. */
+		size = S_ISBLK(st.st_mode) ? lseek(fd, 0, SEEK_END) : st.st_size;
+		if (size < 0) {
+			ret = fail("%s", path);
+			goto out_close;
+		}
+		r->length = r->start < (uint64_t)size ? size - r->start : 0;
+	}
+	if (range_pages(r->start, r->length, r->page_size, &first, &r->pages) ||
+	    r->pages > SIZE_MAX / r->page_size) {
+		errno = EOVERFLOW;
+		ret = fail("%s", path);
+		goto out_close;
+	}
+	t->pages = r->pages;
+
+	ret = EXIT_OK;
+	if (!r->pages)		/* nothing to map: an empty file, say */
+		goto out_close;
+	t->map_len = r->pages * r->page_size;
+	t->mapping = mmap(NULL, t->map_len, PROT_READ, MAP_SHARED, fd,
+			  (off_t)first);
+	if (t->mapping == MAP_FAILED) {
+		t->mapping = NULL;
+		ret = fail("mmap %s", path);
+		goto out_close;
+	}
+	t->addr = (uintptr_t)t->mapping;
+out_close:
+	close(fd);
+	return ret;
+}
+
+int target_open_pid(struct target *t, struct probe_report *r)
+{
+	t->page_size = r->page_size;
+	if (range_pages(r->start, r->length, r->page_size, &t->addr,
+			&r->pages))
+		return fail("pid %d", (int)r->pid);
+	t->pages = r->pages;
+	t->mem_fd = gupnw_open_pid_mem(r->pid, r->flags);
+	if (t->mem_fd < 0)
+		return fail("pid %d", (int)r->pid);
+	return EXIT_OK;
+}
+
+int target_open(struct target *t, struct probe_report *r, bool has_length)
+{
+	return r->file ? target_open_file(t, r, has_length)
+		       : target_open_pid(t, r);
+}
+
+void target_set(struct target *t, int mem_fd, uint64_t addr, uint64_t pages,
+		unsigned int page_size)
+{
+	*t = (struct target){
+		.addr = addr, .pages = pages, .page_size = page_size,
+		.mem_fd = mem_fd,
+	};
+}
+
+void target_close(struct target *t)
+{
+	if (t->mapping)
+		munmap(t->mapping, t->map_len);
+	if (t->mem_fd >= 0)
+		close(t->mem_fd);
+	t->mapping = NULL;
+	t->mem_fd = -1;
+}
+
+static int probe_window(struct gupnw *g, const struct target *t,
+			uint64_t page, size_t n, unsigned int flags,
+			unsigned char *st, struct gupnw_counts *c)
+{
+	uint64_t addr = t->addr + page * t->page_size;
+
+	if (t->mem_fd >= 0)
+		return gupnw_probe_memfd(g, t->mem_fd, addr, n * t->page_size,
+					 flags, st, c);
+	return gupnw_probe(g, (const void *)(uintptr_t)addr,
+			   n * t->page_size, flags, st, c);
+}
+
+int probe_windows(struct gupnw *g, const struct target *t, uint64_t first,
+		  uint64_t pages, const struct window_walk *w,
+		  struct gupnw_counts *sum)
+{
+	unsigned char *buf = NULL, *st = NULL;
+	struct progress pg;
+	struct gupnw_counts c;
+	uint64_t done;
+	size_t n;
+	int ret = 0, saved;
+
+	if (w->window_states && !w->all) {
+		buf = malloc(pages < WINDOW_PAGES ? pages : WINDOW_PAGES);
+		if (pages && !buf)
+			return -1;
+	}
+	if (w->progress)
+		progress_start(&pg, pages);
+	for (done = 0; done < pages && !ret; done += n) {
+		n = pages - done < WINDOW_PAGES ? pages - done : WINDOW_PAGES;
+		st = w->all ? w->all + done : buf;
+		ret = probe_window(g, t, first + done, n, w->flags, st, &c);
+		if (ret)
+			break;
+		counts_add(sum, &c);
+		if (w->fn)
+			ret = w->fn(w->arg, first + done, n, st, &c);
+		if (w->progress)
+			progress_update(&pg, done + n);
+	}
+	saved = errno;
+	if (w->progress)
+		progress_end(&pg);
+	free(buf);
+	errno = saved;
+	return ret;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * gupnw tool: what a subcommand probes (a mapping of FILE, or a range of
+ * process PID or of the tool itself) and probing it a window at a time.
+ */
+#ifndef GUPNW_CLI_TARGET_H
+#define GUPNW_CLI_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gupnw.h"
+
+#include "output.h"
+
+/* Pages per call: bounds the states buffer of a report. */
+#define WINDOW_PAGES	16384
+
+/* The range to probe, once resolved to whole pages. */
+struct target {
+	uint64_t addr;			/* first page, in the target's mm */
+	uint64_t pages;
+	unsigned int page_size;
+	int mem_fd;			/* /proc/PID/mem, or -1: our own mm */
+	void *mapping;			/* file mode: our mapping, or NULL */
+	size_t map_len;
+};
+
+#define TARGET_INIT	{ .mem_fd = -1 }
+
+/*
+ * Map r->file, from r->start for r->length bytes (to the end of the file
+ * unless @has_length); sets r->length and r->pages.  EXIT_OK, or
+ * EXIT_FAILED once the error is printed.
+ */
+int target_open_file(struct target *t, struct probe_report *r,
+		     bool has_length);
+/* Open the memory of r->pid for [r->start, r->start + r->length). */
+int target_open_pid(struct target *t, struct probe_report *r);
+/* r->file ? target_open_file() : target_open_pid() */
+int target_open(struct target *t, struct probe_report *r, bool has_length);
+/* Pages [@addr, @addr + @pages) of @mem_fd's process, or ours if -1. */
+void target_set(struct target *t, int mem_fd, uint64_t addr, uint64_t pages,
+		unsigned int page_size);
+void target_close(struct target *t);
+
+/*
+ * Called after each window: its first page (counted from the target's
+ * first), its pages, their states (NULL unless asked for) and counts.
+ * 0, or -1 with errno to stop the walk.
+ */
+typedef int window_fn(void *arg, uint64_t first, size_t n,
+		      const unsigned char *states,
+		      const struct gupnw_counts *c);
+
+struct window_walk {
+	unsigned int flags;		/* GUPNW_* of each probe */
+	unsigned char *all;		/* every page's state, or NULL */
+	bool window_states;		/* else a window's states for @fn */
+	bool progress;			/* a bar on a terminal if long */
+	window_fn *fn;			/* or NULL */
+	void *arg;
+};
+
+/*
+ * Probe pages [@first, @first + @pages) of @t a window at a time, adding
+ * the counts to @sum.  0, or -1 with errno.
+ */
+int probe_windows(struct gupnw *g, const struct target *t, uint64_t first,
+		  uint64_t pages, const struct window_walk *w,
+		  struct gupnw_counts *sum);
+
+#endif /* GUPNW_CLI_TARGET_H */
