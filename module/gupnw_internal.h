@@ -18,6 +18,10 @@
 #define GUPNW_WAIT_CHUNK_PAGES	16
 /* Page pointers per GUP call: a whole 2 MiB THP in one GUP-fast call. */
 #define GUPNW_BATCH_PAGES	512
+/* Extents staged per mmap_lock hold (GUPNW_PROBE_EXTENTS). */
+#define GUPNW_EXTENT_BATCH	128
+/* VMAs visited per mmap_lock hold: bounds a hold over many tiny VMAs. */
+#define GUPNW_HOLD_VMAS		128
 
 /* One probe of one range: what the ioctl validated, and what it got back. */
 struct gupnw_range {
@@ -26,7 +30,10 @@ struct gupnw_range {
 	unsigned long nr_pages;
 	unsigned int flags;		/* GUPNW_PROBE_* */
 	u8 __user *states;		/* NULL: counts only */
+	struct gupnw_probe_extent __user *extents; /* GUPNW_PROBE_EXTENTS */
+	u32 max_extents;
 	/* out */
+	u32 nr_extents;			/* extents copied out */
 	u64 done;			/* pages decided and copied out */
 	u64 counts[6];			/* by enum gupnw_state_idx */
 };

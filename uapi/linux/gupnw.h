@@ -31,8 +31,28 @@
 #define GUPNW_PROBE_NOFAULT	(1U << 1)	/* report only: no fault, no I/O */
 #define GUPNW_PROBE_WAIT	(1U << 2)	/* ordinary blocking GUP (baseline) */
 #define GUPNW_PROBE_TARGET_FD	(1U << 3)	/* probe the mm behind target_fd */
+#define GUPNW_PROBE_EXTENTS	(1U << 4)	/* runs, not bytes: see below */
 #define GUPNW_PROBE_FLAGS_ALL	(GUPNW_PROBE_WRITE | GUPNW_PROBE_NOFAULT | \
-				 GUPNW_PROBE_WAIT | GUPNW_PROBE_TARGET_FD)
+				 GUPNW_PROBE_WAIT | GUPNW_PROBE_TARGET_FD | \
+				 GUPNW_PROBE_EXTENTS)
+
+/**
+ * struct gupnw_probe_extent - one run of pages in the same state
+ * @start:	first address of the run
+ * @nr_pages:	pages in the run
+ * @state:	GUPNW_STATE_* letter
+ * @reserved:	0
+ *
+ * With GUPNW_PROBE_EXTENTS, @states of struct gupnw_probe_args points to an
+ * array of these, so that a huge, mostly empty range (a 1 TiB reservation)
+ * needs neither a byte per page nor a walk over its holes.
+ */
+struct gupnw_probe_extent {
+	__u64 start;
+	__u64 nr_pages;
+	__u32 state;
+	__u32 reserved;
+};
 
 /**
  * struct gupnw_probe_args - argument of GUPNW_IOC_PROBE
@@ -45,13 +65,20 @@
  * @len:	in: length in bytes, rounded up to whole pages; the range must
  *		lie in user space (-EINVAL) and must not wrap (-EOVERFLOW).
  * @states:	in: user pointer to one byte per page, or 0 for counts only.
+ *		With GUPNW_PROBE_EXTENTS: to an array of @nr_extents struct
+ *		gupnw_probe_extent (not 0).
  * @target_fd:	in: with GUPNW_PROBE_TARGET_FD, a file descriptor of
  *		/proc/PID/mem of the target process (opening it needs
  *		ptrace-attach rights over PID: the kernel has already checked
  *		them); must be 0 without the flag.
- * @reserved0:	must be 0.
- * @done:	out: pages whose state was decided and written.  Equals the
- *		number of pages on success; on error, states[0..done) are valid.
+ * @nr_extents:	with GUPNW_PROBE_EXTENTS: in: capacity of the array (not 0);
+ *		out: extents written, in address order, adjacent runs of one
+ *		state merged.  Must be 0 without the flag.
+ * @done:	out: pages whose state was decided and written, from @addr on.
+ *		Equals the number of pages on success, except with EXTENTS when
+ *		the array filled first: then probe again from
+ *		@addr + @done * page size.  On error, what covers [0, done) is
+ *		valid.
  * @nr_resident: out: pages in state 'R'; likewise for the five others.
  * @nr_faulted: out: 'F'.
  * @nr_retry:	out: 'W'.
@@ -67,7 +94,7 @@ struct gupnw_probe_args {
 	__u64 len;
 	__u64 states;
 	__s32 target_fd;
-	__u32 reserved0;
+	__u32 nr_extents;
 	__u64 done;
 	__u64 nr_resident;
 	__u64 nr_faulted;
@@ -83,6 +110,7 @@ struct gupnw_probe_args {
 /* gupnw_info.features */
 #define GUPNW_FEATURE_PROBE	(1ULL << 0)	/* GUPNW_IOC_PROBE */
 #define GUPNW_FEATURE_TARGET_FD	(1ULL << 1)	/* probing another process */
+#define GUPNW_FEATURE_EXTENTS	(1ULL << 2)	/* GUPNW_PROBE_EXTENTS */
 
 /**
  * struct gupnw_info - result of GUPNW_IOC_GET_INFO
