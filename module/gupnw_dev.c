@@ -65,6 +65,7 @@ static long gupnw_ioctl_get_info(void __user *uarg)
 	info.features = gupnw_features();
 	info.probe_flags = GUPNW_PROBE_FLAGS_ALL;
 	info.page_size = PAGE_SIZE;
+	info.probe_kmem = gupnw_walk_kmem();
 	info.max_chunk_pages = GUPNW_CHUNK_PAGES;
 	strscpy(info.version, GUPNW_MODULE_VERSION, sizeof(info.version));
 	return gupnw_put_sized(uarg, usize, &info, sizeof(info));

@@ -19,7 +19,7 @@
 /* Page pointers per GUP call: a whole 2 MiB THP in one GUP-fast call. */
 #define GUPNW_BATCH_PAGES	512
 /* Extents staged per mmap_lock hold (GUPNW_PROBE_EXTENTS). */
-#define GUPNW_EXTENT_BATCH	128
+#define GUPNW_EXTENT_BATCH	64
 /* VMAs visited per mmap_lock hold: bounds a hold over many tiny VMAs. */
 #define GUPNW_HOLD_VMAS		128
 
@@ -49,6 +49,7 @@ enum gupnw_state_idx {
 
 /* gupnw_walk.c: the range walker. */
 int gupnw_walk_range(struct gupnw_range *r);
+size_t gupnw_walk_kmem(void);
 
 /* gupnw_policy.c: the page-cache side channel. */
 bool gupnw_cache_visible(struct vm_area_struct *vma);

@@ -398,6 +398,12 @@ static int gupnw_flush(struct gupnw_walk *w)
 	return w->tail_pages ? gupnw_flush_tail(w) : 0;
 }
 
+/* Kernel memory one probe allocates: the walk state, nothing else. */
+size_t gupnw_walk_kmem(void)
+{
+	return kmalloc_size_roundup(sizeof(struct gupnw_walk));
+}
+
 /**
  * gupnw_walk_range - decide the state of every page of a validated range
  * @r: the range; r->mm must be held (mmget) by the caller

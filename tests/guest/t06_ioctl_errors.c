@@ -55,8 +55,9 @@ static void test_flags_and_reserved(void)
 		gt_diag("not EINVAL:%s", bad);
 
 	good_args(&a);
-	a.reserved0 = 1;
-	gt_err(probe(&a), EINVAL, "ioctl: reserved0 != 0 is EINVAL");
+	a.nr_extents = 1;
+	gt_err(probe(&a), EINVAL,
+	       "ioctl: nr_extents != 0 without EXTENTS is EINVAL");
 	for (i = 0; i < 4; i++) {
 		good_args(&a);
 		a.reserved[i] = 1ULL << 63;

@@ -120,7 +120,8 @@ struct gupnw_probe_args {
  * @features:	out: GUPNW_FEATURE_* the running module supports.
  * @probe_flags: out: GUPNW_PROBE_* flags the running module accepts.
  * @page_size:	out: PAGE_SIZE of the running kernel.
- * @reserved0:	out: 0.
+ * @probe_kmem:	out: bytes of kernel memory one probe call allocates
+ *		(whatever its range; concurrent calls each take this much).
  * @max_chunk_pages: out: pages handled per mmap_lock hold.
  * @version:	out: module version, NUL-terminated (e.g. "0.1.0").
  * @reserved:	out: 0.
@@ -131,7 +132,7 @@ struct gupnw_info {
 	__u64 features;
 	__u64 probe_flags;
 	__u32 page_size;
-	__u32 reserved0;
+	__u32 probe_kmem;
 	__u64 max_chunk_pages;
 	char version[32];
 	__u64 reserved[4];
