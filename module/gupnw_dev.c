@@ -19,7 +19,8 @@
 
 static u64 gupnw_features(void)
 {
-	u64 f = GUPNW_FEATURE_PROBE | GUPNW_FEATURE_EXTENTS;
+	u64 f = GUPNW_FEATURE_PROBE | GUPNW_FEATURE_EXTENTS |
+		GUPNW_FEATURE_IO_CAP;
 
 	if (gupnw_target_supported())
 		f |= GUPNW_FEATURE_TARGET_FD;
@@ -67,6 +68,7 @@ static long gupnw_ioctl_get_info(void __user *uarg)
 	info.page_size = PAGE_SIZE;
 	info.probe_kmem = gupnw_walk_kmem();
 	info.max_chunk_pages = GUPNW_CHUNK_PAGES;
+	info.max_io_pages = gupnw_max_io_pages();
 	strscpy(info.version, GUPNW_MODULE_VERSION, sizeof(info.version));
 	return gupnw_put_sized(uarg, usize, &info, sizeof(info));
 }
@@ -122,6 +124,7 @@ static long gupnw_ioctl_probe(void __user *uarg)
 	r.start = a.addr;
 	r.nr_pages = PAGE_ALIGN(a.len) >> PAGE_SHIFT;
 	r.flags = a.flags;
+	r.io_limit = gupnw_max_io_pages();
 	if (a.flags & GUPNW_PROBE_EXTENTS) {
 		r.extents = u64_to_user_ptr(a.states);
 		r.max_extents = a.nr_extents;
@@ -150,6 +153,7 @@ static long gupnw_ioctl_probe(void __user *uarg)
 	/* Report progress on failure too: a partial result is never silent. */
 	a.done = r.done;
 	a.nr_extents = r.nr_extents;
+	a.io_started = r.io_started;
 	a.nr_resident = r.counts[GUPNW_IDX_RESIDENT];
 	a.nr_faulted = r.counts[GUPNW_IDX_FAULTED];
 	a.nr_retry = r.counts[GUPNW_IDX_RETRY];

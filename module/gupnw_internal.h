@@ -34,6 +34,8 @@ struct gupnw_range {
 	u32 max_extents;
 	/* out */
 	u32 nr_extents;			/* extents copied out */
+	unsigned long io_limit;		/* pages of read I/O it may start */
+	unsigned long io_started;	/* ...and has started */
 	u64 done;			/* pages decided and copied out */
 	u64 counts[6];			/* by enum gupnw_state_idx */
 };
@@ -50,6 +52,15 @@ enum gupnw_state_idx {
 /* gupnw_walk.c: the range walker. */
 int gupnw_walk_range(struct gupnw_range *r);
 size_t gupnw_walk_kmem(void);
+
+/* Pass-1 verdict "not mapped now", never copied out. */
+#define GUPNW_ABSENT		0
+
+/* gupnw_nowait.c: where a FOLL_NOWAIT fault would still sleep. */
+unsigned int gupnw_max_io_pages(void);
+unsigned long gupnw_nowait_check(struct gupnw_range *r,
+				 struct vm_area_struct *vma,
+				 unsigned long addr, u8 *st, unsigned long n);
 
 /* gupnw_policy.c: the page-cache side channel. */
 bool gupnw_cache_visible(struct vm_area_struct *vma);

@@ -13,11 +13,14 @@
  *     'R'.  Taking this snapshot first means a page mapped by the fault-around
  *     of a neighbour's fault in pass 2 is still reported as faulted, not as
  *     resident.
- *  2. faults: each absent page is faulted with GUP and FOLL_NOWAIT, one at a
- *     time, because GUP stops at the first page needing I/O (it returns 0
- *     after starting that I/O: 'W').  A page it returns is 'F' - unless the
- *     fault counted as major: then the read finished before the fault tried
- *     the folio lock (a fast device), and the page still needed I/O: 'W'.
+ *  2. faults: where such a fault could still sleep (a page-cache miss, a
+ *     swapped shmem page, ...) gupnw_nowait.c decides the page without
+ *     faulting it.  Each other absent page is faulted with GUP and
+ *     FOLL_NOWAIT, one at a time, because GUP stops at the first page
+ *     needing I/O (it returns 0 after starting that I/O: 'W').  A page it
+ *     returns is 'F' - unless the fault counted as major: then the read
+ *     finished before the fault tried the folio lock (a fast device), and
+ *     the page still needed I/O: 'W'.
  *     NOFAULT mode stops after pass 1 ('N'); WAIT mode faults without
  *     FOLL_NOWAIT.
  *
@@ -40,8 +43,6 @@
 
 #include "gupnw_compat.h"
 #include "gupnw_internal.h"
-
-#define GUPNW_ABSENT	0	/* pass 1 verdict, never copied out */
 
 struct gupnw_walk {
 	struct gupnw_range *r;
@@ -149,6 +150,40 @@ static int gupnw_fault_one(struct gupnw_walk *w, unsigned long addr)
 	return GUPNW_STATE_ERROR;	/* SIGBUS past EOF, -ENOMEM, poison */
 }
 
+/*
+ * After a file page was faulted in without I/O, fault-around has usually
+ * mapped its cached neighbours too: take the following absent pages that
+ * are now present in one GUP call, as 'F' (they were absent in pass 1),
+ * instead of one GUP call each.  Returns how many.
+ */
+static unsigned long gupnw_take_faulted_around(struct gupnw_walk *w,
+					       struct vm_area_struct *vma,
+					       unsigned long addr, u8 *st,
+					       unsigned long n)
+{
+	unsigned long m = 0;
+	long got;
+
+	if (!vma->vm_file)
+		return 0;		/* anonymous faults map one page */
+	while (m < n && m < GUPNW_BATCH_PAGES && st[m] == GUPNW_ABSENT)
+		m++;
+	if (!m)
+		return 0;
+	if (w->local)
+		got = get_user_pages_fast_only(addr, m, w->gup_flags,
+					       w->pages);
+	else if (gupnw_nofault_honoured(vma))
+		got = gupnw_gup(w, addr, m, FOLL_NOFAULT);
+	else
+		return 0;
+	if (got <= 0)
+		return 0;
+	gupnw_put_pages(w, got);
+	memset(st, GUPNW_STATE_FAULTED, got);
+	return got;
+}
+
 static int gupnw_walk_vma(struct gupnw_walk *w, struct vm_area_struct *vma,
 			  unsigned long addr, unsigned long n, u8 *st)
 {
@@ -166,10 +201,25 @@ static int gupnw_walk_vma(struct gupnw_walk *w, struct vm_area_struct *vma,
 			st[i] = GUPNW_STATE_NOTPRESENT;
 			continue;
 		}
+		if (!(w->r->flags & GUPNW_PROBE_WAIT)) {
+			unsigned long k;
+
+			k = gupnw_nowait_check(w->r, vma,
+					       addr + (i << PAGE_SHIFT),
+					       st + i, n - i);
+			if (k) {
+				i += k - 1;
+				continue;
+			}
+		}
 		ret = gupnw_fault_one(w, addr + (i << PAGE_SHIFT));
 		if (ret < 0)
 			return ret;
 		st[i] = ret;
+		if (ret == GUPNW_STATE_FAULTED)
+			i += gupnw_take_faulted_around(w, vma,
+						       addr + ((i + 1) << PAGE_SHIFT),
+						       st + i + 1, n - i - 1);
 	}
 	return 0;
 }

@@ -58,7 +58,8 @@ static void test_flags_and_reserved(void)
 	a.nr_extents = 1;
 	gt_err(probe(&a), EINVAL,
 	       "ioctl: nr_extents != 0 without EXTENTS is EINVAL");
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < (int)(sizeof(a.reserved) / sizeof(a.reserved[0]));
+	     i++) {
 		good_args(&a);
 		a.reserved[i] = 1ULL << 63;
 		gt_err(probe(&a), EINVAL, "ioctl: reserved[%d] != 0 is EINVAL", i);

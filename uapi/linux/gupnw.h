@@ -85,6 +85,10 @@ struct gupnw_probe_extent {
  * @nr_unmapped: out: '.'.
  * @nr_error:	out: 'E'.
  * @nr_notpresent: out: 'N'.
+ * @io_started:	out: pages whose read this probe started itself (page-cache
+ *		misses in file mappings), at most gupnw_info.max_io_pages;
+ *		reads started by the kernel's own fault paths (swap-in) are
+ *		not counted.
  * @reserved:	must be 0 on input; room to grow.
  */
 struct gupnw_probe_args {
@@ -102,7 +106,8 @@ struct gupnw_probe_args {
 	__u64 nr_unmapped;
 	__u64 nr_error;
 	__u64 nr_notpresent;
-	__u64 reserved[4];
+	__u64 io_started;
+	__u64 reserved[3];
 };
 
 #define GUPNW_PROBE_ARGS_SIZE_VER0	128	/* sizeof first published struct */
@@ -111,6 +116,7 @@ struct gupnw_probe_args {
 #define GUPNW_FEATURE_PROBE	(1ULL << 0)	/* GUPNW_IOC_PROBE */
 #define GUPNW_FEATURE_TARGET_FD	(1ULL << 1)	/* probing another process */
 #define GUPNW_FEATURE_EXTENTS	(1ULL << 2)	/* GUPNW_PROBE_EXTENTS */
+#define GUPNW_FEATURE_IO_CAP	(1ULL << 3)	/* max_io_pages, io_started */
 
 /**
  * struct gupnw_info - result of GUPNW_IOC_GET_INFO
@@ -124,6 +130,9 @@ struct gupnw_probe_args {
  *		(whatever its range; concurrent calls each take this much).
  * @max_chunk_pages: out: pages handled per mmap_lock hold.
  * @version:	out: module version, NUL-terminated (e.g. "0.1.0").
+ * @max_io_pages: out: pages of read I/O one probe may start (module
+ *		parameter max_io_pages); pages past it are 'W' with nothing
+ *		started.
  * @reserved:	out: 0.
  */
 struct gupnw_info {
@@ -135,7 +144,8 @@ struct gupnw_info {
 	__u32 probe_kmem;
 	__u64 max_chunk_pages;
 	char version[32];
-	__u64 reserved[4];
+	__u64 max_io_pages;
+	__u64 reserved[3];
 };
 
 #define GUPNW_INFO_SIZE_VER0		104
