@@ -19,7 +19,8 @@
 
 static u64 gupnw_features(void)
 {
-	u64 f = GUPNW_FEATURE_PROBE;
+	u64 f = GUPNW_FEATURE_PROBE | GUPNW_FEATURE_EXTENTS |
+		GUPNW_FEATURE_IO_CAP;
 
 	if (gupnw_target_supported())
 		f |= GUPNW_FEATURE_TARGET_FD;
@@ -65,7 +66,9 @@ static long gupnw_ioctl_get_info(void __user *uarg)
 	info.features = gupnw_features();
 	info.probe_flags = GUPNW_PROBE_FLAGS_ALL;
 	info.page_size = PAGE_SIZE;
+	info.probe_kmem = gupnw_walk_kmem();
 	info.max_chunk_pages = GUPNW_CHUNK_PAGES;
+	info.max_io_pages = gupnw_max_io_pages();
 	strscpy(info.version, GUPNW_MODULE_VERSION, sizeof(info.version));
 	return gupnw_put_sized(uarg, usize, &info, sizeof(info));
 }
@@ -78,8 +81,12 @@ static int gupnw_check_probe_args(const struct gupnw_probe_args *a)
 		return -EINVAL;
 	if ((a->flags & GUPNW_PROBE_NOFAULT) && (a->flags & GUPNW_PROBE_WAIT))
 		return -EINVAL;
-	if (a->reserved0)
+	if (a->flags & GUPNW_PROBE_EXTENTS) {
+		if (!a->states || !a->nr_extents)
+			return -EINVAL;
+	} else if (a->nr_extents) {
 		return -EINVAL;
+	}
 	for (i = 0; i < ARRAY_SIZE(a->reserved); i++)
 		if (a->reserved[i])
 			return -EINVAL;
@@ -117,9 +124,18 @@ static long gupnw_ioctl_probe(void __user *uarg)
 	r.start = a.addr;
 	r.nr_pages = PAGE_ALIGN(a.len) >> PAGE_SHIFT;
 	r.flags = a.flags;
-	r.states = u64_to_user_ptr(a.states);
-	if (r.states && !access_ok(r.states, r.nr_pages))
-		return -EFAULT;
+	r.io_limit = gupnw_max_io_pages();
+	if (a.flags & GUPNW_PROBE_EXTENTS) {
+		r.extents = u64_to_user_ptr(a.states);
+		r.max_extents = a.nr_extents;
+		if (!access_ok(r.extents,
+			       (size_t)r.max_extents * sizeof(*r.extents)))
+			return -EFAULT;
+	} else {
+		r.states = u64_to_user_ptr(a.states);
+		if (r.states && !access_ok(r.states, r.nr_pages))
+			return -EFAULT;
+	}
 
 	if (a.flags & GUPNW_PROBE_TARGET_FD) {
 		r.mm = gupnw_target_get_mm(a.target_fd,
@@ -136,6 +152,8 @@ static long gupnw_ioctl_probe(void __user *uarg)
 
 	/* Report progress on failure too: a partial result is never silent. */
 	a.done = r.done;
+	a.nr_extents = r.nr_extents;
+	a.io_started = r.io_started;
 	a.nr_resident = r.counts[GUPNW_IDX_RESIDENT];
 	a.nr_faulted = r.counts[GUPNW_IDX_FAULTED];
 	a.nr_retry = r.counts[GUPNW_IDX_RETRY];

@@ -18,6 +18,10 @@
 #define GUPNW_WAIT_CHUNK_PAGES	16
 /* Page pointers per GUP call: a whole 2 MiB THP in one GUP-fast call. */
 #define GUPNW_BATCH_PAGES	512
+/* Extents staged per mmap_lock hold (GUPNW_PROBE_EXTENTS). */
+#define GUPNW_EXTENT_BATCH	64
+/* VMAs visited per mmap_lock hold: bounds a hold over many tiny VMAs. */
+#define GUPNW_HOLD_VMAS		128
 
 /* One probe of one range: what the ioctl validated, and what it got back. */
 struct gupnw_range {
@@ -26,7 +30,12 @@ struct gupnw_range {
 	unsigned long nr_pages;
 	unsigned int flags;		/* GUPNW_PROBE_* */
 	u8 __user *states;		/* NULL: counts only */
+	struct gupnw_probe_extent __user *extents; /* GUPNW_PROBE_EXTENTS */
+	u32 max_extents;
 	/* out */
+	u32 nr_extents;			/* extents copied out */
+	unsigned long io_limit;		/* pages of read I/O it may start */
+	unsigned long io_started;	/* ...and has started */
 	u64 done;			/* pages decided and copied out */
 	u64 counts[6];			/* by enum gupnw_state_idx */
 };
@@ -42,6 +51,16 @@ enum gupnw_state_idx {
 
 /* gupnw_walk.c: the range walker. */
 int gupnw_walk_range(struct gupnw_range *r);
+size_t gupnw_walk_kmem(void);
+
+/* Pass-1 verdict "not mapped now", never copied out. */
+#define GUPNW_ABSENT		0
+
+/* gupnw_nowait.c: where a FOLL_NOWAIT fault would still sleep. */
+unsigned int gupnw_max_io_pages(void);
+unsigned long gupnw_nowait_check(struct gupnw_range *r,
+				 struct vm_area_struct *vma,
+				 unsigned long addr, u8 *st, unsigned long n);
 
 /* gupnw_policy.c: the page-cache side channel. */
 bool gupnw_cache_visible(struct vm_area_struct *vma);

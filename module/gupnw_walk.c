@@ -2,9 +2,10 @@
 /*
  * gupnw: the range walker.
  *
- * A range is decided chunk by chunk; each chunk under one mmap_read_lock
- * hold, VMA by VMA (holes and refused VMAs are filled without looking at
- * their pages), in two passes over each VMA's part of the chunk:
+ * A range is decided in mmap_read_lock holds of bounded work (at most a
+ * chunk of pages looked at, a bounded number of VMAs), VMA by VMA: a hole or
+ * a refused VMA is one run whatever its size, never walked page by page.
+ * The pages of a VMA are decided in two passes:
  *
  *  1. presence: which pages are mapped now, without faulting anything - the
  *     lock-free GUP fast path for the caller's own mm, then GUP with
@@ -12,21 +13,26 @@
  *     'R'.  Taking this snapshot first means a page mapped by the fault-around
  *     of a neighbour's fault in pass 2 is still reported as faulted, not as
  *     resident.
- *  2. faults: each absent page is faulted with GUP and FOLL_NOWAIT, one at a
- *     time, because GUP stops at the first page needing I/O (it returns 0
- *     after starting that I/O: 'W').  A page it returns is 'F' - unless the
- *     fault counted as major: then the read finished before the fault tried
- *     the folio lock (a fast device), and the page still needed I/O: 'W'.
+ *  2. faults: where such a fault could still sleep (a page-cache miss, a
+ *     swapped shmem page, ...) gupnw_nowait.c decides the page without
+ *     faulting it.  Each other absent page is faulted with GUP and
+ *     FOLL_NOWAIT, one at a time, because GUP stops at the first page
+ *     needing I/O (it returns 0 after starting that I/O: 'W').  A page it
+ *     returns is 'F' - unless the fault counted as major: then the read
+ *     finished before the fault tried the folio lock (a fast device), and
+ *     the page still needed I/O: 'W'.
  *     NOFAULT mode stops after pass 1 ('N'); WAIT mode faults without
  *     FOLL_NOWAIT.
  *
  * A file the caller may not learn the page-cache state of gets one answer
  * for all its pages (gupnw_policy.c).
  *
- * Every page reference taken is dropped before the chunk ends.  Between
- * chunks the lock is dropped, states are copied out, fatal signals are
- * honoured and we reschedule: kernel memory and lock hold times are bounded
- * whatever the range.
+ * What a hold decides is staged in the kernel - bytes, or runs with
+ * GUPNW_PROBE_EXTENTS - and copied out after the lock is dropped (a fault on
+ * the caller's buffer must not happen under mmap_lock).  Between holds fatal
+ * signals are honoured and we reschedule; every page reference taken is
+ * dropped before the hold ends.  Kernel memory and lock hold times are
+ * bounded whatever the range.
  */
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
@@ -38,13 +44,22 @@
 #include "gupnw_compat.h"
 #include "gupnw_internal.h"
 
-#define GUPNW_ABSENT	0	/* pass 1 verdict, never copied out */
-
 struct gupnw_walk {
 	struct gupnw_range *r;
 	bool local;			/* r->mm is ours: GUP-fast applies */
 	unsigned int gup_flags;		/* FOLL_WRITE or 0 */
-	u8 states[GUPNW_CHUNK_PAGES];
+	unsigned long pos;		/* next address to decide */
+	unsigned long end;
+	/* decided under the lock, copied out after it */
+	unsigned long nr_staged;	/* bytes staged in states[] */
+	unsigned long tail_pages;	/* a run too long to stage, written */
+	u8 tail_state;			/* straight out by the flush */
+	unsigned int nr_ext;		/* extents staged in ext[] */
+	u32 ext_base;			/* index of ext[0] in the user's array */
+	u64 staged_pages;
+	u64 staged_counts[6];
+	u8 states[GUPNW_CHUNK_PAGES];	/* byte staging, or per-page scratch */
+	struct gupnw_probe_extent ext[GUPNW_EXTENT_BATCH];
 	struct page *pages[GUPNW_BATCH_PAGES];
 };
 
@@ -135,6 +150,40 @@ static int gupnw_fault_one(struct gupnw_walk *w, unsigned long addr)
 	return GUPNW_STATE_ERROR;	/* SIGBUS past EOF, -ENOMEM, poison */
 }
 
+/*
+ * After a file page was faulted in without I/O, fault-around has usually
+ * mapped its cached neighbours too: take the following absent pages that
+ * are now present in one GUP call, as 'F' (they were absent in pass 1),
+ * instead of one GUP call each.  Returns how many.
+ */
+static unsigned long gupnw_take_faulted_around(struct gupnw_walk *w,
+					       struct vm_area_struct *vma,
+					       unsigned long addr, u8 *st,
+					       unsigned long n)
+{
+	unsigned long m = 0;
+	long got;
+
+	if (!vma->vm_file)
+		return 0;		/* anonymous faults map one page */
+	while (m < n && m < GUPNW_BATCH_PAGES && st[m] == GUPNW_ABSENT)
+		m++;
+	if (!m)
+		return 0;
+	if (w->local)
+		got = get_user_pages_fast_only(addr, m, w->gup_flags,
+					       w->pages);
+	else if (gupnw_nofault_honoured(vma))
+		got = gupnw_gup(w, addr, m, FOLL_NOFAULT);
+	else
+		return 0;
+	if (got <= 0)
+		return 0;
+	gupnw_put_pages(w, got);
+	memset(st, GUPNW_STATE_FAULTED, got);
+	return got;
+}
+
 static int gupnw_walk_vma(struct gupnw_walk *w, struct vm_area_struct *vma,
 			  unsigned long addr, unsigned long n, u8 *st)
 {
@@ -152,10 +201,25 @@ static int gupnw_walk_vma(struct gupnw_walk *w, struct vm_area_struct *vma,
 			st[i] = GUPNW_STATE_NOTPRESENT;
 			continue;
 		}
+		if (!(w->r->flags & GUPNW_PROBE_WAIT)) {
+			unsigned long k;
+
+			k = gupnw_nowait_check(w->r, vma,
+					       addr + (i << PAGE_SHIFT),
+					       st + i, n - i);
+			if (k) {
+				i += k - 1;
+				continue;
+			}
+		}
 		ret = gupnw_fault_one(w, addr + (i << PAGE_SHIFT));
 		if (ret < 0)
 			return ret;
 		st[i] = ret;
+		if (ret == GUPNW_STATE_FAULTED)
+			i += gupnw_take_faulted_around(w, vma,
+						       addr + ((i + 1) << PAGE_SHIFT),
+						       st + i + 1, n - i - 1);
 	}
 	return 0;
 }
@@ -172,96 +236,251 @@ static bool gupnw_vma_allows(struct vm_area_struct *vma, bool write)
 	return vma->vm_flags & (write ? VM_WRITE : VM_READ);
 }
 
-/* Decide pages [start, start + n pages) into w->states; mmap_lock held. */
-static int gupnw_walk_chunk(struct gupnw_walk *w, unsigned long start,
-			    unsigned long n)
+static int gupnw_state_idx(u8 state)
 {
-	unsigned long end = start + (n << PAGE_SHIFT);
+	switch (state) {
+	case GUPNW_STATE_RESIDENT:
+		return GUPNW_IDX_RESIDENT;
+	case GUPNW_STATE_FAULTED:
+		return GUPNW_IDX_FAULTED;
+	case GUPNW_STATE_RETRY:
+		return GUPNW_IDX_RETRY;
+	case GUPNW_STATE_UNMAPPED:
+		return GUPNW_IDX_UNMAPPED;
+	case GUPNW_STATE_ERROR:
+		return GUPNW_IDX_ERROR;
+	default:
+		return GUPNW_IDX_NOTPRESENT;
+	}
+}
+
+static bool gupnw_extent_mode(const struct gupnw_walk *w)
+{
+	return w->r->flags & GUPNW_PROBE_EXTENTS;
+}
+
+/* Pages in arbitrary states that can be staged now. */
+static unsigned long gupnw_room(const struct gupnw_walk *w)
+{
+	const struct gupnw_range *r = w->r;
+
+	if (gupnw_extent_mode(w)) {
+		u32 cap = min_t(u32, r->max_extents - w->ext_base,
+				GUPNW_EXTENT_BATCH);
+
+		/* worst case, every page starts a new run */
+		return cap > w->nr_ext ? cap - w->nr_ext : 0;
+	}
+	if (r->states)
+		return GUPNW_CHUNK_PAGES - w->nr_staged;
+	return ULONG_MAX;		/* counts only */
+}
+
+/* Whether a run of @state at @addr continues the last staged extent. */
+static bool gupnw_extends_last(const struct gupnw_walk *w, unsigned long addr,
+			       u8 state)
+{
+	const struct gupnw_probe_extent *e;
+
+	if (!w->nr_ext)
+		return false;
+	e = &w->ext[w->nr_ext - 1];
+	return e->state == state &&
+	       e->start + (e->nr_pages << PAGE_SHIFT) == addr;
+}
+
+/* Stage @n pages of @state at @addr; the caller made sure there is room. */
+static void gupnw_stage_run(struct gupnw_walk *w, unsigned long addr,
+			    u8 state, unsigned long n)
+{
+	w->staged_counts[gupnw_state_idx(state)] += n;
+	w->staged_pages += n;
+
+	if (gupnw_extent_mode(w)) {
+		struct gupnw_probe_extent *e;
+
+		if (gupnw_extends_last(w, addr, state)) {
+			w->ext[w->nr_ext - 1].nr_pages += n;
+			return;
+		}
+		e = &w->ext[w->nr_ext++];
+		e->start = addr;
+		e->nr_pages = n;
+		e->state = state;
+		e->reserved = 0;
+	} else if (w->r->states) {
+		memset(w->states + w->nr_staged, state, n);
+		w->nr_staged += n;
+	}
+}
+
+/* Stage the per-page states @st of the @n pages at w->pos, as runs. */
+static void gupnw_stage_states(struct gupnw_walk *w, const u8 *st,
+			       unsigned long n)
+{
+	unsigned long i, run;
+
+	for (i = 0; i < n; i += run) {
+		for (run = 1; i + run < n; run++)
+			if (st[i + run] != st[i])
+				break;
+		gupnw_stage_run(w, w->pos + (i << PAGE_SHIFT), st[i], run);
+	}
+	w->pos += n << PAGE_SHIFT;
+}
+
+/*
+ * Stage a hole or a refused VMA: @n pages of one @state.  In byte mode what
+ * does not fit becomes the tail, written by the flush without the lock.
+ * Returns false when the hold must end (full, or a tail is pending).
+ */
+static bool gupnw_stage_span(struct gupnw_walk *w, u8 state, unsigned long n)
+{
+	unsigned long take = n;
+
+	if (gupnw_extent_mode(w)) {
+		if (!gupnw_room(w) && !gupnw_extends_last(w, w->pos, state))
+			return false;
+	} else if (w->r->states) {
+		take = min(n, gupnw_room(w));
+		w->tail_state = state;
+		w->tail_pages = n - take;
+	}
+	gupnw_stage_run(w, w->pos, state, take);
+	w->pos += n << PAGE_SHIFT;
+	return !w->tail_pages;
+}
+
+/* One mmap_lock hold: decide and stage from w->pos, bounded. */
+static int gupnw_walk_hold(struct gupnw_walk *w, unsigned long budget)
+{
 	bool write = w->r->flags & GUPNW_PROBE_WRITE;
-	unsigned long addr = start;
-	u8 *st = w->states;
+	unsigned int vmas = GUPNW_HOLD_VMAS;
 	int ret;
 
-	while (addr < end) {
-		struct vm_area_struct *vma = find_vma(w->r->mm, addr);
-		unsigned long stop, cnt;
+	while (w->pos < w->end && budget && vmas--) {
+		struct vm_area_struct *vma = find_vma(w->r->mm, w->pos);
+		unsigned long stop, n;
+		u8 *st;
 
-		if (!vma || vma->vm_start > addr) {
-			stop = vma ? min(vma->vm_start, end) : end;
-			cnt = (stop - addr) >> PAGE_SHIFT;
-			memset(st, GUPNW_STATE_UNMAPPED, cnt);
-		} else {
-			stop = min(vma->vm_end, end);
-			cnt = (stop - addr) >> PAGE_SHIFT;
-			if (!gupnw_vma_allows(vma, write)) {
-				memset(st, GUPNW_STATE_ERROR, cnt);
-			} else {
-				ret = gupnw_walk_vma(w, vma, addr, cnt, st);
-				if (ret)
-					return ret;
-				if (!gupnw_cache_visible(vma))
-					gupnw_hide_cache(st, cnt, w->r->flags);
-			}
+		if (!vma || vma->vm_start > w->pos) {
+			stop = vma ? min(vma->vm_start, w->end) : w->end;
+			if (!gupnw_stage_span(w, GUPNW_STATE_UNMAPPED,
+					      (stop - w->pos) >> PAGE_SHIFT))
+				break;
+			continue;
 		}
-		st += cnt;
-		addr = stop;
+		stop = min(vma->vm_end, w->end);
+		if (!gupnw_vma_allows(vma, write)) {
+			if (!gupnw_stage_span(w, GUPNW_STATE_ERROR,
+					      (stop - w->pos) >> PAGE_SHIFT))
+				break;
+			continue;
+		}
+
+		n = min3((stop - w->pos) >> PAGE_SHIFT, budget, gupnw_room(w));
+		if (!n)
+			break;
+		/* in byte mode the pages are decided in place */
+		st = w->r->states && !gupnw_extent_mode(w) ?
+		     w->states + w->nr_staged : w->states;
+		ret = gupnw_walk_vma(w, vma, w->pos, n, st);
+		if (ret)
+			return ret;
+		if (!gupnw_cache_visible(vma))
+			gupnw_hide_cache(st, n, w->r->flags);
+		gupnw_stage_states(w, st, n);
+		budget -= n;
 	}
 	return 0;
 }
 
-static void gupnw_tally(struct gupnw_range *r, const u8 *st, unsigned long n)
+/* Write out a pending tail run, a staging buffer at a time. */
+static int gupnw_flush_tail(struct gupnw_walk *w)
 {
-	unsigned long i;
+	struct gupnw_range *r = w->r;
 
-	for (i = 0; i < n; i++) {
-		switch (st[i]) {
-		case GUPNW_STATE_RESIDENT:
-			r->counts[GUPNW_IDX_RESIDENT]++;
-			break;
-		case GUPNW_STATE_FAULTED:
-			r->counts[GUPNW_IDX_FAULTED]++;
-			break;
-		case GUPNW_STATE_RETRY:
-			r->counts[GUPNW_IDX_RETRY]++;
-			break;
-		case GUPNW_STATE_UNMAPPED:
-			r->counts[GUPNW_IDX_UNMAPPED]++;
-			break;
-		case GUPNW_STATE_ERROR:
-			r->counts[GUPNW_IDX_ERROR]++;
-			break;
-		case GUPNW_STATE_NOTPRESENT:
-			r->counts[GUPNW_IDX_NOTPRESENT]++;
-			break;
-		}
+	memset(w->states, w->tail_state, sizeof(w->states));
+	while (w->tail_pages) {
+		unsigned long n = min_t(unsigned long, w->tail_pages,
+					sizeof(w->states));
+
+		if (copy_to_user(r->states + r->done, w->states, n))
+			return -EFAULT;
+		r->done += n;
+		r->counts[gupnw_state_idx(w->tail_state)] += n;
+		w->tail_pages -= n;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
 	}
+	return 0;
+}
+
+/* Copy out what the last hold staged; mmap_lock not held. */
+static int gupnw_flush(struct gupnw_walk *w)
+{
+	struct gupnw_range *r = w->r;
+	int i;
+
+	if (gupnw_extent_mode(w) && w->nr_ext) {
+		if (copy_to_user(r->extents + w->ext_base, w->ext,
+				 w->nr_ext * sizeof(w->ext[0])))
+			return -EFAULT;
+		r->nr_extents = w->ext_base + w->nr_ext;
+		/* the last run may go on in the next hold: rewrite it then */
+		w->ext_base += w->nr_ext - 1;
+		w->ext[0] = w->ext[w->nr_ext - 1];
+		w->nr_ext = 1;
+	} else if (r->states && w->nr_staged) {
+		if (copy_to_user(r->states + r->done, w->states,
+				 w->nr_staged))
+			return -EFAULT;
+		w->nr_staged = 0;
+	}
+
+	r->done += w->staged_pages;
+	w->staged_pages = 0;
+	for (i = 0; i < ARRAY_SIZE(w->staged_counts); i++) {
+		r->counts[i] += w->staged_counts[i];
+		w->staged_counts[i] = 0;
+	}
+	return w->tail_pages ? gupnw_flush_tail(w) : 0;
+}
+
+/* Kernel memory one probe allocates: the walk state, nothing else. */
+size_t gupnw_walk_kmem(void)
+{
+	return kmalloc_size_roundup(sizeof(struct gupnw_walk));
 }
 
 /**
  * gupnw_walk_range - decide the state of every page of a validated range
  * @r: the range; r->mm must be held (mmget) by the caller
  *
- * Return: 0 with r->done == r->nr_pages, or -EINTR (fatal signal), -EFAULT
- * (states buffer), -ENOMEM, with r->done and r->counts covering the pages
- * copied out before the failure.
+ * Return: 0 with r->done == r->nr_pages (or fewer with GUPNW_PROBE_EXTENTS
+ * when the caller's array filled), or -EINTR (fatal signal), -EFAULT (the
+ * caller's buffer), -ENOMEM, with r->done, r->counts and r->nr_extents
+ * covering what was copied out before the failure.
  */
 int gupnw_walk_range(struct gupnw_range *r)
 {
-	unsigned long chunk = (r->flags & GUPNW_PROBE_WAIT) ?
-			      GUPNW_WAIT_CHUNK_PAGES : GUPNW_CHUNK_PAGES;
+	unsigned long budget = (r->flags & GUPNW_PROBE_WAIT) ?
+			       GUPNW_WAIT_CHUNK_PAGES : GUPNW_CHUNK_PAGES;
 	struct gupnw_walk *w;
-	unsigned long pos, n;
-	int ret = 0;
+	int ret = 0, err;
 
-	w = kmalloc(sizeof(*w), GFP_KERNEL);
+	w = kzalloc(sizeof(*w), GFP_KERNEL);
 	if (!w)
 		return -ENOMEM;
 	w->r = r;
 	w->local = r->mm == current->mm;
 	w->gup_flags = (r->flags & GUPNW_PROBE_WRITE) ? FOLL_WRITE : 0;
+	w->pos = r->start;
+	w->end = r->start + (r->nr_pages << PAGE_SHIFT);
 
-	for (pos = 0; pos < r->nr_pages; pos += n) {
-		n = min(r->nr_pages - pos, chunk);
+	while (w->pos < w->end) {
+		unsigned long from = w->pos;
 
 		if (fatal_signal_pending(current)) {
 			ret = -EINTR;
@@ -270,17 +489,14 @@ int gupnw_walk_range(struct gupnw_range *r)
 		ret = mmap_read_lock_killable(r->mm);
 		if (ret)
 			break;
-		ret = gupnw_walk_chunk(w, r->start + (pos << PAGE_SHIFT), n);
+		ret = gupnw_walk_hold(w, budget);
 		mmap_read_unlock(r->mm);
-		if (ret)
-			break;
 
-		if (r->states && copy_to_user(r->states + pos, w->states, n)) {
-			ret = -EFAULT;
+		/* what was decided before a failure is still reported */
+		err = gupnw_flush(w);
+		ret = ret ?: err;
+		if (ret || w->pos == from)	/* failed, or extents full */
 			break;
-		}
-		gupnw_tally(r, w->states, n);
-		r->done += n;
 		cond_resched();
 	}
 	kfree(w);

@@ -43,8 +43,11 @@ int main(void)
 		gt_diag("module version \"%s\", max_chunk_pages %llu",
 			info.version,
 			(unsigned long long)info.max_chunk_pages);
-	gt_ok(info.reserved0 == 0 && !info.reserved[0] && !info.reserved[1] &&
-	      !info.reserved[2] && !info.reserved[3],
+	gt_ok(info.probe_kmem > 0 && info.probe_kmem <= 64 * 1024,
+	      "info: a probe allocates at most 64 KiB of kernel memory");
+	gt_diag("probe_kmem %u bytes", info.probe_kmem);
+	gt_ok(info.max_io_pages > 0, "info: max_io_pages is non-zero");
+	gt_ok(!info.reserved[0] && !info.reserved[1] && !info.reserved[2],
 	      "info: reserved fields are written as 0");
 
 	g = gupnw_open();

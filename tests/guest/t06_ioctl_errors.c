@@ -55,9 +55,11 @@ static void test_flags_and_reserved(void)
 		gt_diag("not EINVAL:%s", bad);
 
 	good_args(&a);
-	a.reserved0 = 1;
-	gt_err(probe(&a), EINVAL, "ioctl: reserved0 != 0 is EINVAL");
-	for (i = 0; i < 4; i++) {
+	a.nr_extents = 1;
+	gt_err(probe(&a), EINVAL,
+	       "ioctl: nr_extents != 0 without EXTENTS is EINVAL");
+	for (i = 0; i < (int)(sizeof(a.reserved) / sizeof(a.reserved[0]));
+	     i++) {
 		good_args(&a);
 		a.reserved[i] = 1ULL << 63;
 		gt_err(probe(&a), EINVAL, "ioctl: reserved[%d] != 0 is EINVAL", i);

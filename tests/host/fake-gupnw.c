@@ -32,11 +32,12 @@ static int fake_probe(struct gupnw_probe_args *a)
 	__u64 *nr[128] = { 0 };
 	unsigned int r;
 
-	if (a->size != GUPNW_PROBE_ARGS_SIZE_VER0 || a->reserved0 ||
+	if (a->size != GUPNW_PROBE_ARGS_SIZE_VER0 ||
+	    !(a->flags & GUPNW_PROBE_EXTENTS) != !a->nr_extents ||
 	    (a->flags & ~GUPNW_PROBE_FLAGS_ALL) || (a->addr & (ps - 1)) ||
 	    ((a->flags & GUPNW_PROBE_NOFAULT) && (a->flags & GUPNW_PROBE_WAIT)))
 		return -EINVAL;
-	for (r = 0; r < 4; r++)
+	for (r = 0; r < 3; r++)
 		if (a->reserved[r])
 			return -EINVAL;
 	if (a->flags & GUPNW_PROBE_TARGET_FD) {
@@ -68,11 +69,25 @@ static int fake_probe(struct gupnw_probe_args *a)
 			s = page % 2 ? 'N' : 'R';
 		else
 			s = cycle[page % 6];
-		if (states)
+		if (a->flags & GUPNW_PROBE_EXTENTS) {
+			struct gupnw_probe_extent *e = (void *)states;
+			__u32 k = a->nr_extents;
+
+			/* a run per page: the array bounds the pages */
+			if (i == k)
+				break;
+			e[i].start = a->addr + i * ps;
+			e[i].nr_pages = 1;
+			e[i].state = s;
+			e[i].reserved = 0;
+		} else if (states) {
 			states[i] = s;
+		}
 		(*nr[s])++;
 	}
-	a->done = n;
+	if (a->flags & GUPNW_PROBE_EXTENTS)
+		a->nr_extents = i;
+	a->done = i;
 	return 0;
 }
 

@@ -57,6 +57,7 @@ static void test_errors(void)
 	unsigned long ps = sysconf(_SC_PAGESIZE);
 	struct gupnw_counts c = { .resident = 7 };
 	struct gupnw_module_info info;
+	struct gupnw_extent ext;
 	unsigned char states[2];
 	char *buf, *page;
 	struct gupnw *g;
@@ -91,6 +92,18 @@ static void test_errors(void)
 	errno = 0;
 	CHECK(gupnw_probe_memfd(g, -1, (uintptr_t)page, ps, 0, states, &c) ==
 	      -1 && errno == EBADF);
+	errno = 0;
+	CHECK(gupnw_probe_extents(g, page, ps, 0, NULL, 4, &c) == -1 &&
+	      errno == EINVAL);
+	errno = 0;
+	CHECK(gupnw_probe_extents(g, page, ps, 0, &ext, 0, &c) == -1 &&
+	      errno == EINVAL);
+	errno = 0;
+	CHECK(gupnw_probe_extents(g, page + 1, ps, 0, &ext, 1, &c) == -1 &&
+	      errno == EINVAL);
+	errno = 0;
+	CHECK(gupnw_probe_extents(g, page, ps, 0, &ext, 1, &c) == -1 &&
+	      errno == ENOTTY);
 
 	/* Pid mode: errors of the target, then of the device through it. */
 	errno = 0;

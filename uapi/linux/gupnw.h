@@ -31,8 +31,28 @@
 #define GUPNW_PROBE_NOFAULT	(1U << 1)	/* report only: no fault, no I/O */
 #define GUPNW_PROBE_WAIT	(1U << 2)	/* ordinary blocking GUP (baseline) */
 #define GUPNW_PROBE_TARGET_FD	(1U << 3)	/* probe the mm behind target_fd */
+#define GUPNW_PROBE_EXTENTS	(1U << 4)	/* runs, not bytes: see below */
 #define GUPNW_PROBE_FLAGS_ALL	(GUPNW_PROBE_WRITE | GUPNW_PROBE_NOFAULT | \
-				 GUPNW_PROBE_WAIT | GUPNW_PROBE_TARGET_FD)
+				 GUPNW_PROBE_WAIT | GUPNW_PROBE_TARGET_FD | \
+				 GUPNW_PROBE_EXTENTS)
+
+/**
+ * struct gupnw_probe_extent - one run of pages in the same state
+ * @start:	first address of the run
+ * @nr_pages:	pages in the run
+ * @state:	GUPNW_STATE_* letter
+ * @reserved:	0
+ *
+ * With GUPNW_PROBE_EXTENTS, @states of struct gupnw_probe_args points to an
+ * array of these, so that a huge, mostly empty range (a 1 TiB reservation)
+ * needs neither a byte per page nor a walk over its holes.
+ */
+struct gupnw_probe_extent {
+	__u64 start;
+	__u64 nr_pages;
+	__u32 state;
+	__u32 reserved;
+};
 
 /**
  * struct gupnw_probe_args - argument of GUPNW_IOC_PROBE
@@ -45,19 +65,30 @@
  * @len:	in: length in bytes, rounded up to whole pages; the range must
  *		lie in user space (-EINVAL) and must not wrap (-EOVERFLOW).
  * @states:	in: user pointer to one byte per page, or 0 for counts only.
+ *		With GUPNW_PROBE_EXTENTS: to an array of @nr_extents struct
+ *		gupnw_probe_extent (not 0).
  * @target_fd:	in: with GUPNW_PROBE_TARGET_FD, a file descriptor of
  *		/proc/PID/mem of the target process (opening it needs
  *		ptrace-attach rights over PID: the kernel has already checked
  *		them); must be 0 without the flag.
- * @reserved0:	must be 0.
- * @done:	out: pages whose state was decided and written.  Equals the
- *		number of pages on success; on error, states[0..done) are valid.
+ * @nr_extents:	with GUPNW_PROBE_EXTENTS: in: capacity of the array (not 0);
+ *		out: extents written, in address order, adjacent runs of one
+ *		state merged.  Must be 0 without the flag.
+ * @done:	out: pages whose state was decided and written, from @addr on.
+ *		Equals the number of pages on success, except with EXTENTS when
+ *		the array filled first: then probe again from
+ *		@addr + @done * page size.  On error, what covers [0, done) is
+ *		valid.
  * @nr_resident: out: pages in state 'R'; likewise for the five others.
  * @nr_faulted: out: 'F'.
  * @nr_retry:	out: 'W'.
  * @nr_unmapped: out: '.'.
  * @nr_error:	out: 'E'.
  * @nr_notpresent: out: 'N'.
+ * @io_started:	out: pages whose read this probe started itself (page-cache
+ *		misses in file mappings), at most gupnw_info.max_io_pages;
+ *		reads started by the kernel's own fault paths (swap-in) are
+ *		not counted.
  * @reserved:	must be 0 on input; room to grow.
  */
 struct gupnw_probe_args {
@@ -67,7 +98,7 @@ struct gupnw_probe_args {
 	__u64 len;
 	__u64 states;
 	__s32 target_fd;
-	__u32 reserved0;
+	__u32 nr_extents;
 	__u64 done;
 	__u64 nr_resident;
 	__u64 nr_faulted;
@@ -75,7 +106,8 @@ struct gupnw_probe_args {
 	__u64 nr_unmapped;
 	__u64 nr_error;
 	__u64 nr_notpresent;
-	__u64 reserved[4];
+	__u64 io_started;
+	__u64 reserved[3];
 };
 
 #define GUPNW_PROBE_ARGS_SIZE_VER0	128	/* sizeof first published struct */
@@ -83,6 +115,8 @@ struct gupnw_probe_args {
 /* gupnw_info.features */
 #define GUPNW_FEATURE_PROBE	(1ULL << 0)	/* GUPNW_IOC_PROBE */
 #define GUPNW_FEATURE_TARGET_FD	(1ULL << 1)	/* probing another process */
+#define GUPNW_FEATURE_EXTENTS	(1ULL << 2)	/* GUPNW_PROBE_EXTENTS */
+#define GUPNW_FEATURE_IO_CAP	(1ULL << 3)	/* max_io_pages, io_started */
 
 /**
  * struct gupnw_info - result of GUPNW_IOC_GET_INFO
@@ -92,9 +126,13 @@ struct gupnw_probe_args {
  * @features:	out: GUPNW_FEATURE_* the running module supports.
  * @probe_flags: out: GUPNW_PROBE_* flags the running module accepts.
  * @page_size:	out: PAGE_SIZE of the running kernel.
- * @reserved0:	out: 0.
+ * @probe_kmem:	out: bytes of kernel memory one probe call allocates
+ *		(whatever its range; concurrent calls each take this much).
  * @max_chunk_pages: out: pages handled per mmap_lock hold.
  * @version:	out: module version, NUL-terminated (e.g. "0.1.0").
+ * @max_io_pages: out: pages of read I/O one probe may start (module
+ *		parameter max_io_pages); pages past it are 'W' with nothing
+ *		started.
  * @reserved:	out: 0.
  */
 struct gupnw_info {
@@ -103,10 +141,11 @@ struct gupnw_info {
 	__u64 features;
 	__u64 probe_flags;
 	__u32 page_size;
-	__u32 reserved0;
+	__u32 probe_kmem;
 	__u64 max_chunk_pages;
 	char version[32];
-	__u64 reserved[4];
+	__u64 max_io_pages;
+	__u64 reserved[3];
 };
 
 #define GUPNW_INFO_SIZE_VER0		104

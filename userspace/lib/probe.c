@@ -4,6 +4,8 @@
  * through its /proc/PID/mem.
  */
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +24,15 @@ _Static_assert(GUPNW_WAIT == GUPNW_PROBE_WAIT, "flag values differ");
 _Static_assert(sizeof(struct gupnw_probe_args) == GUPNW_PROBE_ARGS_SIZE_VER0,
 	       "struct gupnw_probe_args is not VER0");
 
+/* The library's runs are the ABI's, so the kernel writes them in place. */
+_Static_assert(sizeof(struct gupnw_extent) ==
+	       sizeof(struct gupnw_probe_extent), "extent layouts differ");
+_Static_assert(offsetof(struct gupnw_extent, pages) ==
+	       offsetof(struct gupnw_probe_extent, nr_pages) &&
+	       offsetof(struct gupnw_extent, state) ==
+	       offsetof(struct gupnw_probe_extent, state),
+	       "extent layouts differ");
+
 #define GUPNW_PUBLIC_FLAGS	(GUPNW_WRITE | GUPNW_NOFAULT | GUPNW_WAIT)
 
 /* Refuse a bad call before it reaches the device (or the target). */
@@ -35,6 +46,33 @@ static int gupnw_check_call(const struct gupnw *g, uint64_t addr,
 	return 0;
 }
 
+static void gupnw_args_init(struct gupnw_probe_args *a, uint64_t addr,
+			    size_t len, unsigned int flags, int target_fd)
+{
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	a->flags = flags;
+	a->addr = addr;
+	a->len = len;
+	if (target_fd >= 0) {
+		a->flags |= GUPNW_PROBE_TARGET_FD;
+		a->target_fd = target_fd;
+	}
+}
+
+static void gupnw_counts_from(struct gupnw_counts *counts,
+			      const struct gupnw_probe_args *a)
+{
+	if (counts) {
+		counts->resident = a->nr_resident;
+		counts->faulted = a->nr_faulted;
+		counts->retry = a->nr_retry;
+		counts->unmapped = a->nr_unmapped;
+		counts->error = a->nr_error;
+		counts->notpresent = a->nr_notpresent;
+	}
+}
+
 /* target_fd < 0: the calling process. */
 static int gupnw_do_probe(struct gupnw *g, uint64_t addr, size_t len,
 			  unsigned int flags, int target_fd,
@@ -44,29 +82,34 @@ static int gupnw_do_probe(struct gupnw *g, uint64_t addr, size_t len,
 
 	if (gupnw_check_call(g, addr, flags))
 		return -1;
-
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.flags = flags;
-	a.addr = addr;
-	a.len = len;
+	gupnw_args_init(&a, addr, len, flags, target_fd);
 	a.states = (uintptr_t)states;
-	if (target_fd >= 0) {
-		a.flags |= GUPNW_PROBE_TARGET_FD;
-		a.target_fd = target_fd;
-	}
 	if (ioctl(g->fd, GUPNW_IOC_PROBE, &a) < 0)
 		return -1;
-
-	if (counts) {
-		counts->resident = a.nr_resident;
-		counts->faulted = a.nr_faulted;
-		counts->retry = a.nr_retry;
-		counts->unmapped = a.nr_unmapped;
-		counts->error = a.nr_error;
-		counts->notpresent = a.nr_notpresent;
-	}
+	gupnw_counts_from(counts, &a);
 	return 0;
+}
+
+ssize_t gupnw_probe_extents(struct gupnw *g, const void *addr, size_t len,
+			    unsigned int flags, struct gupnw_extent *ext,
+			    size_t max, struct gupnw_counts *counts)
+{
+	struct gupnw_probe_args a;
+
+	if (gupnw_check_call(g, (uintptr_t)addr, flags))
+		return -1;
+	if (!ext || !max) {
+		errno = EINVAL;
+		return -1;
+	}
+	gupnw_args_init(&a, (uintptr_t)addr, len, flags | GUPNW_PROBE_EXTENTS,
+			-1);
+	a.states = (uintptr_t)ext;
+	a.nr_extents = max > UINT32_MAX ? UINT32_MAX : max;
+	if (ioctl(g->fd, GUPNW_IOC_PROBE, &a) < 0)
+		return -1;
+	gupnw_counts_from(counts, &a);
+	return a.nr_extents;
 }
 
 int gupnw_probe(struct gupnw *g, const void *addr, size_t len,

@@ -79,6 +79,26 @@ int gupnw_open_pid_mem(pid_t pid, unsigned int flags);
 /* The device gupnw_open() opens: $GUPNW_DEVICE if set, else /dev/gupnw. */
 const char *gupnw_device_path(void);
 
+/* One run of pages in the same state (gupnw_probe_extents()). */
+struct gupnw_extent {
+	uint64_t start;			/* first address of the run */
+	uint64_t pages;			/* pages in the run */
+	uint32_t state;			/* enum gupnw_state */
+	uint32_t reserved;
+};
+
+/*
+ * Probe [addr, addr + len) of the calling process and describe it as runs:
+ * at most max extents, in address order.  Cost and output follow what is
+ * mapped, not the size of the range: a 1 TiB reservation is a few runs.
+ * Returns the number of extents written, or -1 with errno.  If the array
+ * filled first, the runs end before addr + len: probe again from the end of
+ * the last one.  counts (may be NULL) covers the pages the runs cover.
+ */
+ssize_t gupnw_probe_extents(struct gupnw *g, const void *addr, size_t len,
+			    unsigned int flags, struct gupnw_extent *ext,
+			    size_t max, struct gupnw_counts *counts);
+
 /* What the running module is and supports. */
 struct gupnw_module_info {
 	unsigned int abi_version;

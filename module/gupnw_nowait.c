@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gupnw: the places where a FOLL_NOWAIT fault would still sleep, decided
+ * before faulting (KERNEL-NOTES.md, "Where FOLL_NOWAIT still waits").
+ *
+ * - A page-cache miss in a file mapping: filemap_fault() reads the page
+ *   synchronously when readahead is off for the mapping (MADV_RANDOM,
+ *   ra_pages == 0, or after 100 misses).  We never fault a page that is not
+ *   in the page cache: we start the read ourselves, asynchronously, with
+ *   POSIX_FADV_WILLNEED on a run of such pages, and report them 'W'.
+ *   A per-call cap bounds the I/O started (the block layer can make a
+ *   submitter wait for a request slot); pages past it are 'W' with
+ *   nothing started.
+ * - A swapped-out shmem/tmpfs/memfd page: shmem_fault() reads it and waits;
+ *   a module has no way to start that read asynchronously, so the page is
+ *   'W' and nothing is started.  A shmem folio under lock would make the
+ *   fault wait on the lock: 'W' as well.
+ * - A write fault on a shared file mapping can sleep in
+ *   balance_dirty_pages(): a WRITE probe reports such a page 'W' and does
+ *   not fault it (a read-ahead is still started if it is not cached).
+ *
+ * Left to the kernel, and documented in README.md: anonymous pages on zram
+ * or pmem swap (read synchronously), migration entries, and contended folio
+ * locks in hugetlb.  Only filemap_fault() mappings are taken over: another
+ * filesystem's fault handler may behave differently.
+ */
+#include <linux/fadvise.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/moduleparam.h>
+#include <linux/pagemap.h>
+#include <linux/shmem_fs.h>
+#include <linux/xarray.h>
+
+#include "gupnw_internal.h"
+
+/* 8 MiB: well below a virtio-blk queue's worth of 128 KiB requests. */
+static unsigned int max_io_pages = 2048;
+module_param(max_io_pages, uint, 0644);
+MODULE_PARM_DESC(max_io_pages,
+		 "Pages of read I/O one probe call may start (default 2048)");
+
+/* Pages read ahead per run: the usual 128 KiB readahead window. */
+#define GUPNW_RA_RUN_PAGES	32
+
+unsigned int gupnw_max_io_pages(void)
+{
+	return READ_ONCE(max_io_pages);
+}
+
+/* The page-cache entry at @index: a folio, a value (shadow or swap), NULL. */
+static void *gupnw_cache_entry(struct address_space *mapping, pgoff_t index)
+{
+	return xa_load(&mapping->i_pages, index);
+}
+
+static bool gupnw_cached(struct address_space *mapping, pgoff_t index)
+{
+	void *entry = gupnw_cache_entry(mapping, index);
+
+	return entry && !xa_is_value(entry);
+}
+
+/*
+ * A shmem page whose fault would wait: swapped out (a swap entry in the
+ * mapping), or locked.  The folio is only looked at, without a reference:
+ * a stale answer is harmless, struct folio memory is never freed.
+ */
+static bool gupnw_shmem_would_wait(struct address_space *mapping,
+				   pgoff_t index)
+{
+	void *entry = gupnw_cache_entry(mapping, index);
+
+	if (!entry)
+		return false;
+	if (xa_is_value(entry))
+		return true;
+	return folio_test_locked((struct folio *)entry);
+}
+
+/*
+ * Start reading the pages of @file from @index on, at most @max of them and
+ * as many as are absent from the caller's view and from the page cache.
+ * Returns the number of pages covered (>= 1).
+ */
+static unsigned long gupnw_read_ahead(struct gupnw_range *r,
+				      struct file *file, pgoff_t index,
+				      const u8 *st, unsigned long max)
+{
+	struct address_space *mapping = file->f_mapping;
+	unsigned long n = 1, budget;
+
+	max = min_t(unsigned long, max, GUPNW_RA_RUN_PAGES);
+	while (n < max && st[n] == GUPNW_ABSENT &&
+	       !gupnw_cached(mapping, index + n))
+		n++;
+
+	budget = r->io_limit > r->io_started ? r->io_limit - r->io_started : 0;
+	n = min(n, max_t(unsigned long, budget, 1));
+	if (budget) {
+		/* submits the reads and returns: nothing waits for them */
+		vfs_fadvise(file, (loff_t)index << PAGE_SHIFT,
+			    (loff_t)n << PAGE_SHIFT, POSIX_FADV_WILLNEED);
+		r->io_started += n;
+	}
+	return n;
+}
+
+/**
+ * gupnw_nowait_check - decide an absent page that a fault could sleep on
+ * @r:		the probe (its I/O budget)
+ * @vma:	the page's VMA; mmap_lock held
+ * @addr:	the page
+ * @st:		the pass-1 states from @addr on (GUPNW_ABSENT: not mapped)
+ * @n:		entries of @st
+ *
+ * Return: 0 when faulting the page with FOLL_NOWAIT cannot sleep, else the
+ * number of pages from @addr on that were decided 'W' without a fault.
+ */
+unsigned long gupnw_nowait_check(struct gupnw_range *r,
+				 struct vm_area_struct *vma,
+				 unsigned long addr, u8 *st, unsigned long n)
+{
+	bool write = r->flags & GUPNW_PROBE_WRITE;
+	struct file *file = vma->vm_file;
+	struct address_space *mapping;
+	unsigned long i, done;
+	pgoff_t index;
+
+	if (!file || vma_is_anonymous(vma) || is_vm_hugetlb_page(vma))
+		return 0;
+	mapping = file->f_mapping;
+	index = linear_page_index(vma, addr);
+
+	if (shmem_mapping(mapping)) {
+		if (!gupnw_shmem_would_wait(mapping, index))
+			return 0;
+		st[0] = GUPNW_STATE_RETRY;
+		return 1;
+	}
+
+	if (!vma->vm_ops || vma->vm_ops->fault != filemap_fault)
+		return 0;
+	/* past EOF the fault fails at once (SIGBUS): let it say 'E' */
+	if (index >= DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE))
+		return 0;
+
+	if (gupnw_cached(mapping, index)) {
+		/* a hit; but dirtying a shared page may be throttled */
+		if (!(write && (vma->vm_flags & VM_SHARED)))
+			return 0;
+		st[0] = GUPNW_STATE_RETRY;
+		return 1;
+	}
+
+	done = gupnw_read_ahead(r, file, index, st, n);
+	for (i = 0; i < done; i++)
+		st[i] = GUPNW_STATE_RETRY;
+	return done;
+}
