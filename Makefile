@@ -6,6 +6,8 @@
 #   make install DESTDIR=... PREFIX=...
 #   make check               install test deps, run every test (host + QEMU guests)
 #   make demo                boot a VM and show a probe of a cold file
+#   make bench               benchmark in QEMU guests (6.1, 6.12): build/bench/*.txt
+#   make bench-md            the same, then paste the tables into BENCHMARKS.md
 #   make clean
 
 KDIR	?= /lib/modules/$(shell uname -r)/build
@@ -14,7 +16,7 @@ DESTDIR	?=
 KVER	 = $(shell $(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null)
 
 .PHONY: all module userspace install install-module install-userspace \
-	check check-host demo bench clean
+	check check-host demo bench bench-md clean
 
 all: module userspace
 
@@ -46,6 +48,18 @@ check-host:
 demo:
 	tests/install-deps.sh
 	tests/vm/demo.sh
+
+# Benchmarks (BENCHMARKS.md): the guests of "make check" run tests/bench/ instead of the
+# tests.  The kernel sources gup_test.ko is built from are installed only here.
+bench:
+	tests/install-deps.sh
+	tests/bench/install-bench-deps.sh
+	tests/bench/run.sh 6.1 6.12
+
+bench-md:
+	tests/install-deps.sh
+	tests/bench/install-bench-deps.sh
+	tests/bench/update-benchmarks-md.sh --run
 
 clean:
 	-test -d $(KDIR) && $(MAKE) -C $(KDIR) M=$(CURDIR) clean
