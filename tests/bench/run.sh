@@ -82,7 +82,12 @@ for want in "$@"; do
 	vm_strip <"$log" | sed -n '/^GUPNW-BENCH-BEGIN$/,/^GUPNW-BENCH-END$/p' |
 		sed '1d;$d' >"$report.tmp"
 	if vm_strip <"$log" | grep -q '^GUPNW-BENCH-END$' && [ -s "$report.tmp" ]; then
-		mv "$report.tmp" "$report"
+		# Which gupnw was measured: the tree's commit, and whether the module differs.
+		src="gupnw at commit $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')"
+		git -C "$top" diff --quiet HEAD -- module uapi Kbuild 2>/dev/null ||
+			src="$src with uncommitted changes to module/ or uapi/"
+		{ echo "source: $src"; cat "$report.tmp"; } >"$report"
+		rm -f "$report.tmp"
 		cat "$report"
 		echo "(guest ran for $took s; report in $report, serial log $log)"
 	else

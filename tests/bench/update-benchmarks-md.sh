@@ -35,13 +35,13 @@ trap 'rm -f "$gen"' EXIT
 			echo "No report: \`tests/bench/run.sh $line\` gave none in the last run (see its output)."
 			continue
 		fi
-		echo "Run of $(date -u -r "$f" '+%Y-%m-%d %H:%M UTC'), gupnw at commit \`$(git -C "$top" rev-parse --short HEAD)\`$(git -C "$top" diff --quiet HEAD -- module uapi 2>/dev/null || echo ' (module/ or uapi/ modified)')."
+		echo "Run of $(date -u -r "$f" '+%Y-%m-%d %H:%M UTC') ($(sed -n 's/^source: //p' "$f" | head -n 1))."
 		echo
 		echo '```'
 		cat "$f"
 		echo '```'
 		echo
-		missed=$(sed -n '/^Targets /,$p' "$f" | grep -E ' MISS$' || true)
+		missed=$(sed -n '/^Targets /,$p' "$f" | grep -E ' MISS( |$)' || true)
 		if [ -n "$missed" ]; then
 			echo "Missed on $line (measured; reasons under \"Targets\" below):"
 			echo
