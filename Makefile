@@ -9,6 +9,8 @@
 #   make deb                 Debian packages (dpkg-buildpackage) in build/deb/
 #   make check               install test deps, run every test (host + QEMU guests)
 #   make demo                boot a VM and show a probe of a cold file
+#   make bench               benchmark in QEMU guests (6.1, 6.12): build/bench/*.txt
+#   make bench-md            the same, then paste the tables into BENCHMARKS.md
 #   make clean
 
 KDIR	?= /lib/modules/$(shell uname -r)/build
@@ -22,7 +24,7 @@ DKMS_SRC      = $(DESTDIR)/usr/src/gupnw-$(DKMS_VERSION)
 DKMS_FILES    = Kbuild dkms.conf LICENSE uapi/linux/gupnw.h $(wildcard module/*.[ch])
 
 .PHONY: all module userspace install install-module install-userspace \
-	dkms-install dkms-remove deb check check-host demo bench clean
+	dkms-install dkms-remove deb check check-host demo bench bench-md clean
 
 all: module userspace
 
@@ -87,6 +89,18 @@ check-host:
 demo:
 	tests/install-deps.sh
 	tests/vm/demo.sh
+
+# Benchmarks (BENCHMARKS.md): the guests of "make check" run tests/bench/ instead of the
+# tests.  The kernel sources gup_test.ko is built from are installed only here.
+bench:
+	tests/install-deps.sh
+	tests/bench/install-bench-deps.sh
+	tests/bench/run.sh 6.1 6.12
+
+bench-md:
+	tests/install-deps.sh
+	tests/bench/install-bench-deps.sh
+	tests/bench/update-benchmarks-md.sh --run
 
 clean:
 	-test -d $(KDIR) && $(MAKE) -C $(KDIR) M=$(CURDIR) clean

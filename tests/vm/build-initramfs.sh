@@ -8,7 +8,8 @@
 # Packs what is already built: build/KVER/src/gupnw.ko, userspace/cli/gupnw-static,
 # the executables in build/guest-tests/ and tests/guest/*.sh; a missing piece is left
 # out (the guest then reports it).  GUPNW_EXTRA_TESTS=dir adds that dir's files to
-# /tests (harness development).
+# /tests (harness development).  GUPNW_BENCH_DIR=dir packs that dir's files as /bench,
+# which GUPNW_RUN=bench runs (tests/bench/run.sh).
 set -eu
 vm_dir=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/vm/lib.sh
@@ -24,7 +25,7 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 cd "$stage"
 mkdir -p bin sbin usr/bin usr/sbin dev proc sys tmp root etc mnt/data mnt/slow \
-	lib/gupnw lib/modules/vm tests
+	lib/gupnw lib/modules/vm tests bench
 cp /bin/busybox bin/busybox
 
 # Modules named by modprobe's dependency walk, each once, in load order.  Debian
@@ -56,6 +57,10 @@ for t in "$top"/build/guest-tests/* "$top"/tests/guest/*.sh ${GUPNW_EXTRA_TESTS:
 	*) [ -f "$t" ] && [ -x "$t" ] && cp "$t" tests/ ;;
 	esac
 done
+
+if [ -n "${GUPNW_BENCH_DIR:-}" ]; then
+	cp -a "$GUPNW_BENCH_DIR"/. bench/
+fi
 
 cp "$vm_dir/guest-init.sh" init
 cp "$vm_dir/guest-tests.sh" lib/gupnw/run-tests

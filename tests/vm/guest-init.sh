@@ -6,7 +6,8 @@
 #
 # Options come from the kernel command line (words with "=" and no dot reach /init as
 # environment variables; no spaces in values):
-#   GUPNW_RUN=tests|demo       what to run (default tests)
+#   GUPNW_RUN=tests|demo|bench what to run (default tests; bench: /bench/run, packed
+#                              by tests/bench/run.sh)
 #   GUPNW_TESTS=pat[,pat...]   run only tests whose file name matches a shell pattern
 #   GUPNW_TEST_TIMEOUT=secs    per-test limit (default 300)
 #
@@ -71,6 +72,16 @@ fi
 case ${GUPNW_RUN:-tests} in
 demo)
 	/lib/gupnw/demo
+	;;
+bench)
+	if [ -x /bench/run ]; then
+		/bench/run
+	else
+		echo "not ok - bench: /bench/run is missing (initramfs built without GUPNW_BENCH_DIR)"
+	fi
+	echo GUPNW-DMESG-BEGIN
+	dmesg
+	echo GUPNW-DMESG-END
 	;;
 *)
 	/lib/gupnw/run-tests

@@ -1,0 +1,107 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Run the benchmark in a QEMU guest per kernel line, the same guests as "make check"
+# (tests/vm/: module build, disks, initramfs, boot), and keep each report.
+#   tests/bench/run.sh [6.1|6.12|KVER]...      (default: 6.1 6.12)
+# Builds the benchmark program (make -C tests/bench), gupnw.ko and gup_test.ko
+# (build-gup-test.sh) for each kernel, boots it with GUPNW_RUN=bench and prints the
+# report; it is also written to build/bench/LINE.txt (LINE: 6.1, 6.12), which
+# tests/bench/update-benchmarks-md.sh pastes into BENCHMARKS.md.  A guest that gives no
+# report says why (build failure, QEMU status, the tail of its log, kernel splats).
+# Exit status: 0 if every kernel produced a report (targets missed do not count).
+# Knobs (optional): GUPNW_BENCH_RUNS (runs per cell, >= 5, default 7),
+# GUPNW_BENCH_MB (resident ranges, default 256), GUPNW_BENCH_COLD_KB (cold range,
+# default 2048), GUPNW_VM_TIMEOUT (default 900 here), GUPNW_BUILD (see tests/vm/run.sh).
+set -u
+bench_dir=$(cd "$(dirname "$0")" && pwd)
+vm_dir=$(cd "$bench_dir/../vm" && pwd)
+# shellcheck source=tests/vm/lib.sh
+. "$vm_dir/lib.sh"
+
+[ $# -gt 0 ] || set -- 6.1 6.12
+mkdir -p "$build/bench"
+
+if ! why=$(make -s -C "$bench_dir" 2>&1); then
+	echo "bench: the benchmark program does not build:"
+	printf '%s\n' "$why" | head -n 20
+	exit 1
+fi
+
+failed=0
+for want in "$@"; do
+	echo "=== bench on $want"
+	if ! kver=$(vm_resolve_kernel "$want"); then
+		echo "bench [$want]: no /boot/vmlinuz-$want.*-cloud-amd64 with its headers (tests/install-deps.sh)"
+		failed=1
+		continue
+	fi
+	label=$(vm_line "$kver")
+	out=$build/$kver
+	report=$build/bench/$label.txt
+	rm -f "$report"
+	mkdir -p "$out"
+
+	# W=1 warnings do not stop a benchmark: only a missing gupnw.ko does (the guest
+	# reports it).
+	"$vm_dir/build-module.sh" "$kver" >/dev/null 2>&1 ||
+		[ -f "$out/src/gupnw.ko" ] ||
+		echo "bench [$label]: gupnw.ko does not build (see $out/module.log)"
+	"$bench_dir/build-gup-test.sh" "$kver" 2>/dev/null ||
+		echo "bench [$label]: gup_test.ko: $(cut -d' ' -f2- "$out/gup_test/status")"
+
+	pack=$out/bench-pack
+	rm -rf "$pack"
+	mkdir -p "$pack"
+	cp "$build/bench/gupnw_bench" "$pack/"
+	cp "$bench_dir/guest-bench.sh" "$pack/run"
+	chmod 755 "$pack/run"
+	cp "$out/gup_test/status" "$pack/gup_test.status" 2>/dev/null ||
+		echo "failed build-gup-test.sh did not run" >"$pack/gup_test.status"
+	[ -f "$out/gup_test/gup_test.ko" ] && cp "$out/gup_test/gup_test.ko" "$pack/"
+
+	if [ ! -f "$vm_out/data.img" ] || [ ! -f "$vm_out/slow.img" ] || [ ! -f "$vm_out/swap.img" ]; then
+		"$vm_dir/build-disks.sh" || { echo "bench [$label]: disk images do not build"; failed=1; continue; }
+	fi
+	if ! why=$(GUPNW_BENCH_DIR=$pack "$vm_dir/build-initramfs.sh" "$kver" "$out/bench-initramfs.cpio" 2>&1); then
+		echo "bench [$label]: initramfs does not build: $why"
+		failed=1
+		continue
+	fi
+
+	args=(GUPNW_RUN=bench)
+	for v in GUPNW_BENCH_RUNS GUPNW_BENCH_MB GUPNW_BENCH_COLD_KB; do
+		[ -n "${!v:-}" ] && args+=("$v=${!v}")
+	done
+	log=$vm_out/bench-$kver.log
+	start=$(date +%s)
+	rc=0
+	GUPNW_VM_TIMEOUT=${GUPNW_VM_TIMEOUT:-900} \
+		"$vm_dir/boot.sh" "$kver" "$out/bench-initramfs.cpio" "$log" "${args[@]}" || rc=$?
+	took=$(($(date +%s) - start))
+
+	vm_strip <"$log" | sed -n '/^GUPNW-BENCH-BEGIN$/,/^GUPNW-BENCH-END$/p' |
+		sed '1d;$d' >"$report.tmp"
+	if vm_strip <"$log" | grep -q '^GUPNW-BENCH-END$' && [ -s "$report.tmp" ]; then
+		# Which gupnw was measured: the tree's commit, and whether the module differs.
+		src="gupnw at commit $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')"
+		git -C "$top" diff --quiet HEAD -- module uapi Kbuild 2>/dev/null ||
+			src="$src with uncommitted changes to module/ or uapi/"
+		{ echo "source: $src"; cat "$report.tmp"; } >"$report"
+		rm -f "$report.tmp"
+		cat "$report"
+		echo "(guest ran for $took s; report in $report, serial log $log)"
+	else
+		rm -f "$report.tmp"
+		failed=1
+		case $rc in
+		0) why="the guest ended without a report" ;;
+		124) why="the guest was killed after $took s (GUPNW_VM_TIMEOUT)" ;;
+		*) why="QEMU exited with status $rc after $took s" ;;
+		esac
+		echo "bench [$label]: no report: $why; serial log $log; its last lines:"
+		vm_strip <"$log" | grep -v '^GUPNW-DMESG' | tail -n 25 | sed 's/^/    /'
+	fi
+	# Guest-side failures and kernel splats, as tests/vm/scan-log.sh sees them.
+	"$vm_dir/scan-log.sh" "$label" "$log" | grep '^not ok' | sed "s/^/bench [$label]: /"
+done
+exit $failed
