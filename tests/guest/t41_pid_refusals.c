@@ -2,11 +2,12 @@
 /*
  * t41_pid_refusals: who may probe another process.  The right is the
  * kernel's ptrace-attach check, made when /proc/PID/mem is opened: uid 1000
- * is refused another user's process, a non-dumpable process of its own, and
- * what Yama's ptrace_scope forbids (1: non-descendants, 2: everyone without
- * CAP_SYS_PTRACE), each with EACCES or EPERM, through gupnw_probe_pid(),
- * gupnw_probe_pidfd() and the CLI.  A /proc/PID/mem descriptor opened by
- * root and inherited by uid 1000 works: the open is the check.
+ * is refused another user's process, a non-dumpable process of its own, a
+ * set-user-ID program it started, and what Yama's ptrace_scope forbids
+ * (1: non-descendants, 2: everyone without CAP_SYS_PTRACE), each with
+ * EACCES or EPERM, through gupnw_probe_pid(), gupnw_probe_pidfd() and the
+ * CLI.  A /proc/PID/mem descriptor opened by root and inherited by uid 1000
+ * works: the open is the check.
  */
 #include "gupnw_test.h"
 
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -277,6 +279,65 @@ static void test_nondumpable(void)
 	target_stop(&t);
 }
 
+/*
+ * A set-user-ID-root program started by uid 1000: its real uid is 1000, but
+ * it runs as root and the kernel marks it non-dumpable.  The program is a
+ * root-owned 04755 copy of this test, waiting on stdin (--suid-wait).
+ */
+static void test_setuid(void)
+{
+	static const char copy[] = "/tmp/t41-suid";
+	char buf[65536], exe[256], want[256], status[2048], *uid;
+	int in, out, hold[2], n = 0;
+	struct target t;
+	ssize_t len;
+
+	in = open("/proc/self/exe", O_RDONLY);
+	out = open(copy, O_WRONLY | O_CREAT | O_TRUNC, 0700);
+	if (in < 0 || out < 0)
+		gt_bail("copy to %s: %s", copy, gt_errname(errno));
+	while ((len = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, len) != len)
+			gt_bail("write %s: %s", copy, gt_errname(errno));
+	close(in);
+	if (fchown(out, 0, 0) || fchmod(out, 04755) || close(out) ||
+	    pipe(hold))
+		gt_bail("chmod %s: %s", copy, gt_errname(errno));
+
+	fflush(stdout);
+	t.pid = fork();
+	if (!t.pid) {
+		close(hold[1]);
+		dup2(hold[0], 0);
+		if (gt_become(USER_UID, USER_UID))
+			_exit(126);
+		execl(copy, copy, "--suid-wait", (char *)NULL);
+		_exit(127);
+	}
+	close(hold[0]);
+	t.hold = hold[1];
+	t.addr = 0x10000;		/* refused before any address matters */
+	/* wait for the exec: then /proc/PID/exe is the copy */
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)t.pid);
+	do {
+		gt_sleep_ms(10);
+		len = readlink(exe, want, sizeof(want) - 1);
+		want[len > 0 ? len : 0] = '\0';
+	} while (strcmp(want, copy) && ++n < 500);
+	snprintf(exe, sizeof(exe), "/proc/%d/status", (int)t.pid);
+	gt_read_file(exe, status, sizeof(status));
+	uid = strstr(status, "Uid:");
+	if (!gt_ok(!strcmp(want, copy) && uid &&
+		   !strncmp(uid, "Uid:\t1000\t0\t", 12),
+		   "refuse: set-user-ID-root program started by uid 1000 runs (real 1000, effective 0)"))
+		gt_diag("exe \"%s\", %.40s", want, uid ? uid : "no Uid: line");
+	else
+		expect_refused(USER_UID, BY_PID, &t,
+			       "set-user-ID-root program it started");
+	target_stop(&t);
+	unlink(copy);
+}
+
 /* A descriptor opened by root keeps root's answer: the open is the check. */
 static void test_inherited_fd(void)
 {
@@ -428,11 +489,19 @@ static void test_yama(void)
 	target_stop(&t);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	char c;
+
+	if (argc > 1 && !strcmp(argv[1], "--suid-wait")) {
+		while (read(0, &c, 1) > 0)
+			;
+		return 0;
+	}
 	gt_init();
 	test_other_user();
 	test_nondumpable();
+	test_setuid();
 	test_inherited_fd();
 	test_yama();
 	return gt_exit();
