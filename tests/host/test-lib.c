@@ -8,8 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/gupnw.h>
@@ -140,10 +144,157 @@ static void test_errors(void)
 	gupnw_close(g);
 }
 
+/*
+ * The library opens /proc/PID/mem with open(); this definition takes
+ * precedence over libc's, so that a test can kill the target right before
+ * or right after that open, inside gupnw_probe_pidfd().
+ */
+static pid_t mem_victim;		/* killed and reaped at the open */
+static int mem_victim_after;		/* after the real open, not before */
+
+static void mem_victim_reap(void)
+{
+	kill(mem_victim, SIGKILL);
+	waitpid(mem_victim, NULL, 0);
+	mem_victim = 0;
+}
+
+int open(const char *path, int flags, ...)
+{
+	int victim = mem_victim && strstr(path, "/mem") != NULL;
+	mode_t mode = 0;
+	va_list ap;
+	long fd;
+
+	if (flags & (O_CREAT | O_TMPFILE)) {
+		va_start(ap, flags);
+		mode = va_arg(ap, mode_t);
+		va_end(ap);
+	}
+	if (victim && !mem_victim_after)
+		mem_victim_reap();
+	fd = syscall(SYS_openat, AT_FDCWD, path, flags, mode);
+	if (victim && mem_victim_after)
+		mem_victim_reap();
+	return fd;
+}
+
+/* A child that lives until killed; its pidfd in *pidfd (-1: none). */
+static pid_t pidfd_child(int *pidfd)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	*pidfd = pid > 0 ? syscall(SYS_pidfd_open, pid, 0) : -1;
+	return pid;
+}
+
+/* The lowest free descriptor: the same before and after means no leak. */
+static int lowest_free_fd(void)
+{
+	int fd = dup(0);
+
+	close(fd);
+	return fd;
+}
+
+static void test_pidfd(void)
+{
+	unsigned long ps = sysconf(_SC_PAGESIZE);
+	int pidfd, nullfd, freefd;
+	struct gupnw *g;
+	pid_t pid;
+
+	CHECK(!setenv("GUPNW_DEVICE", "/dev/null", 1));
+	g = gupnw_open();
+	CHECK(g != NULL);
+	if (!g)
+		return;
+
+	errno = 0;
+	CHECK(gupnw_probe_pidfd(g, -1, 0, ps, 0, NULL, NULL) == -1 &&
+	      errno == EBADF);
+	nullfd = open("/dev/null", O_RDONLY);
+	CHECK(nullfd >= 0);
+	/* not a pidfd: its fdinfo has no "Pid:" line */
+	errno = 0;
+	CHECK(gupnw_probe_pidfd(g, nullfd, 0, ps, 0, NULL, NULL) == -1 &&
+	      errno == EINVAL);
+	close(nullfd);
+	errno = 0;
+	CHECK(gupnw_probe_pidfd(g, nullfd, 0, ps, 0, NULL, NULL) == -1 &&
+	      errno == EBADF);
+
+	pidfd = syscall(SYS_pidfd_open, getpid(), 0);
+	if (pidfd < 0) {
+		fprintf(stderr, "# pidfd_open: %s: pidfd tests skipped\n",
+			strerror(errno));
+		gupnw_close(g);
+		return;
+	}
+	/* refused before anything is opened */
+	errno = 0;
+	CHECK(gupnw_probe_pidfd(g, pidfd, 1, ps, 0, NULL, NULL) == -1 &&
+	      errno == EINVAL);
+	errno = 0;
+	CHECK(gupnw_probe_pidfd(g, pidfd, 0, ps, 1u << 20, NULL, NULL) ==
+	      -1 && errno == EINVAL);
+	/* a live process: through /proc/self/mem to the device (ENOTTY) */
+	freefd = lowest_free_fd();
+	errno = 0;
+	CHECK(gupnw_probe_pidfd(g, pidfd, 0, ps, 0, NULL, NULL) == -1 &&
+	      errno == ENOTTY);
+	errno = 0;
+	CHECK(gupnw_probe_pidfd(g, pidfd, 0, ps, GUPNW_WRITE, NULL, NULL) ==
+	      -1 && errno == ENOTTY);
+	CHECK(lowest_free_fd() == freefd);
+	close(pidfd);
+
+	/* exited and reaped before the call */
+	pid = pidfd_child(&pidfd);
+	CHECK(pid > 0 && pidfd >= 0);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	errno = 0;
+	CHECK(gupnw_probe_pidfd(g, pidfd, 0, ps, 0, NULL, NULL) == -1 &&
+	      errno == ESRCH);
+	close(pidfd);
+
+	/* reaped while the library opens its /proc/PID/mem: before ... */
+	pid = pidfd_child(&pidfd);
+	CHECK(pid > 0 && pidfd >= 0);
+	mem_victim = pid;
+	mem_victim_after = 0;
+	errno = 0;
+	CHECK(gupnw_probe_pidfd(g, pidfd, 0, ps, 0, NULL, NULL) == -1 &&
+	      errno == ESRCH);
+	CHECK(mem_victim == 0);
+	close(pidfd);
+
+	/* ... and after: the open succeeded, the file is closed unused */
+	pid = pidfd_child(&pidfd);
+	CHECK(pid > 0 && pidfd >= 0);
+	freefd = lowest_free_fd();
+	mem_victim = pid;
+	mem_victim_after = 1;
+	errno = 0;
+	CHECK(gupnw_probe_pidfd(g, pidfd, 0, ps, 0, NULL, NULL) == -1 &&
+	      errno == ESRCH);
+	CHECK(mem_victim == 0);
+	CHECK(lowest_free_fd() == freefd);
+	close(pidfd);
+
+	gupnw_close(g);
+}
+
 int main(void)
 {
 	test_names();
 	test_open();
 	test_errors();
+	test_pidfd();
 	return CHECK_EXIT();
 }

@@ -8,4 +8,10 @@ struct gupnw {
 	unsigned long page_size;	/* sysconf(_SC_PAGESIZE), read once */
 };
 
+#include <stdint.h>
+
+/* EINVAL for a misaligned addr or an unknown flag, before any system call. */
+int gupnw_check_call(const struct gupnw *g, uint64_t addr,
+		     unsigned int flags);
+
 #endif /* GUPNW_INTERNAL_H */

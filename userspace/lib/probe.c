@@ -36,8 +36,8 @@ _Static_assert(offsetof(struct gupnw_extent, pages) ==
 #define GUPNW_PUBLIC_FLAGS	(GUPNW_WRITE | GUPNW_NOFAULT | GUPNW_WAIT)
 
 /* Refuse a bad call before it reaches the device (or the target). */
-static int gupnw_check_call(const struct gupnw *g, uint64_t addr,
-			    unsigned int flags)
+int gupnw_check_call(const struct gupnw *g, uint64_t addr,
+		     unsigned int flags)
 {
 	if ((addr & (g->page_size - 1)) || (flags & ~GUPNW_PUBLIC_FLAGS)) {
 		errno = EINVAL;

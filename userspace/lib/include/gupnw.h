@@ -76,6 +76,17 @@ int gupnw_probe_memfd(struct gupnw *g, int mem_fd, uint64_t addr, size_t len,
  */
 int gupnw_open_pid_mem(pid_t pid, unsigned int flags);
 
+/*
+ * Probe the process a pidfd (pidfd_open(2), clone3's CLONE_PIDFD) refers to.
+ * Unlike a pid, a pidfd cannot come to name another process: if the target
+ * has exited (or exits during the call), this fails with ESRCH and never
+ * probes a process that took its pid.  Needs ptrace-attach rights, as
+ * gupnw_probe_pid().  EBADF: pidfd not open; EINVAL: not a pidfd.
+ */
+int gupnw_probe_pidfd(struct gupnw *g, int pidfd, uint64_t addr, size_t len,
+		      unsigned int flags, unsigned char *states,
+		      struct gupnw_counts *counts);
+
 /* The device gupnw_open() opens: $GUPNW_DEVICE if set, else /dev/gupnw. */
 const char *gupnw_device_path(void);
 
