@@ -181,6 +181,9 @@ static int gupnw_ready_run(struct gupnw_ready *rd)
 		/* io-wq's cancel: TIF_NOTIFY_SIGNAL on this worker */
 		if (signal_pending(current))
 			return -ECANCELED;
+		/* Only our mmget() left: the target process has gone. */
+		if (atomic_read(&rd->mm->mm_users) <= 1)
+			return -ESRCH;
 		ret = gupnw_ready_step(rd);
 		if (ret)
 			return ret;
@@ -256,13 +259,33 @@ static int gupnw_uring_ready(struct gupnw_probe_args __user *uargs,
 	return ret ?: (int)rd.nr_present;
 }
 
+/*
+ * READY's result is posted with io_uring_cmd_done(), not returned: 6.1's
+ * io_uring_cmd() passes a positive return value up as if it were an error
+ * (6.1 io_uring/uring_cmd.c:144-149, io_uring.c:1766), and io-wq completes
+ * only negative ones (io_uring.c:1884) - the CQE would never come and the
+ * request would pin the file for good.  Completing it ourselves is what
+ * io_issue_sqe() does for a result from io-wq on both kernels.
+ */
+static int gupnw_uring_ready_done(struct io_uring_cmd *ioucmd,
+				  struct gupnw_probe_args __user *uargs,
+				  unsigned int issue_flags)
+{
+	int ret = gupnw_uring_ready(uargs, issue_flags);
+
+	if (ret == -EAGAIN)
+		return ret;
+	io_uring_cmd_done(ioucmd, ret, 0, issue_flags);
+	return -EIOCBQUEUED;
+}
+
 /**
  * gupnw_uring_cmd - the ->uring_cmd() of /dev/gupnw
  * @ioucmd: the command
  * @issue_flags: IO_URING_F_* of this issue
  *
- * Return: the result for cqe->res (0 or a page count, or -errno), or
- * -EAGAIN to be issued again, blocking, from io-wq.
+ * Return: the result for cqe->res (0 or -errno), -EAGAIN to be issued
+ * again, blocking, from io-wq, or -EIOCBQUEUED when the result was posted.
  */
 int gupnw_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 {
@@ -282,7 +305,7 @@ int gupnw_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 	case GUPNW_URING_CMD_PROBE:
 		return gupnw_uring_probe(uargs, issue_flags);
 	case GUPNW_URING_CMD_READY:
-		return gupnw_uring_ready(uargs, issue_flags);
+		return gupnw_uring_ready_done(ioucmd, uargs, issue_flags);
 	default:
 		return -ENOTTY;
 	}

@@ -170,7 +170,8 @@ struct gupnw_info {
  *	at most INT_MAX pages.  cqe->res is the number of pages now present,
  *	or -errno: -ECANCELED when cancelled (IORING_OP_ASYNC_CANCEL, a linked
  *	timeout, the ring closed, the submitter exiting), -EINTR on a fatal
- *	signal.  Per page, @states gets 'R' (present), 'E' (never will be:
+ *	signal, -ESRCH when the process of GUPNW_PROBE_TARGET_FD exited.
+ *	Per page, @states gets 'R' (present), 'E' (never will be:
  *	an I/O error, past the end of the file, PROT_NONE, ...) or '.'
  *	(unmapped); @done and @nr_resident, @nr_error, @nr_unmapped count them
  *	(the other counts are 0).  Pages already present cost one page-table
