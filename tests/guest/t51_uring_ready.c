@@ -220,8 +220,8 @@ static void test_cancel(void)
 		gt_ms(t_cancel),
 		(unsigned long long)gupnw_req_result(&req, NULL),
 		(size_t)(BIG / gt_page));
-	gt_ok(got_ready && t_cancel < 10000000000ULL,
-	      "cancel: READY ends within 10 s (the whole READY takes ~100 s)");
+	gt_ok(got_ready && t_cancel < 20000000000ULL,
+	      "cancel: READY ends within 20 s (the whole READY takes ~100 s)");
 	gt_ok(gupnw_req_result(&req, NULL) < (uint64_t)(BIG / gt_page),
 	      "cancel: READY stopped before the end of the range");
 	munmap(p, BIG);
@@ -265,8 +265,8 @@ static void test_link_timeout(void)
 		   "timeout: the linked timeout fired"))
 		gt_diag("timeout res %d", tres);
 	gt_diag("READY ended after %.1f ms (timeout 300 ms)", gt_ms(t_ready));
-	gt_ok(t_ready >= 250000000ULL && t_ready < 10300000000ULL,
-	      "timeout: READY ended after the timeout, within 10 s of it");
+	gt_ok(t_ready >= 250000000ULL && t_ready < 20300000000ULL,
+	      "timeout: READY ended after the timeout, within 20 s of it");
 	munmap(p, BIG);
 
 	/* a timeout that does not fire: the READY completes normally */
