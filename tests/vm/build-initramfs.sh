@@ -47,6 +47,8 @@ touch lib/modules/vm/order
 
 [ -f "$build/$kver/src/gupnw.ko" ] && cp "$build/$kver/src/gupnw.ko" lib/gupnw/
 [ -f "$top/userspace/cli/gupnw-static" ] && cp "$top/userspace/cli/gupnw-static" bin/gupnw
+[ -f "$top/userspace/examples/gupnw-uring-sched-static" ] &&
+	cp "$top/userspace/examples/gupnw-uring-sched-static" bin/gupnw-uring-sched
 
 for t in "$top"/build/guest-tests/* "$top"/tests/guest/*.sh ${GUPNW_EXTRA_TESTS:+"$GUPNW_EXTRA_TESTS"/*}; do
 	case $t in
