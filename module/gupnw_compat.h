@@ -12,6 +12,13 @@
 #include <linux/mm.h>
 #include <linux/version.h>
 
+/* Linux 6.7: struct io_uring_cmd moved, see gupnw_uring_cmd_payload(). */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0)
+#include <linux/io_uring.h>
+#else
+#include <linux/io_uring/cmd.h>
+#endif
+
 /*
  * Linux 6.5 ("mm/gup: remove unused vmas parameter from get_user_pages()"
  * and "... from get_user_pages_remote()") dropped the vmas argument.
@@ -73,5 +80,40 @@ static inline bool gupnw_nofault_honoured(struct vm_area_struct *vma)
 #else
 #define gupnw_file_idmap(file)	file_mnt_idmap(file)
 #endif
+
+/*
+ * Linux 6.5 dropped the vmas argument of get_user_pages_remote() (above);
+ * with @locked, a fault may drop mmap_lock while it waits for I/O, and
+ * *@locked says whether it is still held on return.
+ */
+static inline long gupnw_gup_remote_locked(struct mm_struct *mm,
+					   unsigned long start,
+					   unsigned long nr,
+					   unsigned int gup_flags,
+					   int *locked)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
+	return get_user_pages_remote(mm, start, nr, gup_flags, NULL, NULL,
+				     locked);
+#else
+	return get_user_pages_remote(mm, start, nr, gup_flags, NULL, locked);
+#endif
+}
+
+/*
+ * Linux 6.6 ("io_uring: Pass whole sqe to commands") replaced the command
+ * payload pointer ioucmd->cmd by the whole SQE, ioucmd->sqe, read with
+ * io_uring_sqe_cmd(); Linux 6.7 ("io_uring: split out cmd api into a
+ * separate header") moved struct io_uring_cmd to <linux/io_uring/cmd.h>
+ * (included at the top).
+ */
+static inline const void *gupnw_uring_cmd_payload(struct io_uring_cmd *ioucmd)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 6, 0)
+	return ioucmd->cmd;
+#else
+	return io_uring_sqe_cmd(ioucmd->sqe);
+#endif
+}
 
 #endif /* _GUPNW_COMPAT_H */

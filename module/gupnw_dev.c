@@ -20,7 +20,7 @@
 static u64 gupnw_features(void)
 {
 	u64 f = GUPNW_FEATURE_PROBE | GUPNW_FEATURE_EXTENTS |
-		GUPNW_FEATURE_IO_CAP;
+		GUPNW_FEATURE_IO_CAP | GUPNW_FEATURE_URING_CMD;
 
 	if (gupnw_target_supported())
 		f |= GUPNW_FEATURE_TARGET_FD;
@@ -28,7 +28,7 @@ static u64 gupnw_features(void)
 }
 
 /* Read the caller's 'size' and check it against the struct's first version. */
-static int gupnw_get_usize(const void __user *uarg, u32 size_ver0, u32 *usize)
+int gupnw_get_usize(const void __user *uarg, u32 size_ver0, u32 *usize)
 {
 	if (get_user(*usize, (const u32 __user *)uarg))
 		return -EFAULT;
@@ -40,8 +40,8 @@ static int gupnw_get_usize(const void __user *uarg, u32 size_ver0, u32 *usize)
 }
 
 /* Write back the first @usize bytes of @kbuf; zero what we do not know. */
-static int gupnw_put_sized(void __user *uarg, u32 usize, const void *kbuf,
-			   size_t ksize)
+int gupnw_put_sized(void __user *uarg, u32 usize, const void *kbuf,
+		    size_t ksize)
 {
 	if (copy_to_user(uarg, kbuf, min_t(size_t, usize, ksize)))
 		return -EFAULT;
@@ -73,7 +73,7 @@ static long gupnw_ioctl_get_info(void __user *uarg)
 	return gupnw_put_sized(uarg, usize, &info, sizeof(info));
 }
 
-static int gupnw_check_probe_args(const struct gupnw_probe_args *a)
+int gupnw_check_probe_args(const struct gupnw_probe_args *a)
 {
 	unsigned int i;
 
@@ -103,7 +103,7 @@ static int gupnw_check_probe_args(const struct gupnw_probe_args *a)
 	return 0;
 }
 
-static long gupnw_ioctl_probe(void __user *uarg)
+long gupnw_ioctl_probe(void __user *uarg)
 {
 	struct gupnw_probe_args a;
 	struct gupnw_range r;
@@ -191,6 +191,7 @@ static const struct file_operations gupnw_fops = {
 	.owner		= THIS_MODULE,
 	.unlocked_ioctl	= gupnw_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+	.uring_cmd	= gupnw_uring_cmd,
 	.llseek		= noop_llseek,
 };
 

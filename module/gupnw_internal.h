@@ -49,6 +49,17 @@ enum gupnw_state_idx {
 	GUPNW_IDX_NOTPRESENT,
 };
 
+/* gupnw_dev.c: the ioctl's argument handling, shared with io_uring. */
+int gupnw_get_usize(const void __user *uarg, u32 size_ver0, u32 *usize);
+int gupnw_put_sized(void __user *uarg, u32 usize, const void *kbuf,
+		    size_t ksize);
+int gupnw_check_probe_args(const struct gupnw_probe_args *a);
+long gupnw_ioctl_probe(void __user *uarg);
+
+/* gupnw_uring.c: IORING_OP_URING_CMD (GUPNW_URING_CMD_*). */
+struct io_uring_cmd;
+int gupnw_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
+
 /* gupnw_walk.c: the range walker. */
 int gupnw_walk_range(struct gupnw_range *r);
 size_t gupnw_walk_kmem(void);

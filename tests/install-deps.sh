@@ -11,7 +11,7 @@ PKGS="make gcc libc6-dev pkg-config kmod cpio gzip xz-utils e2fsprogs util-linux
 qemu-system-x86 busybox-static
 linux-image-cloud-amd64 linux-headers-cloud-amd64
 linux-image-6.12-cloud-amd64 linux-headers-6.12-cloud-amd64
-python3 valgrind sparse
+python3 valgrind sparse liburing-dev
 dkms dh-dkms debhelper dpkg-dev fakeroot lintian"
 
 missing=""

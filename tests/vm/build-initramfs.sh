@@ -50,6 +50,8 @@ touch lib/modules/vm/order
 [ -f "$top/userspace/cli/gupnw-static" ] && cp "$top/userspace/cli/gupnw-static" bin/gupnw
 # The Debian packages as dpkg installs them (tests/packaging/run.sh), for t20.
 [ -d "$build/deb/pkgroot" ] && cp -a "$build/deb/pkgroot" pkgroot
+[ -f "$top/userspace/examples/gupnw-uring-sched-static" ] &&
+	cp "$top/userspace/examples/gupnw-uring-sched-static" bin/gupnw-uring-sched
 
 for t in "$top"/build/guest-tests/* "$top"/tests/guest/*.sh ${GUPNW_EXTRA_TESTS:+"$GUPNW_EXTRA_TESTS"/*}; do
 	case $t in

@@ -117,6 +117,7 @@ struct gupnw_probe_args {
 #define GUPNW_FEATURE_TARGET_FD	(1ULL << 1)	/* probing another process */
 #define GUPNW_FEATURE_EXTENTS	(1ULL << 2)	/* GUPNW_PROBE_EXTENTS */
 #define GUPNW_FEATURE_IO_CAP	(1ULL << 3)	/* max_io_pages, io_started */
+#define GUPNW_FEATURE_URING_CMD	(1ULL << 4)	/* GUPNW_URING_CMD_* */
 
 /**
  * struct gupnw_info - result of GUPNW_IOC_GET_INFO
@@ -159,5 +160,40 @@ struct gupnw_info {
  */
 #define GUPNW_IOC_GET_INFO	_IOWR(GUPNW_IOC_MAGIC, 0x00, struct gupnw_info)
 #define GUPNW_IOC_PROBE		_IOWR(GUPNW_IOC_MAGIC, 0x01, struct gupnw_probe_args)
+
+/*
+ * io_uring commands: IORING_OP_URING_CMD on a /dev/gupnw file, sqe->cmd_op
+ * one of the GUPNW_URING_CMD_* below, the command payload (sqe->cmd: 16
+ * bytes, so an ordinary 64-byte SQE does) a struct gupnw_uring_cmd.  The
+ * argument block it points to is read when the command starts and written
+ * back when it completes: keep it valid, and unchanged, until the CQE.
+ * IORING_SETUP_IOPOLL rings are refused (-EOPNOTSUPP).
+ *
+ * GUPNW_URING_CMD_PROBE: the probe of GUPNW_IOC_PROBE, same argument, same
+ *	results; cqe->res is 0 or -errno.  NOWAIT and NOFAULT probes run when
+ *	submitted; a WAIT probe goes to an io_uring worker.
+ * GUPNW_URING_CMD_READY: "page ready".  Make every page of the range
+ *	present, faulting it in and waiting for its I/O - in an io_uring worker
+ *	thread, never in the submitting one - and complete when that is done.
+ *	The argument is a struct gupnw_probe_args whose flags may hold only
+ *	GUPNW_PROBE_WRITE and GUPNW_PROBE_TARGET_FD (else -EINVAL); @len covers
+ *	at most INT_MAX pages.  cqe->res is the number of pages now present,
+ *	or -errno: -ECANCELED when cancelled (IORING_OP_ASYNC_CANCEL, a linked
+ *	timeout, the ring closed, the submitter exiting), -EINTR on a fatal
+ *	signal, -ESRCH when the process of GUPNW_PROBE_TARGET_FD exited.
+ *	Per page, @states gets 'R' (present), 'E' (never will be:
+ *	an I/O error, past the end of the file, PROT_NONE, ...) or '.'
+ *	(unmapped); @done and @nr_resident, @nr_error, @nr_unmapped count them
+ *	(the other counts are 0).  Pages already present cost one page-table
+ *	lookup: READY on a range that was probed 'W' completes when the I/O
+ *	the probe started has finished.
+ */
+struct gupnw_uring_cmd {
+	__u64 args;		/* user pointer to struct gupnw_probe_args */
+	__u64 reserved;		/* must be 0 */
+};
+
+#define GUPNW_URING_CMD_PROBE	_IOWR(GUPNW_IOC_MAGIC, 0x20, struct gupnw_uring_cmd)
+#define GUPNW_URING_CMD_READY	_IOWR(GUPNW_IOC_MAGIC, 0x21, struct gupnw_uring_cmd)
 
 #endif /* _UAPI_LINUX_GUPNW_H */

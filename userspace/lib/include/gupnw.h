@@ -120,6 +120,49 @@ struct gupnw_module_info {
 };
 int gupnw_module_info(struct gupnw *g, struct gupnw_module_info *info);
 
+/* --- io_uring: asynchronous probes and "page ready" (gupnw_prep_probe(3)) --- */
+
+struct io_uring_sqe;			/* <liburing.h> or <linux/io_uring.h> */
+
+/*
+ * One asynchronous request: the argument block the kernel reads when the
+ * request starts and writes its results into when it completes.  Keep it
+ * (and its states buffer) valid and in place until the request's CQE.
+ */
+struct gupnw_req {
+	uint64_t opaque[16];
+};
+
+/* The file descriptor of the handle, e.g. to register it with io_uring. */
+int gupnw_fd(const struct gupnw *g);
+
+/*
+ * Describe [addr, addr + len) of the calling process for gupnw_prep_probe()
+ * (flags as gupnw_probe()) or gupnw_prep_ready() (flags 0 or GUPNW_WRITE).
+ * states: one byte per page, or NULL.  0, or -1 and errno EINVAL.
+ */
+int gupnw_req_init(struct gupnw_req *req, const void *addr, size_t len,
+		   unsigned int flags, unsigned char *states);
+
+/*
+ * Fill an SQE (IORING_OP_URING_CMD on fd, a /dev/gupnw descriptor or, with
+ * IOSQE_FIXED_FILE set by the caller, its registered index).
+ * gupnw_prep_probe(): the probe of gupnw_probe(), never waiting for I/O;
+ * cqe->res is 0 or -errno.  gupnw_prep_ready(): completes when every page
+ * of the range is present, the module waiting for the I/O; cqe->res is the
+ * number of pages present or -errno (-ECANCELED when cancelled).
+ * user_data and the SQE flags are left to the caller.
+ */
+void gupnw_prep_probe(struct io_uring_sqe *sqe, int fd, struct gupnw_req *req);
+void gupnw_prep_ready(struct io_uring_sqe *sqe, int fd, struct gupnw_req *req);
+
+/*
+ * After the CQE: the counts the kernel wrote (counts may be NULL); returns
+ * the number of pages decided (and written to states).
+ */
+uint64_t gupnw_req_result(const struct gupnw_req *req,
+			  struct gupnw_counts *counts);
+
 /* Library version string, e.g. "0.1.0". */
 const char *gupnw_version(void);
 

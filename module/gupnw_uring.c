@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gupnw: io_uring commands on /dev/gupnw (IORING_OP_URING_CMD).
+ *
+ * GUPNW_URING_CMD_PROBE is the ioctl's probe, run when submitted, so that a
+ * program can put many probes in one io_uring_enter() next to its other
+ * I/O.  A WAIT probe may sleep on I/O: it goes to an io_uring worker.
+ *
+ * GUPNW_URING_CMD_READY is the second half of an asynchronous page fault,
+ * "page ready": it faults the pages of a range in with ordinary blocking
+ * GUP, as KVM's async_pf worker does, and completes once they are present.
+ * The waiting is done in an io_uring worker (io-wq), never in the
+ * submitting thread: the first, non-blocking issue returns -EAGAIN and
+ * io_uring hands the command to io-wq with a stable copy of its SQE.
+ *
+ * Why io-wq and not a workqueue of our own: io_uring cancels a uring_cmd
+ * only while io-wq holds it.  IORING_OP_ASYNC_CANCEL and linked timeouts
+ * look in io-wq, poll, timeouts (and, on 6.12, waitid and futex) but never
+ * reach a command a driver completes later by itself (6.12
+ * io_uring/cancel.c io_try_cancel()); IORING_URING_CMD_CANCELABLE is
+ * called only at ring or task exit, and 6.1 does not have it at all.  In
+ * io-wq a cancel - from IORING_OP_ASYNC_CANCEL, a linked timeout, the ring
+ * being closed or the submitter exiting - drops a queued command at once
+ * and sets TIF_NOTIFY_SIGNAL on the worker running one (io-wq.c
+ * __io_wq_worker_cancel(), both kernels): READY checks signal_pending()
+ * between batches of a few pages and ends with -ECANCELED.
+ *
+ * Lifetimes: every command runs to its end inside ->uring_cmd(); nothing is
+ * left behind in the module when it returns.  The request holds the file,
+ * the file holds the module (fops.owner), so the module cannot go while a
+ * command is pending; the worker is a thread of the submitting process and
+ * shares its mm, and READY holds the mm it works on (mmget) as the ioctl
+ * does.  Kernel memory per command: the stack frame below.
+ *
+ * io-wq runs uring_cmds on its bounded workers (IORING_OP_URING_CMD has no
+ * unbound_nonreg_file): at most min(SQ entries, 4 * CPUs) READYs of a task
+ * wait at the same time, the others queue in io-wq (and can be cancelled
+ * there); IORING_REGISTER_IOWQ_MAX_WORKERS raises that.
+ */
+#include <linux/mm.h>
+#include <linux/mmap_lock.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/uaccess.h>
+
+#include "gupnw_compat.h"
+#include "gupnw_internal.h"
+
+/* Pages faulted per GUP call: what a cancel may have to wait for. */
+#define GUPNW_READY_BATCH	8
+/* States staged on the stack between copies to the caller. */
+#define GUPNW_READY_STAGE	64
+/* cqe->res is an int: a READY reports at most this many pages. */
+#define GUPNW_READY_MAX_PAGES	((unsigned long)INT_MAX)
+
+static int gupnw_uring_probe(struct gupnw_probe_args __user *uargs,
+			     unsigned int issue_flags)
+{
+	u32 flags;
+
+	/* A WAIT probe sleeps on I/O: only in io-wq, never in the submitter. */
+	if (issue_flags & IO_URING_F_NONBLOCK) {
+		if (get_user(flags, &uargs->flags))
+			return -EFAULT;
+		if (flags & GUPNW_PROBE_WAIT)
+			return -EAGAIN;
+	}
+	return gupnw_ioctl_probe(uargs);
+}
+
+struct gupnw_ready {
+	struct mm_struct *mm;
+	unsigned long pos, end;
+	unsigned int gup_flags;
+	bool write;
+	u8 __user *states;		/* NULL: counts only */
+	u64 done;			/* pages decided and copied out */
+	u64 nr_present, nr_error, nr_unmapped;
+	unsigned int nr_staged;
+	u8 st[GUPNW_READY_STAGE];
+};
+
+static int gupnw_ready_flush(struct gupnw_ready *rd)
+{
+	if (rd->states && rd->nr_staged &&
+	    copy_to_user(rd->states + rd->done, rd->st, rd->nr_staged))
+		return -EFAULT;
+	rd->done += rd->nr_staged;
+	rd->nr_staged = 0;
+	return 0;
+}
+
+/* Record @n pages of @state at rd->pos; mmap_lock not held. */
+static int gupnw_ready_record(struct gupnw_ready *rd, u8 state,
+			      unsigned long n)
+{
+	int ret;
+
+	if (state == GUPNW_STATE_RESIDENT)
+		rd->nr_present += n;
+	else if (state == GUPNW_STATE_ERROR)
+		rd->nr_error += n;
+	else
+		rd->nr_unmapped += n;
+	rd->pos += n << PAGE_SHIFT;
+
+	while (n) {
+		unsigned int take = min_t(unsigned long, n,
+					  GUPNW_READY_STAGE - rd->nr_staged);
+
+		memset(rd->st + rd->nr_staged, state, take);
+		rd->nr_staged += take;
+		n -= take;
+		if (rd->nr_staged == GUPNW_READY_STAGE) {
+			ret = gupnw_ready_flush(rd);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/* GUP's check_vma_flags() refusals, decided for the whole VMA at once. */
+static bool gupnw_ready_vma_ok(struct vm_area_struct *vma, bool write)
+{
+	if (vma->vm_flags & (VM_IO | VM_PFNMAP))
+		return false;
+	return vma->vm_flags & (write ? VM_WRITE : VM_READ);
+}
+
+/*
+ * Decide the pages from rd->pos on: a hole or a refused VMA as one run, or
+ * up to GUPNW_READY_BATCH pages faulted in, waiting for their I/O with
+ * mmap_lock dropped (GUP's @locked protocol, as KVM's async_pf_execute()).
+ */
+static int gupnw_ready_step(struct gupnw_ready *rd)
+{
+	struct vm_area_struct *vma;
+	unsigned long stop, n;
+	int locked = 1;
+	long got;
+
+	if (mmap_read_lock_killable(rd->mm))
+		return -EINTR;
+	vma = find_vma(rd->mm, rd->pos);
+	if (!vma || vma->vm_start > rd->pos) {
+		stop = vma ? min(vma->vm_start, rd->end) : rd->end;
+		mmap_read_unlock(rd->mm);
+		return gupnw_ready_record(rd, GUPNW_STATE_UNMAPPED,
+					  (stop - rd->pos) >> PAGE_SHIFT);
+	}
+	stop = min(vma->vm_end, rd->end);
+	if (!gupnw_ready_vma_ok(vma, rd->write)) {
+		mmap_read_unlock(rd->mm);
+		return gupnw_ready_record(rd, GUPNW_STATE_ERROR,
+					  (stop - rd->pos) >> PAGE_SHIFT);
+	}
+	n = min_t(unsigned long, (stop - rd->pos) >> PAGE_SHIFT,
+		  GUPNW_READY_BATCH);
+	got = gupnw_gup_remote_locked(rd->mm, rd->pos, n, rd->gup_flags,
+				      &locked);
+	if (locked)
+		mmap_read_unlock(rd->mm);
+
+	if (got > 0)
+		return gupnw_ready_record(rd, GUPNW_STATE_RESIDENT, got);
+	if (got == -EINTR || fatal_signal_pending(current))
+		return -EINTR;
+	/* -EFAULT (SIGBUS: I/O error, past EOF), -ENOMEM, -EHWPOISON, ... */
+	return gupnw_ready_record(rd, GUPNW_STATE_ERROR, 1);
+}
+
+static int gupnw_ready_run(struct gupnw_ready *rd)
+{
+	int ret;
+
+	while (rd->pos < rd->end) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		/* io-wq's cancel: TIF_NOTIFY_SIGNAL on this worker */
+		if (signal_pending(current))
+			return -ECANCELED;
+		/* Only our mmget() left: the target process has gone. */
+		if (atomic_read(&rd->mm->mm_users) <= 1)
+			return -ESRCH;
+		ret = gupnw_ready_step(rd);
+		if (ret)
+			return ret;
+		cond_resched();
+	}
+	return 0;
+}
+
+static int gupnw_uring_ready(struct gupnw_probe_args __user *uargs,
+			     unsigned int issue_flags)
+{
+	struct gupnw_probe_args a;
+	struct gupnw_ready rd;
+	unsigned long nr_pages;
+	u32 usize;
+	int ret;
+
+	/* Waiting is io-wq's job: io_uring copies the SQE and queues us. */
+	if (issue_flags & IO_URING_F_NONBLOCK)
+		return -EAGAIN;
+
+	ret = gupnw_get_usize(uargs, GUPNW_PROBE_ARGS_SIZE_VER0, &usize);
+	if (ret)
+		return ret;
+	ret = copy_struct_from_user(&a, sizeof(a), uargs, usize);
+	if (ret)
+		return ret;
+	if (a.flags & ~(GUPNW_PROBE_WRITE | GUPNW_PROBE_TARGET_FD))
+		return -EINVAL;
+	ret = gupnw_check_probe_args(&a);
+	if (ret)
+		return ret;
+	nr_pages = PAGE_ALIGN(a.len) >> PAGE_SHIFT;
+	if (nr_pages > GUPNW_READY_MAX_PAGES)
+		return -EINVAL;
+
+	memset(&rd, 0, sizeof(rd));
+	rd.pos = a.addr;
+	rd.end = a.addr + (nr_pages << PAGE_SHIFT);
+	rd.write = a.flags & GUPNW_PROBE_WRITE;
+	rd.gup_flags = rd.write ? FOLL_WRITE : 0;
+	rd.states = u64_to_user_ptr(a.states);
+	if (rd.states && !access_ok(rd.states, nr_pages))
+		return -EFAULT;
+
+	if (a.flags & GUPNW_PROBE_TARGET_FD) {
+		rd.mm = gupnw_target_get_mm(a.target_fd, rd.write);
+		if (IS_ERR(rd.mm))
+			return PTR_ERR(rd.mm);
+	} else {
+		/* an io-wq worker shares the submitter's mm */
+		rd.mm = current->mm;
+		if (!rd.mm)
+			return -ESRCH;
+		mmget(rd.mm);
+	}
+
+	ret = gupnw_ready_run(&rd);
+	mmput(rd.mm);
+	if (gupnw_ready_flush(&rd))
+		ret = ret ?: -EFAULT;
+
+	/* As the ioctl: what was decided before a failure is reported. */
+	a.done = rd.done;
+	a.nr_resident = rd.nr_present;
+	a.nr_faulted = 0;
+	a.nr_retry = 0;
+	a.nr_unmapped = rd.nr_unmapped;
+	a.nr_error = rd.nr_error;
+	a.nr_notpresent = 0;
+	if (gupnw_put_sized(uargs, usize, &a, sizeof(a)))
+		return -EFAULT;
+	return ret ?: (int)rd.nr_present;
+}
+
+/*
+ * READY's result is posted with io_uring_cmd_done(), not returned: 6.1's
+ * io_uring_cmd() passes a positive return value up as if it were an error
+ * (6.1 io_uring/uring_cmd.c:144-149, io_uring.c:1766), and io-wq completes
+ * only negative ones (io_uring.c:1884) - the CQE would never come and the
+ * request would pin the file for good.  Completing it ourselves is what
+ * io_issue_sqe() does for a result from io-wq on both kernels.
+ */
+static int gupnw_uring_ready_done(struct io_uring_cmd *ioucmd,
+				  struct gupnw_probe_args __user *uargs,
+				  unsigned int issue_flags)
+{
+	int ret = gupnw_uring_ready(uargs, issue_flags);
+
+	if (ret == -EAGAIN)
+		return ret;
+	io_uring_cmd_done(ioucmd, ret, 0, issue_flags);
+	return -EIOCBQUEUED;
+}
+
+/**
+ * gupnw_uring_cmd - the ->uring_cmd() of /dev/gupnw
+ * @ioucmd: the command
+ * @issue_flags: IO_URING_F_* of this issue
+ *
+ * Return: the result for cqe->res (0 or -errno), -EAGAIN to be issued
+ * again, blocking, from io-wq, or -EIOCBQUEUED when the result was posted.
+ */
+int gupnw_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
+{
+	const struct gupnw_uring_cmd *payload;
+	struct gupnw_probe_args __user *uargs;
+	u64 args, reserved;
+
+	/* the SQE may change once we return, unless it is -EAGAIN: read now */
+	payload = gupnw_uring_cmd_payload(ioucmd);
+	args = READ_ONCE(payload->args);
+	reserved = READ_ONCE(payload->reserved);
+	if (reserved)
+		return -EINVAL;
+	uargs = u64_to_user_ptr(args);
+
+	switch (ioucmd->cmd_op) {
+	case GUPNW_URING_CMD_PROBE:
+		return gupnw_uring_probe(uargs, issue_flags);
+	case GUPNW_URING_CMD_READY:
+		return gupnw_uring_ready_done(ioucmd, uargs, issue_flags);
+	default:
+		return -ENOTTY;
+	}
+}

@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * t51_uring_ready: GUPNW_URING_CMD_READY.  On the throttled disk, a READY
+ * for pages a probe found 'W' completes after their I/O and not before,
+ * without the submitting thread waiting or faulting; per-page results for
+ * holes, PROT_NONE and pages past EOF; IORING_OP_ASYNC_CANCEL and a linked
+ * timeout end a READY that would take a minute with -ECANCELED, and a
+ * linked timeout that does not fire changes nothing.
+ */
+#include "gupnw_test.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#define P(n)	((size_t)(n) * gt_page)
+#define MiB	(1024 * 1024)
+/* A READY of this much cold data takes ~100 s at 20 x 4 KiB/s. */
+#define BIG	(8 * MiB)
+
+static struct gupnw *g;
+static struct io_uring ring;
+static int slow_fd = -1;
+
+static long thread_majflt(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return ru.ru_majflt;
+}
+
+static void submit_ready(struct gupnw_req *req, uint64_t data,
+			 unsigned int sqe_flags)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+
+	gupnw_prep_ready(sqe, gupnw_fd(g), req);
+	io_uring_sqe_set_data64(sqe, data);
+	sqe->flags |= sqe_flags;
+}
+
+/* Wait up to ms for one CQE; returns 0 and fills data/res, or -ETIME. */
+static int wait_one(unsigned int ms, uint64_t *data, int *res)
+{
+	struct __kernel_timespec ts = {
+		.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L,
+	};
+	struct io_uring_cqe *cqe;
+	int ret = io_uring_wait_cqe_timeout(&ring, &cqe, &ts);
+
+	if (ret)
+		return ret;
+	*data = cqe->user_data;
+	*res = cqe->res;
+	io_uring_cqe_seen(&ring, cqe);
+	return 0;
+}
+
+static void test_ready_after_io(void)
+{
+	const size_t n = 16;
+	unsigned char st[16], rst[16];
+	struct gupnw_counts c;
+	struct gupnw_req req;
+	struct io_uring_cqe *cqe;
+	uint64_t t0, t_submit, t_done, data;
+	long maj0, maj1;
+	int res, peek, ret;
+	long before;
+	char *p;
+
+	p = mmap(NULL, P(n), PROT_READ, MAP_SHARED, slow_fd, 24 * MiB);
+	if (p == MAP_FAILED)
+		gt_bail("ready: mmap: %s", gt_errname(errno));
+	gt_drain_throttle(gt_env("GT_SLOW_FILE", ""));
+	if (gupnw_probe(g, p, P(n), 0, st, &c))
+		gt_bail("ready: probe: %s", gt_errname(errno));
+	if (!gt_ok(c.retry > 0, "ready: the probe found cold pages 'W'"))
+		gt_diag("states %s", gt_states_str(st, n));
+
+	gupnw_req_init(&req, p, P(n), 0, rst);
+	maj0 = thread_majflt();
+	t0 = gt_now_ns();
+	submit_ready(&req, 7, 0);
+	ret = io_uring_submit(&ring);
+	t_submit = gt_now_ns() - t0;
+	peek = io_uring_peek_cqe(&ring, &cqe);
+	before = gt_resident(p, P(n));
+	gt_eq(1, ret, "ready: submitted");
+	gt_ok(peek == -EAGAIN,
+	      "ready: no completion right after the submit (I/O pending)");
+	if (!gt_ok(before < (long)n, "ready: pages not all resident at that time"))
+		gt_diag("%ld of %zu resident", before, n);
+
+	ret = wait_one(60000, &data, &res);
+	t_done = gt_now_ns() - t0;
+	maj1 = thread_majflt();
+	gt_ok(!ret && data == 7, "ready: completes");
+	gt_eq(n, res, "ready: res is the number of pages present");
+	gt_eq(n, gt_resident(p, P(n)),
+	      "ready: on completion every page is resident (mincore)");
+	if (!gt_ok(gt_match(rst, "RRRRRRRRRRRRRRRR", n) < 0,
+		   "ready: states say R for every page"))
+		gt_diag("states %s", gt_states_str(rst, n));
+	gt_eq(n, gupnw_req_result(&req, &c), "ready: done covers the range");
+	if (!gt_ok(c.resident == n && !c.error && !c.unmapped,
+		   "ready: counts say %zu present", n))
+		gt_diag("%s", gt_counts_str(&c));
+	gt_expect_probe(g, 0, p, n, GUPNW_NOFAULT, "RRRRRRRRRRRRRRRR", NULL,
+			"ready: a NOFAULT probe afterwards finds all R");
+	gt_diag("submit %.3f ms, READY completed after %.1f ms",
+		gt_ms(t_submit), gt_ms(t_done));
+	gt_ok(t_submit * 10 < t_done,
+	      "ready: the submitter did not wait (submit < 1/10 of READY)");
+	gt_eq(0, maj1 - maj0, "ready: no major fault in the submitting thread");
+	munmap(p, P(n));
+}
+
+static void test_states(void)
+{
+	unsigned char st[4];
+	struct gupnw_counts c;
+	struct gupnw_req req;
+	uint64_t data;
+	int res, fd;
+	char *p;
+
+	p = mmap(NULL, P(4), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		gt_bail("ready: mmap: %s", gt_errname(errno));
+	p[0] = 1;
+	munmap(p + P(2), P(1));
+	mprotect(p + P(3), P(1), PROT_NONE);
+	memset(st, 0, sizeof(st));
+	gupnw_req_init(&req, p, P(4), 0, st);
+	submit_ready(&req, 1, 0);
+	io_uring_submit(&ring);
+	if (wait_one(10000, &data, &res))
+		gt_bail("ready: mixed range did not complete");
+	gt_eq(2, res, "ready: touched + untouched anon, hole, PROT_NONE: 2 present");
+	if (!gt_ok(gt_match(st, "RR.E", 4) < 0, "ready: states R R . E"))
+		gt_diag("states %s", gt_states_str(st, 4));
+	gupnw_req_result(&req, &c);
+	if (!gt_ok(c.resident == 2 && c.unmapped == 1 && c.error == 1 &&
+		   !c.faulted && !c.retry && !c.notpresent,
+		   "ready: counts 2 R, 1 '.', 1 E"))
+		gt_diag("%s", gt_counts_str(&c));
+	munmap(p, P(4));
+
+	/* a page past the end of the file never will be: E */
+	fd = open("/tmp/t51.eof", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || ftruncate(fd, P(1)))
+		gt_bail("ready: /tmp/t51.eof: %s", gt_errname(errno));
+	p = mmap(NULL, P(2), PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		gt_bail("ready: mmap: %s", gt_errname(errno));
+	gupnw_req_init(&req, p, P(2), 0, st);
+	submit_ready(&req, 2, 0);
+	io_uring_submit(&ring);
+	if (wait_one(10000, &data, &res))
+		gt_bail("ready: EOF range did not complete");
+	gt_eq(1, res, "ready: one page in the file, one past EOF: 1 present");
+	if (!gt_ok(gt_match(st, "RE", 2) < 0, "ready: the page past EOF is E"))
+		gt_diag("states %s", gt_states_str(st, 2));
+	munmap(p, P(2));
+	close(fd);
+	unlink("/tmp/t51.eof");
+}
+
+/* READY of BIG cold bytes at off; returns the mapping. */
+static char *map_big(off_t off)
+{
+	char *p = mmap(NULL, BIG, PROT_READ, MAP_SHARED, slow_fd, off);
+
+	if (p == MAP_FAILED)
+		gt_bail("ready: mmap: %s", gt_errname(errno));
+	return p;
+}
+
+static void test_cancel(void)
+{
+	struct io_uring_sqe *sqe;
+	struct gupnw_req req;
+	int res, got_ready = 0, got_cancel = 0, ready_res = 0, cancel_res = 0;
+	uint64_t t0, t_cancel = 0, data;
+	char *p = map_big(32 * MiB);
+
+	gupnw_req_init(&req, p, BIG, 0, NULL);
+	submit_ready(&req, 10, 0);
+	io_uring_submit(&ring);
+	gt_sleep_ms(300);
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_cancel64(sqe, 10, 0);
+	io_uring_sqe_set_data64(sqe, 11);
+	t0 = gt_now_ns();
+	io_uring_submit(&ring);
+	while ((!got_ready || !got_cancel) && !wait_one(30000, &data, &res)) {
+		if (data == 10) {
+			got_ready = 1;
+			ready_res = res;
+			t_cancel = gt_now_ns() - t0;
+		} else if (data == 11) {
+			got_cancel = 1;
+			cancel_res = res;
+		}
+	}
+	gt_ok(got_ready && got_cancel, "cancel: both CQEs arrive");
+	gt_err(ready_res, ECANCELED, "cancel: READY ends with ECANCELED");
+	gt_err2(cancel_res, 0, EALREADY,
+		"cancel: ASYNC_CANCEL found it (0, or EALREADY while running)");
+	gt_diag("READY ended %.1f ms after the cancel; %llu of %zu pages done",
+		gt_ms(t_cancel),
+		(unsigned long long)gupnw_req_result(&req, NULL),
+		(size_t)(BIG / gt_page));
+	gt_ok(got_ready && t_cancel < 20000000000ULL,
+	      "cancel: READY ends within 20 s (the whole READY takes ~100 s)");
+	gt_ok(gupnw_req_result(&req, NULL) < (uint64_t)(BIG / gt_page),
+	      "cancel: READY stopped before the end of the range");
+	munmap(p, BIG);
+}
+
+static void test_link_timeout(void)
+{
+	struct __kernel_timespec ts = { .tv_nsec = 300 * 1000000L };
+	struct __kernel_timespec lts = { .tv_sec = 30 };
+	int res, rres = 1, tres = 1, n = 0;
+	struct io_uring_sqe *sqe;
+	struct gupnw_req req;
+	uint64_t t0, t_ready = 0, data;
+	char *p = map_big(48 * MiB), *q;
+
+	gupnw_req_init(&req, p, BIG, 0, NULL);
+	submit_ready(&req, 20, IOSQE_IO_LINK);
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_link_timeout(sqe, &ts, 0);
+	io_uring_sqe_set_data64(sqe, 21);
+	t0 = gt_now_ns();
+	io_uring_submit(&ring);
+	while (n < 2 && !wait_one(30000, &data, &res)) {
+		n++;
+		if (data == 20) {
+			rres = res;
+			t_ready = gt_now_ns() - t0;
+		} else {
+			tres = res;
+		}
+	}
+	gt_eq(2, n, "timeout: both CQEs arrive");
+	gt_err(rres, ECANCELED, "timeout: READY ends with ECANCELED");
+	/*
+	 * The timeout's own res: -ETIME if the READY was still queued,
+	 * else what io_try_cancel() said of a running one: -EALREADY (6.1),
+	 * -ENOENT (6.12 goes on to poll/timeout lists after io-wq's
+	 * -EALREADY, cancel.c:127-146).  The READY's -ECANCELED is the proof.
+	 */
+	if (!gt_ok(tres == -ETIME || tres == -EALREADY || tres == -ENOENT,
+		   "timeout: the linked timeout fired"))
+		gt_diag("timeout res %d", tres);
+	gt_diag("READY ended after %.1f ms (timeout 300 ms)", gt_ms(t_ready));
+	gt_ok(t_ready >= 250000000ULL && t_ready < 20300000000ULL,
+	      "timeout: READY ended after the timeout, within 20 s of it");
+	munmap(p, BIG);
+
+	/* a timeout that does not fire: the READY completes normally */
+	q = mmap(NULL, P(8), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(q, 1, P(8));
+	gupnw_req_init(&req, q, P(8), 0, NULL);
+	submit_ready(&req, 30, IOSQE_IO_LINK);
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_link_timeout(sqe, &lts, 0);
+	io_uring_sqe_set_data64(sqe, 31);
+	io_uring_submit(&ring);
+	rres = tres = 1;
+	for (n = 0; n < 2 && !wait_one(10000, &data, &res); n++) {
+		if (data == 30)
+			rres = res;
+		else
+			tres = res;
+	}
+	gt_eq(8, rres, "timeout: a READY faster than its timeout completes");
+	gt_err(tres, ECANCELED, "timeout: ... and its timeout is cancelled");
+	munmap(q, P(8));
+}
+
+int main(void)
+{
+	static char path[512];
+	int ret;
+
+	gt_init();
+	snprintf(path, sizeof(path), "%s/cold-64m",
+		 gt_env("GUPNW_SLOW", "/mnt/slow"));
+	setenv("GT_SLOW_FILE", path, 1);
+	g = gupnw_open();
+	if (!g)
+		gt_bail("ready: gupnw_open: %s", gt_errname(errno));
+	ret = io_uring_queue_init(64, &ring, 0);
+	if (ret) {
+		gt_skip("io_uring_queue_init failed (io_uring disabled?)",
+			"ready: %s", gt_errname(-ret));
+		return gt_exit();
+	}
+	test_states();
+
+	slow_fd = open(path, O_RDONLY);
+	if (slow_fd < 0) {
+		gt_skip("no $GUPNW_SLOW/cold-64m", "ready: throttled-disk tests");
+		return gt_exit();
+	}
+	if (gt_make_cold(slow_fd))
+		gt_bail("ready: could not make %s cold", path);
+	test_ready_after_io();
+	test_cancel();
+	test_link_timeout();
+
+	io_uring_queue_exit(&ring);
+	gupnw_close(g);
+	return gt_exit();
+}
