@@ -4,7 +4,11 @@
 #   make                     module (against KDIR) + library + CLI
 #   make KDIR=/path/to/build module against another kernel's build tree
 #   make install DESTDIR=... PREFIX=...
-#   make check               install test deps, run every test (host + QEMU guests)
+#   make check               install test deps, run every test (host + QEMU guests on
+#                            6.1, 6.12 and the debug kernel, which also runs the fuzzer)
+#   make check-debug         only the debug-kernel guest: KASAN, lockdep, kmemleak, fault
+#                            injection, 60 s of fuzzing (first run builds the kernel, ~5 min)
+#   make fuzz                only the fuzzer in the debug guest, GUPNW_FUZZ_SECONDS (600)
 #   make demo                boot a VM and show a probe of a cold file
 #   make clean
 
@@ -14,7 +18,7 @@ DESTDIR	?=
 KVER	 = $(shell $(MAKE) -s -C $(KDIR) kernelrelease 2>/dev/null)
 
 .PHONY: all module userspace install install-module install-userspace \
-	check check-host demo bench clean
+	check check-host check-debug fuzz demo bench clean
 
 all: module userspace
 
@@ -42,6 +46,18 @@ check:
 # Host-only tests (no VM): CLI parsing and output formats, library under ASan.
 check-host:
 	tests/run-check.sh --host-only
+
+# The debug kernel alone (tests/debug-kernel/debug.config; see tests/vm/run.sh).
+check-debug:
+	tests/install-deps.sh
+	tests/run-check.sh --no-host --kernel debug
+
+GUPNW_FUZZ_SECONDS ?= 600
+fuzz:
+	tests/install-deps.sh
+	GUPNW_RUN=fuzz GUPNW_FUZZ_SECONDS=$(GUPNW_FUZZ_SECONDS) \
+		GUPNW_VM_TIMEOUT=$$(($(GUPNW_FUZZ_SECONDS) + 900)) \
+		tests/run-check.sh --no-host --kernel debug
 
 demo:
 	tests/install-deps.sh

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Install from Debian's archive what building and testing gupnw needs: both kernel
 # lines (image + headers, through the meta-packages, so a new point release is picked
-# up), QEMU, a static busybox for the initramfs, and the build tools.
+# up), QEMU, a static busybox for the initramfs, and the build tools; and for the debug
+# kernel of "make check-debug", Debian's linux-source-6.12 and what building it needs.
 # Idempotent: installs only what is missing.  Needs root (or sudo).
 set -eu
 
@@ -10,7 +11,8 @@ PKGS="make gcc libc6-dev pkg-config kmod cpio gzip xz-utils e2fsprogs util-linux
 qemu-system-x86 busybox-static
 linux-image-cloud-amd64 linux-headers-cloud-amd64
 linux-image-6.12-cloud-amd64 linux-headers-6.12-cloud-amd64
-python3 valgrind sparse"
+python3 valgrind sparse
+linux-source-6.12 bc flex bison libelf-dev libssl-dev zstd"
 
 missing=""
 for p in $PKGS; do
