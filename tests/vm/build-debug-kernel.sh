@@ -23,7 +23,7 @@ tarball=${GUPNW_DEBUG_SRC:-/usr/src/linux-source-6.12.tar.xz}
 [ -r "$tarball" ] || die "$tarball missing: apt-get install linux-source-6.12 (tests/install-deps.sh)"
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || stat -c %s-%Y "$tarball")
 key=$( { cat "$frag"; echo "$tarball $srcver"; gcc --version | head -n 1; } | sha256sum | cut -c1-16)
-cache=$build/debug-kernel
+cache=$top/build/debug-kernel	# shared by GUPNW_BUILD runs: 2 GB, 5 min
 dir=$cache/$key
 
 if [ -f "$dir/ready" ]; then
@@ -74,7 +74,7 @@ lost=$(grep -E '^(CONFIG_|# CONFIG_.* is not set)' "$frag" | while IFS= read -r 
 	*) grep -qxF "$line" "$dir/obj/.config" || echo "$line" ;;
 	esac
 done)
-[ -z "$lost" ] || die "olddefconfig dropped:" $lost
+[ -z "$lost" ] || die "olddefconfig dropped: $(printf '%s\n' "$lost" | tr '\n' ' ')"
 
 jobs=$(nproc)
 start=$(date +%s)
