@@ -16,6 +16,12 @@
  * loading the module (finit_module, called directly: busybox insmod retries
  * with init_module and would hide a one-shot failure).
  *
+ * A kernel allocation that fails may log a report with a stack dump
+ * (warn_alloc: "vmalloc error: ...", "page allocation failure: ..."): the
+ * test brackets its injection with "gupnw-fault-injection: begin/end" lines
+ * in the kernel log, between which tests/vm/scan-log.sh takes such reports
+ * as expected rather than as splats.
+ *
  * SKIPs on a kernel without fault injection (Debian's cloud kernels): it is
  * meant for the debug kernel of "make check-debug".
  */
@@ -58,6 +64,20 @@ static long nth_left(void)
 		return -1;
 	buf[n] = '\0';
 	return strtol(buf, NULL, 10);
+}
+
+/* The window in which scan-log.sh expects allocation-failure reports. */
+static void kmsg_mark(const char *what)
+{
+	char line[64];
+
+	snprintf(line, sizeof(line), "<4>gupnw-fault-injection: %s\n", what);
+	gt_write_file("/dev/kmsg", line);
+}
+
+static void kmsg_mark_end(void)
+{
+	kmsg_mark("end");
 }
 
 static int debugfs_set(const char *attr, const char *val)
@@ -520,6 +540,8 @@ int main(void)
 	dev = gt_dev_open();
 	if (dev < 0)
 		gt_bail("open %s: %s", gt_dev_path(), gt_errname(errno));
+	kmsg_mark("begin");
+	atexit(kmsg_mark_end);		/* gt_bail() exits too */
 	test_ioctls();
 	test_module_load();
 	if (dev >= 0)
