@@ -7,7 +7,11 @@
 #   make dkms-install        module source to /usr/src, built by DKMS for each kernel
 #   make dkms-remove         undo dkms-install
 #   make deb                 Debian packages (dpkg-buildpackage) in build/deb/
-#   make check               install test deps, run every test (host + QEMU guests)
+#   make check               install test deps, run every test (host + QEMU guests on
+#                            6.1, 6.12 and the debug kernel, which also runs the fuzzer)
+#   make check-debug         only the debug-kernel guest: KASAN, lockdep, kmemleak, fault
+#                            injection, 60 s of fuzzing (first run builds the kernel, ~5 min)
+#   make fuzz                only the fuzzer in the debug guest, GUPNW_FUZZ_SECONDS (600)
 #   make demo                boot a VM and show a probe of a cold file
 #   make bench               benchmark in QEMU guests (6.1, 6.12): build/bench/*.txt
 #   make bench-md            the same, then paste the tables into BENCHMARKS.md
@@ -24,7 +28,8 @@ DKMS_SRC      = $(DESTDIR)/usr/src/gupnw-$(DKMS_VERSION)
 DKMS_FILES    = Kbuild dkms.conf LICENSE uapi/linux/gupnw.h $(wildcard module/*.[ch])
 
 .PHONY: all module userspace install install-module install-userspace \
-	dkms-install dkms-remove deb check check-host demo bench bench-md clean
+	dkms-install dkms-remove deb check check-host check-debug fuzz demo bench \
+	bench-md clean
 
 all: module userspace
 
@@ -85,6 +90,18 @@ check:
 # Host-only tests (no VM): CLI parsing and output formats, library under ASan.
 check-host:
 	tests/run-check.sh --host-only
+
+# The debug kernel alone (tests/debug-kernel/debug.config; see tests/vm/run.sh).
+check-debug:
+	tests/install-deps.sh
+	tests/run-check.sh --no-host --kernel debug
+
+GUPNW_FUZZ_SECONDS ?= 600
+fuzz:
+	tests/install-deps.sh
+	GUPNW_RUN=fuzz GUPNW_FUZZ_SECONDS=$(GUPNW_FUZZ_SECONDS) \
+		GUPNW_VM_TIMEOUT=$$(($(GUPNW_FUZZ_SECONDS) + 900)) \
+		tests/run-check.sh --no-host --kernel debug
 
 demo:
 	tests/install-deps.sh

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Install from Debian's archive what building and testing gupnw needs: both kernel
 # lines (image + headers, through the meta-packages, so a new point release is picked
-# up), QEMU, a static busybox for the initramfs, the build tools, and DKMS and the
-# Debian packaging tools for tests/packaging/.
+# up), QEMU, a static busybox for the initramfs, the build tools, DKMS and the Debian
+# packaging tools for tests/packaging/, and for the debug kernel of "make check-debug",
+# Debian's linux-source-6.12 and what building it needs.
 # Idempotent: installs only what is missing.  Needs root (or sudo).
 set -eu
 
@@ -12,7 +13,8 @@ qemu-system-x86 busybox-static
 linux-image-cloud-amd64 linux-headers-cloud-amd64
 linux-image-6.12-cloud-amd64 linux-headers-6.12-cloud-amd64
 python3 valgrind sparse liburing-dev
-dkms dh-dkms debhelper dpkg-dev fakeroot lintian"
+dkms dh-dkms debhelper dpkg-dev fakeroot lintian
+linux-source-6.12 bc flex bison libelf-dev libssl-dev zstd"
 
 missing=""
 for p in $PKGS; do

@@ -1,26 +1,32 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # What "make check" runs after installing the dependencies: build the library and CLI,
-# run the host tests, then the guest tests on each supported kernel under QEMU.  Every
-# result is a TAP line, numbered here; the last line is "N passed, N failed[, N skipped]".
-# Exit 0 only if nothing failed (a kernel line that is not installed is a failure).
-#   tests/run-check.sh [--host-only] [--kernel 6.1|6.12]...
+# run the host tests, then the guest tests on each supported kernel under QEMU, then on
+# the debug kernel (KASAN, lockdep, kmemleak, fault injection; built from
+# linux-source-6.12 on first use, ~5 min, cached in build/debug-kernel/) followed by
+# the ioctl fuzzer.  Every result is a TAP line, numbered here; the last line is
+# "N passed, N failed[, N skipped]".  Exit 0 only if nothing failed (a kernel line
+# that is not installed is a failure).
+#   tests/run-check.sh [--host-only] [--no-host] [--kernel 6.1|6.12|debug]...
+# --no-host skips the host tests (make check-debug, make fuzz).
 # Logs are in build/check/ and build/vm/; see tests/vm/run.sh for GUPNW_TESTS and the
 # other development knobs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 host_only=0
+no_host=0
 kernels=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--host-only) host_only=1 ;;
-	--kernel) kernels+=("${2:?--kernel needs 6.1 or 6.12}"); shift ;;
-	*) echo "usage: $0 [--host-only] [--kernel 6.1|6.12]..." >&2; exit 2 ;;
+	--no-host) no_host=1 ;;
+	--kernel) kernels+=("${2:?--kernel needs 6.1, 6.12 or debug}"); shift ;;
+	*) echo "usage: $0 [--host-only] [--no-host] [--kernel 6.1|6.12|debug]..." >&2; exit 2 ;;
 	esac
 	shift
 done
-[ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12)
+[ ${#kernels[@]} -gt 0 ] || kernels=(6.1 6.12 debug)
 logs=${GUPNW_BUILD:-build}/check
 mkdir -p "$logs"
 
@@ -54,7 +60,10 @@ checks() {
 	else
 		echo "# no tests/guest/Makefile: no compiled guest tests"
 	fi
-	if [ -f tests/host/run.sh ]; then
+	[ $host_only = 1 ] || build_step "fuzzer builds (make -C tests/fuzz)" fuzz.log make -C tests/fuzz
+	if [ $no_host = 1 ]; then
+		echo "# --no-host: no host tests"
+	elif [ -f tests/host/run.sh ]; then
 		tap_step "host tests" host.log sh -c 'if [ -x tests/host/run.sh ]; then exec tests/host/run.sh; else exec bash tests/host/run.sh; fi'
 	else
 		echo "# no tests/host/run.sh: no host tests"

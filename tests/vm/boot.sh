@@ -38,7 +38,7 @@ disk slow.img 0x6 throttling.iops-total=20,throttling.iops-size=4096
 set -- timeout --kill-after=10 "${GUPNW_VM_TIMEOUT:-1200}" \
 	qemu-system-x86_64 -accel tcg -cpu max -m 2048 -smp 2 \
 	-nographic -no-reboot -nic none \
-	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
+	-kernel "$(vm_kernel_image "$kver")" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 oops=panic loglevel=5 printk.time=1 $*" \
 	"${drives[@]}"
 

@@ -6,7 +6,7 @@
 # node the kernel needs before /init runs (/dev/console) is written as a cpio entry.
 #   build-initramfs.sh KVER OUT.cpio
 # Packs what is already built: build/KVER/src/gupnw.ko, userspace/cli/gupnw-static,
-# the executables in build/guest-tests/ and tests/guest/*.sh; a missing piece is left
+# build/fuzz/gupnw-fuzz, the executables in build/guest-tests/ and tests/guest/*.sh; a missing piece is left
 # out (the guest then reports it).  GUPNW_EXTRA_TESTS=dir adds that dir's files to
 # /tests (harness development).  GUPNW_BENCH_DIR=dir packs that dir's files as /bench,
 # which GUPNW_RUN=bench runs (tests/bench/run.sh).
@@ -30,8 +30,9 @@ cp /bin/busybox bin/busybox
 
 # Modules named by modprobe's dependency walk, each once, in load order.  Debian
 # compresses modules on 6.12; busybox insmod wants them plain.  Each name is asked
-# separately: modprobe reads further words as module parameters.
-for m in virtio_pci virtio_blk ext4; do
+# separately: modprobe reads further words as module parameters.  A kernel with no
+# installed modules (the debug kernel of build-debug-kernel.sh) has them built in.
+[ -e "/lib/modules/$kver/modules.dep" ] && for m in virtio_pci virtio_blk ext4; do
 	modprobe -S "$kver" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
 done | awk '!seen[$0]++' | while read -r ko; do
 	base=${ko##*/}
@@ -52,6 +53,7 @@ touch lib/modules/vm/order
 [ -d "$build/deb/pkgroot" ] && cp -a "$build/deb/pkgroot" pkgroot
 [ -f "$top/userspace/examples/gupnw-uring-sched-static" ] &&
 	cp "$top/userspace/examples/gupnw-uring-sched-static" bin/gupnw-uring-sched
+[ -f "$top/build/fuzz/gupnw-fuzz" ] && cp "$top/build/fuzz/gupnw-fuzz" bin/gupnw-fuzz
 
 for t in "$top"/build/guest-tests/* "$top"/tests/guest/*.sh ${GUPNW_EXTRA_TESTS:+"$GUPNW_EXTRA_TESTS"/*}; do
 	case $t in
@@ -67,7 +69,9 @@ fi
 cp "$vm_dir/guest-init.sh" init
 cp "$vm_dir/guest-tests.sh" lib/gupnw/run-tests
 cp "$vm_dir/guest-demo.sh" lib/gupnw/demo
-chmod 755 init lib/gupnw/run-tests lib/gupnw/demo
+cp "$vm_dir/guest-fuzz.sh" lib/gupnw/fuzz
+cp "$vm_dir/guest-kmemleak.sh" lib/gupnw/kmemleak
+chmod 755 init lib/gupnw/run-tests lib/gupnw/demo lib/gupnw/fuzz lib/gupnw/kmemleak
 
 cat >etc/passwd <<'PW'
 root:x:0:0:root:/root:/bin/sh

@@ -4,6 +4,7 @@
 # enforced on every supported kernel, not only the developer's.
 #   build-module.sh KVER       -> build/KVER/src/gupnw.ko, log in build/KVER/module.log
 # GUPNW_SRC=dir builds another tree holding Kbuild, module/, uapi/ (harness development).
+# GUPNW_KERNEL_BUILD=dir builds against that tree (the debug kernel's O= directory).
 set -eu
 vm_dir=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/vm/lib.sh
@@ -21,7 +22,7 @@ mkdir -p "$out/src"
 cp -a "$src/Kbuild" "$src/module" "$src/uapi" "$out/src/"
 
 rc=0
-make -C "/lib/modules/$kver/build" M="$out/src" W=1 modules >"$log" 2>&1 || rc=$?
+make -C "$(vm_kernel_build "$kver")" M="$out/src" W=1 modules >"$log" 2>&1 || rc=$?
 # modpost reports as "WARNING:", the compiler as "warning:": both count.
 if grep -qi 'warning:' "$log"; then
 	grep -i 'warning:' "$log" >&2

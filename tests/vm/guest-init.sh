@@ -6,10 +6,14 @@
 #
 # Options come from the kernel command line (words with "=" and no dot reach /init as
 # environment variables; no spaces in values):
-#   GUPNW_RUN=tests|demo|bench what to run (default tests; bench: /bench/run, packed
-#                              by tests/bench/run.sh)
+#   GUPNW_RUN=tests|demo|bench|fuzz  what to run (default tests; bench: /bench/run,
+#                              packed by tests/bench/run.sh; fuzz: only the fuzzer)
 #   GUPNW_TESTS=pat[,pat...]   run only tests whose file name matches a shell pattern
 #   GUPNW_TEST_TIMEOUT=secs    per-test limit (default 300)
+#   GUPNW_FUZZ_SECONDS=secs    then run the ioctl fuzzer that long (default 0: not)
+#   GUPNW_FUZZ_SEED=n          its seed (default: from the clock, printed)
+#   GUPNW_DEBUG=1              the debug kernel: kmemleak must be there
+# On a kernel with kmemleak (the debug kernel) a scan runs before the module unloads.
 #
 # No "set -e": this is PID 1, and a kernel panic for a failed mount would hide the
 # report.  Every step reports in TAP instead, and the guest always powers off.
@@ -22,8 +26,11 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
+# kmemleak and fault injection live in debugfs (debug kernel); harmless elsewhere.
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 
-# virtio_blk (and what it needs) are modules in Debian's cloud kernels.
+# virtio_blk (and what it needs) are modules in Debian's cloud kernels; the list is
+# empty for the debug kernel, which has them built in.
 while read -r ko; do
 	insmod "/lib/modules/vm/$ko" || echo "# insmod $ko failed"
 done </lib/modules/vm/order
@@ -84,7 +91,9 @@ bench)
 	echo GUPNW-DMESG-END
 	;;
 *)
-	/lib/gupnw/run-tests
+	[ "${GUPNW_RUN:-tests}" = fuzz ] || /lib/gupnw/run-tests
+	/lib/gupnw/fuzz
+	/lib/gupnw/kmemleak
 	# Tests may unload and reload the module; whatever they left, a loaded module
 	# must unload.
 	if grep -q '^gupnw ' /proc/modules; then

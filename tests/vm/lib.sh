@@ -45,3 +45,12 @@ vm_resolve_kernel() {
 vm_strip() {
 	sed -u 's/\x1b[[0-9;?]*[a-zA-Z]//g; s/\r//g'
 }
+
+# The kernel image and the build tree modules are built against: Debian's, or those
+# the caller exported (run.sh does for the debug kernel of build-debug-kernel.sh).
+vm_kernel_image() {
+	printf '%s\n' "${GUPNW_KERNEL_IMAGE:-/boot/vmlinuz-$1}"
+}
+vm_kernel_build() {
+	printf '%s\n' "${GUPNW_KERNEL_BUILD:-/lib/modules/$1/build}"
+}

@@ -2,13 +2,21 @@
 # SPDX-License-Identifier: GPL-2.0
 # Test gupnw on one kernel: build the module (W=1, warnings fail), pack the initramfs,
 # boot the guest and report its results as TAP labelled with the kernel line.
-#   run.sh 6.1|6.12|KVER
+#   run.sh 6.1|6.12|KVER|debug
+# "debug" is the KASAN + lockdep + kmemleak + fault-injection kernel built from
+# linux-source-6.12 by build-debug-kernel.sh (cached in build/debug-kernel/), labelled
+# [6.12-debug]: the whole suite, the kmemleak scan, then the ioctl fuzzer for
+# GUPNW_FUZZ_SECONDS (default 60 there, 0 elsewhere).  KASAN under TCG is slow: its
+# guest gets longer limits (GUPNW_TEST_TIMEOUT 900, GUPNW_VM_TIMEOUT 3600 by default).
 # Packs what is already built (run-check.sh builds userspace and the guest tests first).
 # Builds the disk images if build/vm/ has none.  Development knobs, all optional:
 #   GUPNW_TESTS=pat[,pat]   only the guest tests whose file name matches
 #   GUPNW_TEST_TIMEOUT=s    per-test limit in the guest (default 300)
 #   GUPNW_VM_TIMEOUT=s      limit for the whole guest (default 1200)
 #   GUPNW_VM_APPEND="..."   more kernel command line
+#   GUPNW_RUN=fuzz          only the fuzzer (make fuzz), no tests
+#   GUPNW_FUZZ_SECONDS=s    run the fuzzer that long after the tests
+#   GUPNW_FUZZ_SEED=n       the fuzzer's seed (its output prints the one it used)
 #   GUPNW_BUILD=dir         build and log there instead of build/ (runs side by side)
 #   GUPNW_SRC=dir           module sources from another tree (build-module.sh)
 #   GUPNW_EXTRA_TESTS=dir   more guest tests to pack (build-initramfs.sh)
@@ -18,12 +26,38 @@ vm_dir=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/vm/lib.sh
 . "$vm_dir/lib.sh"
 
-want=${1:?usage: run.sh 6.1|6.12|KVER}
-if ! kver=$(vm_resolve_kernel "$want"); then
-	echo "not ok - [$want] kernel found: no /boot/vmlinuz-$want.*-cloud-amd64 with its /lib/modules/*/build (tests/install-deps.sh installs them)"
-	exit 0
-fi
-label=$(vm_line "$kver")
+want=${1:?usage: run.sh 6.1|6.12|KVER|debug}
+debug=0
+case $want in
+debug | 6.12-debug)
+	debug=1
+	label=6.12-debug
+	start=$(date +%s)
+	mkdir -p "$build"
+	if ! dir=$("$vm_dir/build-debug-kernel.sh" 2>"$build/debug-kernel.err"); then
+		echo "not ok - [$label] debug kernel builds from linux-source-6.12: $(tail -n 1 "$build/debug-kernel.err")"
+		exit 0
+	fi
+	kver=$(cat "$dir/release")
+	echo "ok - [$label] debug kernel builds from linux-source-6.12 ($kver, $(($(date +%s) - start)) s, cache $dir)"
+	export GUPNW_KERNEL_IMAGE=$dir/bzImage GUPNW_KERNEL_BUILD=$dir/obj
+	: "${GUPNW_FUZZ_SECONDS:=60}" "${GUPNW_TEST_TIMEOUT:=900}" "${GUPNW_VM_TIMEOUT:=3600}"
+	export GUPNW_VM_TIMEOUT
+	# KASAN + lockdep under TCG on a busy host starve a vCPU for tens of seconds: the
+	# stall detectors' longest limits (RCU 300 s, soft lockup 2 x 60 s) still catch
+	# a real lockup without failing the run on emulation speed.
+	# acpi=noirq: evaluating _PRT under KASAN + lockdep runs into ACPI's 30 s loop
+	# timeout once per PCI device; the legacy routing table is instant.
+	debug_append="rcupdate.rcu_cpu_stall_timeout=300 watchdog_thresh=60 acpi=noirq"
+	;;
+*)
+	if ! kver=$(vm_resolve_kernel "$want"); then
+		echo "not ok - [$want] kernel found: no /boot/vmlinuz-$want.*-cloud-amd64 with its /lib/modules/*/build (tests/install-deps.sh installs them)"
+		exit 0
+	fi
+	label=$(vm_line "$kver")
+	;;
+esac
 out=$build/$kver
 mkdir -p "$out"
 echo "# [$label] kernel $kver"
@@ -46,10 +80,11 @@ if ! why=$("$vm_dir/build-initramfs.sh" "$kver" "$out/initramfs.cpio" 2>&1); the
 fi
 
 args=()
-for v in GUPNW_TESTS GUPNW_TEST_TIMEOUT; do
+for v in GUPNW_TESTS GUPNW_TEST_TIMEOUT GUPNW_RUN GUPNW_FUZZ_SECONDS GUPNW_FUZZ_SEED; do
 	[ -n "${!v:-}" ] && args+=("$v=${!v}")
 done
-read -ra more <<<"${GUPNW_VM_APPEND:-}"
+[ $debug = 1 ] && args+=(GUPNW_DEBUG=1)
+read -ra more <<<"${debug_append:-} ${GUPNW_VM_APPEND:-}"
 log=$vm_out/$kver.log
 start=$(date +%s)
 rc=0

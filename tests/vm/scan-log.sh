@@ -4,6 +4,10 @@
 # labelled with the kernel line ("ok - [6.12] name"), plus failures the guest cannot
 # report itself: a test that exited non-zero without a "not ok", a guest that never
 # reached its end marker (panic, hang), and each kind of kernel splat in the log.
+# One exception: between the kernel-log markers "gupnw-fault-injection: begin" and
+# "...: end" (t30_fault_injection writes them to /dev/kmsg), the kernel's report of an
+# allocation that failed ("page allocation failure:" or "vmalloc error:", then a stack
+# dump up to "</TASK>") is what injecting failures is meant to cause, not a splat.
 #   scan-log.sh LABEL LOG
 set -eu
 vm_dir=$(cd "$(dirname "$0")" && pwd)
@@ -33,6 +37,22 @@ BEGIN {
 # Kernel messages carry a printk timestamp; test output does not, so a test that
 # prints the word WARNING: is not a splat.
 /\[ *[0-9]+\.[0-9]+\] / {
+	if ($0 ~ /gupnw-fault-injection: begin/)
+		injecting = 1
+	else if ($0 ~ /gupnw-fault-injection: end/)
+		injecting = 0
+	if (injecting && $0 ~ /page allocation failure:|vmalloc error:/) {
+		in_report = 1
+		injected_reports++
+	}
+	if (in_report) {
+		if ($0 ~ /<\/TASK>/)
+			in_report = 0
+		next
+	}
+	# The boot banner of a lockdep kernel (the debug kernel) is not a lockdep report.
+	if ($0 ~ /RCU lockdep checking is enabled/)
+		next
 	for (i = 1; i <= nk; i++)
 		if (!(kind[i] in seen) && $0 ~ re[kind[i]])
 			seen[kind[i]] = substr($0, 1, 200)
@@ -65,6 +85,8 @@ in_dmesg { next }
 }
 /^#/ { s = $0; sub(/^# ?/, "", s); print "# " L s; next }
 END {
+	if (injected_reports)
+		print "# " L injected_reports " allocation-failure reports during fault injection (expected, not splats)"
 	if (test != "")
 		print "not ok - " L test ": did not finish (guest died or hung during it)"
 	print (ended ? "ok - " : "not ok - ") L "guest ran to its end marker"
