@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * t30_fault_injection: every allocation failure path returns a clean error.
+ * t60_fault_injection: every allocation failure path returns a clean error.
  *
  * With /proc/self/fail-nth (CONFIG_FAULT_INJECTION), the N-th allocation this
  * task makes fails - any slab (failslab) or page (fail_page_alloc)

@@ -5,7 +5,7 @@
 # report itself: a test that exited non-zero without a "not ok", a guest that never
 # reached its end marker (panic, hang), and each kind of kernel splat in the log.
 # One exception: between the kernel-log markers "gupnw-fault-injection: begin" and
-# "...: end" (t30_fault_injection writes them to /dev/kmsg), the kernel's report of an
+# "...: end" (t60_fault_injection writes them to /dev/kmsg), the kernel's report of an
 # allocation that failed ("page allocation failure:" or "vmalloc error:", then a stack
 # dump up to "</TASK>") is what injecting failures is meant to cause, not a splat.
 #   scan-log.sh LABEL LOG
