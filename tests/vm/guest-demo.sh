@@ -31,3 +31,9 @@ run time dd if="$f" of=/dev/null bs=64k count=32
 step "3. Probe again: the pages are in the page cache now, so expect F (mapped by a fault" \
 	"that needed no I/O) or R (already mapped): nothing left to wait for."
 run time gupnw probe "$f" 0 2M
+
+step "4. The same as one JSON object, for programs: one letter per page in \"map\"." \
+	"From 1984K: 16 pages read in step 2 (F), then 16 never read (W: reads started)." \
+	"Then NOFAULT mode on a part not touched yet: it only looks (N), starts nothing."
+run gupnw probe --json "$f" 1984K 128K
+run gupnw probe --json --no-fault "$f" 8M 32K
