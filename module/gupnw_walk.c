@@ -35,6 +35,7 @@
  * bounded whatever the range.
  */
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/mmap_lock.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -151,6 +152,21 @@ static int gupnw_fault_one(struct gupnw_walk *w, unsigned long addr)
 }
 
 /*
+ * A file page past EOF: the kernel would refuse it (SIGBUS), so it is 'E'
+ * in every mode - NOFAULT, which takes no fault to find out, asks here.
+ * Not for hugetlbfs, whose page index is in huge pages.
+ */
+static bool gupnw_past_eof(struct vm_area_struct *vma, unsigned long addr)
+{
+	struct file *file = vma->vm_file;
+
+	if (!file || vma_is_anonymous(vma) || is_vm_hugetlb_page(vma))
+		return false;
+	return linear_page_index(vma, addr) >=
+	       DIV_ROUND_UP(i_size_read(file_inode(file)), PAGE_SIZE);
+}
+
+/*
  * After a file page was faulted in without I/O, fault-around has usually
  * mapped its cached neighbours too: take the following absent pages that
  * are now present in one GUP call, as 'F' (they were absent in pass 1),
@@ -198,7 +214,8 @@ static int gupnw_walk_vma(struct gupnw_walk *w, struct vm_area_struct *vma,
 		if (st[i] != GUPNW_ABSENT)
 			continue;
 		if (w->r->flags & GUPNW_PROBE_NOFAULT) {
-			st[i] = GUPNW_STATE_NOTPRESENT;
+			st[i] = gupnw_past_eof(vma, addr + (i << PAGE_SHIFT)) ?
+				GUPNW_STATE_ERROR : GUPNW_STATE_NOTPRESENT;
 			continue;
 		}
 		if (!(w->r->flags & GUPNW_PROBE_WAIT)) {

@@ -147,10 +147,12 @@ static void test_past_eof(void)
 	p = mmap(NULL, P(8), PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		gt_bail("mmap %s: %s", path, gt_errname(errno));
+	gt_expect_probe(g, 0, p, 8, GUPNW_NOFAULT, "????EEEE", NULL,
+			"states: NOFAULT: past EOF is E, never N (E takes precedence)");
 	gt_expect_probe(g, 0, p, 8, 0, "rrrrEEEE", NULL,
 			"states: file mapping past EOF is E (SIGBUS area)");
-	gt_expect_probe(g, 0, p, 8, GUPNW_NOFAULT, "RRRR????", NULL,
-			"states: NOFAULT after the probe sees pages 0-3 as R");
+	gt_expect_probe(g, 0, p, 8, GUPNW_NOFAULT, "RRRREEEE", NULL,
+			"states: NOFAULT after the probe sees pages 0-3 as R, past EOF E");
 	munmap(p, P(8));
 	close(fd);
 }
