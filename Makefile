@@ -110,13 +110,11 @@ demo:
 # Benchmarks (BENCHMARKS.md): the guests of "make check" run tests/bench/ instead of the
 # tests.  The kernel sources gup_test.ko is built from are installed only here.
 bench:
-	tests/install-deps.sh
-	tests/bench/install-bench-deps.sh
+	tests/install-deps.sh linux-source-6.1
 	tests/bench/run.sh 6.1 6.12
 
 bench-md:
-	tests/install-deps.sh
-	tests/bench/install-bench-deps.sh
+	tests/install-deps.sh linux-source-6.1
 	tests/bench/update-benchmarks-md.sh --run
 
 clean:

@@ -5,6 +5,7 @@
 # up), QEMU, a static busybox for the initramfs, the build tools, DKMS and the Debian
 # packaging tools for tests/packaging/, and for the debug kernel of "make check-debug",
 # Debian's linux-source-6.12 and what building it needs.
+# Arguments name more packages (make bench adds linux-source-6.1).
 # Idempotent: installs only what is missing.  Needs root (or sudo).
 set -eu
 
@@ -14,7 +15,7 @@ linux-image-cloud-amd64 linux-headers-cloud-amd64
 linux-image-6.12-cloud-amd64 linux-headers-6.12-cloud-amd64
 python3 valgrind sparse liburing-dev
 dkms dh-dkms debhelper dpkg-dev fakeroot lintian
-linux-source-6.12 bc flex bison libelf-dev libssl-dev zstd"
+linux-source-6.12 bc flex bison libelf-dev libssl-dev zstd $*"
 
 missing=""
 for p in $PKGS; do

@@ -39,7 +39,7 @@ extract() {
 # Build the gup_test of source line $1 in $out/$1; the first error line on failure.
 build_from() {
 	local src_line=$1 tarball=/usr/src/linux-source-$1.tar.xz d=$out/$1 log why
-	[ -r "$tarball" ] || { echo "no $tarball (tests/bench/install-bench-deps.sh)"; return 1; }
+	[ -r "$tarball" ] || { echo "no $tarball (tests/install-deps.sh linux-source-6.1)"; return 1; }
 	extract "$tarball" "$src_line" || { echo "cannot extract mm/gup_test.c from $tarball"; return 1; }
 	mkdir -p "$d"
 	cp "$build/gup_test-src/$src_line/mm/gup_test.c" "$d/gup_test_main.c"

@@ -7,18 +7,9 @@
 CLI=${GUPNW_CLI:-/bin/gupnw}
 DATA=${GUPNW_DATA:-/mnt/data}
 SLOW=${GUPNW_SLOW:-/mnt/slow}
-T=$(mktemp -d 2>/dev/null || { mkdir -p /tmp/t07.$$ && echo /tmp/t07.$$; })
-failed=0
+SHOW_BYTES=600
+. "${0%/*}/tap.shlib"
 
-ok()    { echo "ok - $1"; }
-notok() { echo "not ok - $1"; failed=1; }
-diag()  { printf '%s\n' "$*" | sed 's/^/# /'; }
-skip()  { echo "ok - $1 # SKIP $2"; }
-# check NAME CMD...: ok if CMD succeeds
-check() { n=$1; shift; if "$@"; then ok "$n"; else notok "$n"; return 1; fi; }
-# run CMD...: stdout in $T/out, stderr in $T/err, exit status in $rc
-run()   { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
-show()  { diag "exit $rc"; diag "stdout: $(head -c 600 "$T/out")"; diag "stderr: $(cat "$T/err")"; }
 # one stderr line starting "gupnw: "
 one_err_line() { [ "$(wc -l < "$T/err")" -eq 1 ] && head -n 1 "$T/err" | grep -q '^gupnw: '; }
 

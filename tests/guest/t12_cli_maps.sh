@@ -6,16 +6,9 @@
 # busybox sh; prints TAP (unnumbered); exits 1 if anything failed.
 
 CLI=${GUPNW_CLI:-/bin/gupnw}
-T=$(mktemp -d 2>/dev/null || { mkdir -p /tmp/t12.$$ && echo /tmp/t12.$$; })
-failed=0
+SHOW_BYTES=2500
+. "${0%/*}/tap.shlib"
 
-ok()    { echo "ok - $1"; }
-notok() { echo "not ok - $1"; failed=1; }
-diag()  { printf '%s\n' "$*" | sed 's/^/# /'; }
-skip()  { echo "ok - $1 # SKIP $2"; }
-check() { n=$1; shift; if "$@"; then ok "$n"; else notok "$n"; return 1; fi; }
-run()   { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
-show()  { diag "exit $rc"; diag "stdout: $(head -c 2500 "$T/out")"; diag "stderr: $(cat "$T/err")"; }
 
 # rows_add_up: each probed mapping's state columns add up to its PAGES (the
 # third field); the total row is their sum.

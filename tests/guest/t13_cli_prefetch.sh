@@ -7,16 +7,8 @@
 
 CLI=${GUPNW_CLI:-/bin/gupnw}
 DATA=${GUPNW_DATA:-/mnt/data}
-T=$(mktemp -d 2>/dev/null || { mkdir -p /tmp/t13.$$ && echo /tmp/t13.$$; })
-failed=0
+. "${0%/*}/tap.shlib"
 
-ok()    { echo "ok - $1"; }
-notok() { echo "not ok - $1"; failed=1; }
-diag()  { printf '%s\n' "$*" | sed 's/^/# /'; }
-skip()  { echo "ok - $1 # SKIP $2"; }
-check() { n=$1; shift; if "$@"; then ok "$n"; else notok "$n"; return 1; fi; }
-run()   { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
-show()  { diag "exit $rc"; diag "stdout: $(head -c 1500 "$T/out")"; diag "stderr: $(cat "$T/err")"; }
 json()  { tr -d '\n' < "$T/out"; }
 jnum()  { json | sed -n "s/.*\"$1\" *: *\([0-9][0-9]*\).*/\1/p"; }
 cold()  { sync; echo 3 > /proc/sys/vm/drop_caches; }

@@ -55,6 +55,7 @@ touch lib/modules/vm/order
 	cp "$top/userspace/examples/gupnw-uring-sched-static" bin/gupnw-uring-sched
 [ -f "$top/build/fuzz/gupnw-fuzz" ] && cp "$top/build/fuzz/gupnw-fuzz" bin/gupnw-fuzz
 
+cp "$top"/tests/guest/*.shlib tests/	# sourced by the shell tests, never run
 for t in "$top"/build/guest-tests/* "$top"/tests/guest/*.sh ${GUPNW_EXTRA_TESTS:+"$GUPNW_EXTRA_TESTS"/*}; do
 	case $t in
 	*.sh) [ -f "$t" ] && cp "$t" tests/ ;;

@@ -31,6 +31,7 @@ for t in /tests/*; do
 	name=${t##*/}
 	selected "$name" || continue
 	case $name in
+	*.shlib) continue ;;	# sourced by the .sh tests
 	*.sh) set -- sh "$t" ;;
 	*) set -- "$t" ;;
 	esac

@@ -14,4 +14,10 @@ struct gupnw {
 int gupnw_check_call(const struct gupnw *g, uint64_t addr,
 		     unsigned int flags);
 
+struct gupnw_counts;
+struct gupnw_probe_args;
+/* The counts of a probe's answer, into counts (which may be NULL). */
+void gupnw_counts_from(struct gupnw_counts *counts,
+		       const struct gupnw_probe_args *a);
+
 #endif /* GUPNW_INTERNAL_H */

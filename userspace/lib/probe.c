@@ -60,8 +60,8 @@ static void gupnw_args_init(struct gupnw_probe_args *a, uint64_t addr,
 	}
 }
 
-static void gupnw_counts_from(struct gupnw_counts *counts,
-			      const struct gupnw_probe_args *a)
+void gupnw_counts_from(struct gupnw_counts *counts,
+		       const struct gupnw_probe_args *a)
 {
 	if (counts) {
 		counts->resident = a->nr_resident;

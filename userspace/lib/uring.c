@@ -86,13 +86,6 @@ uint64_t gupnw_req_result(const struct gupnw_req *req,
 	const struct gupnw_probe_args *a =
 		(const struct gupnw_probe_args *)req->opaque;
 
-	if (counts) {
-		counts->resident = a->nr_resident;
-		counts->faulted = a->nr_faulted;
-		counts->retry = a->nr_retry;
-		counts->unmapped = a->nr_unmapped;
-		counts->error = a->nr_error;
-		counts->notpresent = a->nr_notpresent;
-	}
+	gupnw_counts_from(counts, a);
 	return a->done;
 }
