@@ -91,35 +91,48 @@ uint64_t gt_pagemap(const void *addr)
 	return e;
 }
 
-long gt_smaps_kb(const void *addr, const char *key)
+int gt_smaps_field(const void *addr, const char *key, char *buf, size_t size)
 {
 	uintptr_t a = (uintptr_t)addr;
 	size_t klen = strlen(key);
-	char line[512];
-	int in = 0;
-	long kb = -1;
+	char line[1024];
+	int in = 0, ret = -1;
 	FILE *f = fopen("/proc/self/smaps", "re");
 
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long lo, hi;
+		char *v;
 
-		/* a mapping's first line: "lo-hi perms ..." */
-		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
-		    strchr(line, '-') < strchr(line, ' ')) {
+		/* a mapping's first line is "lo-hi perms ...", a field's
+		 * "Name: value" (no field name is hex digits and a '-') */
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
 			if (in)
 				break;
 			in = a >= lo && a < hi;
 			continue;
 		}
-		if (in && !strncmp(line, key, klen) && line[klen] == ':') {
-			kb = strtol(line + klen + 1, NULL, 10);
-			break;
-		}
+		if (!in || strncmp(line, key, klen) || line[klen] != ':')
+			continue;
+		v = line + klen + 1;
+		v += strspn(v, " \t");
+		v[strcspn(v, "\n")] = '\0';
+		snprintf(buf, size, "%s", v);
+		ret = 0;
+		break;
 	}
 	fclose(f);
-	return kb;
+	return ret;
+}
+
+long gt_smaps_kb(const void *addr, const char *key)
+{
+	char buf[64];
+
+	if (gt_smaps_field(addr, key, buf, sizeof(buf)))
+		return -1;
+	return strtol(buf, NULL, 10);
 }
 
 long gt_wait_resident(const void *addr, size_t len, unsigned int ms)

@@ -33,8 +33,11 @@ int gt_memcg_reclaim(const char *path, size_t bytes);
 #define GT_PM_PFN(e)	((e) & ((1ULL << 55) - 1))	/* root only */
 /* /proc/self/pagemap entry of the page at addr, 0 on error. */
 uint64_t gt_pagemap(const void *addr);
-/* A field ("AnonHugePages", "Rss", ...) of the smaps entry of the mapping
- * holding addr, in kB, or -1. */
+/* A field ("AnonHugePages", "VmFlags", ...) of the smaps entry of the
+ * mapping holding addr, without the key and leading blanks: 0, or -1 if
+ * there is no such mapping or field. */
+int gt_smaps_field(const void *addr, const char *key, char *buf, size_t size);
+/* The same for a field in kB ("AnonHugePages", "Rss", ...), or -1. */
 long gt_smaps_kb(const void *addr, const char *key);
 
 /* --- swap --- */
