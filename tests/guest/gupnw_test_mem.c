@@ -198,7 +198,7 @@ static long gt_swap_check(const char *p, size_t n, int anon,
 			if ((e & GT_PM_PRESENT) || !(e & GT_PM_SWAP))
 				bad = (long)i;
 		}
-		if (cached != (where == GT_SWAP_CACHE))
+		if (where != GT_SWAP_ANY && cached != (where == GT_SWAP_CACHE))
 			bad = (long)i;
 	}
 	free(vec);
@@ -227,7 +227,8 @@ int gt_swap_out(void *addr, size_t len, const char *memcg, int anon,
 	}
 	gt_diag("swap_out: page %ld of %zu never got %s (pagemap %#llx, mincore %d)",
 		bad, n, where == GT_SWAP_CACHE ? "into the swap cache" :
-		"out of memory", (unsigned long long)gt_pagemap(
+		where == GT_SWAP_ANY ? "swapped out" : "out of memory",
+		(unsigned long long)gt_pagemap(
 			(char *)addr + bad * gt_page),
 		gt_page_resident((char *)addr + bad * gt_page));
 	return -1;

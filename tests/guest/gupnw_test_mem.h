@@ -44,14 +44,15 @@ long gt_smaps_kb(const void *addr, const char *key);
 enum gt_swap_where {
 	GT_SWAP_CACHE,		/* unmapped, still in the swap cache */
 	GT_SWAP_EVICTED,	/* on the swap device only */
+	GT_SWAP_ANY,		/* unmapped, on the swap device (anon only) */
 };
 /*
  * Swap out every page of [addr, addr + len) of this process, which must be
  * in the memory group memcg: MADV_PAGEOUT, and for GT_SWAP_EVICTED
  * memory.reclaim until the pages have left the swap cache too.  Checked per
- * page with mincore() (swap cache or page cache: 1) and, for private anon
- * (anon != 0), pagemap (a swap entry in the page table).  Retries for a few
- * seconds; 0 when every page is there, else -1.
+ * page with mincore() (swap cache or page cache: 1; not for GT_SWAP_ANY)
+ * and, for private anon (anon != 0), pagemap (a swap entry in the page
+ * table).  Retries for a few seconds; 0 when every page is there, else -1.
  */
 int gt_swap_out(void *addr, size_t len, const char *memcg, int anon,
 		enum gt_swap_where where);

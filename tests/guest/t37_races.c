@@ -581,8 +581,9 @@ static void race_swapoff(const char *memcg)
 	for (round = 0; round < 2 && !err; round++) {
 		snprintf(name, sizeof(name), "swapoff, round %d", round + 1);
 		r.name = name;
-		if (gt_swap_out(a, P(SWAP_RACE_PAGES), memcg, 1,
-				GT_SWAP_EVICTED)) {
+		/* mostly evicted; a page left in the swap cache is fine */
+		gt_swap_out(a, P(SWAP_RACE_PAGES), memcg, 1, GT_SWAP_EVICTED);
+		if (gt_swap_out(a, P(SWAP_RACE_PAGES), memcg, 1, GT_SWAP_ANY)) {
 			gt_skip("could not swap the pages out",
 				"races: %s: every probe well-formed", name);
 			munmap(a, P(SWAP_RACE_PAGES));
