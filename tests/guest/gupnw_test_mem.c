@@ -5,13 +5,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define CGROOT	"/sys/fs/cgroup"
@@ -304,42 +302,4 @@ long gt_check_pages(const void *addr, size_t npages, unsigned int seed)
 			if (p[i * words + j] != gt_pattern(seed, i, j))
 				return (long)i;
 	return -1;
-}
-
-int gt_call_timeout(int (*fn)(void *), void *arg, unsigned int timeout_ms,
-		    double *took_ms)
-{
-	uint64_t t0 = gt_now_ns(), limit = (uint64_t)timeout_ms * 1000000ULL;
-	int status, i;
-	pid_t pid;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (!pid)
-		_exit(fn(arg) & 0x7f);
-	for (;;) {
-		pid_t w = waitpid(pid, &status, WNOHANG);
-
-		if (w == pid)
-			break;
-		if (gt_now_ns() - t0 > limit) {
-			if (took_ms)
-				*took_ms = gt_ms(gt_now_ns() - t0);
-			kill(pid, SIGKILL);
-			for (i = 0; i < 1000; i++) {
-				if (waitpid(pid, &status, WNOHANG) == pid)
-					break;
-				gt_sleep_ms(10);
-			}
-			return -1;
-		}
-		gt_sleep_ms(1);
-	}
-	if (took_ms)
-		*took_ms = gt_ms(gt_now_ns() - t0);
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + WTERMSIG(status);
 }

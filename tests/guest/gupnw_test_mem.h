@@ -80,14 +80,4 @@ void gt_fill_pages(void *addr, size_t npages, unsigned int seed);
 /* Index of the first page not holding the pattern, or -1. */
 long gt_check_pages(const void *addr, size_t npages, unsigned int seed);
 
-/* --- a call that must not hang --- */
-/*
- * Run fn(arg) in a forked child and wait up to timeout_ms.  Returns the
- * child's exit status (fn's return value), 128 + signal if it died, or -1
- * if it was still running at the deadline (it is then SIGKILLed and reaped
- * if it dies within 10 s).  *took_ms (may be NULL) receives the time.
- */
-int gt_call_timeout(int (*fn)(void *), void *arg, unsigned int timeout_ms,
-		    double *took_ms);
-
 #endif /* GUPNW_TEST_MEM_H */

@@ -56,8 +56,8 @@ static int open_cold(const char *env, const char *dflt, const char **names,
 
 /*
  * Cold, arriving, cached: one page of a cold file through a shared or a
- * private mapping.  The pages after it are in the readahead window the
- * fault started; a later fault may map them by fault-around ('r').
+ * private mapping, from the probe that starts its read to a fresh mapping
+ * of the cached page.
  */
 static void test_cold_to_cached(int fd, off_t off, int flags,
 				const char *kind)
@@ -125,13 +125,13 @@ static void test_fast_disk(void)
 	close(fd);
 }
 
+static char slow_path[512];	/* $GUPNW_SLOW/cold-64m */
+
 /*
  * A page whose read is in flight: the second probe finds it in the page
  * cache, locked, not yet up to date.  The first probe started a 128 KiB
  * readahead that the throttled disk serves in about 1.6 s.
  */
-static char slow_path[512];
-
 static void test_under_io(int fd)
 {
 	const char *name = "file: page under I/O (read in flight) is W";
