@@ -9,7 +9,8 @@
  * MADV_PAGEOUT, then memory.reclaim) and checked with mincore() and pagemap
  * before the probe, so a test cannot pass on a page that was never swapped.
  * The swap disk is throttled on reads (50 x 4 KiB per second): a swap-in
- * the probe starts is still in flight when the probe returns.
+ * the probe starts is still in flight when the probe returns, and a probe
+ * that waited for it would take seconds.
  */
 #include "gupnw_test.h"
 #include "gupnw_test_mem.h"
@@ -23,7 +24,7 @@
 #include <unistd.h>
 
 #define P(n)		((size_t)(n) * gt_page)
-#define SWAP_PAGES	64
+#define SWAP_PAGES	256
 
 static struct gupnw *g;
 static char memcg[256];
@@ -74,10 +75,11 @@ static void test_swapped_evicted(void)
 {
 	const char *name = "anon: swapped-out private anon (not in the swap cache) is W";
 	unsigned char st[SWAP_PAGES];
+	char expect[SWAP_PAGES + 1];
 	struct gupnw_counts c;
 	uint64_t t0, t_probe;
+	size_t i, mapped;
 	long r, bad;
-	size_t i;
 	int ret, all_w = 1;
 	char *p;
 
@@ -111,8 +113,14 @@ static void test_swapped_evicted(void)
 		   "%s", name))
 		gt_diag("ret %d (%s), states %s", ret, ret ? gt_errname(errno) : "-",
 			gt_states_str(st, SWAP_PAGES));
-	gt_diag("NOWAIT probe of %d swapped-out pages took %.2f ms", SWAP_PAGES,
-		gt_ms(t_probe));
+	/* reading them in would take seconds: 8 pages per read-ahead at 50/s */
+	if (!gt_ok(t_probe < 1000000000ULL,
+		   "anon: a probe of %d swapped-out pages returns at once (< 1 s)",
+		   SWAP_PAGES))
+		gt_diag("the probe took %.0f ms: it waited for swap-in",
+			gt_ms(t_probe));
+	else
+		gt_diag("the probe took %.2f ms", gt_ms(t_probe));
 
 	/* the swap-in was started: the pages arrive without being touched */
 	t0 = gt_now_ns();
@@ -123,10 +131,20 @@ static void test_swapped_evicted(void)
 	else
 		gt_diag("all resident %.0f ms after the probe",
 			gt_ms(gt_now_ns() - t0));
-	gt_ok(!(gt_pagemap(p) & GT_PM_PRESENT),
-	      "anon: the swapped-in pages wait in the swap cache, unmapped (pagemap)");
-	gt_expect_probe(g, 0, p, SWAP_PAGES, 0, pattern_of('F', SWAP_PAGES),
-			NULL, "anon: swapped-in page in the swap cache is F");
+	/*
+	 * They wait in the swap cache, unmapped (F) - except a page whose read
+	 * finished before its fault took the folio lock: the fault mapped it
+	 * (still W, SPEC.md), so it is R now.
+	 */
+	for (i = 0, mapped = 0; i < SWAP_PAGES; i++) {
+		expect[i] = gt_pagemap(p + P(i)) & GT_PM_PRESENT ? 'R' : 'F';
+		mapped += expect[i] == 'R';
+	}
+	expect[SWAP_PAGES] = '\0';
+	gt_diag("%zu of %d pages were mapped by the probe's own faults", mapped,
+		SWAP_PAGES);
+	gt_expect_probe(g, 0, p, SWAP_PAGES, 0, expect, NULL,
+			"anon: swapped-in page in the swap cache is F");
 	gt_expect_probe(g, 0, p, SWAP_PAGES, 0, pattern_of('R', SWAP_PAGES),
 			NULL, "anon: swapped-in page is R once a probe mapped it");
 	bad = gt_check_pages(p, SWAP_PAGES, 2);
