@@ -45,7 +45,7 @@
 #define SWAP_RACE_PAGES	128			/* swapoff reads them at 50/s */
 #define MANY_THREADS	8
 #define MANY_PROBES	2000
-#define LEAK_SLACK	(128 * 1024)		/* bytes left charged, at most */
+#define LEAK_SLACK	(256 * 1024)		/* bytes left charged, at most */
 
 static const unsigned int modes[] = {
 	0, GUPNW_NOFAULT, GUPNW_WRITE, GUPNW_WAIT,
