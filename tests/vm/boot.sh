@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Boot one kernel under QEMU (TCG: KVM hangs the guest here) with the three disks, and
+# Boot one kernel under QEMU (TCG: KVM hangs the guest here) with the four disks, and
 # save the raw serial output.  A host-side timeout ends a hung guest; oops=panic with
 # panic=-1 and -no-reboot ends QEMU at the first oops.
 #   boot.sh [--live] KVER INITRAMFS LOG [KERNEL-ARG...]
@@ -18,14 +18,16 @@ initrd=${2:?}
 log=${3:?}
 shift 3
 
-for i in data swap slow; do
-	[ -f "$vm_out/$i.img" ] || die "$vm_out/$i.img missing: run tests/vm/build-disks.sh"
+for i in data.img swap.img slow.img eio.img eio.blkdebug; do
+	[ -f "$vm_out/$i" ] || die "$vm_out/$i missing: run tests/vm/build-disks.sh"
 done
 
 # snapshot=on: the guest's writes go to a temporary overlay, the images stay as built.
 # A fixed PCI slot per disk (-device ...,addr=; "-drive if=virtio" cannot take one), so
-# they probe, and are named, vda, vdb, vdc in this order.  Throttles count 4 KiB units;
-# swap is throttled on reads only, so swap-out stays fast.
+# they probe, and are named, vda, vdb, vdc, vdd in this order.  Throttles count 4 KiB
+# units; swap is throttled on reads only, so swap-out stays fast.  The EIO disk reads
+# through blkdebug, which fails the blocks eio.blkdebug names; it is throttled too, so a
+# failing read is still in flight when the fault that started it looks at the page.
 drives=()
 disk() {
 	drives+=(-drive "file=$vm_out/$1,if=none,id=$1,format=raw,snapshot=on${3:+,$3}"
@@ -34,6 +36,8 @@ disk() {
 disk data.img 0x4
 disk swap.img 0x5 throttling.iops-read=50,throttling.iops-size=4096
 disk slow.img 0x6 throttling.iops-total=20,throttling.iops-size=4096
+drives+=(-drive "if=none,id=eio,format=raw,snapshot=on,file.driver=blkdebug,file.config=$vm_out/eio.blkdebug,file.image.filename=$vm_out/eio.img,throttling.iops-total=20,throttling.iops-size=4096"
+	-device "virtio-blk-pci,drive=eio,addr=0x7")
 
 set -- timeout --kill-after=10 "${GUPNW_VM_TIMEOUT:-1200}" \
 	qemu-system-x86_64 -accel tcg -cpu max -m 2048 -smp 2 \

@@ -24,7 +24,7 @@ ldd /bin/busybox >/dev/null 2>&1 && die "/bin/busybox is not static: apt-get ins
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 cd "$stage"
-mkdir -p bin sbin usr/bin usr/sbin dev proc sys tmp root etc mnt/data mnt/slow \
+mkdir -p bin sbin usr/bin usr/sbin dev proc sys tmp root etc mnt/data mnt/slow mnt/eio \
 	lib/gupnw lib/modules/vm tests bench
 cp /bin/busybox bin/busybox
 

@@ -45,25 +45,27 @@ wait_for() {
 }
 
 disks_up() {
-	for d in vda vdb vdc; do
+	for d in vda vdb vdc vdd; do
 		wait_for /dev/$d || { echo "/dev/$d never appeared"; return 1; }
 	done
 	# noatime: a read must not queue an inode write on the throttled disk.
 	mount -t ext4 -o noatime /dev/vda /mnt/data || { echo "mount /dev/vda failed"; return 1; }
 	mount -t ext4 -o noatime /dev/vdc /mnt/slow || { echo "mount /dev/vdc failed"; return 1; }
+	# Read-only: nothing may be written through the failing disk.
+	mount -t ext4 -o ro,noatime /dev/vdd /mnt/eio || { echo "mount /dev/vdd failed"; return 1; }
 	swapon /dev/vdb || { echo "swapon /dev/vdb failed"; return 1; }
-	if [ ! -f /mnt/data/root-ro ] || [ ! -f /mnt/slow/cold-64m ]; then
+	if [ ! -f /mnt/data/root-ro ] || [ ! -f /mnt/slow/cold-64m ] || [ ! -f /mnt/eio/bad ]; then
 		echo "the disks lack their files (build-disks.sh)"
 		return 1
 	fi
 }
 if why=$(disks_up 2>&1); then
-	echo "ok - guest disks: vda /mnt/data, vdb swap, vdc /mnt/slow"
+	echo "ok - guest disks: vda /mnt/data, vdb swap, vdc /mnt/slow, vdd /mnt/eio"
 else
 	echo "not ok - guest disks: $why"
 fi
 
-export GUPNW_DATA=/mnt/data GUPNW_SLOW=/mnt/slow GUPNW_KO=/lib/gupnw/gupnw.ko
+export GUPNW_DATA=/mnt/data GUPNW_SLOW=/mnt/slow GUPNW_EIO=/mnt/eio GUPNW_KO=/lib/gupnw/gupnw.ko
 GUPNW_KVER=$(uname -r)
 export GUPNW_KVER
 

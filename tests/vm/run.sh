@@ -69,8 +69,8 @@ else
 	printf '%s\n' "$why" | head -n 20 | sed "s/^/# [$label] /"
 fi
 
-for i in data swap slow; do
-	[ -f "$vm_out/$i.img" ] && continue
+for i in data.img swap.img slow.img eio.img eio.blkdebug; do
+	[ -f "$vm_out/$i" ] && continue
 	"$vm_dir/build-disks.sh" || { echo "not ok - [$label] disk images build"; exit 0; }
 	break
 done

@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * t31_states_file: the states of file pages, in shared and private
+ * mappings: cold, arriving after the probe started the read, cached, under
+ * I/O, in a MADV_RANDOM mapping, past EOF after ftruncate(), PROT_NONE.
+ *
+ * Cold pages on the fast disk must read W too (SPEC.md: a page whose fault
+ * read it from storage is W even if the read finished before the probe
+ * moved on).  Timing and "under I/O" need the throttled disk, where a 128 KiB
+ * readahead takes about 1.6 s (after its burst bucket is drained).
+ */
+#include "gupnw_test.h"
+#include "gupnw_test_mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define P(n)	((size_t)(n) * gt_page)
+#define MIB	(1 << 20)
+
+static struct gupnw *g;
+
+static char *map_file(int fd, off_t off, size_t npages, int prot, int flags)
+{
+	char *p = mmap(NULL, P(npages), prot, flags, fd, off);
+
+	if (p == MAP_FAILED)
+		gt_bail("mmap file at %lld: %s", (long long)off,
+			gt_errname(errno));
+	return p;
+}
+
+/* Open a cold-64m and make it cold; -1 (after SKIPping names) if not. */
+static int open_cold(const char *env, const char *dflt, const char **names,
+		     size_t nnames)
+{
+	char path[512];
+	size_t i;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/cold-64m", gt_env(env, dflt));
+	fd = open(path, O_RDONLY);
+	if (fd >= 0 && !gt_make_cold(fd))
+		return fd;
+	for (i = 0; i < nnames; i++)
+		gt_skip(fd < 0 ? "no cold-64m" : "could not make it cold",
+			"%s", names[i]);
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/*
+ * Cold, arriving, cached: one page of a cold file through a shared or a
+ * private mapping, from the probe that starts its read to a fresh mapping
+ * of the cached page.
+ */
+static void test_cold_to_cached(int fd, off_t off, int flags,
+				const char *kind)
+{
+	char *p = map_file(fd, off, 4, PROT_READ, flags);
+	long r;
+
+	gt_expect_probe(g, 0, p, 4, GUPNW_NOFAULT, "NNNN", NULL,
+			"file: cold page, %s mapping, is N in NOFAULT", kind);
+	gt_expect_probe(g, 0, p, 1, 0, "W", NULL,
+			"file: cold page, %s mapping, is W", kind);
+	r = gt_wait_resident(p, P(1), 20000);
+	gt_ok(r == 1, "file: the read the probe started brings the page in (%s)",
+	      kind);
+	/* R if the read had finished when the fault took the folio lock (the
+	 * fault then mapped it), else F */
+	gt_expect_probe(g, 0, p, 1, 0, "r", NULL,
+			"file: page that arrived in the cache, %s mapping, is F or R",
+			kind);
+	gt_expect_probe(g, 0, p, 1, 0, "R", NULL,
+			"file: page mapped by the last probe, %s mapping, is R",
+			kind);
+	munmap(p, P(4));
+
+	/* the page cache is hot now: a fresh mapping of it */
+	p = map_file(fd, off, 1, PROT_READ, flags);
+	gt_expect_probe(g, 0, p, 1, GUPNW_NOFAULT, "N", NULL,
+			"file: cached page, fresh %s mapping, is N in NOFAULT",
+			kind);
+	gt_expect_probe(g, 0, p, 1, 0, "F", NULL,
+			"file: cached page, fresh %s mapping, is F", kind);
+	munmap(p, P(1));
+}
+
+static void test_fast_disk(void)
+{
+	const char *names[] = {
+		"file: cold page, shared mapping, is W",
+		"file: cold page, private mapping, is W",
+	};
+	char *p;
+	int fd;
+
+	fd = open_cold("GUPNW_DATA", "/mnt/data", names, 2);
+	if (fd < 0)
+		return;
+	test_cold_to_cached(fd, 20 * MIB, MAP_SHARED, "shared");
+	test_cold_to_cached(fd, 24 * MIB, MAP_PRIVATE, "private");
+
+	/* a private writable mapping of a cached page: WRITE copies it */
+	p = map_file(fd, 24 * MIB, 1, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	gt_expect_probe(g, 0, p, 1, GUPNW_WRITE, "F", NULL,
+			"file: WRITE on a cached page of a private mapping is F (COW)");
+	gt_expect_probe(g, 0, p, 1, GUPNW_WRITE, "R", NULL,
+			"file: WRITE on the private copy made by the last probe is R");
+	munmap(p, P(1));
+
+	/* cold, PROT_NONE: refused before anything is read */
+	p = map_file(fd, 28 * MIB, 2, PROT_NONE, MAP_SHARED);
+	gt_expect_probe(g, 0, p, 2, 0, "EE", NULL,
+			"file: PROT_NONE file mapping is E");
+	munmap(p, P(2));
+	gt_ok(gt_file_resident(fd, 28 * MIB, P(2)) == 0,
+	      "file: the pages of a PROT_NONE mapping were not read");
+	close(fd);
+}
+
+static char slow_path[512];	/* $GUPNW_SLOW/cold-64m */
+
+/*
+ * A page whose read is in flight: the second probe finds it in the page
+ * cache, locked, not yet up to date.  The first probe started a 128 KiB
+ * readahead that the throttled disk serves in about 1.6 s.
+ */
+static void test_under_io(int fd)
+{
+	const char *name = "file: page under I/O (read in flight) is W";
+	const off_t off = 24 * MIB;
+	unsigned char st[4];
+	struct gupnw_counts c;
+	long in_cache;
+	char *p, *q;
+	int ret;
+
+	p = map_file(fd, off, 4, PROT_READ, MAP_SHARED);
+	q = map_file(fd, off, 4, PROT_READ, MAP_SHARED);
+	gt_drain_throttle(slow_path);
+	gt_expect_probe(g, 0, p, 1, 0, "W", NULL,
+			"file: cold page on the throttled disk is W");
+	/* another mapping, so nothing is mapped: the fault meets the folio */
+	ret = gupnw_probe(g, q, P(4), 0, st, &c);
+	in_cache = gt_file_resident(fd, off, P(4));
+	if (in_cache != 0) {
+		gt_skip("the read finished before the second probe",
+			"%s", name);
+	} else if (!gt_ok(ret == 0 && !memcmp(st, "WWWW", 4) &&
+			  gt_counts_tally_ok(&c, st, 4), "%s", name)) {
+		gt_diag("ret %d, states %s", ret, gt_states_str(st, 4));
+	}
+	munmap(q, P(4));
+	munmap(p, P(4));
+}
+
+/*
+ * MADV_RANDOM turns readahead off for the mapping, and the kernel's fault
+ * then reads the page synchronously.  A probe must not: it starts the read
+ * itself and returns W at once.  A backlog of 64 x 4 KiB queued on the
+ * throttled disk first makes any synchronous read take over 3 s.
+ */
+static void test_madv_random(int fd)
+{
+	const char *name = "file: cold page of a MADV_RANDOM mapping is W";
+	const off_t off = 32 * MIB, backlog = 48 * MIB;
+	unsigned char st = 0;
+	struct gupnw_counts c;
+	uint64_t t0, t_probe;
+	long r;
+	char *p;
+	int ret;
+
+	p = map_file(fd, off, 1, PROT_READ, MAP_SHARED);
+	if (madvise(p, P(1), MADV_RANDOM)) {
+		gt_skip("MADV_RANDOM failed", "%s", name);
+		munmap(p, P(1));
+		return;
+	}
+	gt_drain_throttle(slow_path);
+	posix_fadvise(fd, backlog, 256 * 1024, POSIX_FADV_WILLNEED);
+	t0 = gt_now_ns();
+	ret = gupnw_probe(g, p, P(1), 0, &st, &c);
+	t_probe = gt_now_ns() - t0;
+	if (!gt_ok(ret == 0 && st == 'W' && c.retry == 1, "%s", name))
+		gt_diag("ret %d (%s), state '%c'", ret,
+			ret ? gt_errname(errno) : "-", st ? st : '?');
+	if (!gt_ok(t_probe < 1000000000ULL,
+		   "file: the probe of a MADV_RANDOM page returns at once (< 1 s; a synchronous read takes > 3 s here)"))
+		gt_diag("the probe took %.1f ms: it waited for the read",
+			gt_ms(t_probe));
+	else
+		gt_diag("the probe took %.2f ms", gt_ms(t_probe));
+	t0 = gt_now_ns();
+	r = gt_wait_resident(p, P(1), 30000);
+	if (!gt_ok(r == 1,
+		   "file: the MADV_RANDOM page arrives without being touched (the probe started its read)"))
+		gt_diag("not resident 30 s after the probe");
+	else
+		gt_diag("resident %.0f ms after the probe",
+			gt_ms(gt_now_ns() - t0));
+	munmap(p, P(1));
+}
+
+static void test_slow_disk(void)
+{
+	const char *names[] = {
+		"file: page under I/O (read in flight) is W",
+		"file: cold page of a MADV_RANDOM mapping is W",
+	};
+	int fd = open_cold("GUPNW_SLOW", "/mnt/slow", names, 2);
+
+	snprintf(slow_path, sizeof(slow_path), "%s/cold-64m",
+		 gt_env("GUPNW_SLOW", "/mnt/slow"));
+	if (fd < 0)
+		return;
+	test_under_io(fd);
+	test_madv_random(fd);
+	close(fd);
+}
+
+static void test_truncated(void)
+{
+	char path[512], buf[4096];
+	char *s, *pv;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "%s/t31-trunc.%d",
+		 gt_env("GUPNW_DATA", "/mnt/data"), (int)getpid());
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0) {
+		gt_skip("cannot create a file in $GUPNW_DATA",
+			"file: mapping past EOF after ftruncate is E");
+		return;
+	}
+	memset(buf, 0x3c, sizeof(buf));
+	for (i = 0; i < 4; i++)
+		if (pwrite(fd, buf, sizeof(buf), P(i)) != (ssize_t)sizeof(buf))
+			gt_bail("pwrite %s: %s", path, gt_errname(errno));
+	s = map_file(fd, 0, 4, PROT_READ | PROT_WRITE, MAP_SHARED);
+	pv = map_file(fd, 0, 4, PROT_READ, MAP_PRIVATE);
+	/* written through the shared mapping, read through the private one */
+	for (i = 0; i < 4; i++)
+		s[P(i)] = pv[P(i)] + 1;
+	gt_expect_probe(g, 0, s, 4, 0, "RRRR", NULL,
+			"file: shared file mapping, touched, is R");
+	if (ftruncate(fd, gt_page))
+		gt_bail("ftruncate: %s", gt_errname(errno));
+	gt_expect_probe(g, 0, s, 4, 0, "REEE", NULL,
+			"file: shared mapping past EOF after ftruncate is E");
+	gt_expect_probe(g, 0, pv, 4, 0, "REEE", NULL,
+			"file: private mapping past EOF after ftruncate is E");
+	gt_expect_probe(g, 0, s, 4, GUPNW_WRITE, "REEE", NULL,
+			"file: WRITE past EOF after ftruncate is E");
+	munmap(s, P(4));
+	munmap(pv, P(4));
+	close(fd);
+	unlink(path);
+}
+
+int main(void)
+{
+	gt_init();
+	g = gupnw_open();
+	if (!g)
+		gt_bail("file: gupnw_open: %s", gt_errname(errno));
+	test_fast_disk();
+	test_slow_disk();
+	test_truncated();
+	gupnw_close(g);
+	return gt_exit();
+}

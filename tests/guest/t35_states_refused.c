@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * t35_states_refused: mappings GUP refuses, which are E in every mode - a
+ * VM_IO/VM_PFNMAP mapping (a PCI memory BAR through sysfs, else /dev/mem),
+ * and a hardware-poisoned page (MADV_HWPOISON; 6.12 only: Debian's 6.1 has
+ * no CONFIG_MEMORY_FAILURE).
+ */
+#include "gupnw_test.h"
+#include "gupnw_test_mem.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef MADV_HWPOISON
+#define MADV_HWPOISON	100
+#endif
+
+#define P(n)		((size_t)(n) * gt_page)
+#define IORESOURCE_MEM	0x00000200UL
+
+static struct gupnw *g;
+
+/*
+ * Map one page of the first PCI memory BAR sysfs lets us map (one no
+ * driver claims: with CONFIG_IO_STRICT_DEVMEM claimed ones are refused),
+ * of a display device (QEMU's VGA framebuffer) if class_prefix says so.
+ * Nothing ever reads or writes the page.  what receives the file name.
+ * MAP_FAILED if there is none.
+ */
+static char *map_pci_bar(const char *class_prefix, char *what, size_t size)
+{
+	char *p = MAP_FAILED;
+	struct dirent *de;
+	DIR *d = opendir("/sys/bus/pci/devices");
+
+	if (!d)
+		return MAP_FAILED;
+	while (p == MAP_FAILED && (de = readdir(d))) {
+		char path[512], res[4096], *line;
+		int bar;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/class",
+			 de->d_name);
+		if (gt_read_file(path, res, sizeof(res)) <= 0 ||
+		    strncmp(res, class_prefix, strlen(class_prefix)))
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource",
+			 de->d_name);
+		if (gt_read_file(path, res, sizeof(res)) <= 0)
+			continue;
+		line = res;
+		for (bar = 0; bar < 6 && line && p == MAP_FAILED; bar++) {
+			unsigned long long start, end, flags;
+			int fd;
+
+			if (sscanf(line, "%llx %llx %llx", &start, &end,
+				   &flags) == 3 && (flags & IORESOURCE_MEM) &&
+			    end > start) {
+				snprintf(path, sizeof(path),
+					 "/sys/bus/pci/devices/%s/resource%d",
+					 de->d_name, bar);
+				fd = open(path, O_RDWR | O_CLOEXEC);
+				if (fd >= 0) {
+					p = mmap(NULL, P(1),
+						 PROT_READ | PROT_WRITE,
+						 MAP_SHARED, fd, 0);
+					close(fd);
+					snprintf(what, size, "%s", path);
+				}
+			}
+			line = strchr(line, '\n');
+			if (line)
+				line++;
+		}
+	}
+	closedir(d);
+	return p;
+}
+
+/* The BIOS area at 0xf0000: not RAM, so STRICT_DEVMEM lets it be mapped. */
+static char *map_dev_mem(char *what, size_t size)
+{
+	int fd = open("/dev/mem", O_RDONLY | O_CLOEXEC);
+	char *p;
+
+	if (fd < 0)
+		return MAP_FAILED;
+	p = mmap(NULL, P(1), PROT_READ, MAP_SHARED, fd, 0xf0000);
+	close(fd);
+	snprintf(what, size, "/dev/mem at 0xf0000");
+	return p;
+}
+
+static void test_vm_io(void)
+{
+	const char *name = "refused: VM_IO/VM_PFNMAP mapping is E";
+	char what[512] = "", flags[256] = "";
+	char *p;
+
+	p = map_pci_bar("0x03", what, sizeof(what));	/* display */
+	if (p == MAP_FAILED)
+		p = map_pci_bar("0x", what, sizeof(what));
+	if (p == MAP_FAILED)
+		p = map_dev_mem(what, sizeof(what));
+	if (p == MAP_FAILED) {
+		gt_skip("no mappable PCI memory BAR and no /dev/mem", "%s",
+			name);
+		return;
+	}
+	gt_smaps_field(p, "VmFlags", flags, sizeof(flags));
+	gt_diag("mapped %s, VmFlags: %s", what, flags);
+	if (!strstr(flags, "io") && !strstr(flags, "pf")) {
+		gt_skip("the mapping is neither VM_IO nor VM_PFNMAP", "%s",
+			name);
+		munmap(p, P(1));
+		return;
+	}
+	gt_expect_probe(g, 0, p, 1, 0, "E", NULL, "%s", name);
+	gt_expect_probe(g, 0, p, 1, GUPNW_NOFAULT, "E", NULL,
+			"refused: VM_IO/VM_PFNMAP mapping is E in NOFAULT");
+	gt_expect_probe(g, 0, p, 1, GUPNW_WAIT, "E", NULL,
+			"refused: VM_IO/VM_PFNMAP mapping is E in WAIT");
+	if (strstr(flags, "wr"))
+		gt_expect_probe(g, 0, p, 1, GUPNW_WRITE, "E", NULL,
+				"refused: writable VM_IO/VM_PFNMAP mapping is E for WRITE");
+	munmap(p, P(1));
+}
+
+/* What the child of test_hwpoison() saw. */
+struct poison_report {
+	int madv_ret, madv_err, sigbus;
+	int ret[3], err[3];
+	unsigned char st[3][4];
+};
+
+static volatile sig_atomic_t got_sigbus;
+
+static void on_sigbus(int sig)
+{
+	(void)sig;
+	got_sigbus = 1;
+}
+
+/* In a child: MADV_HWPOISON signals the process that asks for it. */
+static void poison_child(int out)
+{
+	const unsigned int modes[3] = { 0, GUPNW_NOFAULT, GUPNW_WAIT };
+	struct sigaction sa = { .sa_handler = on_sigbus };
+	struct poison_report r;
+	char *p;
+	int i;
+
+	memset(&r, 0, sizeof(r));
+	sigaction(SIGBUS, &sa, NULL);
+	p = mmap(NULL, P(4), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		_exit(2);
+	madvise(p, P(4), MADV_NOHUGEPAGE);
+	gt_fill_pages(p, 4, 21);
+	r.madv_ret = madvise(p + P(1), P(1), MADV_HWPOISON);
+	r.madv_err = errno;
+	r.sigbus = got_sigbus;
+	for (i = 0; i < 3 && !r.madv_ret; i++) {
+		r.ret[i] = gupnw_probe(g, p, P(4), modes[i], r.st[i], NULL);
+		r.err[i] = errno;
+	}
+	gt_write_all(out, &r, sizeof(r));
+	_exit(0);
+}
+
+static void test_hwpoison(void)
+{
+	const char *name = "refused: hardware-poisoned page is E";
+	struct poison_report r;
+	int pr[2], status;
+	pid_t pid;
+
+	if (pipe(pr))
+		gt_bail("pipe");
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		gt_bail("fork: %s", gt_errname(errno));
+	if (!pid) {
+		close(pr[0]);
+		poison_child(pr[1]);
+	}
+	close(pr[1]);
+	memset(&r, 0, sizeof(r));
+	if (gt_read_all(pr[0], &r, sizeof(r))) {
+		r.madv_ret = -1;
+		r.madv_err = EPIPE;
+	}
+	close(pr[0]);
+	waitpid(pid, &status, 0);
+
+	if (r.madv_ret && (r.madv_err == EINVAL || r.madv_err == ENOSYS)) {
+		gt_skip("no MADV_HWPOISON (kernel without CONFIG_MEMORY_FAILURE)",
+			"%s", name);
+		return;
+	}
+	if (r.madv_ret) {
+		gt_ok(0, "refused: MADV_HWPOISON works: %s",
+		      gt_errname(r.madv_err));
+		return;
+	}
+	gt_diag("MADV_HWPOISON done%s", r.sigbus ? " (SIGBUS delivered)" : "");
+	if (!gt_ok(!r.ret[0] && !memcmp(r.st[0], "RERR", 4), "%s", name))
+		gt_diag("ret %d (%s), states %s", r.ret[0],
+			r.ret[0] ? gt_errname(r.err[0]) : "-",
+			gt_states_str(r.st[0], 4));
+	if (!gt_ok(!r.ret[2] && !memcmp(r.st[2], "RERR", 4),
+		   "refused: hardware-poisoned page is E in WAIT"))
+		gt_diag("ret %d (%s), states %s", r.ret[2],
+			r.ret[2] ? gt_errname(r.err[2]) : "-",
+			gt_states_str(r.st[2], 4));
+	gt_diag("NOFAULT of the poisoned range: ret %d, states %s", r.ret[1],
+		gt_states_str(r.st[1], 4));
+}
+
+int main(void)
+{
+	gt_init();
+	g = gupnw_open();
+	if (!g)
+		gt_bail("refused: gupnw_open: %s", gt_errname(errno));
+	test_vm_io();
+	test_hwpoison();
+	gupnw_close(g);
+	return gt_exit();
+}
