@@ -9,11 +9,11 @@
 # Idempotent: installs only what is missing.  Needs root (or sudo).
 set -eu
 
-PKGS="make gcc libc6-dev pkg-config kmod cpio gzip xz-utils e2fsprogs util-linux
+PKGS="make gcc libc6-dev build-essential pkg-config kmod cpio gzip xz-utils e2fsprogs util-linux
 qemu-system-x86 busybox-static
 linux-image-cloud-amd64 linux-headers-cloud-amd64
 linux-image-6.12-cloud-amd64 linux-headers-6.12-cloud-amd64
-python3 valgrind sparse liburing-dev
+python3 valgrind sparse liburing-dev bash-completion groff-base
 dkms dh-dkms debhelper dpkg-dev fakeroot lintian
 linux-source-6.12 bc flex bison libelf-dev libssl-dev zstd $*"
 
