@@ -33,6 +33,14 @@
 static struct gupnw *g;
 static char slow[512];
 static uint64_t t_ref;		/* one blocking read of a cold page, ns */
+/*
+ * How much faster than one blocking read a probe must be.  A probe that
+ * waited for even one read would take at least t_ref; 10x leaves a wide
+ * margin on the cloud kernels.  Under the debug kernel (GUPNW_DEBUG: KASAN,
+ * lockdep) the CPU side of a many-page probe is ~10x slower while the disk
+ * is not, so there 2x is what still proves "did not wait".
+ */
+static unsigned int margin = 10;
 
 /* Wait up to 30 s for every page of [p, p + n pages) to be resident. */
 static int wait_resident(const char *p, size_t n)
@@ -70,9 +78,9 @@ static int probe_fast_w(const char *what, const char *p, size_t n,
 		   what))
 		gt_diag("ret %d, %zu of %zu W: %s", ret, w, n,
 			gt_states_str(st, n * stride > 64 ? 64 : n * stride));
-	gt_ok(t * 10 < t_ref,
-	      "nowait: %s: the probe is over 10x faster than a blocking read",
-	      what);
+	gt_ok(t * margin < t_ref,
+	      "nowait: %s: the probe is over %ux faster than a blocking read",
+	      what, margin);
 	free(st);
 	return ret == 0 && w == n;
 }
@@ -232,7 +240,7 @@ static void test_shmem_swapped(void)
 		gt_skip("the swap-in finished too quickly to race with",
 			"nowait: memfd page being swapped in");
 	else
-		gt_ok(st == GUPNW_RETRY && t * 10 < tt.ns,
+		gt_ok(st == GUPNW_RETRY && t * margin < tt.ns,
 		      "nowait: memfd page being swapped in: W, without waiting for the swap-in");
 out:
 	munmap(p, n * gt_page);
@@ -265,7 +273,9 @@ static void test_io_cap(int fd)
 		gt_ms(t), (unsigned long long)a.io_started);
 	gt_ok(ret == 0 && a.nr_retry == n && a.io_started == cap,
 	      "nowait: cap 64: all 1024 cold pages W, exactly 64 reads started");
-	gt_ok(t * 10 < t_ref, "nowait: cap: the probe is over 10x faster than a blocking read");
+	gt_ok(t * margin < t_ref,
+	      "nowait: cap: the probe is over %ux faster than a blocking read",
+	      margin);
 	gt_ok(wait_resident(p, cap),
 	      "nowait: cap: the 64 pages whose reads were started arrive");
 	gt_ok(gt_resident(p + (n / 2) * gt_page, (n / 2) * gt_page) == 0,
@@ -297,6 +307,8 @@ int main(void)
 	int fd;
 
 	gt_init();
+	if (getenv("GUPNW_DEBUG"))
+		margin = 2;
 	snprintf(slow, sizeof(slow), "%s/cold-64m",
 		 gt_env("GUPNW_SLOW", "/mnt/slow"));
 	fd = open(slow, O_RDWR);
