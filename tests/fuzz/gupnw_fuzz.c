@@ -379,7 +379,7 @@ static void one_probe(uint64_t *s)
 	else if (chance(s, 3))
 		a.target_fd = (int)rnd(s);
 	if (chance(s, 3))
-		a.reserved[below(s, 4)] = rnd(s) | 1;
+		a.reserved[below(s, sizeof(a.reserved) / sizeof(a.reserved[0]))] = rnd(s) | 1;
 	/* Keep most byte-mode probes within the good states buffer. */
 	if (a.states == (uintptr_t)states && !(a.flags & GUPNW_PROBE_EXTENTS) &&
 	    a.len > (uint64_t)STATES_PAGES * page && chance(s, 90))

@@ -216,9 +216,9 @@ static void run(void)
 	expect(sys3(NR_ioctl, dev, GUPNW_IOC_PROBE, &a), EINVAL,
 	       "unknown flag is EINVAL");
 	args_init(&a, p, PAGE, 0, st);
-	a.reserved[2] = 1;
+	a.reserved[0] = 1;
 	expect(sys3(NR_ioctl, dev, GUPNW_IOC_PROBE, &a), EINVAL,
-	       "reserved[2] != 0 is EINVAL");
+	       "reserved[0] != 0 is EINVAL");
 	args_init(&a, p + 1, PAGE, 0, st);
 	expect(sys3(NR_ioctl, dev, GUPNW_IOC_PROBE, &a), EINVAL,
 	       "unaligned addr is EINVAL");

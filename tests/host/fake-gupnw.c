@@ -37,7 +37,7 @@ static int fake_probe(struct gupnw_probe_args *a)
 	    (a->flags & ~GUPNW_PROBE_FLAGS_ALL) || (a->addr & (ps - 1)) ||
 	    ((a->flags & GUPNW_PROBE_NOFAULT) && (a->flags & GUPNW_PROBE_WAIT)))
 		return -EINVAL;
-	for (r = 0; r < 3; r++)
+	for (r = 0; r < sizeof(a->reserved) / sizeof(a->reserved[0]); r++)
 		if (a->reserved[r])
 			return -EINVAL;
 	if (a->flags & GUPNW_PROBE_TARGET_FD) {

@@ -24,7 +24,8 @@
 #define GUPNW_STATE_RETRY	'W'	/* needs I/O: started, not waited for */
 #define GUPNW_STATE_UNMAPPED	'.'	/* no VMA covers the address */
 #define GUPNW_STATE_ERROR	'E'	/* a VMA covers it but the kernel refused */
-#define GUPNW_STATE_NOTPRESENT	'N'	/* NOFAULT: not mapped now, nothing done */
+#define GUPNW_STATE_NOTPRESENT	'N'	/* NOFAULT: in memory, a touch needs no I/O */
+#define GUPNW_STATE_COLD	'C'	/* needs a read from storage, none started */
 
 /* gupnw_probe_args.flags */
 #define GUPNW_PROBE_WRITE	(1U << 0)	/* probe for write access (breaks COW) */
@@ -89,6 +90,10 @@ struct gupnw_probe_extent {
  *		misses in file mappings), at most gupnw_info.max_io_pages;
  *		reads started by the kernel's own fault paths (swap-in) are
  *		not counted.
+ * @nr_cold:	out: 'C' (GUPNW_FEATURE_COLD; a module without it leaves 0).
+ * @async_faults: out: pages this probe handed to the module's fault-in
+ *		worker (GUPNW_FEATURE_ASYNC_FAULT): reported 'W', brought in
+ *		by blocking GUP in a kernel worker.
  * @reserved:	must be 0 on input; room to grow.
  */
 struct gupnw_probe_args {
@@ -107,10 +112,16 @@ struct gupnw_probe_args {
 	__u64 nr_error;
 	__u64 nr_notpresent;
 	__u64 io_started;
-	__u64 reserved[3];
+	__u64 nr_cold;
+	__u64 async_faults;
+	__u64 reserved[1];
 };
 
-#define GUPNW_PROBE_ARGS_SIZE_VER0	128	/* sizeof first published struct */
+/*
+ * VER0 is the first published struct; @nr_cold and @async_faults took two of
+ * its reserved words (zero on input either way), so the size is unchanged.
+ */
+#define GUPNW_PROBE_ARGS_SIZE_VER0	128
 
 /* gupnw_info.features */
 #define GUPNW_FEATURE_PROBE	(1ULL << 0)	/* GUPNW_IOC_PROBE */
@@ -118,6 +129,8 @@ struct gupnw_probe_args {
 #define GUPNW_FEATURE_EXTENTS	(1ULL << 2)	/* GUPNW_PROBE_EXTENTS */
 #define GUPNW_FEATURE_IO_CAP	(1ULL << 3)	/* max_io_pages, io_started */
 #define GUPNW_FEATURE_URING_CMD	(1ULL << 4)	/* GUPNW_URING_CMD_* */
+#define GUPNW_FEATURE_COLD	(1ULL << 5)	/* NOFAULT predicts: 'N', 'W', 'C' */
+#define GUPNW_FEATURE_ASYNC_FAULT (1ULL << 6)	/* worker fault-in, see below */
 
 /**
  * struct gupnw_info - result of GUPNW_IOC_GET_INFO
@@ -132,8 +145,13 @@ struct gupnw_probe_args {
  * @max_chunk_pages: out: pages handled per mmap_lock hold.
  * @version:	out: module version, NUL-terminated (e.g. "0.1.0").
  * @max_io_pages: out: pages of read I/O one probe may start (module
- *		parameter max_io_pages); pages past it are 'W' with nothing
- *		started.
+ *		parameter max_io_pages); pages past it are 'C' (nothing
+ *		started).
+ * @max_async_faults: out: GUPNW_FEATURE_ASYNC_FAULT: pages the fault-in
+ *		worker may hold queued or in progress, all probes together
+ *		(module parameter max_async_faults); a page past it is 'C'.
+ * @async_faults_queued: out: pages queued or in progress in the fault-in
+ *		worker now.
  * @reserved:	out: 0.
  */
 struct gupnw_info {
@@ -146,7 +164,9 @@ struct gupnw_info {
 	__u64 max_chunk_pages;
 	char version[32];
 	__u64 max_io_pages;
-	__u64 reserved[3];
+	__u64 max_async_faults;
+	__u64 async_faults_queued;
+	__u64 reserved[1];
 };
 
 #define GUPNW_INFO_SIZE_VER0		104

@@ -28,15 +28,27 @@ enum gupnw_state {
 	GUPNW_RETRY = 'W',		/* needs I/O: started, not waited for */
 	GUPNW_UNMAPPED = '.',		/* no mapping at that address */
 	GUPNW_ERROR = 'E',		/* mapped, but the kernel refused it */
-	GUPNW_NOTPRESENT = 'N',		/* NOFAULT: not present, nothing done */
+	GUPNW_NOTPRESENT = 'N',		/* NOFAULT: in memory, a touch needs no I/O */
+	GUPNW_COLD = 'C',		/* a touch reads storage; nothing started */
 };
 
 #define GUPNW_WRITE	(1u << 0)	/* probe for write access */
 #define GUPNW_NOFAULT	(1u << 1)	/* report only, change nothing */
 #define GUPNW_WAIT	(1u << 2)	/* ordinary blocking GUP (baseline) */
 
+/*
+ * Since 0.2 (symbol version GUPNW_0.2) the struct has its room to grow: the
+ * calls that fill it write sizeof(struct gupnw_counts) as this header has it,
+ * and a program built against 0.1 (48 bytes) binds to the GUPNW_0.1 versions
+ * of those calls, which write 48 bytes only.
+ */
 struct gupnw_counts {
 	uint64_t resident, faulted, retry, unmapped, error, notpresent;
+	/* since 0.2: */
+	uint64_t cold;			/* 'C' */
+	uint64_t io_started;		/* reads this probe started itself */
+	uint64_t async_faults;		/* pages handed to the fault-in worker */
+	uint64_t reserved[7];		/* 0; room to grow */
 };
 
 /* Open /dev/gupnw (or $GUPNW_DEVICE).  NULL and errno on failure. */
@@ -117,6 +129,13 @@ struct gupnw_module_info {
 	unsigned int probe_flags;	/* GUPNW_PROBE_* the module accepts */
 	unsigned int page_size;
 	char version[32];		/* module version string */
+	/* since 0.2 (GUPNW_0.2; see struct gupnw_counts): */
+	uint64_t max_io_pages;		/* reads one probe may start */
+	uint64_t max_chunk_pages;	/* pages per mmap_lock hold */
+	uint64_t probe_kmem;		/* kernel bytes one probe allocates */
+	uint64_t max_async_faults;	/* fault-in worker's global cap */
+	uint64_t async_faults_queued;	/* pages in the worker now */
+	uint64_t reserved[8];		/* 0; room to grow */
 };
 int gupnw_module_info(struct gupnw *g, struct gupnw_module_info *info);
 
