@@ -65,5 +65,10 @@ int gupnw_module_info(struct gupnw *g, struct gupnw_module_info *info)
 	info->page_size = ki.page_size;
 	/* The module NUL-terminates; do not rely on it. */
 	memcpy(info->version, ki.version, sizeof(info->version) - 1);
+	info->max_io_pages = ki.max_io_pages;
+	info->max_chunk_pages = ki.max_chunk_pages;
+	info->probe_kmem = ki.probe_kmem;
+	info->max_async_faults = ki.max_async_faults;
+	info->async_faults_queued = ki.async_faults_queued;
 	return 0;
 }

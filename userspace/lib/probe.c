@@ -70,6 +70,10 @@ void gupnw_counts_from(struct gupnw_counts *counts,
 		counts->unmapped = a->nr_unmapped;
 		counts->error = a->nr_error;
 		counts->notpresent = a->nr_notpresent;
+		counts->cold = a->nr_cold;
+		counts->io_started = a->io_started;
+		counts->async_faults = a->async_faults;
+		memset(counts->reserved, 0, sizeof(counts->reserved));
 	}
 }
 
