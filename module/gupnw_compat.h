@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * gupnw: the differences between the kernels we build against (Debian's 6.1
- * and 6.12 LTS lines), in one place.  Each shim is decided by the kernel
- * version in which the interface changed, named in its comment.
+ * and 6.12 LTS lines and the newest 7.x it ships), in one place.  Each shim is
+ * decided by the kernel version in which the interface changed, named in its
+ * comment.  A kernel newer than any tested may change another interface the
+ * module uses: the build then fails in this file or next to a gupnw_ call.
  */
 #ifndef _GUPNW_COMPAT_H
 #define _GUPNW_COMPAT_H
@@ -12,8 +14,8 @@
 #include <linux/mm.h>
 #include <linux/version.h>
 
-/* Linux 6.7: struct io_uring_cmd moved, see gupnw_uring_cmd_payload(). */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0)
+/* Linux 6.8: struct io_uring_cmd moved, see gupnw_uring_cmd_payload(). */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 8, 0)
 #include <linux/io_uring.h>
 #else
 #include <linux/io_uring/cmd.h>
@@ -101,18 +103,39 @@ static inline long gupnw_gup_remote_locked(struct mm_struct *mm,
 }
 
 /*
- * Linux 6.6 ("io_uring: Pass whole sqe to commands") replaced the command
+ * The command's payload, as a const TYPE *.  Linux 6.4 ("io_uring: Pass whole
+ * sqe to commands", pulled as for-6.4/io_uring-2023-05-07) replaced the
  * payload pointer ioucmd->cmd by the whole SQE, ioucmd->sqe, read with
- * io_uring_sqe_cmd(); Linux 6.7 ("io_uring: split out cmd api into a
- * separate header") moved struct io_uring_cmd to <linux/io_uring/cmd.h>
- * (included at the top).
+ * io_uring_sqe_cmd(sqe); Linux 6.8 ("io_uring: split out cmd api into a
+ * separate header", for-6.8/io_uring) moved struct io_uring_cmd to
+ * <linux/io_uring/cmd.h> (included at the top); Linux 7.0 ("io_uring: Add
+ * size check for sqe->cmd") made io_uring_sqe_cmd(sqe, type) a macro that
+ * checks at build time that TYPE fits a 64-byte SQE's command area.
  */
-static inline const void *gupnw_uring_cmd_payload(struct io_uring_cmd *ioucmd)
-{
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 6, 0)
-	return ioucmd->cmd;
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 4, 0)
+#define gupnw_uring_cmd_payload(ioucmd, type) \
+	((const type *)(ioucmd)->cmd)
+#elif LINUX_VERSION_CODE < KERNEL_VERSION(7, 0, 0)
+#define gupnw_uring_cmd_payload(ioucmd, type) \
+	((const type *)io_uring_sqe_cmd((ioucmd)->sqe))
 #else
-	return io_uring_sqe_cmd(ioucmd->sqe);
+#define gupnw_uring_cmd_payload(ioucmd, type) \
+	io_uring_sqe_cmd((ioucmd)->sqe, type)
+#endif
+
+/*
+ * Post a command's result.  Linux 6.18 ("io_uring/cmd: drop unused res2 param
+ * from io_uring_cmd_done()", for-6.18/io_uring-20250929) dropped the second
+ * result, which only 32-byte CQEs carry (io_uring_cmd_done32() since); gupnw
+ * never posts one.
+ */
+static inline void gupnw_uring_cmd_done(struct io_uring_cmd *ioucmd, int ret,
+					unsigned int issue_flags)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 18, 0)
+	io_uring_cmd_done(ioucmd, ret, 0, issue_flags);
+#else
+	io_uring_cmd_done(ioucmd, ret, issue_flags);
 #endif
 }
 

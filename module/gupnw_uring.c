@@ -275,7 +275,7 @@ static int gupnw_uring_ready_done(struct io_uring_cmd *ioucmd,
 
 	if (ret == -EAGAIN)
 		return ret;
-	io_uring_cmd_done(ioucmd, ret, 0, issue_flags);
+	gupnw_uring_cmd_done(ioucmd, ret, issue_flags);
 	return -EIOCBQUEUED;
 }
 
@@ -294,7 +294,7 @@ int gupnw_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 	u64 args, reserved;
 
 	/* the SQE may change once we return, unless it is -EAGAIN: read now */
-	payload = gupnw_uring_cmd_payload(ioucmd);
+	payload = gupnw_uring_cmd_payload(ioucmd, struct gupnw_uring_cmd);
 	args = READ_ONCE(payload->args);
 	reserved = READ_ONCE(payload->reserved);
 	if (reserved)
