@@ -32,8 +32,11 @@ cp /bin/busybox bin/busybox
 # compresses modules on 6.12; busybox insmod wants them plain.  Each name is asked
 # separately: modprobe reads further words as module parameters.  A kernel with no
 # installed modules (the debug kernel of build-debug-kernel.sh) has them built in.
-[ -e "/lib/modules/$kver/modules.dep" ] && for m in virtio_pci virtio_blk ext4; do
-	modprobe -S "$kver" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
+# Modules built in are "builtin" lines, which the awk drops.  A kernel that is not
+# installed (newest-kernel.sh) has its modules under GUPNW_KERNEL_MODULES.
+moddir=$(vm_kernel_modules)
+[ -e "$moddir/lib/modules/$kver/modules.dep" ] && for m in virtio_pci virtio_blk ext4; do
+	modprobe -d "$moddir" -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }'
 done | awk '!seen[$0]++' | while read -r ko; do
 	base=${ko##*/}
 	case $ko in

@@ -54,3 +54,18 @@ vm_kernel_image() {
 vm_kernel_build() {
 	printf '%s\n' "${GUPNW_KERNEL_BUILD:-/lib/modules/$1/build}"
 }
+# The directory holding lib/modules/KVER: / for an installed kernel, the unpacked
+# packages of newest-kernel.sh otherwise.
+vm_kernel_modules() {
+	printf '%s\n' "${GUPNW_KERNEL_MODULES:-/}"
+}
+
+# The Debian archive the host's apt uses (deb822 or one-line sources), for the newest
+# kernel line (newest-kernel.sh) and the build roots (build-root.sh).
+vm_archive() {
+	local m
+	m=$(sed -n 's/^URIs: *\([^ ]*debian\)\/*$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1)
+	[ -n "$m" ] || m=$(sed -n 's/^deb \(\[[^]]*\] \)\{0,1\}\([^ ]*debian\)\/* .*/\2/p' \
+		/etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | head -n 1)
+	printf '%s\n' "${m:-http://deb.debian.org/debian}"
+}

@@ -2,7 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # Test gupnw on one kernel: build the module (W=1, warnings fail), pack the initramfs,
 # boot the guest and report its results as TAP labelled with the kernel line.
-#   run.sh 6.1|6.12|KVER|debug
+#   run.sh 6.1|6.12|KVER|newest|debug
+# "newest" is the highest -cloud-amd64 kernel in Debian's trixie-backports and sid,
+# found at run time by newest-kernel.sh (7.3 in November 2026), its module built in a
+# trixie (or sid) build root made by build-root.sh, both cached under build/; labelled
+# with its line ([7.3]).  Its kernel or headers not to be had is a "not ok".
 # "debug" is the KASAN + lockdep + kmemleak + fault-injection kernel built from
 # linux-source-6.12 by build-debug-kernel.sh (cached in build/debug-kernel/), labelled
 # [6.12-debug]: the whole suite, the kmemleak scan, then the ioctl fuzzer for
@@ -50,6 +54,20 @@ debug | 6.12-debug)
 	# timeout once per PCI device; the legacy routing table is instant.
 	debug_append="rcupdate.rcu_cpu_stall_timeout=300 watchdog_thresh=60 acpi=noirq"
 	;;
+newest)
+	start=$(date +%s)
+	mkdir -p "$build"
+	if ! found=$("$vm_dir/newest-kernel.sh" 2>"$build/newest-kernel.err"); then
+		echo "not ok - [newest] newest Debian cloud kernel found, with headers and a build root: $(grep -v '^#' "$build/newest-kernel.err" | tail -n 1)"
+		exit 0
+	fi
+	{ read -r kver; read -r image; read -r modules; read -r root; } <<<"$found"
+	label=$(vm_line "$kver")
+	echo "ok - [$label] newest Debian cloud kernel found, with headers and a build root ($kver, $(($(date +%s) - start)) s)"
+	sed -n 's/^# build-root: /# [newest] /p' "$build/newest-kernel.err"
+	export GUPNW_KERNEL_IMAGE=$image GUPNW_KERNEL_MODULES=$modules GUPNW_KERNEL_ROOT=$root \
+		GUPNW_KERNEL_BUILD=/usr/src/linux-headers-$kver
+	;;
 *)
 	if ! kver=$(vm_resolve_kernel "$want"); then
 		echo "not ok - [$want] kernel found: no /boot/vmlinuz-$want.*-cloud-amd64 with its /lib/modules/*/build (tests/install-deps.sh installs them)"
@@ -62,8 +80,9 @@ out=$build/$kver
 mkdir -p "$out"
 echo "# [$label] kernel $kver"
 
+start=$(date +%s)
 if why=$("$vm_dir/build-module.sh" "$kver" 2>&1); then
-	echo "ok - [$label] module builds with W=1 and no warning"
+	echo "ok - [$label] module builds with W=1 and no warning ($(($(date +%s) - start)) s)"
 else
 	echo "not ok - [$label] module builds with W=1 and no warning: $(printf '%s\n' "$why" | head -n 1)"
 	printf '%s\n' "$why" | head -n 20 | sed "s/^/# [$label] /"
