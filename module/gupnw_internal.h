@@ -72,6 +72,10 @@ unsigned int gupnw_max_io_pages(void);
 unsigned long gupnw_nowait_check(struct gupnw_range *r,
 				 struct vm_area_struct *vma,
 				 unsigned long addr, u8 *st, unsigned long n);
+unsigned long gupnw_wait_read(struct gupnw_range *r, struct vm_area_struct *vma,
+			      unsigned long addr, const u8 *st, unsigned long n);
+unsigned long gupnw_ready_read(struct vm_area_struct *vma, unsigned long addr,
+			       unsigned long max);
 
 /* gupnw_policy.c: the page-cache side channel. */
 bool gupnw_cache_visible(struct vm_area_struct *vma);

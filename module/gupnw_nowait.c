@@ -158,3 +158,115 @@ unsigned long gupnw_nowait_check(struct gupnw_range *r,
 		st[i] = GUPNW_STATE_RETRY;
 	return done;
 }
+
+/*
+ * Where a probe is going to wait anyway (WAIT, io_uring READY), a fault on a
+ * page-cache miss would read around the page: the file's whole read-ahead
+ * window (read_ahead_kb: 128 KiB on a 6.12 guest's virtio disk, 8 MiB on a
+ * 7.3 guest's; 7.3 mm/filemap.c:3432 "mmap read-around"), in folios as large
+ * as that window (7.3 mm/readahead.c page_cache_ra_order()), and wait for
+ * the folio holding its page - megabytes, for seconds on a slow disk, none
+ * of it asked for.  So these paths read the pages themselves first, as the
+ * NOWAIT path does: the run of absent, uncached pages only, in order-0
+ * folios with no read-ahead mark (POSIX_FADV_WILLNEED: force_page_cache_ra(),
+ * 7.3 mm/readahead.c:356); the fault then finds its page in the cache and
+ * waits for that page alone.
+ */
+static bool gupnw_filemap_vma(struct vm_area_struct *vma)
+{
+	return vma->vm_file && !vma_is_anonymous(vma) &&
+	       !is_vm_hugetlb_page(vma) && vma->vm_ops &&
+	       vma->vm_ops->fault == filemap_fault &&
+	       !shmem_mapping(vma->vm_file->f_mapping);
+}
+
+/*
+ * Pages from @addr on, at most @max, that are absent (@st, if any) and not
+ * in the page cache, stopping at EOF and at the VMA's end.
+ */
+static unsigned long gupnw_miss_run(struct vm_area_struct *vma,
+				    unsigned long addr, const u8 *st,
+				    unsigned long max)
+{
+	struct address_space *mapping = vma->vm_file->f_mapping;
+	pgoff_t index = linear_page_index(vma, addr);
+	pgoff_t eof = DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE);
+	unsigned long n = 0;
+
+	max = min3(max, (unsigned long)GUPNW_RA_RUN_PAGES,
+		   (vma->vm_end - addr) >> PAGE_SHIFT);
+	while (n < max && index + n < eof && (!st || st[n] == GUPNW_ABSENT) &&
+	       !gupnw_cached(mapping, index + n))
+		n++;
+	return n;
+}
+
+static void gupnw_start_read(struct vm_area_struct *vma, unsigned long addr,
+			     unsigned long n)
+{
+	/* submits the reads and returns: the caller's fault waits for one */
+	vfs_fadvise(vma->vm_file, (loff_t)linear_page_index(vma, addr) << PAGE_SHIFT,
+		    (loff_t)n << PAGE_SHIFT, POSIX_FADV_WILLNEED);
+}
+
+/**
+ * gupnw_wait_read - before a WAIT probe faults an absent page: read it
+ * @r:		the probe (its I/O budget; io_started counts what is read)
+ * @vma:	the page's VMA; mmap_lock held
+ * @addr:	the page
+ * @st:		the pass-1 states from @addr on
+ * @n:		entries of @st
+ *
+ * Past the budget the fault is left to read as the kernel does.
+ *
+ * Return: the pages from @addr on whose read was started here (they needed
+ * I/O: 'W' once faulted), or 0.
+ */
+unsigned long gupnw_wait_read(struct gupnw_range *r, struct vm_area_struct *vma,
+			      unsigned long addr, const u8 *st, unsigned long n)
+{
+	unsigned long budget;
+
+	if (!gupnw_filemap_vma(vma))
+		return 0;
+	budget = r->io_limit > r->io_started ? r->io_limit - r->io_started : 0;
+	n = gupnw_miss_run(vma, addr, st, min(n, budget));
+	if (n) {
+		gupnw_start_read(vma, addr, n);
+		r->io_started += n;
+	}
+	return n;
+}
+
+/**
+ * gupnw_ready_read - before io_uring READY faults pages: read the misses
+ * @vma:	the VMA; mmap_lock held
+ * @addr:	the first page
+ * @max:	pages from @addr on that READY is about to fault
+ *
+ * Return: how many pages from @addr on can be faulted without a page-cache
+ * miss in the middle (a miss run whose read was started here, or a run of
+ * cached pages), or @max when the mapping is not one read through
+ * filemap_fault().
+ */
+unsigned long gupnw_ready_read(struct vm_area_struct *vma, unsigned long addr,
+			       unsigned long max)
+{
+	struct address_space *mapping;
+	unsigned long n;
+	pgoff_t index;
+
+	if (!max || !gupnw_filemap_vma(vma))
+		return max;
+	n = gupnw_miss_run(vma, addr, NULL, max);
+	if (n) {
+		gupnw_start_read(vma, addr, n);
+		return n;
+	}
+	mapping = vma->vm_file->f_mapping;
+	index = linear_page_index(vma, addr);
+	n = 1;
+	while (n < max && gupnw_cached(mapping, index + n))
+		n++;
+	return n;
+}

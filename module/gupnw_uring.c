@@ -158,6 +158,8 @@ static int gupnw_ready_step(struct gupnw_ready *rd)
 	}
 	n = min_t(unsigned long, (stop - rd->pos) >> PAGE_SHIFT,
 		  GUPNW_READY_BATCH);
+	/* no read-around of megabytes behind a miss: gupnw_ready_read() */
+	n = min(n, gupnw_ready_read(vma, rd->pos, (stop - rd->pos) >> PAGE_SHIFT));
 	got = gupnw_gup_remote_locked(rd->mm, rd->pos, n, rd->gup_flags,
 				      &locked);
 	if (locked)

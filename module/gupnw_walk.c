@@ -203,14 +203,14 @@ static unsigned long gupnw_take_faulted_around(struct gupnw_walk *w,
 static int gupnw_walk_vma(struct gupnw_walk *w, struct vm_area_struct *vma,
 			  unsigned long addr, unsigned long n, u8 *st)
 {
-	unsigned long i;
+	unsigned long i, wait_io;
 	int ret;
 
 	ret = gupnw_scan_present(w, vma, addr, n, st);
 	if (ret)
 		return ret;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0, wait_io = 0; i < n; i++) {
 		if (st[i] != GUPNW_ABSENT)
 			continue;
 		if (w->r->flags & GUPNW_PROBE_NOFAULT) {
@@ -229,9 +229,19 @@ static int gupnw_walk_vma(struct gupnw_walk *w, struct vm_area_struct *vma,
 				continue;
 			}
 		}
+		/* WAIT: read the misses ourselves, see gupnw_wait_read() */
+		if ((w->r->flags & GUPNW_PROBE_WAIT) && !wait_io)
+			wait_io = gupnw_wait_read(w->r, vma,
+						  addr + (i << PAGE_SHIFT),
+						  st + i, n - i);
 		ret = gupnw_fault_one(w, addr + (i << PAGE_SHIFT));
 		if (ret < 0)
 			return ret;
+		if (wait_io) {
+			wait_io--;
+			if (ret == GUPNW_STATE_FAULTED)	/* it needed our read */
+				ret = GUPNW_STATE_RETRY;
+		}
 		st[i] = ret;
 		if (ret == GUPNW_STATE_FAULTED)
 			i += gupnw_take_faulted_around(w, vma,
