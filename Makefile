@@ -7,13 +7,17 @@
 #   make dkms-install        module source to /usr/src, built by DKMS for each kernel
 #   make dkms-remove         undo dkms-install
 #   make deb                 Debian packages (dpkg-buildpackage) in build/deb/
-#   make check               install test deps, run every test (host + QEMU guests on
-#                            6.1, 6.12 and the debug kernel, which also runs the fuzzer)
+#   make check               install test deps, run every test (host, compat-check, QEMU
+#                            guests on 6.1, 6.12, the newest Debian cloud kernel (found
+#                            at run time) and the debug kernel, which also runs the fuzzer)
+#   make compat-check        build the module W=1 against every cloud kernel line Debian
+#                            has headers for (host's 6.1, 6.12; 7.x in build roots)
+#   make readme-kernels      README's "Supported kernels" table from the last make check
 #   make check-debug         only the debug-kernel guest: KASAN, lockdep, kmemleak, fault
 #                            injection, 60 s of fuzzing (first run builds the kernel, ~5 min)
 #   make fuzz                only the fuzzer in the debug guest, GUPNW_FUZZ_SECONDS (600)
 #   make demo                boot a VM and show a probe of a cold file
-#   make bench               benchmark in QEMU guests (6.1, 6.12): build/bench/*.txt
+#   make bench               benchmark in QEMU guests (6.1, 6.12, newest): build/bench/*.txt
 #   make bench-md            the same, then paste the tables into BENCHMARKS.md
 #   make clean
 
@@ -29,7 +33,7 @@ DKMS_FILES    = Kbuild dkms.conf LICENSE uapi/linux/gupnw.h $(wildcard module/*.
 
 .PHONY: all module userspace install install-module install-userspace \
 	dkms-install dkms-remove deb check check-host check-debug fuzz demo bench \
-	bench-md clean
+	bench-md clean compat-check readme-kernels
 
 all: module userspace
 
@@ -86,6 +90,15 @@ deb:
 check:
 	tests/install-deps.sh
 	tests/run-check.sh
+
+# Compile-only sweep (tests/vm/compat-check.sh); make check runs it too.
+compat-check:
+	tests/install-deps.sh
+	tests/vm/compat-check.sh | awk '{ print } /^not ok/ { f = 1 } END { exit f }'
+
+# The "Supported kernels" table of README.md from build/check/kernels.md.
+readme-kernels:
+	tests/update-readme-kernels.sh
 
 # Host-only tests (no VM): CLI parsing and output formats, library under ASan.
 check-host:

@@ -19,6 +19,8 @@ trixie | sid) ;;
 *) die "unknown suite $suite (trixie or sid)" ;;
 esac
 [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, chroot)"
+# The root has its own apt configuration; newest-kernel.sh's private one is not for it.
+unset APT_CONFIG
 root=$build/roots/$suite
 mirror=$(vm_archive)
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
