@@ -23,6 +23,18 @@
 /* VMAs visited per mmap_lock hold: bounds a hold over many tiny VMAs. */
 #define GUPNW_HOLD_VMAS		128
 
+/* The states a probe reports, as indices of the per-state counts. */
+enum gupnw_state_idx {
+	GUPNW_IDX_RESIDENT,
+	GUPNW_IDX_FAULTED,
+	GUPNW_IDX_RETRY,
+	GUPNW_IDX_UNMAPPED,
+	GUPNW_IDX_ERROR,
+	GUPNW_IDX_NOTPRESENT,
+	GUPNW_IDX_COLD,
+	GUPNW_NR_STATES
+};
+
 /* One probe of one range: what the ioctl validated, and what it got back. */
 struct gupnw_range {
 	struct mm_struct *mm;		/* target, held by the caller */
@@ -37,16 +49,7 @@ struct gupnw_range {
 	unsigned long io_limit;		/* pages of read I/O it may start */
 	unsigned long io_started;	/* ...and has started */
 	u64 done;			/* pages decided and copied out */
-	u64 counts[6];			/* by enum gupnw_state_idx */
-};
-
-enum gupnw_state_idx {
-	GUPNW_IDX_RESIDENT,
-	GUPNW_IDX_FAULTED,
-	GUPNW_IDX_RETRY,
-	GUPNW_IDX_UNMAPPED,
-	GUPNW_IDX_ERROR,
-	GUPNW_IDX_NOTPRESENT,
+	u64 counts[GUPNW_NR_STATES];	/* by enum gupnw_state_idx */
 };
 
 /* gupnw_dev.c: the ioctl's argument handling, shared with io_uring. */
@@ -54,6 +57,9 @@ int gupnw_get_usize(const void __user *uarg, u32 size_ver0, u32 *usize);
 int gupnw_put_sized(void __user *uarg, u32 usize, const void *kbuf,
 		    size_t ksize);
 int gupnw_check_probe_args(const struct gupnw_probe_args *a);
+struct mm_struct *gupnw_probe_args_get(const void __user *uarg, u32 flags_ok,
+				       unsigned long max_pages,
+				       struct gupnw_probe_args *a, u32 *usize);
 long gupnw_ioctl_probe(void __user *uarg);
 
 /* gupnw_uring.c: IORING_OP_URING_CMD (GUPNW_URING_CMD_*). */
@@ -62,10 +68,20 @@ int gupnw_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
 
 /* gupnw_walk.c: the range walker. */
 int gupnw_walk_range(struct gupnw_range *r);
+bool gupnw_vma_refused(struct vm_area_struct *vma, bool write);
 size_t gupnw_walk_kmem(void);
 
-/* Pass-1 verdict "not mapped now", never copied out. */
+/*
+ * Pass-1 verdicts, never copied out: not mapped now (or a write would
+ * fault); a swap entry; something unusual, for GUP to decide.
+ */
 #define GUPNW_ABSENT		0
+#define GUPNW_SWAPPED		1
+#define GUPNW_ASK		2
+
+/* gupnw_pte.c: presence from the page tables, no page reference taken. */
+void gupnw_pte_scan(struct mm_struct *mm, unsigned long addr, unsigned long n,
+		    bool write, u8 *st);
 
 /* gupnw_nowait.c: where a FOLL_NOWAIT fault would still sleep. */
 unsigned int gupnw_max_io_pages(void);

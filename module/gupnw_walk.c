@@ -7,12 +7,13 @@
  * a refused VMA is one run whatever its size, never walked page by page.
  * The pages of a VMA are decided in two passes:
  *
- *  1. presence: which pages are mapped now, without faulting anything - the
- *     lock-free GUP fast path for the caller's own mm, then GUP with
- *     FOLL_NOFAULT for what it declines (zero page, another mm).  These are
- *     'R'.  Taking this snapshot first means a page mapped by the fault-around
- *     of a neighbour's fault in pass 2 is still reported as faulted, not as
- *     resident.
+ *  1. presence: which pages are mapped now, without faulting anything and
+ *     without taking a page reference - read from the page tables
+ *     (gupnw_pte.c); hugetlb and the few entries that read finds unusual
+ *     go to GUP (GUP-fast for the caller's own mm, then FOLL_NOFAULT).
+ *     These are 'R'.  Taking this snapshot first means a page mapped by
+ *     the fault-around of a neighbour's fault in pass 2 is still reported
+ *     as faulted, not as resident.
  *  2. faults: where such a fault could still sleep (a page-cache miss, a
  *     swapped shmem page, ...) gupnw_nowait.c decides the page without
  *     faulting it.  Each other absent page is faulted with GUP and
@@ -20,9 +21,11 @@
  *     needing I/O (it returns 0 after starting that I/O: 'W').  A page it
  *     returns is 'F' - unless the fault counted as major: then the read
  *     finished before the fault tried the folio lock (a fast device), and
- *     the page still needed I/O: 'W'.
- *     NOFAULT mode stops after pass 1 ('N'); WAIT mode faults without
+ *     the page still needed I/O: 'W'.  WAIT mode faults without
  *     FOLL_NOWAIT.
+ *     NOFAULT mode replaces pass 2 by a prediction that changes nothing:
+ *     'N', 'W' or 'C' from the swap entry or the page cache, as mincore(2)
+ *     looks (gupnw_predict()).
  *
  * A file the caller may not learn the page-cache state of gets one answer
  * for all its pages (gupnw_policy.c).
@@ -30,8 +33,9 @@
  * What a hold decides is staged in the kernel - bytes, or runs with
  * GUPNW_PROBE_EXTENTS - and copied out after the lock is dropped (a fault on
  * the caller's buffer must not happen under mmap_lock).  Between holds fatal
- * signals are honoured and we reschedule; every page reference taken is
- * dropped before the hold ends.  Kernel memory and lock hold times are
+ * signals are honoured and we reschedule; every page reference taken (by
+ * GUP, in pass 2 and for what pass 1 asks it) is dropped before the hold
+ * ends.  Kernel memory and lock hold times are
  * bounded whatever the range.
  */
 #include <linux/mm.h>
@@ -39,6 +43,7 @@
 #include <linux/mmap_lock.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -58,7 +63,7 @@ struct gupnw_walk {
 	unsigned int nr_ext;		/* extents staged in ext[] */
 	u32 ext_base;			/* index of ext[0] in the user's array */
 	u64 staged_pages;
-	u64 staged_counts[6];
+	u64 staged_counts[GUPNW_NR_STATES];
 	u8 states[GUPNW_CHUNK_PAGES];	/* byte staging, or per-page scratch */
 	struct gupnw_probe_extent ext[GUPNW_EXTENT_BATCH];
 	struct page *pages[GUPNW_BATCH_PAGES];
@@ -93,9 +98,13 @@ static void gupnw_put_pages(struct gupnw_walk *w, long nr)
 	}
 }
 
-/* Pass 1: mark the pages mapped now 'R', the others GUPNW_ABSENT. */
-static int gupnw_scan_present(struct gupnw_walk *w, struct vm_area_struct *vma,
-			      unsigned long addr, unsigned long n, u8 *st)
+/*
+ * Presence from GUP, for what the page-table read leaves to it: 'R' for
+ * the pages mapped now, GUPNW_ABSENT or 'E' for the others.  GUP-fast for
+ * the caller's own mm, then GUP with FOLL_NOFAULT for what it declines.
+ */
+static int gupnw_gup_present(struct gupnw_walk *w, struct vm_area_struct *vma,
+			     unsigned long addr, unsigned long n, u8 *st)
 {
 	bool nofault_ok = gupnw_nofault_honoured(vma);
 	unsigned long i = 0;
@@ -130,6 +139,35 @@ static int gupnw_scan_present(struct gupnw_walk *w, struct vm_area_struct *vma,
 	return 0;
 }
 
+/*
+ * Pass 1: 'R' for the pages mapped now; GUPNW_ABSENT, GUPNW_SWAPPED or 'E'
+ * for the others.  The page tables are read directly (gupnw_pte.c); hugetlb
+ * and whatever that read finds unusual are asked of GUP.
+ */
+static int gupnw_scan_present(struct gupnw_walk *w, struct vm_area_struct *vma,
+			      unsigned long addr, unsigned long n, u8 *st)
+{
+	unsigned long i, run;
+	int ret;
+
+	if (is_vm_hugetlb_page(vma))
+		return gupnw_gup_present(w, vma, addr, n, st);
+
+	gupnw_pte_scan(w->r->mm, addr, n, w->gup_flags & FOLL_WRITE, st);
+	for (i = 0; i < n; i += run) {
+		run = 1;
+		if (st[i] != GUPNW_ASK)
+			continue;
+		while (i + run < n && st[i + run] == GUPNW_ASK)
+			run++;
+		ret = gupnw_gup_present(w, vma, addr + (i << PAGE_SHIFT), run,
+					st + i);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* Pass 2 for one absent page: 'F', 'W' or 'E', or -EINTR. */
 static int gupnw_fault_one(struct gupnw_walk *w, unsigned long addr)
 {
@@ -152,52 +190,82 @@ static int gupnw_fault_one(struct gupnw_walk *w, unsigned long addr)
 }
 
 /*
- * A file page past EOF: the kernel would refuse it (SIGBUS), so it is 'E'
- * in every mode - NOFAULT, which takes no fault to find out, asks here.
- * Not for hugetlbfs, whose page index is in huge pages.
+ * NOFAULT: what touching a page that is not mapped would cost, looked up
+ * without a reference, as mincore(2) looks (6.12 mm/mincore.c:48-70): 'E'
+ * past the end of the file (SIGBUS; not for hugetlbfs, whose index is in
+ * huge pages), 'C' out on swap or not in the page cache, 'W' in the page
+ * cache but not up to date (a read in flight), 'N' otherwise (a fault
+ * without I/O: a cache hit, a never-touched anonymous, shmem or hugetlb
+ * page).  A folio looked at without a reference may be freed meanwhile:
+ * struct folio memory stays, so that is only a stale answer.
  */
-static bool gupnw_past_eof(struct vm_area_struct *vma, unsigned long addr)
+static u8 gupnw_predict_absent(struct vm_area_struct *vma, unsigned long addr)
 {
-	struct file *file = vma->vm_file;
+	struct address_space *mapping;
+	pgoff_t index;
+	void *entry;
 
-	if (!file || vma_is_anonymous(vma) || is_vm_hugetlb_page(vma))
-		return false;
-	return linear_page_index(vma, addr) >=
-	       DIV_ROUND_UP(i_size_read(file_inode(file)), PAGE_SIZE);
+	if (vma_is_anonymous(vma) || !vma->vm_file ||
+	    is_vm_hugetlb_page(vma) || vma_is_dax(vma))
+		return GUPNW_STATE_NOTPRESENT;
+	mapping = vma->vm_file->f_mapping;
+	index = linear_page_index(vma, addr);
+	if (index >= DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE))
+		return GUPNW_STATE_ERROR;
+
+	entry = xa_load(&mapping->i_pages, index);
+	if (shmem_mapping(mapping))	/* a hole: the fault allocates */
+		return xa_is_value(entry) ? GUPNW_STATE_COLD :
+					    GUPNW_STATE_NOTPRESENT;
+	if (!entry || xa_is_value(entry))	/* a miss, or a shadow */
+		return GUPNW_STATE_COLD;
+	return folio_test_uptodate((struct folio *)entry) ?
+	       GUPNW_STATE_NOTPRESENT : GUPNW_STATE_RETRY;
+}
+
+/*
+ * NOFAULT after pass 1: a swap entry is 'C' - the page may sit in the swap
+ * cache, but a module cannot look there (the swap cache is not exported).
+ */
+static void gupnw_predict(struct vm_area_struct *vma, unsigned long addr,
+			  u8 *st, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		if (st[i] == GUPNW_SWAPPED)
+			st[i] = GUPNW_STATE_COLD;
+		else if (st[i] == GUPNW_ABSENT)
+			st[i] = gupnw_predict_absent(vma,
+						     addr + (i << PAGE_SHIFT));
+	}
 }
 
 /*
  * After a file page was faulted in without I/O, fault-around has usually
  * mapped its cached neighbours too: take the following absent pages that
- * are now present in one GUP call, as 'F' (they were absent in pass 1),
- * instead of one GUP call each.  Returns how many.
+ * are now present in one page-table read, as 'F' (they were absent in
+ * pass 1), instead of one GUP call each.  Returns how many.
  */
 static unsigned long gupnw_take_faulted_around(struct gupnw_walk *w,
 					       struct vm_area_struct *vma,
 					       unsigned long addr, u8 *st,
 					       unsigned long n)
 {
-	unsigned long m = 0;
-	long got;
+	unsigned long m = 0, i;
 
-	if (!vma->vm_file)
+	if (!vma->vm_file || is_vm_hugetlb_page(vma))
 		return 0;		/* anonymous faults map one page */
 	while (m < n && m < GUPNW_BATCH_PAGES && st[m] == GUPNW_ABSENT)
 		m++;
 	if (!m)
 		return 0;
-	if (w->local)
-		got = get_user_pages_fast_only(addr, m, w->gup_flags,
-					       w->pages);
-	else if (gupnw_nofault_honoured(vma))
-		got = gupnw_gup(w, addr, m, FOLL_NOFAULT);
-	else
-		return 0;
-	if (got <= 0)
-		return 0;
-	gupnw_put_pages(w, got);
-	memset(st, GUPNW_STATE_FAULTED, got);
-	return got;
+	gupnw_pte_scan(w->r->mm, addr, m, w->gup_flags & FOLL_WRITE, st);
+	for (i = 0; i < m && st[i] == GUPNW_STATE_RESIDENT; i++)
+		st[i] = GUPNW_STATE_FAULTED;
+	/* the others are decided one by one, as before the fault */
+	memset(st + i, GUPNW_ABSENT, m - i);
+	return i;
 }
 
 static int gupnw_walk_vma(struct gupnw_walk *w, struct vm_area_struct *vma,
@@ -209,15 +277,18 @@ static int gupnw_walk_vma(struct gupnw_walk *w, struct vm_area_struct *vma,
 	ret = gupnw_scan_present(w, vma, addr, n, st);
 	if (ret)
 		return ret;
+	if (w->r->flags & GUPNW_PROBE_NOFAULT) {
+		gupnw_predict(vma, addr, st, n);
+		return 0;
+	}
 
+	/* a swapped page is faulted in like any absent one */
+	for (i = 0; i < n; i++)
+		if (st[i] == GUPNW_SWAPPED)
+			st[i] = GUPNW_ABSENT;
 	for (i = 0; i < n; i++) {
 		if (st[i] != GUPNW_ABSENT)
 			continue;
-		if (w->r->flags & GUPNW_PROBE_NOFAULT) {
-			st[i] = gupnw_past_eof(vma, addr + (i << PAGE_SHIFT)) ?
-				GUPNW_STATE_ERROR : GUPNW_STATE_NOTPRESENT;
-			continue;
-		}
 		if (!(w->r->flags & GUPNW_PROBE_WAIT)) {
 			unsigned long k;
 
@@ -246,11 +317,11 @@ static int gupnw_walk_vma(struct gupnw_walk *w, struct vm_area_struct *vma,
  * here so that it reads 'E' (never 'N') in every mode and costs nothing per
  * page: VM_IO/VM_PFNMAP, and no permission for the access probed.
  */
-static bool gupnw_vma_allows(struct vm_area_struct *vma, bool write)
+bool gupnw_vma_refused(struct vm_area_struct *vma, bool write)
 {
 	if (vma->vm_flags & (VM_IO | VM_PFNMAP))
-		return false;
-	return vma->vm_flags & (write ? VM_WRITE : VM_READ);
+		return true;
+	return !(vma->vm_flags & (write ? VM_WRITE : VM_READ));
 }
 
 static int gupnw_state_idx(u8 state)
@@ -266,6 +337,8 @@ static int gupnw_state_idx(u8 state)
 		return GUPNW_IDX_UNMAPPED;
 	case GUPNW_STATE_ERROR:
 		return GUPNW_IDX_ERROR;
+	case GUPNW_STATE_COLD:
+		return GUPNW_IDX_COLD;
 	default:
 		return GUPNW_IDX_NOTPRESENT;
 	}
@@ -388,7 +461,7 @@ static int gupnw_walk_hold(struct gupnw_walk *w, unsigned long budget)
 			continue;
 		}
 		stop = min(vma->vm_end, w->end);
-		if (!gupnw_vma_allows(vma, write)) {
+		if (gupnw_vma_refused(vma, write)) {
 			if (!gupnw_stage_span(w, GUPNW_STATE_ERROR,
 					      (stop - w->pos) >> PAGE_SHIFT))
 				break;
