@@ -18,6 +18,8 @@
 #define GUPNW_WAIT_CHUNK_PAGES	16
 /* Page pointers per GUP call: a whole 2 MiB THP in one GUP-fast call. */
 #define GUPNW_BATCH_PAGES	512
+/* Pages read per step after a fault: fault-around's default, 64 KiB. */
+#define GUPNW_AROUND_STEP	16
 /* Extents staged per mmap_lock hold (GUPNW_PROBE_EXTENTS). */
 #define GUPNW_EXTENT_BATCH	64
 /* VMAs visited per mmap_lock hold: bounds a hold over many tiny VMAs. */
@@ -66,6 +68,33 @@ long gupnw_ioctl_probe(void __user *uarg);
 struct io_uring_cmd;
 int gupnw_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
 
+/*
+ * gupnw_out.c: a probe's answer on its way out - bytes, extents, or a long
+ * run written straight out - staged under mmap_lock, copied out after it.
+ */
+struct gupnw_out {
+	struct gupnw_range *r;
+	unsigned long nr_staged;	/* bytes staged in states[] */
+	unsigned long tail_pages;	/* a run too long to stage, written */
+	u8 tail_state;			/* straight out by the flush */
+	unsigned int nr_ext;		/* extents staged in ext[] */
+	u32 ext_base;			/* index of ext[0] in the user's array */
+	u64 staged_pages;
+	u64 staged_counts[GUPNW_NR_STATES];
+	u8 states[GUPNW_CHUNK_PAGES];	/* byte staging, or per-page scratch */
+	struct gupnw_probe_extent ext[GUPNW_EXTENT_BATCH];
+};
+
+unsigned long gupnw_out_room(const struct gupnw_out *o);
+u8 *gupnw_out_scratch(struct gupnw_out *o);
+void gupnw_out_states(struct gupnw_out *o, unsigned long addr, const u8 *st,
+		      unsigned long n);
+void gupnw_out_same(struct gupnw_out *o, unsigned long addr, u8 state,
+		    unsigned long n);
+bool gupnw_out_span(struct gupnw_out *o, unsigned long addr, u8 state,
+		    unsigned long n);
+int gupnw_out_flush(struct gupnw_out *o);
+
 /* gupnw_walk.c: the range walker. */
 int gupnw_walk_range(struct gupnw_range *r);
 bool gupnw_vma_refused(struct vm_area_struct *vma, bool write);
@@ -80,7 +109,7 @@ size_t gupnw_walk_kmem(void);
 #define GUPNW_ASK		2
 
 /* gupnw_pte.c: presence from the page tables, no page reference taken. */
-void gupnw_pte_scan(struct mm_struct *mm, unsigned long addr, unsigned long n,
+bool gupnw_pte_scan(struct mm_struct *mm, unsigned long addr, unsigned long n,
 		    bool write, u8 *st);
 
 /* gupnw_nowait.c: where a FOLL_NOWAIT fault would still sleep. */

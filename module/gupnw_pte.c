@@ -75,11 +75,13 @@ static u8 gupnw_pmd_leaf_state(pmd_t pmd, bool write)
 /*
  * Fill st[0..n) for the pages from @addr on, all under one PMD; IRQs off.
  * Mirrors gup_fast_pgd_range() and below (6.12 mm/gup.c:3070-3140).
+ * Returns true when every page is 'R'.
  */
-static void gupnw_pte_scan_pmd(struct mm_struct *mm, unsigned long addr,
+static bool gupnw_pte_scan_pmd(struct mm_struct *mm, unsigned long addr,
 			       unsigned long n, bool write, u8 *st)
 {
 	unsigned long i;
+	u8 s, other = 0;
 	pgd_t *pgdp, pgd;
 	p4d_t *p4dp, p4d;
 	pud_t *pudp, pud;
@@ -112,22 +114,27 @@ static void gupnw_pte_scan_pmd(struct mm_struct *mm, unsigned long addr,
 	if (!pmd_present(pmd))
 		goto ask;		/* a THP migration entry */
 	if (pmd_leaf(pmd)) {
-		memset(st, gupnw_pmd_leaf_state(pmd, write), n);
-		return;
+		s = gupnw_pmd_leaf_state(pmd, write);
+		memset(st, s, n);
+		return s == GUPNW_STATE_RESIDENT;
 	}
 
 	ptep = pte_offset_kernel(&pmd, addr);
-	for (i = 0; i < n; i++)
-		st[i] = gupnw_pte_state(ptep_get_lockless(ptep + i), write);
+	for (i = 0; i < n; i++) {
+		s = gupnw_pte_state(ptep_get_lockless(ptep + i), write);
+		st[i] = s;
+		other |= s ^ GUPNW_STATE_RESIDENT;
+	}
 	/* the table may have been freed or replaced while we read it */
 	if (unlikely(pmd_val(pmd) != pmd_val(READ_ONCE(*pmdp))))
 		goto ask;
-	return;
+	return !other;
 absent:
 	memset(st, GUPNW_ABSENT, n);
-	return;
+	return false;
 ask:
 	memset(st, GUPNW_ASK, n);
+	return false;
 }
 
 /**
@@ -140,21 +147,26 @@ ask:
  * @st:		out: per page GUPNW_STATE_RESIDENT, GUPNW_ABSENT (nothing
  *		mapped, or a write would fault), GUPNW_SWAPPED (a swap entry)
  *		or GUPNW_ASK (ask GUP)
+ *
+ * Return: true when every page is GUPNW_STATE_RESIDENT (the common case:
+ * the caller need not look at the states again).
  */
-void gupnw_pte_scan(struct mm_struct *mm, unsigned long addr, unsigned long n,
+bool gupnw_pte_scan(struct mm_struct *mm, unsigned long addr, unsigned long n,
 		    bool write, u8 *st)
 {
 	unsigned long end = addr + (n << PAGE_SHIFT);
 	unsigned long flags;
+	bool all = true;
 
 	while (addr < end) {
 		unsigned long next = pmd_addr_end(addr, end);
 		unsigned long k = (next - addr) >> PAGE_SHIFT;
 
 		local_irq_save(flags);
-		gupnw_pte_scan_pmd(mm, addr, k, write, st);
+		all &= gupnw_pte_scan_pmd(mm, addr, k, write, st);
 		local_irq_restore(flags);
 		st += k;
 		addr = next;
 	}
+	return all;
 }
