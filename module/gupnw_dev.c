@@ -20,7 +20,8 @@
 static u64 gupnw_features(void)
 {
 	u64 f = GUPNW_FEATURE_PROBE | GUPNW_FEATURE_EXTENTS |
-		GUPNW_FEATURE_IO_CAP | GUPNW_FEATURE_URING_CMD;
+		GUPNW_FEATURE_IO_CAP | GUPNW_FEATURE_URING_CMD |
+		GUPNW_FEATURE_COLD;
 
 	if (gupnw_target_supported())
 		f |= GUPNW_FEATURE_TARGET_FD;
@@ -103,6 +104,64 @@ int gupnw_check_probe_args(const struct gupnw_probe_args *a)
 	return 0;
 }
 
+/**
+ * gupnw_probe_args_get - read and check a probe argument, and take its mm
+ * @uarg:	the caller's struct gupnw_probe_args
+ * @flags_ok:	the GUPNW_PROBE_* flags this command accepts
+ * @max_pages:	the most pages this command accepts
+ * @a:		out: the argument
+ * @usize:	out: how much of it the caller knows (for gupnw_put_sized())
+ *
+ * Shared by the ioctl and the io_uring commands, so that one argument
+ * means the same, and is refused the same, whichever way it comes.
+ *
+ * Return: the mm to probe with a reference held (mmput() it), or an
+ * ERR_PTR(): -EFAULT, -EINVAL, -E2BIG, -EOVERFLOW for the argument, the
+ * errors of gupnw_target_get_mm(), -ESRCH for a caller without an mm.
+ */
+struct mm_struct *gupnw_probe_args_get(const void __user *uarg, u32 flags_ok,
+				       unsigned long max_pages,
+				       struct gupnw_probe_args *a, u32 *usize)
+{
+	unsigned long nr_pages;
+	struct mm_struct *mm;
+	int ret;
+
+	ret = gupnw_get_usize(uarg, GUPNW_PROBE_ARGS_SIZE_VER0, usize);
+	if (ret)
+		return ERR_PTR(ret);
+	ret = copy_struct_from_user(a, sizeof(*a), uarg, *usize);
+	if (ret)
+		return ERR_PTR(ret);
+	if (a->flags & ~flags_ok)
+		return ERR_PTR(-EINVAL);
+	ret = gupnw_check_probe_args(a);
+	if (ret)
+		return ERR_PTR(ret);
+	nr_pages = PAGE_ALIGN(a->len) >> PAGE_SHIFT;
+	if (nr_pages > max_pages)
+		return ERR_PTR(-EINVAL);
+	if (a->flags & GUPNW_PROBE_EXTENTS) {
+		if (!access_ok(u64_to_user_ptr(a->states),
+			       (size_t)a->nr_extents *
+			       sizeof(struct gupnw_probe_extent)))
+			return ERR_PTR(-EFAULT);
+	} else if (a->states &&
+		   !access_ok(u64_to_user_ptr(a->states), nr_pages)) {
+		return ERR_PTR(-EFAULT);
+	}
+
+	if (a->flags & GUPNW_PROBE_TARGET_FD)
+		return gupnw_target_get_mm(a->target_fd,
+					   a->flags & GUPNW_PROBE_WRITE);
+	/* an io_uring worker shares the submitter's mm */
+	mm = current->mm;
+	if (!mm)
+		return ERR_PTR(-ESRCH);
+	mmget(mm);
+	return mm;
+}
+
 long gupnw_ioctl_probe(void __user *uarg)
 {
 	struct gupnw_probe_args a;
@@ -110,17 +169,11 @@ long gupnw_ioctl_probe(void __user *uarg)
 	u32 usize;
 	int ret;
 
-	ret = gupnw_get_usize(uarg, GUPNW_PROBE_ARGS_SIZE_VER0, &usize);
-	if (ret)
-		return ret;
-	ret = copy_struct_from_user(&a, sizeof(a), uarg, usize);
-	if (ret)
-		return ret;
-	ret = gupnw_check_probe_args(&a);
-	if (ret)
-		return ret;
-
 	memset(&r, 0, sizeof(r));
+	r.mm = gupnw_probe_args_get(uarg, GUPNW_PROBE_FLAGS_ALL, ULONG_MAX,
+				    &a, &usize);
+	if (IS_ERR(r.mm))
+		return PTR_ERR(r.mm);
 	r.start = a.addr;
 	r.nr_pages = PAGE_ALIGN(a.len) >> PAGE_SHIFT;
 	r.flags = a.flags;
@@ -128,23 +181,8 @@ long gupnw_ioctl_probe(void __user *uarg)
 	if (a.flags & GUPNW_PROBE_EXTENTS) {
 		r.extents = u64_to_user_ptr(a.states);
 		r.max_extents = a.nr_extents;
-		if (!access_ok(r.extents,
-			       (size_t)r.max_extents * sizeof(*r.extents)))
-			return -EFAULT;
 	} else {
 		r.states = u64_to_user_ptr(a.states);
-		if (r.states && !access_ok(r.states, r.nr_pages))
-			return -EFAULT;
-	}
-
-	if (a.flags & GUPNW_PROBE_TARGET_FD) {
-		r.mm = gupnw_target_get_mm(a.target_fd,
-					   a.flags & GUPNW_PROBE_WRITE);
-		if (IS_ERR(r.mm))
-			return PTR_ERR(r.mm);
-	} else {
-		r.mm = current->mm;
-		mmget(r.mm);
 	}
 
 	ret = gupnw_walk_range(&r);
@@ -160,6 +198,7 @@ long gupnw_ioctl_probe(void __user *uarg)
 	a.nr_unmapped = r.counts[GUPNW_IDX_UNMAPPED];
 	a.nr_error = r.counts[GUPNW_IDX_ERROR];
 	a.nr_notpresent = r.counts[GUPNW_IDX_NOTPRESENT];
+	a.nr_cold = r.counts[GUPNW_IDX_COLD];
 	if (gupnw_put_sized(uarg, usize, &a, sizeof(a)))
 		return -EFAULT;
 	return ret;

@@ -18,10 +18,24 @@
 #define GUPNW_WAIT_CHUNK_PAGES	16
 /* Page pointers per GUP call: a whole 2 MiB THP in one GUP-fast call. */
 #define GUPNW_BATCH_PAGES	512
+/* Pages read per step after a fault: fault-around's default, 64 KiB. */
+#define GUPNW_AROUND_STEP	16
 /* Extents staged per mmap_lock hold (GUPNW_PROBE_EXTENTS). */
 #define GUPNW_EXTENT_BATCH	64
 /* VMAs visited per mmap_lock hold: bounds a hold over many tiny VMAs. */
 #define GUPNW_HOLD_VMAS		128
+
+/* The states a probe reports, as indices of the per-state counts. */
+enum gupnw_state_idx {
+	GUPNW_IDX_RESIDENT,
+	GUPNW_IDX_FAULTED,
+	GUPNW_IDX_RETRY,
+	GUPNW_IDX_UNMAPPED,
+	GUPNW_IDX_ERROR,
+	GUPNW_IDX_NOTPRESENT,
+	GUPNW_IDX_COLD,
+	GUPNW_NR_STATES
+};
 
 /* One probe of one range: what the ioctl validated, and what it got back. */
 struct gupnw_range {
@@ -37,16 +51,7 @@ struct gupnw_range {
 	unsigned long io_limit;		/* pages of read I/O it may start */
 	unsigned long io_started;	/* ...and has started */
 	u64 done;			/* pages decided and copied out */
-	u64 counts[6];			/* by enum gupnw_state_idx */
-};
-
-enum gupnw_state_idx {
-	GUPNW_IDX_RESIDENT,
-	GUPNW_IDX_FAULTED,
-	GUPNW_IDX_RETRY,
-	GUPNW_IDX_UNMAPPED,
-	GUPNW_IDX_ERROR,
-	GUPNW_IDX_NOTPRESENT,
+	u64 counts[GUPNW_NR_STATES];	/* by enum gupnw_state_idx */
 };
 
 /* gupnw_dev.c: the ioctl's argument handling, shared with io_uring. */
@@ -54,18 +59,58 @@ int gupnw_get_usize(const void __user *uarg, u32 size_ver0, u32 *usize);
 int gupnw_put_sized(void __user *uarg, u32 usize, const void *kbuf,
 		    size_t ksize);
 int gupnw_check_probe_args(const struct gupnw_probe_args *a);
+struct mm_struct *gupnw_probe_args_get(const void __user *uarg, u32 flags_ok,
+				       unsigned long max_pages,
+				       struct gupnw_probe_args *a, u32 *usize);
 long gupnw_ioctl_probe(void __user *uarg);
 
 /* gupnw_uring.c: IORING_OP_URING_CMD (GUPNW_URING_CMD_*). */
 struct io_uring_cmd;
 int gupnw_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
 
+/*
+ * gupnw_out.c: a probe's answer on its way out - bytes, extents, or a long
+ * run written straight out - staged under mmap_lock, copied out after it.
+ */
+struct gupnw_out {
+	struct gupnw_range *r;
+	unsigned long nr_staged;	/* bytes staged in states[] */
+	unsigned long tail_pages;	/* a run too long to stage, written */
+	u8 tail_state;			/* straight out by the flush */
+	unsigned int nr_ext;		/* extents staged in ext[] */
+	u32 ext_base;			/* index of ext[0] in the user's array */
+	u64 staged_pages;
+	u64 staged_counts[GUPNW_NR_STATES];
+	u8 states[GUPNW_CHUNK_PAGES];	/* byte staging, or per-page scratch */
+	struct gupnw_probe_extent ext[GUPNW_EXTENT_BATCH];
+};
+
+unsigned long gupnw_out_room(const struct gupnw_out *o);
+u8 *gupnw_out_scratch(struct gupnw_out *o);
+void gupnw_out_states(struct gupnw_out *o, unsigned long addr, const u8 *st,
+		      unsigned long n);
+void gupnw_out_same(struct gupnw_out *o, unsigned long addr, u8 state,
+		    unsigned long n);
+bool gupnw_out_span(struct gupnw_out *o, unsigned long addr, u8 state,
+		    unsigned long n);
+int gupnw_out_flush(struct gupnw_out *o);
+
 /* gupnw_walk.c: the range walker. */
 int gupnw_walk_range(struct gupnw_range *r);
+bool gupnw_vma_refused(struct vm_area_struct *vma, bool write);
 size_t gupnw_walk_kmem(void);
 
-/* Pass-1 verdict "not mapped now", never copied out. */
+/*
+ * Pass-1 verdicts, never copied out: not mapped now (or a write would
+ * fault); a swap entry; something unusual, for GUP to decide.
+ */
 #define GUPNW_ABSENT		0
+#define GUPNW_SWAPPED		1
+#define GUPNW_ASK		2
+
+/* gupnw_pte.c: presence from the page tables, no page reference taken. */
+bool gupnw_pte_scan(struct mm_struct *mm, unsigned long addr, unsigned long n,
+		    bool write, u8 *st);
 
 /* gupnw_nowait.c: where a FOLL_NOWAIT fault would still sleep. */
 unsigned int gupnw_max_io_pages(void);

@@ -121,14 +121,6 @@ static int gupnw_ready_record(struct gupnw_ready *rd, u8 state,
 	return 0;
 }
 
-/* GUP's check_vma_flags() refusals, decided for the whole VMA at once. */
-static bool gupnw_ready_vma_ok(struct vm_area_struct *vma, bool write)
-{
-	if (vma->vm_flags & (VM_IO | VM_PFNMAP))
-		return false;
-	return vma->vm_flags & (write ? VM_WRITE : VM_READ);
-}
-
 /*
  * Decide the pages from rd->pos on: a hole or a refused VMA as one run, or
  * up to GUPNW_READY_BATCH pages faulted in, waiting for their I/O with
@@ -151,7 +143,7 @@ static int gupnw_ready_step(struct gupnw_ready *rd)
 					  (stop - rd->pos) >> PAGE_SHIFT);
 	}
 	stop = min(vma->vm_end, rd->end);
-	if (!gupnw_ready_vma_ok(vma, rd->write)) {
+	if (gupnw_vma_refused(vma, rd->write)) {
 		mmap_read_unlock(rd->mm);
 		return gupnw_ready_record(rd, GUPNW_STATE_ERROR,
 					  (stop - rd->pos) >> PAGE_SHIFT);
@@ -207,41 +199,18 @@ static int gupnw_uring_ready(struct gupnw_probe_args __user *uargs,
 	if (issue_flags & IO_URING_F_NONBLOCK)
 		return -EAGAIN;
 
-	ret = gupnw_get_usize(uargs, GUPNW_PROBE_ARGS_SIZE_VER0, &usize);
-	if (ret)
-		return ret;
-	ret = copy_struct_from_user(&a, sizeof(a), uargs, usize);
-	if (ret)
-		return ret;
-	if (a.flags & ~(GUPNW_PROBE_WRITE | GUPNW_PROBE_TARGET_FD))
-		return -EINVAL;
-	ret = gupnw_check_probe_args(&a);
-	if (ret)
-		return ret;
-	nr_pages = PAGE_ALIGN(a.len) >> PAGE_SHIFT;
-	if (nr_pages > GUPNW_READY_MAX_PAGES)
-		return -EINVAL;
-
 	memset(&rd, 0, sizeof(rd));
+	rd.mm = gupnw_probe_args_get(uargs,
+				     GUPNW_PROBE_WRITE | GUPNW_PROBE_TARGET_FD,
+				     GUPNW_READY_MAX_PAGES, &a, &usize);
+	if (IS_ERR(rd.mm))
+		return PTR_ERR(rd.mm);
+	nr_pages = PAGE_ALIGN(a.len) >> PAGE_SHIFT;
 	rd.pos = a.addr;
 	rd.end = a.addr + (nr_pages << PAGE_SHIFT);
 	rd.write = a.flags & GUPNW_PROBE_WRITE;
 	rd.gup_flags = rd.write ? FOLL_WRITE : 0;
 	rd.states = u64_to_user_ptr(a.states);
-	if (rd.states && !access_ok(rd.states, nr_pages))
-		return -EFAULT;
-
-	if (a.flags & GUPNW_PROBE_TARGET_FD) {
-		rd.mm = gupnw_target_get_mm(a.target_fd, rd.write);
-		if (IS_ERR(rd.mm))
-			return PTR_ERR(rd.mm);
-	} else {
-		/* an io-wq worker shares the submitter's mm */
-		rd.mm = current->mm;
-		if (!rd.mm)
-			return -ESRCH;
-		mmget(rd.mm);
-	}
 
 	ret = gupnw_ready_run(&rd);
 	mmput(rd.mm);
@@ -256,6 +225,7 @@ static int gupnw_uring_ready(struct gupnw_probe_args __user *uargs,
 	a.nr_unmapped = rd.nr_unmapped;
 	a.nr_error = rd.nr_error;
 	a.nr_notpresent = 0;
+	a.nr_cold = 0;
 	if (gupnw_put_sized(uargs, usize, &a, sizeof(a)))
 		return -EFAULT;
 	return ret ?: (int)rd.nr_present;

@@ -7,12 +7,13 @@
  * a refused VMA is one run whatever its size, never walked page by page.
  * The pages of a VMA are decided in two passes:
  *
- *  1. presence: which pages are mapped now, without faulting anything - the
- *     lock-free GUP fast path for the caller's own mm, then GUP with
- *     FOLL_NOFAULT for what it declines (zero page, another mm).  These are
- *     'R'.  Taking this snapshot first means a page mapped by the fault-around
- *     of a neighbour's fault in pass 2 is still reported as faulted, not as
- *     resident.
+ *  1. presence: which pages are mapped now, without faulting anything and
+ *     without taking a page reference - read from the page tables
+ *     (gupnw_pte.c); hugetlb and the few entries that read finds unusual
+ *     go to GUP (GUP-fast for the caller's own mm, then FOLL_NOFAULT).
+ *     These are 'R'.  Taking this snapshot first means a page mapped by
+ *     the fault-around of a neighbour's fault in pass 2 is still reported
+ *     as faulted, not as resident.
  *  2. faults: where such a fault could still sleep (a page-cache miss, a
  *     swapped shmem page, ...) gupnw_nowait.c decides the page without
  *     faulting it.  Each other absent page is faulted with GUP and
@@ -20,17 +21,20 @@
  *     needing I/O (it returns 0 after starting that I/O: 'W').  A page it
  *     returns is 'F' - unless the fault counted as major: then the read
  *     finished before the fault tried the folio lock (a fast device), and
- *     the page still needed I/O: 'W'.
- *     NOFAULT mode stops after pass 1 ('N'); WAIT mode faults without
+ *     the page still needed I/O: 'W'.  WAIT mode faults without
  *     FOLL_NOWAIT.
+ *     NOFAULT mode replaces pass 2 by a prediction that changes nothing:
+ *     'N', 'W' or 'C' from the swap entry or the page cache, as mincore(2)
+ *     looks (gupnw_predict()).
  *
  * A file the caller may not learn the page-cache state of gets one answer
  * for all its pages (gupnw_policy.c).
  *
  * What a hold decides is staged in the kernel - bytes, or runs with
- * GUPNW_PROBE_EXTENTS - and copied out after the lock is dropped (a fault on
- * the caller's buffer must not happen under mmap_lock).  Between holds fatal
- * signals are honoured and we reschedule; every page reference taken is
+ * GUPNW_PROBE_EXTENTS (gupnw_out.c) - and copied out after the lock is
+ * dropped (a fault on the caller's buffer must not happen under mmap_lock).
+ * Between holds fatal signals are honoured and we reschedule; every page
+ * reference taken (by GUP, in pass 2 and for what pass 1 asks it) is
  * dropped before the hold ends.  Kernel memory and lock hold times are
  * bounded whatever the range.
  */
@@ -39,8 +43,8 @@
 #include <linux/mmap_lock.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
-#include <linux/uaccess.h>
 
 #include "gupnw_compat.h"
 #include "gupnw_internal.h"
@@ -51,16 +55,7 @@ struct gupnw_walk {
 	unsigned int gup_flags;		/* FOLL_WRITE or 0 */
 	unsigned long pos;		/* next address to decide */
 	unsigned long end;
-	/* decided under the lock, copied out after it */
-	unsigned long nr_staged;	/* bytes staged in states[] */
-	unsigned long tail_pages;	/* a run too long to stage, written */
-	u8 tail_state;			/* straight out by the flush */
-	unsigned int nr_ext;		/* extents staged in ext[] */
-	u32 ext_base;			/* index of ext[0] in the user's array */
-	u64 staged_pages;
-	u64 staged_counts[6];
-	u8 states[GUPNW_CHUNK_PAGES];	/* byte staging, or per-page scratch */
-	struct gupnw_probe_extent ext[GUPNW_EXTENT_BATCH];
+	struct gupnw_out out;		/* decided, not yet copied out */
 	struct page *pages[GUPNW_BATCH_PAGES];
 };
 
@@ -93,9 +88,13 @@ static void gupnw_put_pages(struct gupnw_walk *w, long nr)
 	}
 }
 
-/* Pass 1: mark the pages mapped now 'R', the others GUPNW_ABSENT. */
-static int gupnw_scan_present(struct gupnw_walk *w, struct vm_area_struct *vma,
-			      unsigned long addr, unsigned long n, u8 *st)
+/*
+ * Presence from GUP, for what the page-table read leaves to it: 'R' for
+ * the pages mapped now, GUPNW_ABSENT or 'E' for the others.  GUP-fast for
+ * the caller's own mm, then GUP with FOLL_NOFAULT for what it declines.
+ */
+static int gupnw_gup_present(struct gupnw_walk *w, struct vm_area_struct *vma,
+			     unsigned long addr, unsigned long n, u8 *st)
 {
 	bool nofault_ok = gupnw_nofault_honoured(vma);
 	unsigned long i = 0;
@@ -130,6 +129,38 @@ static int gupnw_scan_present(struct gupnw_walk *w, struct vm_area_struct *vma,
 	return 0;
 }
 
+/*
+ * Pass 1: 'R' for the pages mapped now; GUPNW_ABSENT, GUPNW_SWAPPED or 'E'
+ * for the others.  The page tables are read directly (gupnw_pte.c); hugetlb
+ * and whatever that read finds unusual are asked of GUP.  Returns 1 when
+ * every page is 'R' (the common case, found with one word-at-a-time scan:
+ * nothing else need look at the states), 0 otherwise, or -EINTR.
+ */
+static int gupnw_scan_present(struct gupnw_walk *w, struct vm_area_struct *vma,
+			      unsigned long addr, unsigned long n, u8 *st)
+{
+	unsigned long i, run;
+	int ret;
+
+	if (is_vm_hugetlb_page(vma))
+		return gupnw_gup_present(w, vma, addr, n, st);
+
+	if (gupnw_pte_scan(w->r->mm, addr, n, w->gup_flags & FOLL_WRITE, st))
+		return 1;
+	for (i = 0; i < n; i += run) {
+		run = 1;
+		if (st[i] != GUPNW_ASK)
+			continue;
+		while (i + run < n && st[i + run] == GUPNW_ASK)
+			run++;
+		ret = gupnw_gup_present(w, vma, addr + (i << PAGE_SHIFT), run,
+					st + i);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* Pass 2 for one absent page: 'F', 'W' or 'E', or -EINTR. */
 static int gupnw_fault_one(struct gupnw_walk *w, unsigned long addr)
 {
@@ -152,54 +183,95 @@ static int gupnw_fault_one(struct gupnw_walk *w, unsigned long addr)
 }
 
 /*
- * A file page past EOF: the kernel would refuse it (SIGBUS), so it is 'E'
- * in every mode - NOFAULT, which takes no fault to find out, asks here.
- * Not for hugetlbfs, whose page index is in huge pages.
+ * NOFAULT: what touching a page that is not mapped would cost, looked up
+ * without a reference, as mincore(2) looks (6.12 mm/mincore.c:48-70): 'E'
+ * past the end of the file (SIGBUS; not for hugetlbfs, whose index is in
+ * huge pages), 'C' out on swap or not in the page cache, 'W' in the page
+ * cache but not up to date (a read in flight), 'N' otherwise (a fault
+ * without I/O: a cache hit, a never-touched anonymous, shmem or hugetlb
+ * page).  A folio looked at without a reference may be freed meanwhile:
+ * struct folio memory stays, so that is only a stale answer.
  */
-static bool gupnw_past_eof(struct vm_area_struct *vma, unsigned long addr)
+static u8 gupnw_predict_absent(struct vm_area_struct *vma, unsigned long addr)
 {
-	struct file *file = vma->vm_file;
+	struct address_space *mapping;
+	pgoff_t index;
+	void *entry;
 
-	if (!file || vma_is_anonymous(vma) || is_vm_hugetlb_page(vma))
-		return false;
-	return linear_page_index(vma, addr) >=
-	       DIV_ROUND_UP(i_size_read(file_inode(file)), PAGE_SIZE);
+	if (vma_is_anonymous(vma) || !vma->vm_file ||
+	    is_vm_hugetlb_page(vma) || vma_is_dax(vma))
+		return GUPNW_STATE_NOTPRESENT;
+	mapping = vma->vm_file->f_mapping;
+	index = linear_page_index(vma, addr);
+	if (index >= DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE))
+		return GUPNW_STATE_ERROR;
+
+	entry = xa_load(&mapping->i_pages, index);
+	if (shmem_mapping(mapping))	/* a hole: the fault allocates */
+		return xa_is_value(entry) ? GUPNW_STATE_COLD :
+					    GUPNW_STATE_NOTPRESENT;
+	if (!entry || xa_is_value(entry))	/* a miss, or a shadow */
+		return GUPNW_STATE_COLD;
+	return folio_test_uptodate((struct folio *)entry) ?
+	       GUPNW_STATE_NOTPRESENT : GUPNW_STATE_RETRY;
+}
+
+/*
+ * NOFAULT after pass 1: a swap entry is 'C' - the page may sit in the swap
+ * cache, but a module cannot look there (the swap cache is not exported).
+ */
+static void gupnw_predict(struct vm_area_struct *vma, unsigned long addr,
+			  u8 *st, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		if (st[i] == GUPNW_SWAPPED)
+			st[i] = GUPNW_STATE_COLD;
+		else if (st[i] == GUPNW_ABSENT)
+			st[i] = gupnw_predict_absent(vma,
+						     addr + (i << PAGE_SHIFT));
+	}
 }
 
 /*
  * After a file page was faulted in without I/O, fault-around has usually
  * mapped its cached neighbours too: take the following absent pages that
- * are now present in one GUP call, as 'F' (they were absent in pass 1),
- * instead of one GUP call each.  Returns how many.
+ * are now present in one page-table read, as 'F' (they were absent in
+ * pass 1), instead of one GUP call each.  Returns how many.
  */
 static unsigned long gupnw_take_faulted_around(struct gupnw_walk *w,
 					       struct vm_area_struct *vma,
 					       unsigned long addr, u8 *st,
 					       unsigned long n)
 {
-	unsigned long m = 0;
-	long got;
+	unsigned long max = min_t(unsigned long, n, GUPNW_BATCH_PAGES);
+	unsigned long i = 0, j, k;
 
-	if (!vma->vm_file)
+	if (!vma->vm_file || is_vm_hugetlb_page(vma))
 		return 0;		/* anonymous faults map one page */
-	while (m < n && m < GUPNW_BATCH_PAGES && st[m] == GUPNW_ABSENT)
-		m++;
-	if (!m)
-		return 0;
-	if (w->local)
-		got = get_user_pages_fast_only(addr, m, w->gup_flags,
-					       w->pages);
-	else if (gupnw_nofault_honoured(vma))
-		got = gupnw_gup(w, addr, m, FOLL_NOFAULT);
-	else
-		return 0;
-	if (got <= 0)
-		return 0;
-	gupnw_put_pages(w, got);
-	memset(st, GUPNW_STATE_FAULTED, got);
-	return got;
+	/* a step at a time: the walk stops where fault-around stopped */
+	while (i < max) {
+		for (k = 0; i + k < max && k < GUPNW_AROUND_STEP &&
+			    st[i + k] == GUPNW_ABSENT; k++)
+			;
+		if (!k)
+			break;
+		gupnw_pte_scan(w->r->mm, addr + (i << PAGE_SHIFT), k,
+			       w->gup_flags & FOLL_WRITE, st + i);
+		for (j = 0; j < k && st[i + j] == GUPNW_STATE_RESIDENT; j++)
+			st[i + j] = GUPNW_STATE_FAULTED;
+		if (j < k) {
+			/* decided one by one, as before the fault */
+			memset(st + i + j, GUPNW_ABSENT, k - j);
+			return i + j;
+		}
+		i += k;
+	}
+	return i;
 }
 
+/* Decide @n pages of @vma into @st: 1 when all are 'R', 0, or -EINTR. */
 static int gupnw_walk_vma(struct gupnw_walk *w, struct vm_area_struct *vma,
 			  unsigned long addr, unsigned long n, u8 *st)
 {
@@ -207,17 +279,19 @@ static int gupnw_walk_vma(struct gupnw_walk *w, struct vm_area_struct *vma,
 	int ret;
 
 	ret = gupnw_scan_present(w, vma, addr, n, st);
-	if (ret)
+	if (ret)			/* all 'R', or -EINTR */
 		return ret;
+	if (w->r->flags & GUPNW_PROBE_NOFAULT) {
+		gupnw_predict(vma, addr, st, n);
+		return 0;
+	}
 
 	for (i = 0, wait_io = 0; i < n; i++) {
+		/* a swapped page is faulted in like any absent one */
+		if (st[i] == GUPNW_SWAPPED)
+			st[i] = GUPNW_ABSENT;
 		if (st[i] != GUPNW_ABSENT)
 			continue;
-		if (w->r->flags & GUPNW_PROBE_NOFAULT) {
-			st[i] = gupnw_past_eof(vma, addr + (i << PAGE_SHIFT)) ?
-				GUPNW_STATE_ERROR : GUPNW_STATE_NOTPRESENT;
-			continue;
-		}
 		if (!(w->r->flags & GUPNW_PROBE_WAIT)) {
 			unsigned long k;
 
@@ -256,126 +330,11 @@ static int gupnw_walk_vma(struct gupnw_walk *w, struct vm_area_struct *vma,
  * here so that it reads 'E' (never 'N') in every mode and costs nothing per
  * page: VM_IO/VM_PFNMAP, and no permission for the access probed.
  */
-static bool gupnw_vma_allows(struct vm_area_struct *vma, bool write)
+bool gupnw_vma_refused(struct vm_area_struct *vma, bool write)
 {
 	if (vma->vm_flags & (VM_IO | VM_PFNMAP))
-		return false;
-	return vma->vm_flags & (write ? VM_WRITE : VM_READ);
-}
-
-static int gupnw_state_idx(u8 state)
-{
-	switch (state) {
-	case GUPNW_STATE_RESIDENT:
-		return GUPNW_IDX_RESIDENT;
-	case GUPNW_STATE_FAULTED:
-		return GUPNW_IDX_FAULTED;
-	case GUPNW_STATE_RETRY:
-		return GUPNW_IDX_RETRY;
-	case GUPNW_STATE_UNMAPPED:
-		return GUPNW_IDX_UNMAPPED;
-	case GUPNW_STATE_ERROR:
-		return GUPNW_IDX_ERROR;
-	default:
-		return GUPNW_IDX_NOTPRESENT;
-	}
-}
-
-static bool gupnw_extent_mode(const struct gupnw_walk *w)
-{
-	return w->r->flags & GUPNW_PROBE_EXTENTS;
-}
-
-/* Pages in arbitrary states that can be staged now. */
-static unsigned long gupnw_room(const struct gupnw_walk *w)
-{
-	const struct gupnw_range *r = w->r;
-
-	if (gupnw_extent_mode(w)) {
-		u32 cap = min_t(u32, r->max_extents - w->ext_base,
-				GUPNW_EXTENT_BATCH);
-
-		/* worst case, every page starts a new run */
-		return cap > w->nr_ext ? cap - w->nr_ext : 0;
-	}
-	if (r->states)
-		return GUPNW_CHUNK_PAGES - w->nr_staged;
-	return ULONG_MAX;		/* counts only */
-}
-
-/* Whether a run of @state at @addr continues the last staged extent. */
-static bool gupnw_extends_last(const struct gupnw_walk *w, unsigned long addr,
-			       u8 state)
-{
-	const struct gupnw_probe_extent *e;
-
-	if (!w->nr_ext)
-		return false;
-	e = &w->ext[w->nr_ext - 1];
-	return e->state == state &&
-	       e->start + (e->nr_pages << PAGE_SHIFT) == addr;
-}
-
-/* Stage @n pages of @state at @addr; the caller made sure there is room. */
-static void gupnw_stage_run(struct gupnw_walk *w, unsigned long addr,
-			    u8 state, unsigned long n)
-{
-	w->staged_counts[gupnw_state_idx(state)] += n;
-	w->staged_pages += n;
-
-	if (gupnw_extent_mode(w)) {
-		struct gupnw_probe_extent *e;
-
-		if (gupnw_extends_last(w, addr, state)) {
-			w->ext[w->nr_ext - 1].nr_pages += n;
-			return;
-		}
-		e = &w->ext[w->nr_ext++];
-		e->start = addr;
-		e->nr_pages = n;
-		e->state = state;
-		e->reserved = 0;
-	} else if (w->r->states) {
-		memset(w->states + w->nr_staged, state, n);
-		w->nr_staged += n;
-	}
-}
-
-/* Stage the per-page states @st of the @n pages at w->pos, as runs. */
-static void gupnw_stage_states(struct gupnw_walk *w, const u8 *st,
-			       unsigned long n)
-{
-	unsigned long i, run;
-
-	for (i = 0; i < n; i += run) {
-		for (run = 1; i + run < n; run++)
-			if (st[i + run] != st[i])
-				break;
-		gupnw_stage_run(w, w->pos + (i << PAGE_SHIFT), st[i], run);
-	}
-	w->pos += n << PAGE_SHIFT;
-}
-
-/*
- * Stage a hole or a refused VMA: @n pages of one @state.  In byte mode what
- * does not fit becomes the tail, written by the flush without the lock.
- * Returns false when the hold must end (full, or a tail is pending).
- */
-static bool gupnw_stage_span(struct gupnw_walk *w, u8 state, unsigned long n)
-{
-	unsigned long take = n;
-
-	if (gupnw_extent_mode(w)) {
-		if (!gupnw_room(w) && !gupnw_extends_last(w, w->pos, state))
-			return false;
-	} else if (w->r->states) {
-		take = min(n, gupnw_room(w));
-		w->tail_state = state;
-		w->tail_pages = n - take;
-	}
-	gupnw_stage_run(w, w->pos, state, take);
-	w->pos += n << PAGE_SHIFT;
-	return !w->tail_pages;
+		return true;
+	return !(vma->vm_flags & (write ? VM_WRITE : VM_READ));
 }
 
 /* One mmap_lock hold: decide and stage from w->pos, bounded. */
@@ -390,89 +349,45 @@ static int gupnw_walk_hold(struct gupnw_walk *w, unsigned long budget)
 		unsigned long stop, n;
 		u8 *st;
 
+		/* a hole, or a VMA GUP refuses: one run whatever its size */
 		if (!vma || vma->vm_start > w->pos) {
 			stop = vma ? min(vma->vm_start, w->end) : w->end;
-			if (!gupnw_stage_span(w, GUPNW_STATE_UNMAPPED,
-					      (stop - w->pos) >> PAGE_SHIFT))
+			if (!gupnw_out_span(&w->out, w->pos,
+					    GUPNW_STATE_UNMAPPED,
+					    (stop - w->pos) >> PAGE_SHIFT))
 				break;
+			w->pos = stop;
 			continue;
 		}
 		stop = min(vma->vm_end, w->end);
-		if (!gupnw_vma_allows(vma, write)) {
-			if (!gupnw_stage_span(w, GUPNW_STATE_ERROR,
-					      (stop - w->pos) >> PAGE_SHIFT))
+		if (gupnw_vma_refused(vma, write)) {
+			if (!gupnw_out_span(&w->out, w->pos, GUPNW_STATE_ERROR,
+					    (stop - w->pos) >> PAGE_SHIFT))
 				break;
+			w->pos = stop;
 			continue;
 		}
 
-		n = min3((stop - w->pos) >> PAGE_SHIFT, budget, gupnw_room(w));
+		n = min3((stop - w->pos) >> PAGE_SHIFT, budget,
+			 gupnw_out_room(&w->out));
 		if (!n)
 			break;
-		/* in byte mode the pages are decided in place */
-		st = w->r->states && !gupnw_extent_mode(w) ?
-		     w->states + w->nr_staged : w->states;
+		st = gupnw_out_scratch(&w->out);
 		ret = gupnw_walk_vma(w, vma, w->pos, n, st);
-		if (ret)
+		if (ret < 0)
 			return ret;
-		if (!gupnw_cache_visible(vma))
+		if (!gupnw_cache_visible(vma)) {
 			gupnw_hide_cache(st, n, w->r->flags);
-		gupnw_stage_states(w, st, n);
+			ret = 0;
+		}
+		if (ret)
+			gupnw_out_same(&w->out, w->pos, GUPNW_STATE_RESIDENT, n);
+		else
+			gupnw_out_states(&w->out, w->pos, st, n);
+		w->pos += n << PAGE_SHIFT;
 		budget -= n;
 	}
 	return 0;
-}
-
-/* Write out a pending tail run, a staging buffer at a time. */
-static int gupnw_flush_tail(struct gupnw_walk *w)
-{
-	struct gupnw_range *r = w->r;
-
-	memset(w->states, w->tail_state, sizeof(w->states));
-	while (w->tail_pages) {
-		unsigned long n = min_t(unsigned long, w->tail_pages,
-					sizeof(w->states));
-
-		if (copy_to_user(r->states + r->done, w->states, n))
-			return -EFAULT;
-		r->done += n;
-		r->counts[gupnw_state_idx(w->tail_state)] += n;
-		w->tail_pages -= n;
-		if (fatal_signal_pending(current))
-			return -EINTR;
-		cond_resched();
-	}
-	return 0;
-}
-
-/* Copy out what the last hold staged; mmap_lock not held. */
-static int gupnw_flush(struct gupnw_walk *w)
-{
-	struct gupnw_range *r = w->r;
-	int i;
-
-	if (gupnw_extent_mode(w) && w->nr_ext) {
-		if (copy_to_user(r->extents + w->ext_base, w->ext,
-				 w->nr_ext * sizeof(w->ext[0])))
-			return -EFAULT;
-		r->nr_extents = w->ext_base + w->nr_ext;
-		/* the last run may go on in the next hold: rewrite it then */
-		w->ext_base += w->nr_ext - 1;
-		w->ext[0] = w->ext[w->nr_ext - 1];
-		w->nr_ext = 1;
-	} else if (r->states && w->nr_staged) {
-		if (copy_to_user(r->states + r->done, w->states,
-				 w->nr_staged))
-			return -EFAULT;
-		w->nr_staged = 0;
-	}
-
-	r->done += w->staged_pages;
-	w->staged_pages = 0;
-	for (i = 0; i < ARRAY_SIZE(w->staged_counts); i++) {
-		r->counts[i] += w->staged_counts[i];
-		w->staged_counts[i] = 0;
-	}
-	return w->tail_pages ? gupnw_flush_tail(w) : 0;
 }
 
 /* Kernel memory one probe allocates: the walk state, nothing else. */
@@ -501,6 +416,7 @@ int gupnw_walk_range(struct gupnw_range *r)
 	if (!w)
 		return -ENOMEM;
 	w->r = r;
+	w->out.r = r;
 	w->local = r->mm == current->mm;
 	w->gup_flags = (r->flags & GUPNW_PROBE_WRITE) ? FOLL_WRITE : 0;
 	w->pos = r->start;
@@ -520,7 +436,7 @@ int gupnw_walk_range(struct gupnw_range *r)
 		mmap_read_unlock(r->mm);
 
 		/* what was decided before a failure is still reported */
-		err = gupnw_flush(w);
+		err = gupnw_out_flush(&w->out);
 		ret = ret ?: err;
 		if (ret || w->pos == from)	/* failed, or extents full */
 			break;

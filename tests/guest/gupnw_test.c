@@ -225,6 +225,7 @@ void gt_tally(const unsigned char *s, size_t n, struct gt_tally *t)
 		case GUPNW_STATE_UNMAPPED: t->u++; break;
 		case GUPNW_STATE_ERROR: t->e++; break;
 		case GUPNW_STATE_NOTPRESENT: t->n++; break;
+		case GUPNW_STATE_COLD: t->c++; break;
 		default: t->other++; break;
 		}
 	}
@@ -288,7 +289,8 @@ int gt_args_tally_ok(const struct gupnw_probe_args *a,
 	gt_tally(s, n, &t);
 	return !t.other && a->nr_resident == t.r && a->nr_faulted == t.f &&
 	       a->nr_retry == t.w && a->nr_unmapped == t.u &&
-	       a->nr_error == t.e && a->nr_notpresent == t.n;
+	       a->nr_error == t.e && a->nr_notpresent == t.n &&
+	       a->nr_cold == t.c;
 }
 
 #ifndef GT_NO_LIB
@@ -300,7 +302,7 @@ int gt_counts_tally_ok(const struct gupnw_counts *c,
 	gt_tally(s, n, &t);
 	return !t.other && c->resident == t.r && c->faulted == t.f &&
 	       c->retry == t.w && c->unmapped == t.u && c->error == t.e &&
-	       c->notpresent == t.n;
+	       c->notpresent == t.n && c->cold == t.c;
 }
 
 const char *gt_counts_str(const struct gupnw_counts *c)
@@ -308,11 +310,12 @@ const char *gt_counts_str(const struct gupnw_counts *c)
 	static char buf[256];
 
 	snprintf(buf, sizeof(buf),
-		 "R=%llu F=%llu W=%llu .=%llu E=%llu N=%llu",
+		 "R=%llu F=%llu W=%llu .=%llu E=%llu N=%llu C=%llu",
 		 (unsigned long long)c->resident,
 		 (unsigned long long)c->faulted, (unsigned long long)c->retry,
 		 (unsigned long long)c->unmapped, (unsigned long long)c->error,
-		 (unsigned long long)c->notpresent);
+		 (unsigned long long)c->notpresent,
+		 (unsigned long long)c->cold);
 	return buf;
 }
 

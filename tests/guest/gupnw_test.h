@@ -59,6 +59,7 @@ void gt_args_init(struct gupnw_probe_args *a, const void *addr, uint64_t len,
 /* --- states --- */
 struct gt_tally {
 	uint64_t r, f, w, u, e, n, other;
+	uint64_t c;	/* 'C' */
 };
 void gt_tally(const unsigned char *s, size_t n, struct gt_tally *t);
 /* A readable form for diagnostics: runs are compressed ("R*512 E*3"). */

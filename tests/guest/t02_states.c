@@ -169,7 +169,7 @@ static char *map_file(int fd, off_t off, size_t npages)
 static void test_cold_file(void)
 {
 	const char *names[] = {
-		"states: NOFAULT of a cold file is N",
+		"states: NOFAULT of a cold file is C",
 		"states: cold file page is W",
 		"states: cached file page in a fresh mapping is F",
 		"states: cached file page touched through the mapping is R",
@@ -194,7 +194,7 @@ static void test_cold_file(void)
 		return;
 	}
 	p = map_file(fd, 0, 16);
-	gt_expect_probe(g, 0, p, 16, GUPNW_NOFAULT, "NNNNNNNNNNNNNNNN", NULL,
+	gt_expect_probe(g, 0, p, 16, GUPNW_NOFAULT, "CCCCCCCCCCCCCCCC", NULL,
 			"%s", names[0]);
 	gt_ok(gt_file_resident(fd, 0, P(16)) == 0,
 	      "states: NOFAULT of a cold file started no I/O (mincore)");

@@ -30,7 +30,7 @@ static char *pattern_of(char c, size_t n)
 static void test_cold_file(void)
 {
 	const size_t len = 4 << 20, n = len / gt_page;
-	char path[512], *all_n = pattern_of('N', n);
+	char path[512], *all_c = pattern_of('C', n);
 	uint64_t t0 = gt_now_ns();
 	long maj0, maj1, res;
 	char *p;
@@ -42,8 +42,8 @@ static void test_cold_file(void)
 	if (fd < 0 || gt_make_cold(fd)) {
 		gt_skip(fd < 0 ? "no $GUPNW_DATA/cold-64m" :
 			"could not make the file cold",
-			"nofault: cold file range is all N and stays cold");
-		free(all_n);
+			"nofault: cold file range is all C and stays cold");
+		free(all_c);
 		return;
 	}
 	gt_diag("made %s cold in %.1f ms", path, gt_ms(gt_now_ns() - t0));
@@ -51,10 +51,10 @@ static void test_cold_file(void)
 	if (p == MAP_FAILED)
 		gt_bail("mmap %s: %s", path, gt_errname(errno));
 	maj0 = gt_majflt();
-	gt_expect_probe(g, 0, p, n, GUPNW_NOFAULT, all_n, NULL,
-			"nofault: cold file range (4 MiB) is all N");
-	gt_expect_probe(g, 0, p, n, GUPNW_NOFAULT, all_n, NULL,
-			"nofault: a second NOFAULT probe still sees all N");
+	gt_expect_probe(g, 0, p, n, GUPNW_NOFAULT, all_c, NULL,
+			"nofault: cold file range (4 MiB) is all C");
+	gt_expect_probe(g, 0, p, n, GUPNW_NOFAULT, all_c, NULL,
+			"nofault: a second NOFAULT probe still sees all C");
 	maj1 = gt_majflt();
 	/* any I/O started would finish on the fast disk within this time */
 	gt_sleep_ms(300);
@@ -66,7 +66,7 @@ static void test_cold_file(void)
 		gt_diag("majflt before %ld, after %ld", maj0, maj1);
 	munmap(p, len);
 	close(fd);
-	free(all_n);
+	free(all_c);
 }
 
 static void test_untouched_anon(void)

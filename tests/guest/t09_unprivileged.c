@@ -62,7 +62,7 @@ static void user_own_file(struct gupnw *g)
 			 "uid %d cannot create %s: %s (directory mode %04o, uid %d)",
 			 USER_UID, path, gt_errname(errno),
 			 (unsigned int)(sb.st_mode & 07777), (int)sb.st_uid);
-		gt_skip(why, "unpriv: own cold file is all N in NOFAULT");
+		gt_skip(why, "unpriv: own cold file is all C in NOFAULT");
 		gt_skip(why, "unpriv: own cached file is R/F");
 		return;
 	}
@@ -78,11 +78,11 @@ static void user_own_file(struct gupnw *g)
 	if (p == MAP_FAILED)
 		gt_bail("mmap own file: %s", gt_errname(errno));
 	if (gt_resident(p, n * gt_page) == 0)
-		gt_expect_probe(g, 0, p, n, GUPNW_NOFAULT, "NNNNNNNNNNNNNNNN",
-				NULL, "unpriv: own cold file is all N in NOFAULT");
+		gt_expect_probe(g, 0, p, n, GUPNW_NOFAULT, "CCCCCCCCCCCCCCCC",
+				NULL, "unpriv: own cold file is all C in NOFAULT");
 	else
 		gt_skip("fadvise DONTNEED left pages resident",
-			"unpriv: own cold file is all N in NOFAULT");
+			"unpriv: own cold file is all C in NOFAULT");
 	/* its pages are visible to its owner once cached */
 	if (pread(fd, buf, n * gt_page, 0) < 0)
 		gt_diag("pread: %s", gt_errname(errno));

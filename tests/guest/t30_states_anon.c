@@ -96,8 +96,8 @@ static void test_swapped_evicted(void)
 		return;
 	}
 	gt_expect_probe(g, 0, p, SWAP_PAGES, GUPNW_NOFAULT,
-			pattern_of('N', SWAP_PAGES), NULL,
-			"anon: swapped-out private anon is N in NOFAULT");
+			pattern_of('C', SWAP_PAGES), NULL,
+			"anon: swapped-out private anon is C in NOFAULT");
 	gt_ok(gt_resident(p, P(SWAP_PAGES)) == 0,
 	      "anon: NOFAULT started no swap-in (mincore still 0)");
 
@@ -171,8 +171,8 @@ static void test_swap_cache(void)
 		return;
 	}
 	gt_expect_probe(g, 0, p, SWAP_PAGES, GUPNW_NOFAULT,
-			pattern_of('N', SWAP_PAGES), NULL,
-			"anon: private anon in the swap cache is N in NOFAULT");
+			pattern_of('C', SWAP_PAGES), NULL,
+			"anon: private anon in the swap cache is C in NOFAULT (the swap cache is not visible to a module)");
 	gt_expect_probe(g, 0, p, SWAP_PAGES, 0, pattern_of('F', SWAP_PAGES),
 			NULL, "%s", name);
 	gt_expect_probe(g, 0, p, SWAP_PAGES, 0, pattern_of('R', SWAP_PAGES),

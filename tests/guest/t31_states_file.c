@@ -65,8 +65,8 @@ static void test_cold_to_cached(int fd, off_t off, int flags,
 	char *p = map_file(fd, off, 4, PROT_READ, flags);
 	long r;
 
-	gt_expect_probe(g, 0, p, 4, GUPNW_NOFAULT, "NNNN", NULL,
-			"file: cold page, %s mapping, is N in NOFAULT", kind);
+	gt_expect_probe(g, 0, p, 4, GUPNW_NOFAULT, "CCCC", NULL,
+			"file: cold page, %s mapping, is C in NOFAULT", kind);
 	gt_expect_probe(g, 0, p, 1, 0, "W", NULL,
 			"file: cold page, %s mapping, is W", kind);
 	r = gt_wait_resident(p, P(1), 20000);

@@ -113,8 +113,8 @@ static void test_swapped(char *p, unsigned int seed, const char *kind)
 			"shmem: swapped-out %s page is W", kind);
 		return;
 	}
-	gt_expect_probe(g, 0, p, 4, GUPNW_NOFAULT, "NNNN", NULL,
-			"shmem: swapped-out %s page is N in NOFAULT", kind);
+	gt_expect_probe(g, 0, p, 4, GUPNW_NOFAULT, "CCCC", NULL,
+			"shmem: swapped-out %s page is C in NOFAULT", kind);
 
 	gt_drain_device("/dev/vdb");
 	memset(st, 0, sizeof(st));

@@ -83,7 +83,8 @@ static pthread_mutex_t report_lock = PTHREAD_MUTEX_INITIALIZER;
 static int state_ok(unsigned char s, unsigned int flags)
 {
 	if (flags & GUPNW_NOFAULT)
-		return s == 'R' || s == '.' || s == 'E' || s == 'N';
+		return s == 'R' || s == '.' || s == 'E' || s == 'N' ||
+		       s == 'W' || s == 'C';
 	return s == 'R' || s == 'F' || s == 'W' || s == '.' || s == 'E';
 }
 

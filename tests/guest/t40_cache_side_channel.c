@@ -207,7 +207,7 @@ static void check_truth_cold(const struct answer *a, const char *who,
 			     const char *tag)
 {
 	expect(&a[K_MINCORE], "0", 0, who, tag, "cold", K_MINCORE);
-	expect(&a[K_NOFAULT], "N", 0, who, tag, "cold", K_NOFAULT);
+	expect(&a[K_NOFAULT], "C", 0, who, tag, "cold", K_NOFAULT);
 	if (!gt_ok(!a[K_NOWAIT].ret && a[K_NOWAIT].tally_ok &&
 		   a[K_NOWAIT].st[0] == 'W' && all_in(&a[K_NOWAIT],
 						      a[K_NOWAIT].n, "RFW"),

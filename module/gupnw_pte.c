@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gupnw: which pages of a range are mapped now, read from the page tables
+ * themselves, taking no page reference.
+ *
+ * GUP-fast takes and drops a reference on every page it returns (and marks
+ * it referenced): about ten times what mincore(2) pays per 4 KiB page.  To
+ * learn presence, the page-table entry is enough.  We read it as GUP-fast
+ * does (6.12 mm/gup.c:2943-3140, gup_fast_pte_range() and up; 6.1
+ * mm/gup.c:2839 ff.), under the same contract:
+ *
+ *  - IRQs are off while a page-table page is read: page tables are freed
+ *    only after an IPI or an RCU grace period (MMU_GATHER_RCU_TABLE_FREE),
+ *    neither of which can complete on this CPU meanwhile.  One stretch
+ *    covers at most one PMD (512 entries).
+ *  - Each level is read once into a local; the PTEs are found from the local
+ *    pmd copy; after the PTE loop the pmd is read again, and if it changed
+ *    (THP collapse, page-table reclaim, munmap) the whole PMD is "ask GUP".
+ *  - Another process's mm is walked only with its mmap_lock held and inside
+ *    a VMA found under it (mmap_read_lock alone does not keep PTE tables
+ *    alive on 6.12: khugepaged's retract_page_tables()).  hugetlb VMAs are
+ *    never walked here (the caller hands them to GUP).
+ *
+ * Nothing is dereferenced but the page tables: no struct page is touched,
+ * so a stale value is only a stale answer.  What is unusual - a NUMA-hinting
+ * (PROT_NONE) entry, a special entry other than the zero page, a non-swap
+ * entry (migration, device, marker, poison), a PUD leaf, a PMD being split -
+ * is GUPNW_ASK: the caller asks GUP about that page as before.
+ */
+#include <linux/mm.h>
+#include <linux/pgtable.h>
+#include <linux/swap.h>
+
+#include "gupnw_internal.h"
+
+/*
+ * A swap entry of a real swap device (not migration, device, hwpoison or a
+ * PTE marker, whose types lie at MAX_SWAPFILES and above).  Read with the
+ * arch's own encoding: is_swap_pte() and pte_to_swp_entry() are gone in 7.x
+ * (softleaf_from_pte(), include/linux/leafops.h), __swp_type() is the same
+ * on every line we build for (6.12 arch/x86/include/asm/pgtable_64.h:225).
+ */
+static bool gupnw_pte_swapped(pte_t pte)
+{
+	return __swp_type(__pte_to_swp_entry(pte)) < MAX_SWAPFILES;
+}
+
+static u8 gupnw_pte_state(pte_t pte, bool write)
+{
+	if (pte_none(pte))
+		return GUPNW_ABSENT;
+	if (!pte_present(pte))
+		return gupnw_pte_swapped(pte) ? GUPNW_SWAPPED : GUPNW_ASK;
+	if (pte_protnone(pte))
+		return GUPNW_ASK;
+	/* the zero page is what a NOFAULT GUP returns: 'R' */
+	if (pte_special(pte) && !is_zero_pfn(pte_pfn(pte)))
+		return GUPNW_ASK;
+	if (write && !pte_write(pte))
+		return GUPNW_ABSENT;	/* a write would fault (COW, ...) */
+	return GUPNW_STATE_RESIDENT;
+}
+
+/* A PMD leaf (THP, huge zero page): one answer for its pages. */
+static u8 gupnw_pmd_leaf_state(pmd_t pmd, bool write)
+{
+	/* PROT_NONE, or invalidated while being split (6.12 pmdp_invalidate()) */
+	if (pmd_protnone(pmd) || !pmd_access_permitted(pmd, false))
+		return GUPNW_ASK;
+	if (write && !pmd_write(pmd))
+		return GUPNW_ABSENT;
+	return GUPNW_STATE_RESIDENT;
+}
+
+/*
+ * Fill st[0..n) for the pages from @addr on, all under one PMD; IRQs off.
+ * Mirrors gup_fast_pgd_range() and below (6.12 mm/gup.c:3070-3140).
+ * Returns true when every page is 'R'.
+ */
+static bool gupnw_pte_scan_pmd(struct mm_struct *mm, unsigned long addr,
+			       unsigned long n, bool write, u8 *st)
+{
+	unsigned long i;
+	u8 s, other = 0;
+	pgd_t *pgdp, pgd;
+	p4d_t *p4dp, p4d;
+	pud_t *pudp, pud;
+	pmd_t *pmdp, pmd;
+	pte_t *ptep;
+
+	pgdp = pgd_offset(mm, addr);
+	pgd = READ_ONCE(*pgdp);
+	if (pgd_none(pgd))
+		goto absent;
+	if (pgd_leaf(pgd))
+		goto ask;
+	p4dp = p4d_offset_lockless(pgdp, pgd, addr);
+	p4d = READ_ONCE(*p4dp);
+	if (!p4d_present(p4d))
+		goto absent;
+	if (p4d_leaf(p4d))
+		goto ask;
+	pudp = pud_offset_lockless(p4dp, p4d, addr);
+	pud = READ_ONCE(*pudp);
+	if (!pud_present(pud))
+		goto absent;
+	if (pud_leaf(pud))
+		goto ask;
+	pmdp = pmd_offset_lockless(pudp, pud, addr);
+	/* pmdp_get_lockless() is missing on 6.1; a pmd is one word on x86_64 */
+	pmd = READ_ONCE(*pmdp);
+	if (pmd_none(pmd))
+		goto absent;
+	if (!pmd_present(pmd))
+		goto ask;		/* a THP migration entry */
+	if (pmd_leaf(pmd)) {
+		s = gupnw_pmd_leaf_state(pmd, write);
+		memset(st, s, n);
+		return s == GUPNW_STATE_RESIDENT;
+	}
+
+	ptep = pte_offset_kernel(&pmd, addr);
+	for (i = 0; i < n; i++) {
+		s = gupnw_pte_state(ptep_get_lockless(ptep + i), write);
+		st[i] = s;
+		other |= s ^ GUPNW_STATE_RESIDENT;
+	}
+	/* the table may have been freed or replaced while we read it */
+	if (unlikely(pmd_val(pmd) != pmd_val(READ_ONCE(*pmdp))))
+		goto ask;
+	return !other;
+absent:
+	memset(st, GUPNW_ABSENT, n);
+	return false;
+ask:
+	memset(st, GUPNW_ASK, n);
+	return false;
+}
+
+/**
+ * gupnw_pte_scan - what the page tables say about each page of a range
+ * @mm:		the address space; the caller holds its mmap_lock, and one
+ *		VMA, not hugetlb, holds all of [@addr, @addr + @n pages)
+ * @addr:	first page
+ * @n:		pages
+ * @write:	whether a write access is probed (needs a writable entry)
+ * @st:		out: per page GUPNW_STATE_RESIDENT, GUPNW_ABSENT (nothing
+ *		mapped, or a write would fault), GUPNW_SWAPPED (a swap entry)
+ *		or GUPNW_ASK (ask GUP)
+ *
+ * Return: true when every page is GUPNW_STATE_RESIDENT (the common case:
+ * the caller need not look at the states again).
+ */
+bool gupnw_pte_scan(struct mm_struct *mm, unsigned long addr, unsigned long n,
+		    bool write, u8 *st)
+{
+	unsigned long end = addr + (n << PAGE_SHIFT);
+	unsigned long flags;
+	bool all = true;
+
+	while (addr < end) {
+		unsigned long next = pmd_addr_end(addr, end);
+		unsigned long k = (next - addr) >> PAGE_SHIFT;
+
+		local_irq_save(flags);
+		all &= gupnw_pte_scan_pmd(mm, addr, k, write, st);
+		local_irq_restore(flags);
+		st += k;
+		addr = next;
+	}
+	return all;
+}
