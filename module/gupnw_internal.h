@@ -23,6 +23,9 @@
 /* VMAs visited per mmap_lock hold: bounds a hold over many tiny VMAs. */
 #define GUPNW_HOLD_VMAS		128
 
+/* Entries of enum gupnw_state_idx. */
+#define GUPNW_NR_IDX		7
+
 /* One probe of one range: what the ioctl validated, and what it got back. */
 struct gupnw_range {
 	struct mm_struct *mm;		/* target, held by the caller */
@@ -36,8 +39,9 @@ struct gupnw_range {
 	u32 nr_extents;			/* extents copied out */
 	unsigned long io_limit;		/* pages of read I/O it may start */
 	unsigned long io_started;	/* ...and has started */
+	unsigned long async_faults;	/* pages handed to gupnw_async.c */
 	u64 done;			/* pages decided and copied out */
-	u64 counts[6];			/* by enum gupnw_state_idx */
+	u64 counts[GUPNW_NR_IDX];	/* by enum gupnw_state_idx */
 };
 
 enum gupnw_state_idx {
@@ -47,6 +51,7 @@ enum gupnw_state_idx {
 	GUPNW_IDX_UNMAPPED,
 	GUPNW_IDX_ERROR,
 	GUPNW_IDX_NOTPRESENT,
+	GUPNW_IDX_COLD,
 };
 
 /* gupnw_dev.c: the ioctl's argument handling, shared with io_uring. */
@@ -72,6 +77,15 @@ unsigned int gupnw_max_io_pages(void);
 unsigned long gupnw_nowait_check(struct gupnw_range *r,
 				 struct vm_area_struct *vma,
 				 unsigned long addr, u8 *st, unsigned long n);
+
+/* gupnw_async.c: the fault-in worker. */
+#define GUPNW_ASYNC_RUN		32	/* pages per work item */
+int gupnw_async_init(void);
+void gupnw_async_exit(void);
+u64 gupnw_async_max(void);
+u64 gupnw_async_queued(void);
+unsigned long gupnw_async_fault(struct gupnw_range *r, unsigned long addr,
+				unsigned long n, bool write);
 
 /* gupnw_policy.c: the page-cache side channel. */
 bool gupnw_cache_visible(struct vm_area_struct *vma);

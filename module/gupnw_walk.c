@@ -58,7 +58,7 @@ struct gupnw_walk {
 	unsigned int nr_ext;		/* extents staged in ext[] */
 	u32 ext_base;			/* index of ext[0] in the user's array */
 	u64 staged_pages;
-	u64 staged_counts[6];
+	u64 staged_counts[GUPNW_NR_IDX];
 	u8 states[GUPNW_CHUNK_PAGES];	/* byte staging, or per-page scratch */
 	struct gupnw_probe_extent ext[GUPNW_EXTENT_BATCH];
 	struct page *pages[GUPNW_BATCH_PAGES];
@@ -266,6 +266,8 @@ static int gupnw_state_idx(u8 state)
 		return GUPNW_IDX_UNMAPPED;
 	case GUPNW_STATE_ERROR:
 		return GUPNW_IDX_ERROR;
+	case GUPNW_STATE_COLD:
+		return GUPNW_IDX_COLD;
 	default:
 		return GUPNW_IDX_NOTPRESENT;
 	}
