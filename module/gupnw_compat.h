@@ -139,4 +139,15 @@ static inline void gupnw_uring_cmd_done(struct io_uring_cmd *ioucmd, int ret,
 #endif
 }
 
+/*
+ * Before Linux 6.3 ("swap: remove remnants of polling from
+ * read_swap_cache_async"), swap_cluster_readahead() and swap_vma_readahead()
+ * read the faulting page synchronously whenever their read-ahead window
+ * was one page (6.1 mm/swap_state.c:621-661 and 804-833, polled in 6.1
+ * mm/page_io.c:508): a
+ * FOLL_NOWAIT fault on a swapped-out anonymous page can wait for the disk
+ * there, so gupnw_nowait.c hands such pages to the fault-in worker.
+ */
+#define GUPNW_SWAPIN_MAY_WAIT	(LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0))
+
 #endif /* _GUPNW_COMPAT_H */

@@ -21,7 +21,7 @@ static u64 gupnw_features(void)
 {
 	u64 f = GUPNW_FEATURE_PROBE | GUPNW_FEATURE_EXTENTS |
 		GUPNW_FEATURE_IO_CAP | GUPNW_FEATURE_URING_CMD |
-		GUPNW_FEATURE_COLD;
+		GUPNW_FEATURE_COLD | GUPNW_FEATURE_ASYNC_FAULT;
 
 	if (gupnw_target_supported())
 		f |= GUPNW_FEATURE_TARGET_FD;
@@ -70,6 +70,8 @@ static long gupnw_ioctl_get_info(void __user *uarg)
 	info.probe_kmem = gupnw_walk_kmem();
 	info.max_chunk_pages = GUPNW_CHUNK_PAGES;
 	info.max_io_pages = gupnw_max_io_pages();
+	info.max_async_faults = gupnw_async_max();
+	info.async_faults_queued = gupnw_async_queued();
 	strscpy(info.version, GUPNW_MODULE_VERSION, sizeof(info.version));
 	return gupnw_put_sized(uarg, usize, &info, sizeof(info));
 }
@@ -199,6 +201,7 @@ long gupnw_ioctl_probe(void __user *uarg)
 	a.nr_error = r.counts[GUPNW_IDX_ERROR];
 	a.nr_notpresent = r.counts[GUPNW_IDX_NOTPRESENT];
 	a.nr_cold = r.counts[GUPNW_IDX_COLD];
+	a.async_faults = r.async_faults;
 	if (gupnw_put_sized(uarg, usize, &a, sizeof(a)))
 		return -EFAULT;
 	return ret;
@@ -252,12 +255,20 @@ static int __init gupnw_init(void)
 	ret = gupnw_target_init();
 	if (ret)
 		return ret;
-	return misc_register(&gupnw_misc);
+	ret = gupnw_async_init();
+	if (ret)
+		return ret;
+	ret = misc_register(&gupnw_misc);
+	if (ret)
+		gupnw_async_exit();
+	return ret;
 }
 
 static void __exit gupnw_exit(void)
 {
+	/* no probe can queue work once the device is gone and unused */
 	misc_deregister(&gupnw_misc);
+	gupnw_async_exit();
 }
 
 module_init(gupnw_init);

@@ -50,6 +50,7 @@ struct gupnw_range {
 	u32 nr_extents;			/* extents copied out */
 	unsigned long io_limit;		/* pages of read I/O it may start */
 	unsigned long io_started;	/* ...and has started */
+	unsigned long async_faults;	/* pages handed to gupnw_async.c */
 	u64 done;			/* pages decided and copied out */
 	u64 counts[GUPNW_NR_STATES];	/* by enum gupnw_state_idx */
 };
@@ -121,6 +122,15 @@ unsigned long gupnw_wait_read(struct gupnw_range *r, struct vm_area_struct *vma,
 			      unsigned long addr, const u8 *st, unsigned long n);
 unsigned long gupnw_ready_read(struct vm_area_struct *vma, unsigned long addr,
 			       unsigned long max);
+
+/* gupnw_async.c: the fault-in worker. */
+#define GUPNW_ASYNC_RUN		32	/* pages per work item */
+int gupnw_async_init(void);
+void gupnw_async_exit(void);
+u64 gupnw_async_max(void);
+u64 gupnw_async_queued(void);
+unsigned long gupnw_async_fault(struct gupnw_range *r, unsigned long addr,
+				unsigned long n, bool write);
 
 /* gupnw_policy.c: the page-cache side channel. */
 bool gupnw_cache_visible(struct vm_area_struct *vma);

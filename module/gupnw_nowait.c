@@ -3,26 +3,36 @@
  * gupnw: the places where a FOLL_NOWAIT fault would still sleep, decided
  * before faulting (KERNEL-NOTES.md, "Where FOLL_NOWAIT still waits").
  *
+ * 'W' means the page is on its way: its read was started (by the fault,
+ * by our read-ahead, or by the fault-in worker of gupnw_async.c) and it
+ * arrives without anything else touching it.  A page that needs a read
+ * nothing was started for, because a cap was reached, is 'C'.
+ *
  * - A page-cache miss in a file mapping: filemap_fault() reads the page
  *   synchronously when readahead is off for the mapping (MADV_RANDOM,
  *   ra_pages == 0, or after 100 misses).  We never fault a page that is not
  *   in the page cache: we start the read ourselves, asynchronously, with
  *   POSIX_FADV_WILLNEED on a run of such pages, and report them 'W'.
  *   A per-call cap bounds the I/O started (the block layer can make a
- *   submitter wait for a request slot); pages past it are 'W' with
- *   nothing started.
- * - A swapped-out shmem/tmpfs/memfd page: shmem_fault() reads it and waits;
- *   a module has no way to start that read asynchronously, so the page is
- *   'W' and nothing is started.  A shmem folio under lock would make the
- *   fault wait on the lock: 'W' as well.
+ *   submitter wait for a request slot); pages past it are 'C'.
+ * - A swapped-out shmem/tmpfs/memfd page: shmem_fault() reads it and waits
+ *   (6.1 mm/shmem.c:1786, 6.12 mm/shmem.c:2202), and a module cannot start
+ *   that read asynchronously; a shmem folio under lock would make the fault
+ *   wait on the lock.  Both go to the fault-in worker: 'W'.
+ * - Before Linux 6.3, a swapped-out anonymous page whose swap read-ahead
+ *   window has shrunk to one page is read synchronously by the fault
+ *   (gupnw_compat.h, GUPNW_SWAPIN_MAY_WAIT); a module cannot see the window,
+ *   nor whether the page is in the swap cache, so there every anonymous
+ *   swap entry goes to the worker: 'W'.
  * - A write fault on a shared file mapping can sleep in
- *   balance_dirty_pages(): a WRITE probe reports such a page 'W' and does
- *   not fault it (a read-ahead is still started if it is not cached).
+ *   balance_dirty_pages(): a WRITE probe does not fault such a page but
+ *   hands it to the worker (a read-ahead is started if it is not cached).
  *
  * Left to the kernel, and documented in README.md: anonymous pages on zram
- * or pmem swap (read synchronously), migration entries, and contended folio
- * locks in hugetlb.  Only filemap_fault() mappings are taken over: another
- * filesystem's fault handler may behave differently.
+ * or pmem swap (read synchronously; a module cannot tell the swap device),
+ * migration entries, and contended folio locks in hugetlb.  Only
+ * filemap_fault() mappings are taken over: another filesystem's fault
+ * handler may behave differently.
  */
 #include <linux/fadvise.h>
 #include <linux/fs.h>
@@ -32,7 +42,12 @@
 #include <linux/shmem_fs.h>
 #include <linux/xarray.h>
 
+#include "gupnw_compat.h"
 #include "gupnw_internal.h"
+
+#if GUPNW_SWAPIN_MAY_WAIT
+#include <linux/swapops.h>
+#endif
 
 /* 8 MiB: well below a virtio-blk queue's worth of 128 KiB requests. */
 static unsigned int max_io_pages = 2048;
@@ -106,6 +121,70 @@ static unsigned long gupnw_read_ahead(struct gupnw_range *r,
 	return n;
 }
 
+#if GUPNW_SWAPIN_MAY_WAIT
+/*
+ * Whether the PTE of @addr holds a swap entry, read without a lock and
+ * without a reference as GUP-fast does: with IRQs off the page tables
+ * cannot be freed under us, each level is read once, and the PTE table is
+ * found from our copy of the pmd.  A stale answer is harmless.
+ */
+static bool gupnw_pte_is_swap(struct mm_struct *mm, unsigned long addr)
+{
+	unsigned long irqflags;
+	bool ret = false;
+	pgd_t *pgdp, pgd;
+	p4d_t *p4dp, p4d;
+	pud_t *pudp, pud;
+	pmd_t *pmdp, pmd;
+	pte_t pte;
+
+	local_irq_save(irqflags);
+	pgdp = pgd_offset(mm, addr);
+	pgd = READ_ONCE(*pgdp);
+	if (pgd_none(pgd) || pgd_bad(pgd))
+		goto out;
+	p4dp = p4d_offset_lockless(pgdp, pgd, addr);
+	p4d = READ_ONCE(*p4dp);
+	if (p4d_none(p4d) || p4d_bad(p4d))
+		goto out;
+	pudp = pud_offset_lockless(p4dp, p4d, addr);
+	pud = READ_ONCE(*pudp);
+	if (pud_none(pud) || pud_leaf(pud) || pud_bad(pud))
+		goto out;
+	pmdp = pmd_offset_lockless(pudp, pud, addr);
+	pmd = READ_ONCE(*pmdp);		/* no pmdp_get_lockless() on 6.1 */
+	if (!pmd_present(pmd) || pmd_leaf(pmd) || pmd_bad(pmd))
+		goto out;
+	pte = ptep_get_lockless(pte_offset_kernel(&pmd, addr));
+	ret = is_swap_pte(pte) && !non_swap_entry(pte_to_swp_entry(pte));
+out:
+	local_irq_restore(irqflags);
+	return ret;
+}
+#else
+static bool gupnw_pte_is_swap(struct mm_struct *mm, unsigned long addr)
+{
+	return false;
+}
+#endif
+
+/*
+ * Hand the pages to the worker: those it took are 'W', a page it refused
+ * (a cap) is 'C'.  Returns the number of pages decided.
+ */
+static unsigned long gupnw_to_worker(struct gupnw_range *r, unsigned long addr,
+				     u8 *st, unsigned long n, bool write)
+{
+	unsigned long q = gupnw_async_fault(r, addr, n, write);
+
+	if (!q) {
+		st[0] = GUPNW_STATE_COLD;
+		return 1;
+	}
+	memset(st, GUPNW_STATE_RETRY, q);
+	return q;
+}
+
 /**
  * gupnw_nowait_check - decide an absent page that a fault could sleep on
  * @r:		the probe (its I/O budget)
@@ -115,7 +194,8 @@ static unsigned long gupnw_read_ahead(struct gupnw_range *r,
  * @n:		entries of @st
  *
  * Return: 0 when faulting the page with FOLL_NOWAIT cannot sleep, else the
- * number of pages from @addr on that were decided 'W' without a fault.
+ * number of pages from @addr on that were decided ('W' or 'C') without a
+ * fault.
  */
 unsigned long gupnw_nowait_check(struct gupnw_range *r,
 				 struct vm_area_struct *vma,
@@ -123,11 +203,20 @@ unsigned long gupnw_nowait_check(struct gupnw_range *r,
 {
 	bool write = r->flags & GUPNW_PROBE_WRITE;
 	struct file *file = vma->vm_file;
+	unsigned long i, done, io_before;
 	struct address_space *mapping;
-	unsigned long i, done;
 	pgoff_t index;
 
-	if (!file || vma_is_anonymous(vma) || is_vm_hugetlb_page(vma))
+	if (is_vm_hugetlb_page(vma))
+		return 0;
+	/* anonymous pages, and the COW copies of a private file mapping */
+	if (GUPNW_SWAPIN_MAY_WAIT && gupnw_pte_is_swap(r->mm, addr)) {
+		for (i = 1; i < n && st[i] == GUPNW_ABSENT &&
+		     gupnw_pte_is_swap(r->mm, addr + i * PAGE_SIZE); i++)
+			;
+		return gupnw_to_worker(r, addr, st, i, write);
+	}
+	if (!file || vma_is_anonymous(vma))
 		return 0;
 	mapping = file->f_mapping;
 	index = linear_page_index(vma, addr);
@@ -135,8 +224,10 @@ unsigned long gupnw_nowait_check(struct gupnw_range *r,
 	if (shmem_mapping(mapping)) {
 		if (!gupnw_shmem_would_wait(mapping, index))
 			return 0;
-		st[0] = GUPNW_STATE_RETRY;
-		return 1;
+		for (i = 1; i < n && st[i] == GUPNW_ABSENT &&
+		     gupnw_shmem_would_wait(mapping, index + i); i++)
+			;
+		return gupnw_to_worker(r, addr, st, i, write);
 	}
 
 	if (!vma->vm_ops || vma->vm_ops->fault != filemap_fault)
@@ -149,13 +240,14 @@ unsigned long gupnw_nowait_check(struct gupnw_range *r,
 		/* a hit; but dirtying a shared page may be throttled */
 		if (!(write && (vma->vm_flags & VM_SHARED)))
 			return 0;
-		st[0] = GUPNW_STATE_RETRY;
-		return 1;
+		return gupnw_to_worker(r, addr, st, 1, write);
 	}
 
+	io_before = r->io_started;
 	done = gupnw_read_ahead(r, file, index, st, n);
-	for (i = 0; i < done; i++)
-		st[i] = GUPNW_STATE_RETRY;
+	/* past the per-call cap nothing was started: cold */
+	memset(st, r->io_started != io_before ? GUPNW_STATE_RETRY :
+		   GUPNW_STATE_COLD, done);
 	return done;
 }
 

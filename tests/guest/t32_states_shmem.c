@@ -5,9 +5,9 @@
  * swapped out, PROT_NONE, read-only for WRITE.
  *
  * A swapped-out shmem page is the case where the kernel's own NOWAIT fault
- * still waits (shmem reads swap synchronously): the module cannot start
- * shmem swap-in asynchronously, so it must answer W without starting or
- * waiting for anything.  256 swapped pages on the swap disk (reads
+ * still waits (shmem reads swap synchronously): the module hands it to its
+ * fault-in worker and answers W without waiting for anything (that the
+ * pages then arrive is t44_async_faultin's to check).  256 swapped pages on the swap disk (reads
  * throttled to 50 x 4 KiB per second) take seconds to read synchronously:
  * the probe must be done in well under one.
  */

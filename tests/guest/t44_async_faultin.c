@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * t44_async_faultin: 'W' means "on its way".  A page whose read a fault
+ * cannot start without waiting for it (a swapped-out shmem page; on 6.1 a
+ * swapped-out anonymous page; a WRITE probe of a shared file page) is handed
+ * to the module's fault-in worker, reported 'W', and arrives - mapped, seen
+ * by mincore and by a later NOFAULT probe as 'R' - without anything else
+ * touching it.  Past the per-call budget (max_io_pages) or the global cap
+ * (max_async_faults) nothing is started and the page is 'C'.  GET_INFO
+ * reports the cap and the queue.  The worker is raced against munmap, the
+ * target's exit and SIGKILL, swapoff and rmmod, and what the races charged
+ * to their memory cgroup is freed afterwards.
+ */
+#include "gupnw_test.h"
+#include "gupnw_test_mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define P(n)		((size_t)(n) * gt_page)
+#define NPAGES		64
+#define PARAM		"/sys/module/gupnw/parameters/"
+#define LEAK_SLACK	(256 << 10)
+
+static int fd;
+static char memcg[256];
+
+static int get_info(struct gupnw_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	return gt_ioctl(fd, GUPNW_IOC_GET_INFO, info) ? -1 : 0;
+}
+
+static long probe(void *p, size_t n, unsigned int flags, unsigned char *st,
+		  struct gupnw_probe_args *a)
+{
+	gt_args_init(a, p, P(n), flags, st);
+	return gt_ioctl(fd, GUPNW_IOC_PROBE, a);
+}
+
+static size_t count(const unsigned char *st, size_t n, char c)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += st[i] == c;
+	return k;
+}
+
+/* Wait up to ms for the worker's queue to be empty; 1 when it is. */
+static int drained(unsigned int ms)
+{
+	struct gupnw_info info;
+	uint64_t t0 = gt_now_ns();
+
+	do {
+		if (get_info(&info))
+			return 0;
+		if (!info.async_faults_queued)
+			return 1;
+		gt_sleep_ms(20);
+	} while (gt_now_ns() - t0 < (uint64_t)ms * 1000000);
+	gt_diag("%llu pages still queued after %u ms",
+		(unsigned long long)info.async_faults_queued, ms);
+	return 0;
+}
+
+static int set_param(const char *name, long v)
+{
+	char path[128], buf[32];
+
+	snprintf(path, sizeof(path), PARAM "%s", name);
+	snprintf(buf, sizeof(buf), "%ld\n", v);
+	return gt_write_file(path, buf);
+}
+
+static long get_param(const char *name)
+{
+	char path[128], buf[32];
+
+	snprintf(path, sizeof(path), PARAM "%s", name);
+	if (gt_read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	return atol(buf);
+}
+
+/* n pages of a memfd (anon == 0) or private anon, filled and swapped out. */
+static char *swapped(size_t n, int anon, int *mfd)
+{
+	int flags = MAP_SHARED, f = -1;
+	char *p;
+
+	if (anon) {
+		flags = MAP_PRIVATE | MAP_ANONYMOUS;
+	} else {
+		f = memfd_create("gupnw-t44", MFD_CLOEXEC);
+		if (f < 0 || ftruncate(f, P(n)))
+			gt_bail("memfd: %s", gt_errname(errno));
+	}
+	p = mmap(NULL, P(n), PROT_READ | PROT_WRITE, flags, f, 0);
+	if (p == MAP_FAILED)
+		gt_bail("mmap: %s", gt_errname(errno));
+	madvise(p, P(n), MADV_NOHUGEPAGE);
+	gt_fill_pages(p, n, 44);
+	if (gt_swap_out(p, P(n), memcg, anon, GT_SWAP_EVICTED)) {
+		munmap(p, P(n));
+		if (f >= 0)
+			close(f);
+		return NULL;
+	}
+	if (mfd)
+		*mfd = f;
+	else if (f >= 0)
+		close(f);
+	return p;
+}
+
+static void test_info(void)
+{
+	struct gupnw_info info;
+
+	if (!gt_ok(!get_info(&info), "async: GET_INFO works"))
+		return;
+	gt_ok(info.features & GUPNW_FEATURE_ASYNC_FAULT,
+	      "async: GET_INFO has GUPNW_FEATURE_ASYNC_FAULT");
+	gt_eq(get_param("max_async_faults"), info.max_async_faults,
+	      "async: max_async_faults is the module parameter");
+	gt_ok(info.max_async_faults > 0, "async: max_async_faults is non-zero");
+	gt_ok(drained(30000), "async: nothing queued at rest");
+}
+
+/* A probe's swapped pages are W and arrive by themselves. */
+static void test_arrives(int anon)
+{
+	const char *kind = anon ? "swapped-out anon" : "swapped-out shmem";
+	unsigned char st[NPAGES];
+	struct gupnw_probe_args a;
+	long ret, r;
+	char *p = swapped(NPAGES, anon, NULL);
+
+	if (!p) {
+		gt_skip("could not swap the pages out", "async: %s arrives",
+			kind);
+		return;
+	}
+	gt_drain_device("/dev/vdb");
+	ret = probe(p, NPAGES, 0, st, &a);
+	if (!gt_ok(ret == 0 && count(st, NPAGES, 'W') == NPAGES &&
+		   a.nr_retry == NPAGES, "async: %s pages are W", kind))
+		gt_diag("ret %ld, states %s", ret, gt_states_str(st, NPAGES));
+	if (!anon)
+		gt_eq(NPAGES, a.async_faults,
+		      "async: %s pages were handed to the worker", kind);
+	else
+		gt_diag("%s: %llu of %d pages handed to the worker", kind,
+			(unsigned long long)a.async_faults, NPAGES);
+	r = gt_wait_resident(p, P(NPAGES), 30000);
+	if (!gt_ok(r == NPAGES,
+		   "async: every %s page arrives with nothing else touching it",
+		   kind))
+		gt_diag("%ld of %d resident after 30 s", r, NPAGES);
+	if (!anon || a.async_faults == NPAGES) {
+		ret = probe(p, NPAGES, GUPNW_PROBE_NOFAULT, st, &a);
+		if (!gt_ok(ret == 0 && count(st, NPAGES, 'R') == NPAGES,
+			   "async: the worker mapped the %s pages (NOFAULT: R)",
+			   kind))
+			gt_diag("states %s", gt_states_str(st, NPAGES));
+	}
+	gt_ok(gt_check_pages(p, NPAGES, 44) < 0,
+	      "async: %s contents intact", kind);
+	gt_ok(drained(30000), "async: the queue drains (%s)", kind);
+	munmap(p, P(NPAGES));
+}
+
+/* Past the global cap, or the per-call budget, pages are C. */
+static void test_cap(const char *param, long cap)
+{
+	long old = get_param(param);
+	unsigned char st[NPAGES];
+	struct gupnw_probe_args a;
+	long ret;
+	char *p;
+
+	if (old < 0 || set_param(param, cap)) {
+		gt_skip("no writable parameter", "async: %s cap", param);
+		return;
+	}
+	p = swapped(NPAGES, 0, NULL);
+	if (!p) {
+		set_param(param, old);
+		gt_skip("could not swap the pages out", "async: %s cap", param);
+		return;
+	}
+	ret = probe(p, NPAGES, 0, st, &a);
+	if (!gt_ok(ret == 0 && count(st, cap, 'W') == (size_t)cap &&
+		   count(st + cap, NPAGES - cap, 'C') == (size_t)(NPAGES - cap),
+		   "async: %s %ld: the first %ld pages W, the rest C",
+		   param, cap, cap))
+		gt_diag("ret %ld, states %s", ret, gt_states_str(st, NPAGES));
+	gt_ok(a.nr_retry == (uint64_t)cap && a.nr_cold == (uint64_t)(NPAGES - cap) &&
+	      a.async_faults == (uint64_t)cap,
+	      "async: %s %ld: counts say %ld W, %ld C, %ld handed over",
+	      param, cap, cap, NPAGES - cap, cap);
+	set_param(param, old);
+	gt_ok(gt_wait_resident(p, P(cap), 30000) == cap,
+	      "async: %s %ld: the W pages arrive", param, cap);
+	/*
+	 * The worker's swap-in reads a few neighbours ahead into the swap
+	 * cache (the kernel's swap read-ahead), so mincore may see some C
+	 * pages; but only the W pages are faulted in and mapped.
+	 */
+	drained(30000);
+	ret = probe(p + P(cap), NPAGES - cap, GUPNW_PROBE_NOFAULT, st, &a);
+	if (!gt_ok(ret == 0 && count(st, NPAGES - cap, 'R') == 0,
+		   "async: %s %ld: the C pages were not faulted in", param, cap))
+		gt_diag("NOFAULT states %s", gt_states_str(st, NPAGES - cap));
+	munmap(p, P(NPAGES));
+}
+
+/* A WRITE probe of a cached page of a shared file mapping. */
+static void test_write_shared(void)
+{
+	const char *path = "/mnt/data/t44-shared";
+	unsigned char st[4];
+	struct gupnw_probe_args a;
+	char buf[4096];
+	int f, i;
+	long ret;
+	char *p;
+
+	f = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (f < 0) {
+		gt_skip("no /mnt/data", "async: WRITE of a shared file page");
+		return;
+	}
+	memset(buf, 'x', sizeof(buf));
+	for (i = 0; i < 4; i++)
+		if (pwrite(f, buf, gt_page, P(i)) != gt_page)
+			gt_bail("pwrite: %s", gt_errname(errno));
+	fsync(f);
+	p = mmap(NULL, P(4), PROT_READ | PROT_WRITE, MAP_SHARED, f, 0);
+	if (p == MAP_FAILED)
+		gt_bail("mmap: %s", gt_errname(errno));
+	ret = probe(p, 4, GUPNW_PROBE_WRITE, st, &a);
+	if (!gt_ok(ret == 0 && count(st, 4, 'W') == 4 && a.async_faults == 4,
+		   "async: WRITE of cached shared file pages: W, handed to the worker"))
+		gt_diag("ret %ld, states %s", ret, gt_states_str(st, 4));
+	drained(30000);
+	ret = probe(p, 4, GUPNW_PROBE_WRITE | GUPNW_PROBE_NOFAULT, st, &a);
+	if (!gt_ok(ret == 0 && count(st, 4, 'R') == 4,
+		   "async: the worker mapped them writable (NOFAULT WRITE: R)"))
+		gt_diag("states %s", gt_states_str(st, 4));
+	munmap(p, P(4));
+	close(f);
+	unlink(path);
+}
+
+static void race_munmap(void)
+{
+	unsigned char st[NPAGES];
+	struct gupnw_probe_args a;
+	char *p = swapped(NPAGES, 0, NULL);
+
+	if (!p) {
+		gt_skip("could not swap out", "async race: munmap");
+		return;
+	}
+	probe(p, NPAGES, 0, st, &a);
+	munmap(p, P(NPAGES));
+	gt_ok(a.async_faults == NPAGES && drained(30000),
+	      "async race: munmap right after the probe; the queue drains");
+}
+
+/*
+ * A child probes its swapped pages and exits (how == 0) or waits to be
+ * SIGKILLed (how == SIGKILL); either way it is reaped at once and its
+ * queued work comes to nothing.
+ */
+static void race_exit(int how)
+{
+	const char *what = how ? "SIGKILL" : "exit";
+	int pfd[2], status;
+	uint64_t t0, t_reap;
+	pid_t pid;
+	char c;
+
+	if (pipe(pfd))
+		gt_bail("pipe: %s", gt_errname(errno));
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		gt_bail("fork: %s", gt_errname(errno));
+	if (!pid) {
+		unsigned char st[4 * NPAGES];
+		struct gupnw_probe_args a;
+		char *p = swapped(4 * NPAGES, 0, NULL);
+
+		c = p && !probe(p, 4 * NPAGES, 0, st, &a) &&
+		    a.async_faults > 0 ? 'y' : 'n';
+		if (write(pfd[1], &c, 1) != 1 || how == 0)
+			_exit(0);
+		for (;;)
+			pause();
+	}
+	close(pfd[1]);
+	if (read(pfd[0], &c, 1) != 1)
+		c = 'n';
+	close(pfd[0]);
+	t0 = gt_now_ns();
+	if (how)
+		kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	t_reap = gt_now_ns() - t0;
+	if (c != 'y') {
+		gt_skip("the child could not queue work", "async race: %s", what);
+		return;
+	}
+	gt_diag("%s: reaped %.1f ms after", what, gt_ms(t_reap));
+	gt_ok(drained(30000),
+	      "async race: the target's %s with work queued; the queue drains",
+	      what);
+}
+
+/* swapoff reads everything in while the worker does the same. */
+static void race_swapoff(void)
+{
+	char *off[] = { "/sbin/swapoff", "/dev/vdb", NULL };
+	char *on[] = { "/sbin/swapon", "/dev/vdb", NULL };
+	unsigned char st[NPAGES];
+	struct gupnw_probe_args a;
+	char out[256], err[256];
+	char *p = swapped(NPAGES, 0, NULL);
+	int rc;
+
+	if (!p) {
+		gt_skip("could not swap out", "async race: swapoff");
+		return;
+	}
+	probe(p, NPAGES, 0, st, &a);
+	rc = gt_run(off, 0, 0, 120, out, sizeof(out), err, sizeof(err));
+	if (!gt_ok(rc == 0, "async race: swapoff with work queued"))
+		gt_diag("swapoff: exit %d: %s", rc, err);
+	gt_ok(drained(30000) && gt_check_pages(p, NPAGES, 44) < 0,
+	      "async race: swapoff: the queue drains, contents intact");
+	rc = gt_run(on, 0, 0, 60, out, sizeof(out), err, sizeof(err));
+	if (!gt_ok(rc == 0, "async race: swapon again"))
+		gt_diag("swapon: exit %d: %s", rc, err);
+	munmap(p, P(NPAGES));
+}
+
+/* rmmod while the worker has a queue of slow swap-ins. */
+static void race_rmmod(void)
+{
+	char *rm[] = { "/sbin/rmmod", "gupnw", NULL };
+	char *ins[] = { "/sbin/insmod",
+			(char *)gt_env("GUPNW_KO", "/lib/gupnw/gupnw.ko"), NULL };
+	const size_t n = 4 * NPAGES;
+	unsigned char st[4 * NPAGES];
+	struct gupnw_probe_args a;
+	struct gupnw_info info;
+	char out[256], err[256];
+	uint64_t t0;
+	int rc, i;
+	char *p = swapped(n, 0, NULL);
+
+	if (!p) {
+		gt_skip("could not swap out", "async race: rmmod");
+		return;
+	}
+	gt_drain_device("/dev/vdb");
+	probe(p, n, 0, st, &a);
+	get_info(&info);
+	close(fd);
+	fd = -1;
+	gt_diag("rmmod with %llu pages queued",
+		(unsigned long long)info.async_faults_queued);
+	t0 = gt_now_ns();
+	rc = gt_run(rm, 0, 0, 60, out, sizeof(out), err, sizeof(err));
+	if (!gt_ok(rc == 0, "async race: rmmod with work queued works"))
+		gt_diag("rmmod: exit %d: %s", rc, err);
+	gt_diag("rmmod took %.1f ms", gt_ms(gt_now_ns() - t0));
+	rc = gt_run(ins, 0, 0, 30, out, sizeof(out), err, sizeof(err));
+	for (i = 0; !rc && i < 100 && access(gt_dev_path(), F_OK); i++)
+		gt_sleep_ms(20);
+	if (!gt_ok(rc == 0, "async race: insmod brings it back"))
+		gt_diag("insmod: exit %d: %s", rc, err);
+	fd = gt_dev_open();
+	if (fd < 0)
+		gt_bail("open %s: %s", gt_dev_path(), gt_errname(errno));
+	gt_ok(gt_check_pages(p, n, 44) < 0,
+	      "async race: rmmod: contents intact");
+	gt_ok(drained(1000), "async race: the new module has nothing queued");
+	munmap(p, P(n));
+}
+
+static void print_stat(const char *group)
+{
+	char p[512], buf[8192], line[1024] = "", *l, *save = NULL;
+	size_t len = 0;
+
+	snprintf(p, sizeof(p), "%s/memory.stat", group);
+	if (gt_read_file(p, buf, sizeof(buf)) <= 0)
+		return;
+	for (l = strtok_r(buf, "\n", &save); l && len < sizeof(line) - 64;
+	     l = strtok_r(NULL, "\n", &save)) {
+		char *v = strchr(l, ' ');
+
+		if (v && strtoll(v + 1, NULL, 10) > 0)
+			len += snprintf(line + len, sizeof(line) - len, "%s ",
+					l);
+	}
+	gt_diag("memory.stat: %s", line);
+}
+
+/*
+ * The races, in a child in a memory group of its own; once it is gone and
+ * the queue drained, what they charged is freed (as t37_races.c checks: a
+ * page the worker kept a reference to, or an address space it kept alive,
+ * would stay charged).
+ */
+static void races(void)
+{
+	long long cur = -1;
+	char group[256], path[512];
+	int i, status = 0;
+	pid_t pid;
+
+	/* the child's rmmod needs every open file of the device closed */
+	close(fd);
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		gt_bail("fork: %s", gt_errname(errno));
+	if (!pid) {
+		gt_init();
+		fd = gt_dev_open();
+		if (fd < 0)
+			gt_bail("open %s: %s", gt_dev_path(), gt_errname(errno));
+		if (gt_memcg_enter("gupnw-t44r", memcg, sizeof(memcg))) {
+			gt_skip("no memory cgroup", "async races");
+			exit(0);
+		}
+		race_munmap();
+		race_exit(0);
+		race_exit(SIGKILL);
+		race_swapoff();
+		race_rmmod();
+		exit(gt_exit());
+	}
+	waitpid(pid, &status, 0);
+	gt_ok(WIFEXITED(status) && !WEXITSTATUS(status),
+	      "async races: the race runner ran to its end");
+	fd = gt_dev_open();
+	if (fd < 0)
+		gt_bail("open %s: %s", gt_dev_path(), gt_errname(errno));
+	drained(30000);
+	snprintf(group, sizeof(group), "/sys/fs/cgroup/gupnw-t44r");
+	gt_write_file("/proc/sys/vm/drop_caches", "3\n");
+	snprintf(path, sizeof(path), "%s/memory.high", group);
+	for (i = 0; i < 30; i++) {
+		gt_write_file(path, "0\n");
+		cur = gt_memcg_current(group);
+		if (cur >= 0 && cur <= LEAK_SLACK)
+			break;
+		gt_sleep_ms(100);
+	}
+	if (!gt_ok(cur >= 0 && cur <= LEAK_SLACK,
+		   "async races: what they charged is freed (memory.current %lld <= %d KiB)",
+		   cur, LEAK_SLACK / 1024))
+		print_stat(group);
+	rmdir(group);
+}
+
+int main(void)
+{
+	gt_init();
+	fd = gt_dev_open();
+	if (fd < 0)
+		gt_bail("open %s: %s", gt_dev_path(), gt_errname(errno));
+	test_info();
+	if (gt_memcg_enter("gupnw-t44", memcg, sizeof(memcg))) {
+		gt_skip("no memory cgroup", "async: swapped pages");
+		return gt_exit();
+	}
+	test_arrives(0);
+	test_arrives(1);
+	test_cap("max_async_faults", 8);
+	test_cap("max_io_pages", 16);
+	test_write_shared();
+	races();
+	gt_memcg_leave(memcg);
+	if (fd >= 0)
+		close(fd);
+	return gt_exit();
+}

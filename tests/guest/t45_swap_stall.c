@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * t45_swap_stall: where a probe of a swapped-out page sleeps, if it does.
+ *
+ * One page of swapped-out (evicted) private anonymous memory and one of a
+ * swapped-out memfd are probed on the read-throttled swap disk with the
+ * tracefs sched_switch event of the probing thread recorded with its
+ * kernel stack (options/stacktrace): every place the probe goes off the
+ * CPU is printed as a diagnostic, with the probe's latency.  Each probe is
+ * compared with one blocking swap-in measured in the same run: a probe
+ * that waited for the disk would take about as long; and, traced, a probe
+ * must never go to sleep (being preempted is fine).  Without tracefs the
+ * latency checks still run.
+ */
+#include "gupnw_test.h"
+#include "gupnw_test_mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define P(n)		((size_t)(n) * gt_page)
+#define NPAGES		64
+#define TRACING		"/sys/kernel/tracing"
+
+static struct gupnw *g;
+static char memcg[256];
+static int tracing;
+static uint64_t t_ref;		/* one blocking swap-in, ns */
+/* A probe that waited for one read takes about t_ref; see t16. */
+static unsigned int margin = 10;
+
+/* Write s to a tracefs file; O_TRUNC empties "trace". */
+static int tw(const char *file, const char *s)
+{
+	char path[256];
+	int f, ret;
+
+	snprintf(path, sizeof(path), TRACING "/%s", file);
+	f = open(path, O_WRONLY | O_TRUNC);
+	if (f < 0)
+		return -errno;
+	ret = gt_write_all(f, s, strlen(s)) ? -EIO : 0;
+	close(f);
+	return ret;
+}
+
+static void trace_setup(void)
+{
+	char buf[64];
+
+	/* the initramfs mounts sysfs only */
+	if (access(TRACING "/trace", F_OK))
+		mount("tracefs", TRACING, "tracefs", 0, NULL);
+	if (access(TRACING "/events/sched/sched_switch/enable", F_OK)) {
+		gt_diag("no tracefs sched_switch event: latencies only");
+		return;
+	}
+	snprintf(buf, sizeof(buf), "prev_pid == %ld", (long)syscall(SYS_gettid));
+	tracing = !tw("tracing_on", "0") && !tw("trace", "") &&
+		  !tw("buffer_size_kb", "4096") &&
+		  !tw("events/sched/sched_switch/filter", buf) &&
+		  !tw("events/sched/sched_switch/enable", "1") &&
+		  !tw("options/stacktrace", "1");
+	if (!tracing)
+		gt_diag("tracefs set-up failed: latencies only");
+}
+
+/* Print the recorded switches; returns how many were sleeps (D, S). */
+static int trace_dump(const char *what)
+{
+	static char buf[1 << 16];
+	char *line, *save;
+	int sleeps = 0;
+	long n;
+
+	if (!tracing)
+		return 0;
+	tw("tracing_on", "0");
+	n = gt_read_file(TRACING "/trace", buf, sizeof(buf));
+	if (n <= 0)
+		return 0;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] == '#')
+			continue;
+		if (strstr(line, "prev_state=D") || strstr(line, "prev_state=S"))
+			sleeps++;
+		gt_diag("  %s: %s", what, line);
+	}
+	return sleeps;
+}
+
+static void trace_start(void)
+{
+	if (tracing) {
+		tw("trace", "");
+		tw("tracing_on", "1");
+	}
+}
+
+static char *swapped(int anon, int *fdp)
+{
+	int flags = MAP_SHARED, fd = -1;
+	char *p;
+
+	if (anon) {
+		flags = MAP_PRIVATE | MAP_ANONYMOUS;
+	} else {
+		fd = memfd_create("gupnw-t45", MFD_CLOEXEC);
+		if (fd < 0 || ftruncate(fd, P(NPAGES)))
+			gt_bail("memfd: %s", gt_errname(errno));
+	}
+	p = mmap(NULL, P(NPAGES), PROT_READ | PROT_WRITE, flags, fd, 0);
+	if (p == MAP_FAILED)
+		gt_bail("mmap: %s", gt_errname(errno));
+	madvise(p, P(NPAGES), MADV_NOHUGEPAGE);
+	gt_fill_pages(p, NPAGES, 45);
+	if (gt_swap_out(p, P(NPAGES), memcg, anon, GT_SWAP_EVICTED)) {
+		munmap(p, P(NPAGES));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	*fdp = fd;
+	return p;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * ROUNDS probes of one page each, far enough apart that the swap
+ * read-ahead of one (8 pages) does not bring in the next: every probe must
+ * leave the page 'W', never sleep (no switch out in state D or S), and the
+ * median must beat one blocking swap-in by the margin.
+ */
+#define ROUNDS	5
+static void test_probe(int anon)
+{
+	const char *kind = anon ? "swapped-out anon" : "swapped-out shmem";
+	uint64_t t[ROUNDS], t0;
+	int fd = -1, i, all_w = 1, sleeps = 0;
+	struct gupnw_counts c;
+	unsigned char st[1];
+	char *p = swapped(anon, &fd);
+
+	if (!p) {
+		gt_skip("could not swap the pages out", "stall: %s", kind);
+		return;
+	}
+	gt_drain_device("/dev/vdb");
+	for (i = 0; i < ROUNDS; i++) {
+		char *page = p + P(4 + 12 * i);
+		int ret;
+
+		trace_start();
+		t0 = gt_now_ns();
+		ret = gupnw_probe(g, page, gt_page, 0, st, &c);
+		t[i] = gt_now_ns() - t0;
+		sleeps += trace_dump(kind);
+		gt_diag("%s: probe of one page %.3f ms, state %c", kind,
+			gt_ms(t[i]), ret ? '?' : st[0]);
+		if (ret || st[0] != 'W')
+			all_w = 0;
+	}
+	qsort(t, ROUNDS, sizeof(t[0]), cmp_u64);
+	gt_ok(all_w, "stall: a %s page is W", kind);
+	if (tracing)
+		gt_ok(!sleeps, "stall: a probe of a %s page never sleeps (%d sleeps traced)",
+		      kind, sleeps);
+	else
+		gt_skip("no tracefs", "stall: a probe of a %s page never sleeps",
+			kind);
+	gt_ok(t[ROUNDS / 2] * margin < t_ref,
+	      "stall: a probe of a %s page is over %ux faster than one blocking swap-in (median %.3f ms, max %.3f ms vs %.1f ms)",
+	      kind, margin, gt_ms(t[ROUNDS / 2]), gt_ms(t[ROUNDS - 1]),
+	      gt_ms(t_ref));
+	munmap(p, P(NPAGES));
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * For comparison, the file case of t16_nowait_cases: 120 scattered cold
+ * pages of the throttled disk in one probe, traced the same way (the probe
+ * starts their reads itself).  Reported, not asserted: that is t16's.
+ */
+static void trace_file(void)
+{
+	const char *path = gt_env("GUPNW_SLOW", "/mnt/slow");
+	const size_t n = 120, stride = 16;
+	char file[256];
+	unsigned char *st;
+	struct gupnw_counts c;
+	uint64_t t0, t;
+	int f, ret, sleeps;
+	char *p;
+
+	snprintf(file, sizeof(file), "%s/cold-64m", path);
+	f = open(file, O_RDONLY);
+	if (f < 0 || gt_make_cold(f)) {
+		gt_diag("file case: %s: no cold file", file);
+		if (f >= 0)
+			close(f);
+		return;
+	}
+	p = mmap(NULL, P(n * stride), PROT_READ, MAP_PRIVATE, f, 16 << 20);
+	st = calloc(n * stride, 1);
+	if (p == MAP_FAILED || !st)
+		gt_bail("mmap/calloc");
+	gt_drain_throttle(file);
+	trace_start();
+	t0 = gt_now_ns();
+	ret = gupnw_probe(g, p, P(n * stride), 0, st, &c);
+	t = gt_now_ns() - t0;
+	sleeps = trace_dump("file");
+	gt_diag("file case: 120 scattered cold pages in one probe: %.3f ms, ret %d, %d sleeps traced, %llu reads started",
+		gt_ms(t), ret, sleeps, (unsigned long long)c.io_started);
+	munmap(p, P(n * stride));
+	free(st);
+	close(f);
+}
+
+/* One blocking swap-in of an evicted anonymous page, as the reference. */
+static int measure_ref(void)
+{
+	int fd = -1;
+	char *p = swapped(1, &fd);
+	volatile char *v;
+	uint64_t t0;
+
+	if (!p)
+		return -1;
+	gt_drain_device("/dev/vdb");
+	v = p + P(NPAGES / 2);
+	t0 = gt_now_ns();
+	(void)*v;
+	t_ref = gt_now_ns() - t0;
+	gt_diag("one blocking swap-in: %.1f ms", gt_ms(t_ref));
+	munmap(p, P(NPAGES));
+	return 0;
+}
+
+int main(void)
+{
+	gt_init();
+	if (getenv("GUPNW_DEBUG"))
+		margin = 2;
+	g = gupnw_open();
+	if (!g)
+		gt_bail("gupnw_open: %s", gt_errname(errno));
+	if (gt_memcg_enter("gupnw-t45", memcg, sizeof(memcg))) {
+		gt_skip("no memory cgroup", "stall: swapped pages");
+		return gt_exit();
+	}
+	if (measure_ref()) {
+		gt_skip("could not swap a page out", "stall: swapped pages");
+	} else {
+		trace_setup();
+		test_probe(1);
+		test_probe(0);
+		trace_file();
+		if (tracing) {
+			tw("events/sched/sched_switch/enable", "0");
+			tw("events/sched/sched_switch/filter", "0");
+			tw("options/stacktrace", "0");
+		}
+	}
+	gt_memcg_leave(memcg);
+	gupnw_close(g);
+	return gt_exit();
+}
