@@ -111,8 +111,9 @@ run env GUPNW_DEVICE=/nonexistent "$bin" --version
 report $? "--version without a module exits 0"
 
 fake --version
-[ "$rc" -eq 0 ] && grep -qx 'module: 0\.0\.0-fake (abi 1)' "$tmp/out"
-report $? "--version shows the module's version"
+[ "$rc" -eq 0 ] && grep -qx 'module: 0\.0\.0-fake (abi 1)' "$tmp/out" &&
+	grep -qx 'features: probe target_fd extents cold' "$tmp/out"
+report $? "--version shows the module's version and features"
 
 # --- usage errors -----------------------------------------------------
 usage "no command" "missing command (try 'gupnw --help')"

@@ -145,12 +145,15 @@ EOF_BASH
 	}
 	{
 		[ "$(comp gupnw '')" = "--help --version maps prefetch probe watch " ] &&
-		[ "$(comp gupnw maps --)" = "--fault --help --json --pid " ] &&
-		[ "$(comp gupnw probe --r)" = "--ranges --recursive " ] &&
+		[ "$(comp gupnw maps --)" = "--bytes --fault --help --json --noheadings --output --pid --raw " ] &&
+		[ "$(comp gupnw probe --r)" = "--range --ranges --raw --recursive " ] &&
+		[ "$(comp gupnw probe -)" = "--bytes --color= --help --json --map-width --no-fault --noheadings --output --pid --range --ranges --raw --recursive --wait --write -J -b -h -n -o -p -r " ] &&
+		[ "$(comp gupnw probe -o PAGES,M)" = "PAGES,MEM% " ] &&
+		[ "$(comp gupnw maps -o S)" = "SWAP " ] &&
 		[ "$(comp gupnw watch --color=)" = "always auto never " ] &&
 		[ "$(comp gupnw maps --pid se)" = "self " ]
 	} >"$tmp/log" 2>&1
-	result $? "bash completion: subcommands, options, values" "$tmp/log"
+	result $? "bash completion: subcommands, options (short and long), values, -o columns" "$tmp/log"
 else
 	echo "ok - host: bash completion # SKIP bash-completion not installed"
 fi

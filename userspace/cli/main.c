@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -180,6 +181,27 @@ struct gupnw *device_open(void)
 	return g;
 }
 
+/* "features: probe target_fd ..." of GET_INFO, as scripts may test them. */
+static void print_features(uint64_t features)
+{
+	static const char *const names[] = {
+		"probe", "target_fd", "extents", "io_cap", "uring_cmd", "cold",
+		"async_fault",
+	};
+	unsigned int i;
+
+	fputs("features:", stdout);
+	for (i = 0; i < 64; i++) {
+		if (!(features & (UINT64_C(1) << i)))
+			continue;
+		if (i < sizeof(names) / sizeof(names[0]))
+			printf(" %s", names[i]);
+		else
+			printf(" bit%u", i);
+	}
+	putchar('\n');
+}
+
 /* Always succeeds: a missing module is information, not a failure. */
 static int cmd_version(void)
 {
@@ -189,9 +211,11 @@ static int cmd_version(void)
 	printf("gupnw %s\n", TOOL_VERSION);
 	printf("library: %s\n", gupnw_version());
 	g = gupnw_open();
-	if (g && !gupnw_module_info(g, &info))
+	if (g && !gupnw_module_info(g, &info)) {
 		printf("module: %s (abi %u)\n", info.version,
 		       info.abi_version);
+		print_features(info.features);
+	}
 	else
 		printf("module: not loaded (%s: %s)\n", gupnw_device_path(),
 		       strerror(errno));
