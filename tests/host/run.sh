@@ -73,6 +73,16 @@ check "a program built against 0.1 gets the 0.1 sizes written (asan)" \
 	LD_PRELOAD="$us/build-asan/host-tests/fake-gupnw.so" \
 	"$us/build-asan/host-tests/test-abi01"
 
+# Ranges of any size: the end of user space, refused past it (own mm and pid
+# form), a whole address space in runs.
+check "library: range past the end of user space refused, up to it answered" \
+	env GUPNW_DEVICE=/dev/null \
+	LD_PRELOAD="$us/host-tests/fake-gupnw.so" "$us/host-tests/test-range"
+check "library: range past the end of user space refused, up to it answered (asan)" \
+	env ASAN_OPTIONS=verify_asan_link_order=0 GUPNW_DEVICE=/dev/null \
+	LD_PRELOAD="$us/build-asan/host-tests/fake-gupnw.so" \
+	"$us/build-asan/host-tests/test-range"
+
 # Exported: every function of the public header (at its newest version), and
 # each exported NAME@VERSION is in debian/libgupnw1.symbols and in the version
 # script's node VERSION.
