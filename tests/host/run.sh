@@ -97,7 +97,9 @@ LC_ALL=C nm -D --defined-only "$so" | awk '{ print $3 }' | sort >"$tmp/exported"
 	LC_ALL=C readelf -d "$so" | grep -q 'Library soname: \[libgupnw\.so\.1\]'
 result $? "libgupnw.so.1 exports the functions of <gupnw.h>, no more" "$tmp/log"
 
-sed 's/@@/@/' "$tmp/exported" | sort >"$tmp/exp-versions"
+# nm names a version node bare (GUPNW_0.2), dpkg-gensymbols as GUPNW_0.2@GUPNW_0.2.
+sed -e 's/@@/@/' -e 's/^\(GUPNW_[0-9.]*\)$/\1@\1/' "$tmp/exported" |
+	sort >"$tmp/exp-versions"
 awk '/^ / { print $1 }' "$here/../../debian/libgupnw1.symbols" | sort >"$tmp/symfile"
 diff "$tmp/exp-versions" "$tmp/symfile" >"$tmp/log" 2>&1
 result $? "debian/libgupnw1.symbols lists every exported symbol with its version" "$tmp/log"
