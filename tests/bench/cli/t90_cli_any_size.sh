@@ -25,26 +25,30 @@ bench() {
 	rc=$?
 	s=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$T/time")
 	bytes=$(wc -c <"$T/out")
-	"$CLI" watch --count 4 --interval 1 "$@" >/dev/null 2>&1 &
+	"$CLI" watch --count 4 --interval 1 "$@" >/dev/null 2>"$T/werr" &
 	wpid=$!
 	sleep 2.5
 	kb=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$wpid/status")
 	wait "$wpid"
-	if [ "$rc" -eq 0 ] && [ -n "$kb" ]; then
+	if [ "$rc" -eq 0 ] && [ -n "$kb" ] && [ ! -s "$T/werr" ]; then
 		ok "cli size: $label"
 	else
 		notok "cli size: $label (exit $rc)"; show
 	fi
 	diag "BENCH cli $label: $s wall, peak RSS ${kb:-?} KiB, $bytes bytes of output"
+	diag "BENCH   $(grep -o 'length [0-9]*: [0-9]* pages' "$T/out" | head -n 1)$(grep -o '"pages":[0-9]*' "$T/out" | head -n 1)$(grep -o '"clipped":[a-z]*' "$T/out")"
 }
 
 bench "--pid 0 16T, human" --map-width 78 --pid "$spid" 0 16T
 bench "--pid 0 16T, --no-fault" --no-fault --map-width 78 --pid "$spid" 0 16T
 bench "--pid 0 16T, --json" --json --pid "$spid" 0 16T
-bench "--pid 0 128T (cut at the end of user space), human" --map-width 78 --pid "$spid" 0 128T
+bench "--pid 0 128T, human" --map-width 78 --pid "$spid" 0 128T
 bench "--pid 0 128T, --no-fault --json" --no-fault --json --pid "$spid" 0 128T
-bench "--pid 0 128T, --ranges" --ranges --map-width 78 --pid "$spid" 0 128T
-# For scale: 64 MiB of a file, a letter per page in JSON.
+# The whole address space, however large (cut at the end of user space).
+bench "--pid 0 2^64-1, human" --map-width 78 --pid "$spid" 0 0xffffffffffffffff
+bench "--pid 0 2^64-1, --json" --json --pid "$spid" 0 0xffffffffffffffff
+# For scale: 64 MiB of a file, a letter per page in JSON.  Here the peak
+# RSS also counts the file's pages the probe mapped into the tool itself.
 bench "64 MiB file, --json" --json /mnt/data/cold-64m
 bench "64 MiB file, human" --map-width 78 /mnt/data/cold-64m
 
