@@ -32,7 +32,7 @@ check_json() {
 	done
 	json | grep -q '"map"' || missing="$missing map"
 	if [ -n "$missing" ]; then
-		notok "$1: JSON has every key of SPEC.md"; diag "missing:$missing"; show; return 1
+		notok "$1: JSON has every key of gupnw(1)"; diag "missing:$missing"; show; return 1
 	fi
 	pages=$(jnum pages); map=$(jmap)
 	sum=$(( $(jnum resident) + $(jnum faulted) + $(jnum retry) + $(jnum unmapped) + $(jnum error) + $(jnum notpresent) + $(jnum cold) ))

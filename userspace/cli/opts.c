@@ -18,8 +18,8 @@ enum { V_NO_FAULT = 256, V_WRITE, V_WAIT, V_PID, V_MAP_WIDTH,
 /*
  * Short options follow util-linux fincore where they mean the same: -J
  * JSON, -b bytes, -n no headings, -o columns.  fincore's -r (raw) is
- * --raw here: -r has always been --recursive in gupnw, as in SPEC of the
- * tool's command line (gupnw-probe(1)).  -p is vmtouch's range.
+ * --raw here: -r has always been --recursive in gupnw (gupnw-probe(1)).
+ * -p is vmtouch's range.
  */
 
 static const struct {
