@@ -13,6 +13,8 @@
  * $FAKE_GUPNW_CYCLE, its letters in turn (e.g. "RNC").  With
  * $FAKE_GUPNW_STATE set, every page is in the state of its first letter
  * instead (e.g. "R": all resident), and a range of any size is one run.
+ * With $FAKE_GUPNW_FAIL_AFTER=n, probes after the n-th fail with EINTR (as
+ * on a fatal signal), so a report cut short can be tested.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -40,6 +42,11 @@ static int fake_probe(struct gupnw_probe_args *a)
 	__u32 k = 0;
 	unsigned int r;
 
+	static unsigned long calls;
+	const char *fail_after = getenv("FAKE_GUPNW_FAIL_AFTER");
+
+	if (fail_after && ++calls > strtoul(fail_after, NULL, 0))
+		return -EINTR;
 	if (!cycle || !*cycle || cycle[strspn(cycle, letters)])
 		cycle = "RFW.EN";
 	if (all && (!all[0] || !strchr(letters, all[0])))

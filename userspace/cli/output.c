@@ -360,7 +360,7 @@ void print_json_tail(FILE *f, const struct probe_report *r,
 		putc(']', f);
 	}
 	if (error) {
-		fputs(",\"error\":", f);
+		fputs(",\"probe_error\":", f);
 		print_json_string(f, error);
 	}
 	putc('}', f);

@@ -120,7 +120,8 @@ void print_json_object(FILE *f, const struct probe_report *r,
  * The same object in pieces, so that "map" can be written while the probe
  * runs: the head (what was probed) up to the flags, then ,"map":" and the
  * letters (print_json_letters()) and a closing quote, then the tail (the
- * counts, "ranges" from @rs if not NULL, "error" if @error, and "}").
+ * counts, "ranges" from @rs if not NULL, "probe_error" if @error, and
+ * "}").
  */
 void print_json_head(FILE *f, const struct probe_report *r);
 void print_json_letters(FILE *f, unsigned char state, uint64_t n);
