@@ -117,7 +117,7 @@ fuzz:
 		tests/run-check.sh --no-host --kernel debug
 
 demo:
-	tests/install-deps.sh
+	tests/install-deps.sh --demo
 	tests/vm/demo.sh
 
 # Benchmarks (BENCHMARKS.md): the guests of "make check" run tests/bench/ instead of the

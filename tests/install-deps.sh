@@ -6,10 +6,16 @@
 # packaging tools for tests/packaging/, and for the debug kernel of "make check-debug",
 # Debian's linux-source-6.12 and what building it needs, and debootstrap for the build
 # roots of kernels newer than bookworm can build (tests/vm/build-root.sh).
-# Arguments name more packages (make bench adds linux-source-6.1).
+# Arguments name more packages (make bench adds linux-source-6.1).  --demo first: only
+# what "make demo" needs (one kernel line, QEMU, the build of the CLI and the module).
 # Idempotent: installs only what is missing.  Needs root (or sudo).
 set -eu
 
+if [ "${1:-}" = --demo ]; then
+	shift
+	PKGS="make gcc libc6-dev kmod cpio gzip xz-utils zstd e2fsprogs util-linux
+qemu-system-x86 busybox-static linux-image-6.12-cloud-amd64 linux-headers-6.12-cloud-amd64 $*"
+else
 PKGS="make gcc libc6-dev build-essential pkg-config kmod cpio gzip xz-utils e2fsprogs util-linux
 qemu-system-x86 busybox-static
 linux-image-cloud-amd64 linux-headers-cloud-amd64
@@ -18,6 +24,7 @@ python3 valgrind sparse liburing-dev bash-completion groff-base
 dkms dh-dkms debhelper dpkg-dev fakeroot lintian
 linux-source-6.12 bc flex bison libelf-dev libssl-dev zstd
 debootstrap debian-archive-keyring $*"
+fi
 
 missing=""
 for p in $PKGS; do

@@ -27,18 +27,18 @@ check_json() {
 	*) notok "$1: stdout is one JSON object"; show; return 1 ;;
 	esac
 	missing=""
-	for k in pages resident faulted retry unmapped error notpresent; do
+	for k in pages resident faulted retry unmapped error notpresent cold io_started async_faults; do
 		[ -n "$(jnum $k)" ] || missing="$missing $k"
 	done
 	json | grep -q '"map"' || missing="$missing map"
 	if [ -n "$missing" ]; then
-		notok "$1: JSON has every key of SPEC.md"; diag "missing:$missing"; show; return 1
+		notok "$1: JSON has every key of gupnw(1)"; diag "missing:$missing"; show; return 1
 	fi
 	pages=$(jnum pages); map=$(jmap)
-	sum=$(( $(jnum resident) + $(jnum faulted) + $(jnum retry) + $(jnum unmapped) + $(jnum error) + $(jnum notpresent) ))
+	sum=$(( $(jnum resident) + $(jnum faulted) + $(jnum retry) + $(jnum unmapped) + $(jnum error) + $(jnum notpresent) + $(jnum cold) ))
 	bad=0
 	[ "${#map}" -eq "$pages" ] || { diag "map length ${#map} != pages $pages"; bad=1; }
-	case $map in *[!RFW.EN]*) diag "map has letters outside RFW.EN"; bad=1 ;; esac
+	case $map in *[!RFW.ENC]*) diag "map has letters outside RFW.ENC"; bad=1 ;; esac
 	[ "$sum" -eq "$pages" ] || { diag "counts add up to $sum, pages $pages"; bad=1; }
 	if [ $bad = 0 ]; then ok "$1: JSON object with map of pages letters, counts add up"; else notok "$1: JSON object with map of pages letters, counts add up"; show; return 1; fi
 }
@@ -58,21 +58,34 @@ else
 	check "cli: --version mentions the module" grep -qi 'module' "$T/out" || show
 fi
 
+# Whether the module predicts cold pages in report-only mode ('C').
+"$CLI" --version | grep -q '^features:.* cold' && has_cold=1 || has_cold=0
+
 # --- human output ---
-run "$CLI" probe "$DATA/cold-64m" 0 1M
-check "cli: probe FILE 0 1M exits 0" [ "$rc" -eq 0 ] || show
+run "$CLI" probe -p 0-1M "$DATA/cold-64m"
+check "cli: probe -p 0-1M FILE exits 0" [ "$rc" -eq 0 ] || show
 check "cli: human output mentions pages and the count (256)" \
 	sh -c "grep -qi 'pages' '$T/out' && grep -q '256' '$T/out'" || show
 
 # --- JSON ---
-run "$CLI" probe --json "$DATA/cold-64m" 0 1M
+run "$CLI" probe --json -p 0-1M "$DATA/cold-64m"
 check "cli: probe --json exits 0" [ "$rc" -eq 0 ] || show
 check_json "cli: --json 1M"
 check "cli: --json 1M has pages 256" [ "$(jnum pages)" = 256 ] || show
 
-run "$CLI" probe --json "$DATA/cold-64m" 0x100000 8K
+run "$CLI" probe -J -p 0x100000-1032K "$DATA/cold-64m"
 c=1; [ "$rc" -eq 0 ] && [ "$(jnum pages)" = 2 ] && c=0
-check "cli: hex offset and K suffix: 2 pages" [ $c = 0 ] || show
+check "cli: -p with hex and K suffix: 2 pages" [ $c = 0 ] || show
+
+run "$CLI" probe -J -p 63M- "$DATA/cold-64m"
+c=1; [ "$rc" -eq 0 ] && [ "$(jnum pages)" = 256 ] && [ "$(jnum offset)" = 66060288 ] && c=0
+check "cli: -p START-: to the end of the file" [ $c = 0 ] || show
+
+# Every argument is a file, even one named like a number.
+cp "$DATA/small" "$T/2024.log"
+run "$CLI" probe -J "$DATA/small" "$T/2024.log"
+c=1; [ "$rc" -eq 0 ] && json | grep -q '"file":"[^"]*/2024.log"' && c=0
+check "cli: probe FILE 2024.log probes two files" [ $c = 0 ] || show
 
 run "$CLI" probe --json "$DATA/small"
 c=1; [ "$rc" -eq 0 ] && [ "$(jnum pages)" = 4 ] && c=0
@@ -84,15 +97,41 @@ if [ -r "$SLOW/cold-64m" ]; then
 	while :; do
 		sync; echo 3 > /proc/sys/vm/drop_caches
 		run "$CLI" probe --json --no-fault "$SLOW/cold-64m"
-		np=$(jnum notpresent); pages=$(jnum pages)
+		np=$(jnum notpresent); cold=$(jnum cold); pages=$(jnum pages)
+		[ $has_cold = 1 ] && np=$cold
 		[ "$rc" -eq 0 ] && [ -n "$pages" ] && [ "$np" = "$pages" ] && break
 		i=$((i + 1)); [ $i -ge 10 ] && break
 		sleep 1	# I/O of earlier tests may still be in flight
 	done
 	check "cli: --no-fault on a cold file exits 0" [ "$rc" -eq 0 ] || show
 	check_json "cli: --no-fault"
-	check "cli: --no-fault on a cold file: notpresent == pages (16384)" \
-		sh -c "[ '$np' = '$pages' ] && [ '$pages' = 16384 ]" || { diag "notpresent $np pages $pages after $i retries"; show; }
+	if [ $has_cold = 1 ]; then
+		check "cli: --no-fault on a cold file: cold == pages (16384)" \
+			sh -c "[ '$np' = '$pages' ] && [ '$pages' = 16384 ]" || { diag "cold $np pages $pages after $i retries"; show; }
+	else
+		check "cli: --no-fault on a cold file (module without C): notpresent == pages (16384)" \
+			sh -c "[ '$np' = '$pages' ] && [ '$pages' = 16384 ]" || { diag "notpresent $np pages $pages after $i retries"; show; }
+	fi
+
+	# MEM% as fincore and vmtouch count it: the pages in the page cache.
+	# 1 MiB read from the cold file (readahead may bring more), all of
+	# the small file: MEM% is R + N + W over the pages, C is the rest.
+	if [ $has_cold = 1 ]; then
+		sync; echo 3 > /proc/sys/vm/drop_caches
+		cat "$DATA/small" > /dev/null
+		dd if="$SLOW/cold-64m" of=/dev/null bs=64k count=16 2>/dev/null
+		run "$CLI" probe --no-fault -n --raw -o PAGES,R,N,W,C,MEM%,NAME "$DATA/small" "$SLOW/cold-64m"
+		c=1
+		awk -v f="$SLOW/cold-64m" -v s="$DATA/small" '
+			$7 == s { if ($6 != "100.0" || $5 != 0) bad = 1; n++ }
+			$7 == f { m = $2 + $3 + $4
+				  if (m < 256 || m + $5 != $1) bad = 1
+				  if ($6 != sprintf("%.1f", 100 * m / $1)) bad = 1; n++ }
+			END { exit bad || n != 2 }' "$T/out" && c=0
+		check "cli: --no-fault MEM% counts R + N + W (the page cache, as fincore), C the rest" [ $c = 0 ] || show
+	else
+		skip "cli: --no-fault MEM% as fincore" "module without the cold state"
+	fi
 else
 	skip "cli: --no-fault on a cold file" "no $SLOW/cold-64m"
 fi
@@ -104,6 +143,10 @@ check "cli: missing file prints one 'gupnw: ' line on stderr" one_err_line || sh
 
 run "$CLI" probe --bogus-option "$DATA/small"
 check "cli: unknown option exits 2" [ "$rc" -eq 2 ] || show
+run "$CLI" prbe "$DATA/small"
+check "cli: unknown command suggests the nearest" sh -c "[ $rc -eq 2 ] && grep -qx \"gupnw: unknown command 'prbe': did you mean 'probe'?\" '$T/err'" || show
+run "$CLI" maps --help
+check "cli: maps --help: maps's own usage" sh -c "[ $rc -eq 0 ] && head -n 1 '$T/out' | grep -q '^usage: gupnw maps ' && ! grep -q 'gupnw probe' '$T/out'" || show
 run "$CLI"
 check "cli: no arguments exits 2" [ "$rc" -eq 2 ] || show
 run "$CLI" probe --pid
@@ -124,6 +167,22 @@ else
 	run "$CLI" probe --pid "$spid" "0x$start" 4K
 	check "cli: --pid human output exits 0" [ "$rc" -eq 0 ] || show
 fi
+kill "$spid" 2>/dev/null
+wait "$spid" 2>/dev/null
+
+# A LENGTH past the end of user space is cut there: the whole address
+# space of a process, answered at once.
+sleep 30 &
+spid=$!
+sleep 1
+run "$CLI" probe -J --no-fault --pid "$spid" 0 0xffffffffffffffff
+c=1
+[ "$rc" -eq 0 ] && json | grep -q '"clipped":true' && json | grep -q '"map":null' &&
+	[ "$(jnum resident)" -gt 0 ] && c=0
+check "cli: --pid 0 2^64-1: cut at the end of user space, map null, ranges" [ $c = 0 ] || show
+run "$CLI" probe --pid "$spid" 0xffff800000000000 4K
+check "cli: --pid ADDR past the end of user space: exit 1, one line" \
+	sh -c "[ $rc -eq 1 ] && grep -q '^gupnw: pid $spid: address 0xffff800000000000 is past the end of user space (0x[0-9a-f]*)\$' '$T/err'" || show
 kill "$spid" 2>/dev/null
 wait "$spid" 2>/dev/null
 

@@ -59,7 +59,9 @@ case $j in '{"files":[{"file":'*'],"total":{"files":2,"pages":16388,'*'}}') c=0 
 check "cli multi: --json has files and total (pages 16388)" [ $c = 0 ] || show
 check "cli multi: --json has a map per file" [ "$(grep -o '"map":"' "$T/out" | wc -l)" -eq 2 ] || show
 
-# A fresh mapping has nothing mapped: --no-fault sees one run of N.
+# A fresh mapping of a cached file has nothing mapped: --no-fault sees one
+# run of N.
+cat "$DATA/cold-64m" > /dev/null
 run "$CLI" probe --no-fault --ranges "$DATA/cold-64m"
 check "cli multi: --ranges --no-fault exits 0" [ "$rc" -eq 0 ] || show
 check "cli multi: --ranges: one run 0x0-0x4000000 N notpresent" sh -c "
@@ -73,6 +75,11 @@ check "cli multi: --ranges of several files: runs under each line" sh -c "
 run "$CLI" probe --json --ranges "$DATA/small"
 check "cli multi: --json --ranges has a ranges array" \
 	grep -q '"ranges":\[{"start":0,"end":' "$T/out" || show
+
+run "$CLI" probe -p 0-8K -n --raw -o PAGES,NAME "$DATA/small" "$DATA/cold-64m"
+check "cli multi: -p applies to every file; -n --raw -o" sh -c "
+	[ \$(wc -l < '$T/out') -eq 3 ] && grep -qx '2 $DATA/small' '$T/out' &&
+	grep -qx '2 $DATA/cold-64m' '$T/out' && grep -qx '4 total (2 files)' '$T/out'" || show
 
 rm -rf "$T"
 exit $failed

@@ -24,7 +24,7 @@ check "cli watch: a header and 2 frames" sh -c "
 run "$CLI" watch --count 2 --interval 0.2 --json "$DATA/small"
 check "cli watch: --json: 2 objects of 4 pages with a map" sh -c "
 	[ $rc -eq 0 ] && [ \$(wc -l < '$T/out') -eq 2 ] &&
-	[ \$(grep -c '^{\"file\":.*\"pages\":4,.*\"map\":\"[RFW.EN]\\{4\\}\"}\$' '$T/out') -eq 2 ]" || show
+	[ \$(grep -c '^{\"file\":.*\"map\":\"[RFW.ENC]\\{4\\}\",\"pages\":4,.*}\$' '$T/out') -eq 2 ]" || show
 
 sleep 30 &
 spid=$!
@@ -39,8 +39,8 @@ wait "$spid" 2>/dev/null
 # Cold 1 MiB: the first frame starts the I/O (W); a few seconds later the
 # pages are there (no W).
 sync; echo 3 > /proc/sys/vm/drop_caches
-run "$CLI" watch --count 4 --interval 1 "$DATA/cold-64m" 0 1M
-# PAGES R F W . E MEM% frame N +Ts
+run "$CLI" watch --count 4 --interval 1 -p 0-1M "$DATA/cold-64m"
+# PAGES R F W C . E MEM% frame N +Ts
 w1=$(awk '/ frame 1 / { print $4 }' "$T/out")
 w4=$(awk '/ frame 4 / { print $4 }' "$T/out")
 check "cli watch: I/O arriving: W $w1 in frame 1, 0 in frame 4" sh -c "

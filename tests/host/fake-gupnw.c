@@ -6,11 +6,15 @@
  * every other one to the real ioctl().
  *
  * It checks the argument struct as the module does (size, flags, reserved
- * fields, alignment, target_fd and its access mode), so the library's
- * filling of it is tested too.  States follow the page number:
- * R F W . E N R F W ... by default, R N R N ... with NOFAULT, all E with
- * WRITE (as on a read-only mapping).  With $FAKE_GUPNW_STATE set, every
- * page is in the state of its first letter instead (e.g. "R": all resident).
+ * fields, alignment, target_fd and its access mode, the end of user space
+ * at FAKE_USER_END), so the library's filling of it is tested too.  States
+ * follow the page number: R F W . E N R F W ... by default, R N R N ...
+ * with NOFAULT, all E with WRITE (as on a read-only mapping); with
+ * $FAKE_GUPNW_CYCLE, its letters in turn (e.g. "RNC").  With
+ * $FAKE_GUPNW_STATE set, every page is in the state of its first letter
+ * instead (e.g. "R": all resident), and a range of any size is one run.
+ * With $FAKE_GUPNW_FAIL_AFTER=n, probes after the n-th fail with EINTR (as
+ * on a fatal signal), so a report cut short can be tested.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -22,15 +26,31 @@
 
 #include <linux/gupnw.h>
 
+/* TASK_SIZE_MAX of x86-64 with 4-level page tables, whatever the host. */
+#define FAKE_USER_END	0x7ffffffff000ULL
+
 static int fake_probe(struct gupnw_probe_args *a)
 {
-	static const char cycle[] = "RFW.EN";
+	static const char letters[] = "RFW.ENC";
 	const char *all = getenv("FAKE_GUPNW_STATE");
+	const char *cycle = getenv("FAKE_GUPNW_CYCLE");
 	unsigned long ps = sysconf(_SC_PAGESIZE);
 	unsigned char *states = (unsigned char *)(unsigned long)a->states;
-	__u64 i, page, n = (a->len + ps - 1) / ps;
+	struct gupnw_probe_extent *e = (void *)states;
+	__u64 i, page, n = (a->len + ps - 1) / ps, run;
 	__u64 *nr[128] = { 0 };
+	__u32 k = 0;
 	unsigned int r;
+
+	static unsigned long calls;
+	const char *fail_after = getenv("FAKE_GUPNW_FAIL_AFTER");
+
+	if (fail_after && ++calls > strtoul(fail_after, NULL, 0))
+		return -EINTR;
+	if (!cycle || !*cycle || cycle[strspn(cycle, letters)])
+		cycle = "RFW.EN";
+	if (all && (!all[0] || !strchr(letters, all[0])))
+		all = NULL;
 
 	if (a->size != GUPNW_PROBE_ARGS_SIZE_VER0 ||
 	    !(a->flags & GUPNW_PROBE_EXTENTS) != !a->nr_extents ||
@@ -40,6 +60,10 @@ static int fake_probe(struct gupnw_probe_args *a)
 	for (r = 0; r < sizeof(a->reserved) / sizeof(a->reserved[0]); r++)
 		if (a->reserved[r])
 			return -EINVAL;
+	if (a->len > ~0ULL - (ps - 1) || a->addr + n * ps < a->addr)
+		return -EOVERFLOW;
+	if (a->addr + n * ps > FAKE_USER_END)
+		return -EINVAL;
 	if (a->flags & GUPNW_PROBE_TARGET_FD) {
 		int fl = fcntl(a->target_fd, F_GETFL);
 
@@ -57,36 +81,44 @@ static int fake_probe(struct gupnw_probe_args *a)
 	nr['.'] = &a->nr_unmapped;
 	nr['E'] = &a->nr_error;
 	nr['N'] = &a->nr_notpresent;
-	for (i = 0; i < n; i++) {
+	nr['C'] = &a->nr_cold;
+	for (i = 0; i < n; i += run) {
 		unsigned char s;
 
 		page = a->addr / ps + i;
-		if (all && strchr(cycle, all[0]) && all[0])
+		run = 1;
+		if (all) {
 			s = all[0];
-		else if (a->flags & GUPNW_PROBE_WRITE)
+			run = n - i;	/* one run, whatever the size */
+		} else if (a->flags & GUPNW_PROBE_WRITE) {
 			s = 'E';
-		else if (a->flags & GUPNW_PROBE_NOFAULT)
+			run = n - i;
+		} else if (a->flags & GUPNW_PROBE_NOFAULT &&
+			   !getenv("FAKE_GUPNW_CYCLE")) {
 			s = page % 2 ? 'N' : 'R';
-		else
-			s = cycle[page % 6];
-		if (a->flags & GUPNW_PROBE_EXTENTS) {
-			struct gupnw_probe_extent *e = (void *)states;
-			__u32 k = a->nr_extents;
-
-			/* a run per page: the array bounds the pages */
-			if (i == k)
-				break;
-			e[i].start = a->addr + i * ps;
-			e[i].nr_pages = 1;
-			e[i].state = s;
-			e[i].reserved = 0;
-		} else if (states) {
-			states[i] = s;
+		} else {
+			s = cycle[page % strlen(cycle)];
 		}
-		(*nr[s])++;
+		if (a->flags & GUPNW_PROBE_EXTENTS) {
+			/* adjacent runs of one state merged, as the module */
+			if (k && e[k - 1].state == s) {
+				e[k - 1].nr_pages += run;
+			} else {
+				if (k == a->nr_extents)
+					break;	/* the array bounds the pages */
+				e[k].start = a->addr + i * ps;
+				e[k].nr_pages = run;
+				e[k].state = s;
+				e[k].reserved = 0;
+				k++;
+			}
+		} else if (states) {
+			memset(states + i, s, run);
+		}
+		*nr[s] += run;
 	}
 	if (a->flags & GUPNW_PROBE_EXTENTS)
-		a->nr_extents = i;
+		a->nr_extents = k;
 	a->done = i;
 	return 0;
 }
@@ -98,7 +130,8 @@ static int fake_info(struct gupnw_info *info)
 	memset(info, 0, sizeof(*info));
 	info->size = sizeof(*info);
 	info->abi_version = GUPNW_ABI_VERSION;
-	info->features = GUPNW_FEATURE_PROBE | GUPNW_FEATURE_TARGET_FD;
+	info->features = GUPNW_FEATURE_PROBE | GUPNW_FEATURE_TARGET_FD |
+			 GUPNW_FEATURE_EXTENTS | GUPNW_FEATURE_COLD;
 	info->probe_flags = GUPNW_PROBE_FLAGS_ALL;
 	info->page_size = sysconf(_SC_PAGESIZE);
 	strcpy(info->version, "0.0.0-fake");

@@ -63,16 +63,56 @@ LC_ALL=C readelf -d "$us/cli/gupnw-static" 2>&1 |
 	grep -q 'There is no dynamic section'
 result $? "gupnw-static is statically linked"
 
-# Exported: exactly the functions of the public header, all @@GUPNW_0.1.
-grep -o '^[a-z].*\bgupnw_[a-z_]*(' "$us/lib/include/gupnw.h" |
-	sed 's/.*\(gupnw_[a-z_]*\)($/\1@@GUPNW_0.1/' | sort >"$tmp/want"
-LC_ALL=C readelf --dyn-syms --wide "$us/lib/libgupnw.so.1.0.0" |
-	awk '$5 ~ /GLOBAL|WEAK/ && $7 != "UND" && $7 != "ABS" { print $8 }' |
-	sort >"$tmp/got"
-diff "$tmp/want" "$tmp/got" >"$tmp/log" 2>&1 && [ -s "$tmp/want" ] &&
-	LC_ALL=C readelf -d "$us/lib/libgupnw.so.1.0.0" |
-	grep -q 'Library soname: \[libgupnw\.so\.1\]'
-result $? "libgupnw.so.1 exports only the public API" "$tmp/log"
+# A program built against libgupnw 0.1 (its 48-byte counts, its module info)
+# binds to the GUPNW_0.1 calls, which write only that much.
+check "a program built against 0.1 gets the 0.1 sizes written (GUPNW_0.1)" \
+	env GUPNW_DEVICE=/dev/null \
+	LD_PRELOAD="$us/host-tests/fake-gupnw.so" "$us/host-tests/test-abi01"
+check "a program built against 0.1 gets the 0.1 sizes written (asan)" \
+	env ASAN_OPTIONS=verify_asan_link_order=0 GUPNW_DEVICE=/dev/null \
+	LD_PRELOAD="$us/build-asan/host-tests/fake-gupnw.so" \
+	"$us/build-asan/host-tests/test-abi01"
+
+# Ranges of any size: the end of user space, refused past it (own mm and pid
+# form), a whole address space in runs.
+check "library: range past the end of user space refused, up to it answered" \
+	env GUPNW_DEVICE=/dev/null \
+	LD_PRELOAD="$us/host-tests/fake-gupnw.so" "$us/host-tests/test-range"
+check "library: range past the end of user space refused, up to it answered (asan)" \
+	env ASAN_OPTIONS=verify_asan_link_order=0 GUPNW_DEVICE=/dev/null \
+	LD_PRELOAD="$us/build-asan/host-tests/fake-gupnw.so" \
+	"$us/build-asan/host-tests/test-range"
+
+# Exported: every function of the public header (at its newest version), and
+# each exported NAME@VERSION is in debian/libgupnw1.symbols and in the version
+# script's node VERSION.
+so=$us/lib/libgupnw.so.1.0.0
+LC_ALL=C nm -D --defined-only "$so" | awk '{ print $3 }' | sort >"$tmp/exported"
+{
+	grep -o '^[a-z].*\bgupnw_[a-z_]*(' "$us/lib/include/gupnw.h" |
+		sed 's/.*\(gupnw_[a-z_]*\)($/\1/' | sort >"$tmp/header"
+	sed -n 's/@@.*//p' "$tmp/exported" | grep -v '^GUPNW_' | sort >"$tmp/defaults"
+	diff "$tmp/header" "$tmp/defaults" && [ -s "$tmp/header" ]
+} >"$tmp/log" 2>&1 &&
+	LC_ALL=C readelf -d "$so" | grep -q 'Library soname: \[libgupnw\.so\.1\]'
+result $? "libgupnw.so.1 exports the functions of <gupnw.h>, no more" "$tmp/log"
+
+# nm names a version node bare (GUPNW_0.2), dpkg-gensymbols as GUPNW_0.2@GUPNW_0.2.
+sed -e 's/@@/@/' -e 's/^\(GUPNW_[0-9.]*\)$/\1@\1/' "$tmp/exported" |
+	sort >"$tmp/exp-versions"
+awk '/^ / { print $1 }' "$here/../../debian/libgupnw1.symbols" | sort >"$tmp/symfile"
+diff "$tmp/exp-versions" "$tmp/symfile" >"$tmp/log" 2>&1
+result $? "debian/libgupnw1.symbols lists every exported symbol with its version" "$tmp/log"
+
+# NAME@NODE: NAME listed as global in node NODE of the version script.
+sed -e 's,/\*.*\*/,,' -e '/\/\*/,/\*\//d' "$us/lib/libgupnw.map" |
+	awk '/^[A-Z].*{/ { node = $1; next }
+	     /local:/ { node = "" }
+	     node != "" && /^[ \t]*[a-z_]+;/ { gsub(/[ \t;]/, ""); print $0 "@" node }' |
+	sort >"$tmp/map"
+grep -v '^GUPNW_' "$tmp/exp-versions" | comm -23 - "$tmp/map" >"$tmp/log"
+[ ! -s "$tmp/log" ]
+result $? "every exported symbol is in its node of libgupnw.map" "$tmp/log"
 
 # Install into a scratch root; a program built with pkg-config runs.
 dest=$tmp/root
@@ -89,7 +129,7 @@ if make -s -C "$us" install DESTDIR="$dest" PREFIX=/usr >"$tmp/log" 2>&1 &&
    cc -o "$tmp/v" "$tmp/v.c" $(PKG_CONFIG_PATH="$dest/usr/lib/pkgconfig" \
 	PKG_CONFIG_SYSROOT_DIR="$dest" pkg-config --cflags --libs gupnw) \
 	>>"$tmp/log" 2>&1 &&
-   [ "$(LD_LIBRARY_PATH="$dest/usr/lib" "$tmp/v")" = 0.1.0 ]; then
+   [ "$(LD_LIBRARY_PATH="$dest/usr/lib" "$tmp/v")" = 0.2.0 ]; then
 	result 0 "install with DESTDIR and PREFIX, pkg-config"
 else
 	result 1 "install with DESTDIR and PREFIX, pkg-config" "$tmp/log"
@@ -117,12 +157,15 @@ EOF_BASH
 	}
 	{
 		[ "$(comp gupnw '')" = "--help --version maps prefetch probe watch " ] &&
-		[ "$(comp gupnw maps --)" = "--fault --help --json --pid " ] &&
-		[ "$(comp gupnw probe --r)" = "--ranges --recursive " ] &&
+		[ "$(comp gupnw maps --)" = "--bytes --fault --help --json --noheadings --output --pid --raw " ] &&
+		[ "$(comp gupnw probe --r)" = "--range --ranges --raw --recursive " ] &&
+		[ "$(comp gupnw probe -)" = "--bytes --color= --help --json --map-width --no-fault --noheadings --output --pid --range --ranges --raw --recursive --wait --write -J -b -h -n -o -p -r " ] &&
+		[ "$(comp gupnw probe -o PAGES,M)" = "PAGES,MEM% " ] &&
+		[ "$(comp gupnw maps -o S)" = "SWAP " ] &&
 		[ "$(comp gupnw watch --color=)" = "always auto never " ] &&
 		[ "$(comp gupnw maps --pid se)" = "self " ]
 	} >"$tmp/log" 2>&1
-	result $? "bash completion: subcommands, options, values" "$tmp/log"
+	result $? "bash completion: subcommands, options (short and long), values, -o columns" "$tmp/log"
 else
 	echo "ok - host: bash completion # SKIP bash-completion not installed"
 fi

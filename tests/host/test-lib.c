@@ -23,13 +23,14 @@
 
 static void test_names(void)
 {
-	CHECK(!strcmp(gupnw_version(), "0.1.0"));
+	CHECK(!strcmp(gupnw_version(), "0.2.0"));
 	CHECK(!strcmp(gupnw_state_name('R'), "resident"));
 	CHECK(!strcmp(gupnw_state_name(GUPNW_FAULTED), "faulted"));
 	CHECK(!strcmp(gupnw_state_name(GUPNW_RETRY), "retry"));
 	CHECK(!strcmp(gupnw_state_name(GUPNW_UNMAPPED), "unmapped"));
 	CHECK(!strcmp(gupnw_state_name(GUPNW_ERROR), "error"));
 	CHECK(!strcmp(gupnw_state_name(GUPNW_NOTPRESENT), "notpresent"));
+	CHECK(!strcmp(gupnw_state_name(GUPNW_COLD), "cold"));
 	CHECK(!strcmp(gupnw_state_name('r'), "unknown"));
 	CHECK(!strcmp(gupnw_state_name(0), "unknown"));
 	/* The library's states are the ABI's letters. */
@@ -38,7 +39,8 @@ static void test_names(void)
 	      GUPNW_RETRY == GUPNW_STATE_RETRY &&
 	      GUPNW_UNMAPPED == GUPNW_STATE_UNMAPPED &&
 	      GUPNW_ERROR == GUPNW_STATE_ERROR &&
-	      GUPNW_NOTPRESENT == GUPNW_STATE_NOTPRESENT);
+	      GUPNW_NOTPRESENT == GUPNW_STATE_NOTPRESENT &&
+	      GUPNW_COLD == GUPNW_STATE_COLD);
 }
 
 static void test_open(void)
@@ -108,6 +110,12 @@ static void test_errors(void)
 	errno = 0;
 	CHECK(gupnw_probe_extents(g, page, ps, 0, &ext, 1, &c) == -1 &&
 	      errno == ENOTTY);
+	errno = 0;
+	CHECK(gupnw_probe_extents_memfd(g, -1, (uintptr_t)page, ps, 0, &ext,
+					1, &c) == -1 && errno == EBADF);
+	/* The device is asked, and is not gupnw. */
+	errno = 0;
+	CHECK(gupnw_user_end(g) == 0 && errno == ENOTTY);
 
 	/* Pid mode: errors of the target, then of the device through it. */
 	errno = 0;

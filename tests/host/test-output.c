@@ -95,9 +95,10 @@ static void test_human(void)
 	CAPTURE(out, print_human(f_, &r, &m));
 	CHECK(!strcmp(out,
 		"f: offset 0, length 16384: 4 pages of 4096 bytes, mode nowait\n"
-		"  R resident              2  50.0%\n"
-		"  F faulted               1  25.0%\n"
-		"  W retry                 1  25.0%\n"
+		"  R resident                2  50.0%\n"
+		"  F faulted                 1  25.0%\n"
+		"  W retry                   1  25.0%\n"
+		"  in memory                 3  75.0%\n"
 		"[RRWF]\n"
 		"one cell = one page\n"));
 	free(out);
@@ -122,7 +123,8 @@ static void test_human(void)
 	CAPTURE(out, print_human(f_, &r, &m));
 	CHECK(!strcmp(out,
 		"pid 42: addr 0x7f0000000000, length 8192: 2 pages of 4096 bytes, mode nofault+write\n"
-		"  E error                 2 100.0%\n"
+		"  E error                   2 100.0%\n"
+		"  in memory                 0   0.0%\n"
 		"[E]\n"
 		"one cell = 2 pages: the state of most of them, lower case when mixed\n"));
 	free(out);
@@ -147,9 +149,10 @@ static void test_json(void)
 	CAPTURE(out, print_json(f_, &r, (const unsigned char *)"RRWF"));
 	CHECK(!strcmp(out,
 		"{\"file\":\"f\",\"offset\":0,\"length\":16384,\"page_size\":4096,"
-		"\"flags\":[],\"pages\":4,\"resident\":2,\"faulted\":1,"
-		"\"retry\":1,\"unmapped\":0,\"error\":0,\"notpresent\":0,"
-		"\"map\":\"RRWF\"}\n"));
+		"\"flags\":[],\"map\":\"RRWF\",\"pages\":4,\"resident\":2,"
+		"\"faulted\":1,\"retry\":1,\"unmapped\":0,\"error\":0,"
+		"\"notpresent\":0,\"cold\":0,\"io_started\":0,"
+		"\"async_faults\":0}\n"));
 	free(out);
 
 	r = (struct probe_report){
@@ -160,9 +163,10 @@ static void test_json(void)
 	CAPTURE(out, print_json(f_, &r, (const unsigned char *)"\x01"));
 	CHECK(!strcmp(out,
 		"{\"pid\":42,\"addr\":65536,\"length\":4096,\"page_size\":4096,"
-		"\"flags\":[\"write\",\"wait\"],\"pages\":1,\"resident\":0,"
-		"\"faulted\":0,\"retry\":0,\"unmapped\":1,\"error\":0,"
-		"\"notpresent\":0,\"map\":\"?\"}\n"));
+		"\"clipped\":false,\"flags\":[\"write\",\"wait\"],\"map\":\"?\","
+		"\"pages\":1,\"resident\":0,\"faulted\":0,\"retry\":0,"
+		"\"unmapped\":1,\"error\":0,\"notpresent\":0,\"cold\":0,"
+		"\"io_started\":0,\"async_faults\":0}\n"));
 	free(out);
 }
 
@@ -216,23 +220,62 @@ static void test_color(void)
 static void test_table(void)
 {
 	struct gupnw_counts c = { .resident = 3, .faulted = 1, .retry = 4 };
+	struct row_mem x = { .in_memory = 2, .swap = 5, .untouched = 1 };
+	struct table t;
 	char *out;
 
-	CAPTURE(out, print_table_header(f_, 0, "", "FILE"));
-	CHECK(!strcmp(out, "    PAGES        R        F        W        .        E   MEM%  FILE\n"));
+	table_init(&t, 0, 4096);
+	CAPTURE(out, print_table_header(f_, &t, "", "FILE"));
+	CHECK(!strcmp(out, "    PAGES        R        F        W        C        .        E   MEM%  FILE\n"));
 	free(out);
-	CAPTURE(out, print_table_row(f_, 0, "", 8, &c, "f"));
-	CHECK(!strcmp(out, "        8        3        1        4        0        0  50.0%  f\n"));
+	CAPTURE(out, print_table_row(f_, &t, "", 8, &c, "f"));
+	CHECK(!strcmp(out, "        8        3        1        4        0        0        0  50.0%  f\n"));
 	free(out);
-	/* NOFAULT gives no F or W, other modes no N. */
-	CAPTURE(out, print_table_header(f_, GUPNW_NOFAULT, "> ", "MAPPING"));
-	CHECK(!strcmp(out, ">     PAGES        R        .        E        N   MEM%  MAPPING\n"));
+	/* NOFAULT gives no F; MEM% counts R, N and W, as mincore(2) does. */
+	table_init(&t, GUPNW_NOFAULT, 4096);
+	CAPTURE(out, print_table_header(f_, &t, "> ", "MAPPING"));
+	CHECK(!strcmp(out, ">     PAGES        R        N        W        C        .        E   MEM%  MAPPING\n"));
 	free(out);
-	CAPTURE(out, print_table_row(f_, GUPNW_NOFAULT, "> ", 1, NULL, "[vsyscall]"));
-	CHECK(!strcmp(out, ">         1        -        -        -        -      -  [vsyscall]\n"));
+	c = (struct gupnw_counts){ .resident = 1, .notpresent = 2, .retry = 1, .cold = 4 };
+	CAPTURE(out, print_table_row(f_, &t, "", 8, &c, "f"));
+	CHECK(!strcmp(out, "        8        1        2        1        4        0        0  50.0%  f\n"));
 	free(out);
-	CAPTURE(out, print_table_row(f_, 0, "", 0, &(struct gupnw_counts){ 0 }, "empty"));
-	CHECK(!strcmp(out, "        0        0        0        0        0        0      -  empty\n"));
+	CAPTURE(out, print_table_row(f_, &t, "> ", 1, NULL, "[vsyscall]"));
+	CHECK(!strcmp(out, ">         1        -        -        -        -        -        -      -  [vsyscall]\n"));
+	free(out);
+	table_init(&t, 0, 4096);
+	CAPTURE(out, print_table_row(f_, &t, "", 0, &(struct gupnw_counts){ 0 }, "empty"));
+	CHECK(!strcmp(out, "        0        0        0        0        0        0        0      -  empty\n"));
+	free(out);
+
+	/* -o, -b, -n, --raw */
+	CHECK(table_set_columns(&t, "pages,c,Mem%,name") == 0 && t.ncols == 4);
+	t.bytes = true;
+	CAPTURE(out, print_table_header(f_, &t, "", "FILE"));
+	CHECK(!strcmp(out, "          BYTES               C   MEM%  FILE\n"));
+	free(out);
+	CAPTURE(out, print_table_row(f_, &t, "", 8, &c, "f"));
+	CHECK(!strcmp(out, "          32768           16384  12.5%  f\n"));
+	free(out);
+	t.raw = true;
+	t.noheadings = true;
+	CAPTURE(out, print_table_header(f_, &t, "", "FILE"));
+	CHECK(!strcmp(out, ""));
+	free(out);
+	CAPTURE(out, print_table_row(f_, &t, "", 8, &c, "f"));
+	CHECK(!strcmp(out, "32768 16384 12.5 f\n"));
+	free(out);
+	CHECK(table_set_columns(&t, "pages,bogus") == -1);
+	CHECK(table_set_columns(&t, "R,R") == -1);
+	CHECK(table_set_columns(&t, "") == -1);
+
+	/* maps: SWAP and UNTOUCHED from the row's own accounting */
+	table_init_maps(&t, GUPNW_NOFAULT, 4096);
+	CAPTURE(out, print_table_header(f_, &t, "", "MAPPING"));
+	CHECK(!strcmp(out, "    PAGES        R        N        W        C        .        E   MEM%     SWAP UNTOUCHED  MAPPING\n"));
+	free(out);
+	CAPTURE(out, print_table_row_mem(f_, &t, "", 8, &c, &x, "[anon]"));
+	CHECK(!strcmp(out, "        8        1        2        1        4        0        0  25.0%        5         1  [anon]\n"));
 	free(out);
 }
 
@@ -257,13 +300,37 @@ static void test_ranges(void)
 	free(out);
 	r.counts = (struct gupnw_counts){ .resident = 3, .retry = 2 };
 	CAPTURE(out, print_json_object(f_, &r, NULL, &rs));
-	CHECK(strstr(out, "\"notpresent\":0,\"ranges\":[{\"start\":4096,\"end\":16384,\"state\":\"R\"},"
+	CHECK(strstr(out, "\"async_faults\":0,\"ranges\":[{\"start\":4096,\"end\":16384,\"state\":\"R\"},"
 			  "{\"start\":16384,\"end\":24576,\"state\":\"W\"},"
 			  "{\"start\":24576,\"end\":28672,\"state\":\"?\"}]}"));
 	CHECK(!strstr(out, "\"map\""));
 	free(out);
 	runs_free(&rs);
 	CHECK(!rs.v && !rs.n);
+
+	/* Runs as the probe gives them: adjacent ones of one state merge. */
+	CHECK(!runs_add_run(&rs, 0, 2, 'R'));
+	CHECK(!runs_add_run(&rs, 2, 3, 'R'));
+	CHECK(!runs_add_run(&rs, 5, 0, 'W'));
+	CHECK(!runs_add_run(&rs, 5, 1, 'C'));
+	CHECK(rs.n == 2 && rs.v[0].end == 5 && rs.v[1].start == 5 &&
+	      rs.v[1].state == 'C');
+	runs_free(&rs);
+}
+
+static void test_map_runs(void)
+{
+	struct state_map m;
+	char out[8];
+
+	/* 2^35 pages (128 TiB) in 4 cells, fed as three runs. */
+	CHECK(!map_init(&m, 1ULL << 35, 4));
+	map_add_run(&m, 'R', 1ULL << 33);
+	map_add_run(&m, '.', (1ULL << 34) + 1);
+	map_add_run(&m, 'C', (1ULL << 33) - 1);
+	map_render(&m, out);
+	CHECK(!strcmp(out, "R..c"));
+	map_free(&m);
 }
 
 static void test_progress(void)
@@ -289,6 +356,7 @@ int main(void)
 	test_color();
 	test_table();
 	test_ranges();
+	test_map_runs();
 	test_progress();
 	return CHECK_EXIT();
 }

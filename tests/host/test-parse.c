@@ -61,8 +61,47 @@ static void test_suffix(void)
 	CHECK(u64_bad("K", true));
 	CHECK(u64_bad("4KB", true));
 	CHECK(u64_bad("4KK", true));
-	CHECK(u64_bad("4T", true));
+	CHECK(u64_is("4T", true, 4ULL << 40));
+	CHECK(u64_is("128t", true, 128ULL << 40));
+	CHECK(u64_bad("16777216T", true));		/* 2^64 */
+	CHECK(u64_bad("4P", true));
 	CHECK(u64_bad("4 K", true));
+}
+
+/* vmtouch's -p: START-END, START-, -END; END exclusive. */
+static int range_is(const char *s, uint64_t start, uint64_t end, bool has_end)
+{
+	uint64_t a = 1, b = 1;
+	bool h = !has_end;
+
+	return !parse_byte_range(s, &a, &b, &h) && a == start && b == end &&
+	       h == has_end;
+}
+
+static int range_bad(const char *s)
+{
+	uint64_t a, b;
+	bool h;
+
+	return parse_byte_range(s, &a, &b, &h) == -1;
+}
+
+static void test_byte_range(void)
+{
+	CHECK(range_is("4K-1M", 4096, 1 << 20, true));
+	CHECK(range_is("1M-", 1 << 20, UINT64_MAX, false));
+	CHECK(range_is("-64K", 0, 64 << 10, true));
+	CHECK(range_is("0x1000-0x2000", 4096, 8192, true));
+	CHECK(range_is("8K-8K", 8192, 8192, true));	/* empty */
+	CHECK(range_is("0-16T", 0, 16ULL << 40, true));
+	CHECK(range_bad("-"));
+	CHECK(range_bad("4K"));		/* no dash: not a range */
+	CHECK(range_bad("1M-4K"));	/* END before START */
+	CHECK(range_bad("1-2-3"));
+	CHECK(range_bad("x-1M"));
+	CHECK(range_bad("4K-y"));
+	CHECK(range_bad("4K--1"));
+	CHECK(range_bad(""));
 }
 
 static int pid_is(const char *s, pid_t want)
@@ -125,6 +164,7 @@ int main(void)
 {
 	test_u64();
 	test_suffix();
+	test_byte_range();
 	test_pid();
 	test_seconds();
 	return CHECK_EXIT();

@@ -23,17 +23,18 @@ dd if="$f" of=/dev/null bs=128k count=1 skip=256 2>/dev/null
 step "1. $f has not been read since boot, and its disk is slow (20 x 4 KiB I/Os per second)." \
 	"gupnw asks the kernel for the first 2 MiB without waiting: expect W (needs I/O) for" \
 	"every page.  The probe starts the reads but returns at once."
-run time gupnw probe "$f" 0 2M
+run time gupnw probe -p 0-2M "$f"
 
 step "2. Read the range the ordinary way: this waits for the slow disk."
 run time dd if="$f" of=/dev/null bs=64k count=32
 
 step "3. Probe again: the pages are in the page cache now, so expect F (mapped by a fault" \
 	"that needed no I/O) or R (already mapped): nothing left to wait for."
-run time gupnw probe "$f" 0 2M
+run time gupnw probe -p 0-2M "$f"
 
 step "4. The same as one JSON object, for programs: one letter per page in \"map\"." \
 	"From 1984K: 16 pages read in step 2 (F), then 16 never read (W: reads started)." \
-	"Then NOFAULT mode on a part not touched yet: it only looks (N), starts nothing."
-run gupnw probe --json "$f" 1984K 128K
-run gupnw probe --json --no-fault "$f" 8M 32K
+	"Then report-only mode on a part not read yet: it only looks, and says C (cold: a" \
+	"touch would read storage) without starting anything."
+run gupnw probe --json -p 1984K-2112K "$f"
+run gupnw probe --json --no-fault -p 8M-8224K "$f"

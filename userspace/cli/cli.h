@@ -11,6 +11,8 @@
 #define EXIT_USAGE	2	/* bad command line */
 
 void print_usage(FILE *f);
+/* The usage of subcommand @cmd (gupnw CMD --help). */
+void print_command_usage(FILE *f, const char *cmd);
 
 /* "gupnw: WHAT: strerror(errno)" on stderr; returns EXIT_FAILED. */
 int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

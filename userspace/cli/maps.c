@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * gupnw tool: the maps subcommand.  Every mapping of a process, as
- * /proc/PID/maps lists it, with its pages counted per state: which parts of
- * it are swapped out, which file mappings are cold.  Report only
- * (NOFAULT) unless --fault: looking changes nothing.
+ * /proc/PID/maps lists it, with its pages counted per state, and per
+ * mapping how much is in memory, out on swap, never touched: the questions
+ * smaps and pagemap tools answer.  Report only (NOFAULT) unless --fault:
+ * looking changes nothing.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -18,18 +19,57 @@
 #include "output.h"
 #include "target.h"
 
-#define MAPS_OPTS	(OPT_JSON | OPT_PID | OPT_PID_SELF | OPT_FAULT)
+#define MAPS_OPTS	(OPT_JSON | OPT_PID | OPT_PID_SELF | OPT_FAULT | \
+			 OPT_TABLE)
 
 /* Mappings at or above this address are the kernel's ([vsyscall]). */
 #define USER_TOP	(UINT64_C(1) << 63)
+
+/* What a report-only N and C mean in a mapping. */
+enum map_kind {
+	KIND_ANON,	/* private anonymous: N never touched, C on swap */
+	KIND_SHMEM,	/* shared memory: N in memory, C on swap */
+	KIND_FILE,	/* a file (and [vdso] & co): N cached, C on disk */
+};
+
+static const char *const kind_names[] = { "anon", "shmem", "file" };
 
 struct mapping {
 	uint64_t start, end, offset;
 	char perms[5];
 	char *path;			/* "" for anonymous memory */
 	bool probed;			/* else outside user space */
+	enum map_kind kind;
 	struct gupnw_counts counts;
 };
+
+/* From the path column of proc(5)'s maps. */
+static enum map_kind map_kind(const char *path, const char *perms)
+{
+	if (!*path || !strcmp(path, "[heap]") ||
+	    !strncmp(path, "[stack", 6) || !strncmp(path, "[anon:", 6))
+		return perms[3] == 's' ? KIND_SHMEM : KIND_ANON;
+	if (!strncmp(path, "/dev/zero", 9) || !strncmp(path, "/memfd:", 7) ||
+	    !strncmp(path, "/SYSV", 5) || !strncmp(path, "/dev/shm/", 9))
+		return KIND_SHMEM;
+	return KIND_FILE;
+}
+
+/* In memory, on swap, never touched: report-only counts of a mapping. */
+static void mapping_mem(const struct mapping *m, struct row_mem *x)
+{
+	const struct gupnw_counts *c = &m->counts;
+
+	x->in_memory = c->resident + c->retry;
+	x->swap = 0;
+	x->untouched = 0;
+	if (m->kind == KIND_ANON)
+		x->untouched = c->notpresent;
+	else
+		x->in_memory += c->notpresent;
+	if (m->kind != KIND_FILE)
+		x->swap = c->cold;
+}
 
 struct maps {
 	struct mapping *v;
@@ -67,6 +107,7 @@ static int maps_add(struct maps *ms, const char *line)
 	if (!m->path)
 		return -1;
 	m->probed = m->end <= USER_TOP;
+	m->kind = map_kind(m->path, m->perms);
 	ms->n++;
 	return 0;
 }
@@ -101,7 +142,7 @@ static int read_maps(pid_t pid, bool self, struct maps *ms)
 static int probe_mappings(struct gupnw *g, int mem_fd, unsigned int flags,
 			  struct maps *ms)
 {
-	struct window_walk w = { .flags = flags, .progress = true };
+	struct run_walk w = { .flags = flags, .progress = true };
 	unsigned int ps = sysconf(_SC_PAGESIZE);
 	struct target t;
 	struct mapping *m;
@@ -112,11 +153,24 @@ static int probe_mappings(struct gupnw *g, int mem_fd, unsigned int flags,
 		if (!m->probed)
 			continue;
 		target_set(&t, mem_fd, m->start, (m->end - m->start) / ps, ps);
-		if (probe_windows(g, &t, 0, t.pages, &w, &m->counts))
+		if (probe_runs(g, &t, &w, &m->counts))
 			return fail("probe %" PRIx64 "-%" PRIx64 " %s",
 				    m->start, m->end, m->path);
 	}
 	return EXIT_OK;
+}
+
+static void row_mem_add(struct row_mem *sum, const struct row_mem *x)
+{
+	sum->in_memory += x->in_memory;
+	sum->swap += x->swap;
+	sum->untouched += x->untouched;
+}
+
+static void print_json_mem(const struct row_mem *x)
+{
+	printf(",\"in_memory\":%" PRIu64 ",\"swap\":%" PRIu64
+	       ",\"untouched\":%" PRIu64, x->in_memory, x->swap, x->untouched);
 }
 
 static void print_maps_json(const struct maps *ms, pid_t pid,
@@ -125,6 +179,7 @@ static void print_maps_json(const struct maps *ms, pid_t pid,
 	unsigned int ps = sysconf(_SC_PAGESIZE);
 	struct gupnw_counts total = { 0 };
 	uint64_t pages, total_pages = 0;
+	struct row_mem x, xt = { 0 };
 	const struct mapping *m;
 	size_t i;
 
@@ -138,9 +193,15 @@ static void print_maps_json(const struct maps *ms, pid_t pid,
 		       ",\"perms\":\"%s\",\"offset\":%" PRIu64 ",\"path\":",
 		       i ? "," : "", m->start, m->end, m->perms, m->offset);
 		print_json_string(stdout, m->path);
-		printf(",\"probed\":%s", m->probed ? "true" : "false");
+		printf(",\"kind\":\"%s\",\"probed\":%s", kind_names[m->kind],
+		       m->probed ? "true" : "false");
 		if (m->probed) {
 			print_json_counts(stdout, pages, &m->counts);
+			if (flags & GUPNW_NOFAULT) {
+				mapping_mem(m, &x);
+				print_json_mem(&x);
+				row_mem_add(&xt, &x);
+			}
 			counts_add(&total, &m->counts);
 			total_pages += pages;
 		} else {
@@ -150,6 +211,8 @@ static void print_maps_json(const struct maps *ms, pid_t pid,
 	}
 	printf("],\"total\":{\"mappings\":%zu", ms->n);
 	print_json_counts(stdout, total_pages, &total);
+	if (flags & GUPNW_NOFAULT)
+		print_json_mem(&xt);
 	fputs("}}\n", stdout);
 }
 
@@ -165,37 +228,52 @@ static int addr_digits(const struct maps *ms)
 }
 
 static void print_maps_human(const struct maps *ms, pid_t pid, bool self,
-			     unsigned int flags)
+			     const struct table *t)
 {
 	unsigned int ps = sysconf(_SC_PAGESIZE);
+	bool nofault = t->flags & GUPNW_NOFAULT;
 	struct gupnw_counts total = { 0 };
+	struct row_mem x, xt = { 0 };
 	int d = addr_digits(ms);
 	uint64_t total_pages = 0;
 	const struct mapping *m;
 	char lead[64], label[64];
 	size_t i;
 
-	printf("pid %d%s: %zu mappings, mode %s\n", (int)pid,
-	       self ? " (self)" : "", ms->n,
-	       flags & GUPNW_NOFAULT ? "nofault" : "nowait");
-	snprintf(lead, sizeof(lead), "%-*s %-4s ", 2 * d + 1, "ADDRESS",
-		 "PERM");
-	print_table_header(stdout, flags, lead, "MAPPING");
+	if (!t->noheadings)
+		printf("pid %d%s: %zu mappings, mode %s\n", (int)pid,
+		       self ? " (self)" : "", ms->n,
+		       nofault ? "nofault" : "nowait");
+	if (t->raw)
+		lead[0] = '\0';
+	else
+		snprintf(lead, sizeof(lead), "%-*s %-4s ", 2 * d + 1,
+			 "ADDRESS", "PERM");
+	print_table_header(stdout, t, t->raw ? "ADDRESS PERM " : lead,
+			   "MAPPING");
 	for (i = 0; i < ms->n; i++) {
 		m = &ms->v[i];
 		snprintf(lead, sizeof(lead), "%0*" PRIx64 "-%0*" PRIx64 " %-4s ",
-			 d, m->start, d, m->end, m->perms);
-		print_table_row(stdout, flags, lead, (m->end - m->start) / ps,
-				m->probed ? &m->counts : NULL,
-				*m->path ? m->path : "[anon]");
+			 t->raw ? 0 : d, m->start, t->raw ? 0 : d, m->end,
+			 m->perms);
+		mapping_mem(m, &x);
+		print_table_row_mem(stdout, t, lead, (m->end - m->start) / ps,
+				    m->probed ? &m->counts : NULL,
+				    nofault ? &x : NULL,
+				    *m->path ? m->path : "[anon]");
 		if (m->probed) {
 			counts_add(&total, &m->counts);
+			row_mem_add(&xt, &x);
 			total_pages += (m->end - m->start) / ps;
 		}
 	}
-	snprintf(lead, sizeof(lead), "%-*s %-4s ", 2 * d + 1, "", "");
+	if (t->raw)
+		strcpy(lead, "- - ");
+	else
+		snprintf(lead, sizeof(lead), "%-*s %-4s ", 2 * d + 1, "", "");
 	snprintf(label, sizeof(label), "total (%zu mappings)", ms->n);
-	print_table_row(stdout, flags, lead, total_pages, &total, label);
+	print_table_row_mem(stdout, t, lead, total_pages, &total,
+			    nofault ? &xt : NULL, label);
 }
 
 int cmd_maps(int argc, char **argv)
@@ -212,6 +290,14 @@ int cmd_maps(int argc, char **argv)
 	if (!o.pid || optind != argc)
 		return usage_error("maps takes --pid PID (or --pid self) (try 'gupnw maps --help')");
 	flags = o.fault ? 0 : GUPNW_NOFAULT;
+	ret = setup_table(&o, flags);
+	if (ret)
+		return ret;
+	if (!o.columns)
+		table_init_maps(&o.table, flags, o.table.page_size);
+	o.table.bytes = o.bytes;
+	o.table.raw = o.raw;
+	o.table.noheadings = o.noheadings;
 
 	if (read_maps(o.pid, o.self, &ms)) {
 		ret = fail("pid %d", (int)o.pid);
@@ -236,7 +322,7 @@ int cmd_maps(int argc, char **argv)
 	if (o.json)
 		print_maps_json(&ms, o.pid, flags);
 	else
-		print_maps_human(&ms, o.pid, o.self, flags);
+		print_maps_human(&ms, o.pid, o.self, &o.table);
 out_close:
 	if (mem_fd >= 0)
 		close(mem_fd);

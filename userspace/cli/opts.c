@@ -12,14 +12,21 @@
 #include "parse.h"
 
 /* getopt_long values: above every short option. */
-enum { V_JSON = 256, V_NO_FAULT, V_WRITE, V_WAIT, V_PID, V_MAP_WIDTH,
-       V_COLOR, V_RANGES, V_FAULT, V_INTERVAL, V_TIMEOUT, V_COUNT };
+enum { V_NO_FAULT = 256, V_WRITE, V_WAIT, V_PID, V_MAP_WIDTH,
+       V_COLOR, V_RANGES, V_FAULT, V_INTERVAL, V_TIMEOUT, V_COUNT, V_RAW };
+
+/*
+ * Short options follow util-linux fincore where they mean the same: -J
+ * JSON, -b bytes, -n no headings, -o columns.  fincore's -r (raw) is
+ * --raw here: -r has always been --recursive in gupnw (gupnw-probe(1)).
+ * -p is vmtouch's range.
+ */
 
 static const struct {
 	unsigned int bit;
 	struct option opt;
 } all_options[] = {
-	{ OPT_JSON,	{ "json",	no_argument,	   NULL, V_JSON } },
+	{ OPT_JSON,	{ "json",	no_argument,	   NULL, 'J' } },
 	{ OPT_NO_FAULT,	{ "no-fault",	no_argument,	   NULL, V_NO_FAULT } },
 	{ OPT_WRITE,	{ "write",	no_argument,	   NULL, V_WRITE } },
 	{ OPT_WAIT,	{ "wait",	no_argument,	   NULL, V_WAIT } },
@@ -33,6 +40,22 @@ static const struct {
 	{ OPT_INTERVAL,	{ "interval",	required_argument, NULL, V_INTERVAL } },
 	{ OPT_TIMEOUT,	{ "timeout",	required_argument, NULL, V_TIMEOUT } },
 	{ OPT_COUNT,	{ "count",	required_argument, NULL, V_COUNT } },
+	{ OPT_RANGE,	{ "range",	required_argument, NULL, 'p' } },
+	{ OPT_TABLE,	{ "bytes",	no_argument,	   NULL, 'b' } },
+	{ OPT_TABLE,	{ "noheadings",	no_argument,	   NULL, 'n' } },
+	{ OPT_TABLE,	{ "raw",	no_argument,	   NULL, V_RAW } },
+	{ OPT_TABLE,	{ "output",	required_argument, NULL, 'o' } },
+};
+
+/* The short options, each with the option bit that allows it. */
+static const struct {
+	unsigned int bit;
+	const char *spec;
+} short_options[] = {
+	{ OPT_JSON, "J" },
+	{ OPT_RECURSIVE, "r" },
+	{ OPT_RANGE, "p:" },
+	{ OPT_TABLE, "bno:" },
 };
 
 #define NR_OPTIONS	(sizeof(all_options) / sizeof(all_options[0]))
@@ -80,6 +103,16 @@ static int set_value(int c, const char *arg, unsigned int allowed,
 		if (parse_u64(arg, false, &o->count) || !o->count)
 			return usage_error("bad count '%s'", arg);
 		return EXIT_OK;
+	case 'p':
+		if (parse_byte_range(arg, &o->range_start, &o->range_end,
+				     &o->range_has_end))
+			return usage_error("bad range '%s' (START-END, START- or -END)",
+					   arg);
+		o->has_range = true;
+		return EXIT_OK;
+	case 'o':
+		o->columns = arg;
+		return EXIT_OK;
 	}
 	return EXIT_OK;
 }
@@ -87,8 +120,17 @@ static int set_value(int c, const char *arg, unsigned int allowed,
 static void set_flag(int c, struct cli_opts *o)
 {
 	switch (c) {
-	case V_JSON:
+	case 'J':
 		o->json = true;
+		break;
+	case 'b':
+		o->bytes = true;
+		break;
+	case 'n':
+		o->noheadings = true;
+		break;
+	case V_RAW:
+		o->raw = true;
 		break;
 	case V_NO_FAULT:
 		o->flags |= GUPNW_NOFAULT;
@@ -115,6 +157,7 @@ int parse_opts(int argc, char **argv, const char *cmd, unsigned int allowed,
 	       struct cli_opts *o)
 {
 	struct option opts[NR_OPTIONS + 2];
+	char shorts[32] = ":h";
 	unsigned int i, n = 0;
 	int c, ret;
 
@@ -123,22 +166,26 @@ int parse_opts(int argc, char **argv, const char *cmd, unsigned int allowed,
 			opts[n++] = all_options[i].opt;
 	opts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
 	opts[n] = (struct option){ NULL, 0, NULL, 0 };
+	for (i = 0; i < sizeof(short_options) / sizeof(short_options[0]); i++)
+		if (short_options[i].bit & allowed)
+			strcat(shorts, short_options[i].spec);
 
 	optind = 0;		/* a fresh scan, for every subcommand */
 	opterr = 0;		/* one message of our own, not getopt's */
-	while ((c = getopt_long(argc, argv,
-				allowed & OPT_RECURSIVE ? ":hr" : ":h",
-				opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			print_usage(stdout);
+			print_command_usage(stdout, cmd);
 			return OPTS_HELP;
 		case ':':
 			return usage_error("missing argument to '%s' (try 'gupnw %s --help')",
 					   argv[optind - 1], cmd);
 		case '?':
-			/* A bad short option may sit inside "-xy". */
-			if (optopt > 0 && optopt < V_JSON)
+			/* A bad short option may sit inside "-xy"; a long
+			 * one with a value it does not take sets optopt to
+			 * its short form. */
+			if (optopt > 0 && optopt < V_NO_FAULT &&
+			    strncmp(argv[optind - 1], "--", 2))
 				return usage_error("unknown option '-%c' (try 'gupnw %s --help')",
 						   optopt, cmd);
 			return usage_error("unknown option '%s' (try 'gupnw %s --help')",
@@ -171,6 +218,8 @@ int parse_range(const struct cli_opts *o, const char *cmd, int nargs,
 {
 	r->flags = o->flags;
 	if (o->pid) {
+		if (o->has_range)
+			return usage_error("-p goes with FILE; --pid takes ADDR and LENGTH");
 		if (nargs != 2)
 			return usage_error("--pid takes ADDR and LENGTH (try 'gupnw %s --help')",
 					   cmd);
@@ -182,15 +231,30 @@ int parse_range(const struct cli_opts *o, const char *cmd, int nargs,
 		*has_length = true;
 		return EXIT_OK;
 	}
-	if (nargs < 1 || nargs > 3)
-		return usage_error("%s takes FILE [OFFSET [LENGTH]] (try 'gupnw %s --help')",
+	if (nargs != 1)
+		return usage_error("%s takes one FILE (try 'gupnw %s --help')",
 				   cmd, cmd);
 	r->file = args[0];
-	if (nargs > 1 && (parse_u64(args[1], true, &r->start) ||
-			  r->start > INT64_MAX))
-		return usage_error("bad offset '%s'", args[1]);
-	if (nargs > 2 && parse_u64(args[2], true, &r->length))
-		return usage_error("bad length '%s'", args[2]);
-	*has_length = nargs > 2;
+	apply_file_range(o, r, has_length);
+	return EXIT_OK;
+}
+
+void apply_file_range(const struct cli_opts *o, struct probe_report *r,
+		      bool *has_length)
+{
+	r->start = o->has_range ? o->range_start : 0;
+	*has_length = o->has_range && o->range_has_end;
+	r->length = *has_length ? o->range_end - o->range_start : 0;
+}
+
+int setup_table(struct cli_opts *o, unsigned int flags)
+{
+	table_init(&o->table, flags, sysconf(_SC_PAGESIZE));
+	o->table.bytes = o->bytes;
+	o->table.raw = o->raw;
+	o->table.noheadings = o->noheadings;
+	if (o->columns && table_set_columns(&o->table, o->columns))
+		return usage_error("bad columns '%s' (of %s)", o->columns,
+				   TABLE_COLUMN_NAMES);
 	return EXIT_OK;
 }

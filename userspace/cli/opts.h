@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "output.h"
 #include "term.h"
 
 /* Which options a subcommand takes. */
@@ -24,9 +25,16 @@
 #define OPT_INTERVAL	(1u << 11)
 #define OPT_TIMEOUT	(1u << 12)
 #define OPT_COUNT	(1u << 13)
+#define OPT_RANGE	(1u << 14)	/* -p START-END */
+#define OPT_TABLE	(1u << 15)	/* -b, -n, --raw, -o */
 
 struct cli_opts {
 	bool json, ranges, recursive, fault, wait;
+	bool bytes, raw, noheadings;	/* -b, --raw, -n */
+	const char *columns;		/* -o, or NULL */
+	bool has_range, range_has_end;	/* -p START-END */
+	uint64_t range_start, range_end;
+	struct table table;		/* set by setup_table() */
 	unsigned int flags;		/* GUPNW_NOFAULT, GUPNW_WRITE */
 	unsigned int map_width;		/* 0: from the terminal */
 	pid_t pid;			/* 0: no --pid */
@@ -51,13 +59,22 @@ int parse_opts(int argc, char **argv, const char *cmd, unsigned int allowed,
 struct probe_report;
 
 /*
- * The operands of probe and watch: FILE [OFFSET [LENGTH]], or ADDR LENGTH
- * with --pid, into @r (file, pid, start, length, flags); @has_length says
- * whether LENGTH was given.  EXIT_OK, or EXIT_USAGE once the message is
- * printed.
+ * The operands of watch: FILE (its part -p), or ADDR LENGTH with --pid,
+ * into @r (file, pid, start, length, flags); @has_length says whether a
+ * length was given.  EXIT_OK, or EXIT_USAGE once the message is printed.
  */
 int parse_range(const struct cli_opts *o, const char *cmd, int nargs,
 		char **args, struct probe_report *r, bool *has_length);
+
+/* @r's part of its file: -p START-END, or the whole file. */
+void apply_file_range(const struct cli_opts *o, struct probe_report *r,
+		      bool *has_length);
+
+/*
+ * o->table for mode @flags from -b, -n, --raw and -o.  EXIT_OK, or
+ * EXIT_USAGE once the message is printed.
+ */
+int setup_table(struct cli_opts *o, unsigned int flags);
 
 /* Cells of the map: --map-width, else the terminal's width. */
 unsigned int map_width(const struct cli_opts *o);

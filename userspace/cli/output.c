@@ -9,17 +9,18 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "output.h"
 
 /* Index order of state_map.tally; "?" last. */
 static const char state_letters[NR_STATES] = {
 	GUPNW_RESIDENT, GUPNW_FAULTED, GUPNW_RETRY, GUPNW_UNMAPPED,
-	GUPNW_ERROR, GUPNW_NOTPRESENT, '?',
+	GUPNW_ERROR, GUPNW_NOTPRESENT, GUPNW_COLD, '?',
 };
 
-/* Which state a cell shows on a tie, most worth noticing first: ?WEFNR. */
-static const unsigned char tie_order[NR_STATES] = { 6, 2, 4, 1, 5, 0, 3 };
+/* Which state a cell shows on a tie, most worth noticing first: ?WCEFNR. */
+static const unsigned char tie_order[NR_STATES] = { 7, 2, 6, 4, 1, 5, 0, 3 };
 
 static unsigned int state_index(unsigned char c)
 {
@@ -32,10 +33,23 @@ static uint64_t count_of(const struct gupnw_counts *c, unsigned int i)
 {
 	const uint64_t v[NR_STATES - 1] = {
 		c->resident, c->faulted, c->retry,
-		c->unmapped, c->error, c->notpresent,
+		c->unmapped, c->error, c->notpresent, c->cold,
 	};
 
 	return v[i];
+}
+
+/*
+ * Report-only: R, N and W are in the page cache (or swap cache), and
+ * mincore(2) counts a page whose read is in flight as resident too, so
+ * fincore and vmtouch say the same.  Other modes: what was there without
+ * I/O, R and F.
+ */
+uint64_t counts_in_memory(const struct gupnw_counts *c, unsigned int flags)
+{
+	if (flags & GUPNW_NOFAULT)
+		return c->resident + c->notpresent + c->retry;
+	return c->resident + c->faulted;
 }
 
 /* First page of cell @c: cells split the pages as evenly as they can. */
@@ -59,6 +73,23 @@ int map_init(struct state_map *m, uint64_t npages, unsigned int width)
 		return -1;
 	m->cell_end = cell_start(m, 1);
 	return 0;
+}
+
+void map_add_run(struct state_map *m, unsigned char state, uint64_t n)
+{
+	unsigned int i = state_index(state);
+	uint64_t k;
+
+	while (n && m->pos < m->npages) {
+		while (m->pos >= m->cell_end)
+			m->cell_end = cell_start(m, ++m->cell + 1);
+		k = m->cell_end - m->pos;
+		if (k > n)
+			k = n;
+		m->tally[m->cell][i] += k;
+		m->pos += k;
+		n -= k;
+	}
 }
 
 void map_add(struct state_map *m, const unsigned char *states, size_t n)
@@ -153,6 +184,7 @@ void print_human(FILE *f, const struct probe_report *r,
 {
 	char cells[MAP_MAX_CELLS + 1];
 	unsigned int i;
+	uint64_t n;
 
 	if (r->file)
 		fprintf(f, "%s: offset %" PRIu64, r->file, r->start);
@@ -161,6 +193,9 @@ void print_human(FILE *f, const struct probe_report *r,
 	fprintf(f, ", length %" PRIu64 ": %" PRIu64 " pages of %u bytes",
 		r->length, r->pages, r->page_size);
 	fprintf(f, ", mode %s\n", mode_name(r->flags));
+	if (r->clipped)
+		fprintf(f, "  (length cut at the end of user space, 0x%" PRIx64
+			")\n", r->user_end);
 
 	if (!r->pages) {
 		fputs("  (no pages)\n", f);
@@ -170,11 +205,16 @@ void print_human(FILE *f, const struct probe_report *r,
 		uint64_t n = count_of(&r->counts, i);
 
 		if (n)
-			fprintf(f, "  %c %-10s %12" PRIu64 " %5.1f%%\n",
+			fprintf(f, "  %c %-10s %14" PRIu64 " %5.1f%%\n",
 				state_letters[i],
-				gupnw_state_name(state_letters[i]), n,
+				gupnw_state_name(state_letters[i]),
+				r->bytes ? n * r->page_size : n,
 				100.0 * (double)n / (double)r->pages);
 	}
+	n = counts_in_memory(&r->counts, r->flags);
+	fprintf(f, "  in memory    %14" PRIu64 " %5.1f%%\n",
+		r->bytes ? n * r->page_size : n,
+		100.0 * (double)n / (double)r->pages);
 
 	map_render(m, cells);
 	if (m->color)
@@ -244,6 +284,8 @@ void print_json_counts(FILE *f, uint64_t pages, const struct gupnw_counts *c)
 	for (i = 0; i < NR_STATES - 1; i++)
 		fprintf(f, ",\"%s\":%" PRIu64,
 			gupnw_state_name(state_letters[i]), count_of(c, i));
+	fprintf(f, ",\"io_started\":%" PRIu64 ",\"async_faults\":%" PRIu64,
+		c->io_started, c->async_faults);
 }
 
 /* First byte of the range: OFFSET or ADDR rounded down to a page. */
@@ -275,12 +317,8 @@ void print_json_flags(FILE *f, unsigned int flags)
 	putc(']', f);
 }
 
-void print_json_object(FILE *f, const struct probe_report *r,
-		       const unsigned char *states, const struct runs *rs)
+void print_json_head(FILE *f, const struct probe_report *r)
 {
-	uint64_t p, base = range_base(r), ps = r->page_size;
-	size_t k;
-
 	if (r->file) {
 		fputs("{\"file\":", f);
 		print_json_string(f, r->file);
@@ -291,14 +329,26 @@ void print_json_object(FILE *f, const struct probe_report *r,
 	}
 	fprintf(f, ",\"length\":%" PRIu64 ",\"page_size\":%u,",
 		r->length, r->page_size);
+	if (!r->file)
+		fprintf(f, "\"clipped\":%s,", r->clipped ? "true" : "false");
 	print_json_flags(f, r->flags);
+}
+
+void print_json_letters(FILE *f, unsigned char state, uint64_t n)
+{
+	char c = state_letters[state_index(state)];
+
+	while (n--)
+		putc(c, f);
+}
+
+void print_json_tail(FILE *f, const struct probe_report *r,
+		     const struct runs *rs, const char *error)
+{
+	uint64_t base = range_base(r), ps = r->page_size;
+	size_t k;
+
 	print_json_counts(f, r->pages, &r->counts);
-	if (states) {
-		fputs(",\"map\":\"", f);
-		for (p = 0; p < r->pages; p++)
-			putc(state_letters[state_index(states[p])], f);
-		putc('"', f);
-	}
 	if (rs) {
 		fputs(",\"ranges\":[", f);
 		for (k = 0; k < rs->n; k++)
@@ -309,7 +359,26 @@ void print_json_object(FILE *f, const struct probe_report *r,
 				state_letters[state_index(rs->v[k].state)]);
 		putc(']', f);
 	}
+	if (error) {
+		fputs(",\"probe_error\":", f);
+		print_json_string(f, error);
+	}
 	putc('}', f);
+}
+
+void print_json_object(FILE *f, const struct probe_report *r,
+		       const unsigned char *states, const struct runs *rs)
+{
+	uint64_t p;
+
+	print_json_head(f, r);
+	if (states) {
+		fputs(",\"map\":\"", f);
+		for (p = 0; p < r->pages; p++)
+			print_json_letters(f, states[p], 1);
+		putc('"', f);
+	}
+	print_json_tail(f, r, rs, NULL);
 }
 
 void print_json(FILE *f, const struct probe_report *r,
@@ -327,6 +396,9 @@ void counts_add(struct gupnw_counts *sum, const struct gupnw_counts *c)
 	sum->unmapped += c->unmapped;
 	sum->error += c->error;
 	sum->notpresent += c->notpresent;
+	sum->cold += c->cold;
+	sum->io_started += c->io_started;
+	sum->async_faults += c->async_faults;
 }
 
 int grow_array(void **v, size_t *cap, size_t n, size_t size)
@@ -366,6 +438,23 @@ int runs_add(struct runs *rs, const unsigned char *states, size_t n)
 	return 0;
 }
 
+int runs_add_run(struct runs *rs, uint64_t first, uint64_t n,
+		 unsigned char state)
+{
+	struct run *last = rs->n ? &rs->v[rs->n - 1] : NULL;
+
+	if (!n)
+		return 0;
+	if (last && last->state == state && last->end == first) {
+		last->end += n;
+		return 0;
+	}
+	if (grow_array((void **)&rs->v, &rs->cap, rs->n, sizeof(*rs->v)))
+		return -1;
+	rs->v[rs->n++] = (struct run){ first, first + n, state };
+	return 0;
+}
+
 void runs_free(struct runs *rs)
 {
 	free(rs->v);
@@ -387,49 +476,189 @@ void print_ranges(FILE *f, const struct probe_report *r,
 	}
 }
 
-/* Table columns: the states a probe in mode @flags can give. */
-static bool state_column(unsigned int flags, unsigned int i)
-{
-	char c = state_letters[i];
+static const struct {
+	const char *name, *alias;
+	char head[10];
+} col_info[NR_COLS] = {
+	[COL_PAGES] = { "PAGES", "BYTES", "PAGES" },
+	[COL_R] = { "R", "resident", "R" },
+	[COL_F] = { "F", "faulted", "F" },
+	[COL_W] = { "W", "retry", "W" },
+	[COL_C] = { "C", "cold", "C" },
+	[COL_N] = { "N", "notpresent", "N" },
+	[COL_U] = { ".", "unmapped", "." },
+	[COL_E] = { "E", "error", "E" },
+	[COL_MEM] = { "MEM%", "MEM", "MEM%" },
+	[COL_SWAP] = { "SWAP", "swapped", "SWAP" },
+	[COL_UNTOUCHED] = { "UNTOUCHED", "new", "UNTOUCHED" },
+	[COL_NAME] = { "NAME", "FILE", "" },
+};
 
-	if (flags & GUPNW_NOFAULT)
-		return c != GUPNW_FAULTED && c != GUPNW_RETRY;
-	return c != GUPNW_NOTPRESENT;
+static void table_add(struct table *t, enum table_col c)
+{
+	t->cols[t->ncols++] = c;
 }
 
-void print_table_header(FILE *f, unsigned int flags, const char *lead,
+void table_init(struct table *t, unsigned int flags, unsigned int page_size)
+{
+	memset(t, 0, sizeof(*t));
+	t->flags = flags;
+	t->page_size = page_size;
+	table_add(t, COL_PAGES);
+	table_add(t, COL_R);
+	table_add(t, flags & GUPNW_NOFAULT ? COL_N : COL_F);
+	table_add(t, COL_W);
+	table_add(t, COL_C);
+	table_add(t, COL_U);
+	table_add(t, COL_E);
+	table_add(t, COL_MEM);
+	table_add(t, COL_NAME);
+}
+
+void table_init_maps(struct table *t, unsigned int flags,
+		     unsigned int page_size)
+{
+	table_init(t, flags, page_size);
+	if (!(flags & GUPNW_NOFAULT))
+		return;
+	t->ncols--;			/* NAME goes last */
+	table_add(t, COL_SWAP);
+	table_add(t, COL_UNTOUCHED);
+	table_add(t, COL_NAME);
+}
+
+int table_set_columns(struct table *t, const char *list)
+{
+	const char *p = list, *end;
+	unsigned int c, i;
+	size_t n;
+
+	t->ncols = 0;
+	for (;;) {
+		end = strchr(p, ',');
+		n = end ? (size_t)(end - p) : strlen(p);
+		for (c = 0; c < NR_COLS; c++)
+			if ((strlen(col_info[c].name) == n &&
+			     !strncasecmp(p, col_info[c].name, n)) ||
+			    (strlen(col_info[c].alias) == n &&
+			     !strncasecmp(p, col_info[c].alias, n)))
+				break;
+		if (c == NR_COLS)
+			return -1;
+		for (i = 0; i < t->ncols; i++)
+			if (t->cols[i] == c)
+				return -1;
+		table_add(t, c);
+		if (!end)
+			return 0;
+		p = end + 1;
+	}
+}
+
+/* A column's cell: right-aligned to @width, or bare with --raw. */
+static void table_cell(FILE *f, const struct table *t, bool first,
+		       int width, const char *s)
+{
+	if (t->raw)
+		fprintf(f, "%s%s", first ? "" : " ", s);
+	else
+		fprintf(f, "%s%*s", first ? "" : " ", width, s);
+}
+
+static int col_width(const struct table *t, enum table_col c)
+{
+	if (c == COL_MEM)
+		return 6;
+	if (c == COL_UNTOUCHED)
+		return 9;
+	if (c == COL_PAGES || t->bytes)
+		return t->bytes ? 15 : 9;
+	return 8;
+}
+
+void print_table_header(FILE *f, const struct table *t, const char *lead,
 			const char *name)
 {
 	unsigned int i;
+	const char *h;
 
-	fprintf(f, "%s%9s", lead, "PAGES");
-	for (i = 0; i < NR_STATES - 1; i++)
-		if (state_column(flags, i))
-			fprintf(f, " %8c", state_letters[i]);
-	fprintf(f, " %6s  %s\n", "MEM%", name);
+	if (t->noheadings)
+		return;
+	fputs(lead, f);
+	for (i = 0; i < t->ncols; i++) {
+		h = col_info[t->cols[i]].head;
+		if (t->cols[i] == COL_PAGES && t->bytes)
+			h = "BYTES";
+		if (t->cols[i] == COL_NAME)
+			fprintf(f, "%s%s", t->raw || !i ? (i ? " " : "") : "  ",
+				name);
+		else
+			table_cell(f, t, !i, col_width(t, t->cols[i]), h);
+	}
+	putc('\n', f);
 }
 
-void print_table_row(FILE *f, unsigned int flags, const char *lead,
+void print_table_row(FILE *f, const struct table *t, const char *lead,
 		     uint64_t pages, const struct gupnw_counts *c,
 		     const char *name)
 {
+	print_table_row_mem(f, t, lead, pages, c, NULL, name);
+}
+
+void print_table_row_mem(FILE *f, const struct table *t, const char *lead,
+			 uint64_t pages, const struct gupnw_counts *c,
+			 const struct row_mem *x, const char *name)
+{
+	static const unsigned char state_of[NR_COLS] = {
+		[COL_R] = 0, [COL_F] = 1, [COL_W] = 2, [COL_U] = 3,
+		[COL_E] = 4, [COL_N] = 5, [COL_C] = 6,
+	};
+	uint64_t mult = t->bytes ? t->page_size : 1, v;
+	enum table_col col;
+	char cell[32];
 	unsigned int i;
 
-	fprintf(f, "%s%9" PRIu64, lead, pages);
-	for (i = 0; i < NR_STATES - 1; i++) {
-		if (!state_column(flags, i))
+	fputs(lead, f);
+	for (i = 0; i < t->ncols; i++) {
+		col = t->cols[i];
+		switch (col) {
+		case COL_NAME:
+			fprintf(f, "%s%s", t->raw || !i ? (i ? " " : "") : "  ",
+				name);
 			continue;
-		if (c)
-			fprintf(f, " %8" PRIu64, count_of(c, i));
-		else
-			fprintf(f, " %8s", "-");
+		case COL_PAGES:
+			snprintf(cell, sizeof(cell), "%" PRIu64, pages * mult);
+			break;
+		case COL_MEM:
+			if (!c || !pages) {
+				strcpy(cell, "-");
+				break;
+			}
+			v = x ? x->in_memory : counts_in_memory(c, t->flags);
+			snprintf(cell, sizeof(cell), t->raw ? "%.1f" : "%.1f%%",
+				 100.0 * (double)v / (double)pages);
+			break;
+		case COL_SWAP:
+		case COL_UNTOUCHED:
+			if (!c || !x) {
+				strcpy(cell, "-");
+				break;
+			}
+			v = col == COL_SWAP ? x->swap : x->untouched;
+			snprintf(cell, sizeof(cell), "%" PRIu64, v * mult);
+			break;
+		default:
+			if (!c) {
+				strcpy(cell, "-");
+				break;
+			}
+			v = count_of(c, state_of[col]);
+			snprintf(cell, sizeof(cell), "%" PRIu64, v * mult);
+			break;
+		}
+		table_cell(f, t, !i, col_width(t, col), cell);
 	}
-	if (c && pages)
-		fprintf(f, " %5.1f%%", 100.0 * (double)(c->resident + c->faulted) /
-					(double)pages);
-	else
-		fprintf(f, " %6s", "-");
-	fprintf(f, "  %s\n", name);
+	putc('\n', f);
 }
 
 void format_progress(char *out, unsigned int width, const char *label,

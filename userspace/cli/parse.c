@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "parse.h"
 
@@ -16,6 +17,8 @@ static unsigned int suffix_shift(char c)
 		return 20;
 	case 'g': case 'G':
 		return 30;
+	case 't': case 'T':
+		return 40;
 	default:
 		return 0;
 	}
@@ -86,4 +89,30 @@ int parse_seconds(const char *s, uint64_t *ms)
 		return -1;
 	*ms = v;
 	return 0;
+}
+
+int parse_byte_range(const char *s, uint64_t *start, uint64_t *end,
+		     bool *has_end)
+{
+	const char *dash = strchr(s, '-');
+	char buf[64];
+	size_t n;
+
+	if (!dash || strchr(dash + 1, '-'))
+		return -1;
+	n = dash - s;
+	if (n >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	*start = 0;
+	if (n && parse_u64(buf, true, start))
+		return -1;
+	*has_end = dash[1] != '\0';
+	*end = UINT64_MAX;
+	if (*has_end && parse_u64(dash + 1, true, end))
+		return -1;
+	if (!n && !*has_end)		/* "-": say nothing, mean nothing */
+		return -1;
+	return *end < *start ? -1 : 0;
 }

@@ -9,10 +9,18 @@
 
 /*
  * A number as strtoull(s, NULL, 0) reads it (decimal, 0x hex, 0 octal),
- * whole string, no sign or blanks; with @suffix, an optional K, M or G
+ * whole string, no sign or blanks; with @suffix, an optional K, M, G or T
  * (either case, powers of 1024).  0, or -1 on garbage or overflow.
  */
 int parse_u64(const char *s, bool suffix, uint64_t *out);
+
+/*
+ * vmtouch's -p range: "START-END", "START-" or "-END", sizes as
+ * parse_u64() with a suffix, END exclusive and not below START.  @has_end:
+ * END was given (else *end is UINT64_MAX: "to the end").  0 or -1.
+ */
+int parse_byte_range(const char *s, uint64_t *start, uint64_t *end,
+		     bool *has_end);
 
 /* A process id: a positive decimal number that fits pid_t.  0 or -1. */
 int parse_pid(const char *s, pid_t *out);

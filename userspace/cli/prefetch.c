@@ -19,7 +19,8 @@
 #include "target.h"
 #include "term.h"
 
-#define PREFETCH_OPTS	(OPT_JSON | OPT_WAIT | OPT_INTERVAL | OPT_TIMEOUT)
+#define PREFETCH_OPTS	(OPT_JSON | OPT_WAIT | OPT_INTERVAL | OPT_TIMEOUT | \
+			 OPT_TABLE)
 
 #define DEFAULT_INTERVAL_MS	100
 
@@ -182,7 +183,7 @@ static void print_summary(const struct cli_opts *o, const struct pf_file *pf,
 	}
 	snprintf(label, sizeof(label), "total (%u file%s)", files,
 		 files == 1 ? "" : "s");
-	print_table_row(stdout, 0, "", pages, &total, label);
+	print_table_row(stdout, &o->table, "", pages, &total, label);
 }
 
 int cmd_prefetch(int argc, char **argv)
@@ -200,6 +201,9 @@ int cmd_prefetch(int argc, char **argv)
 		return usage_error("prefetch takes FILE... (try 'gupnw prefetch --help')");
 	if (!o.wait && (o.timeout_ms || o.interval_ms != DEFAULT_INTERVAL_MS))
 		return usage_error("--interval and --timeout go with --wait");
+	ret = setup_table(&o, 0);
+	if (ret)
+		return ret;
 
 	g = device_open();
 	if (!g)
@@ -210,13 +214,13 @@ int cmd_prefetch(int argc, char **argv)
 		goto out_close;
 	}
 	if (!o.json)
-		print_table_header(stdout, 0, "", "FILE");
+		print_table_header(stdout, &o.table, "", "FILE");
 	for (i = 0; i < n; i++) {
 		pf[i].r.file = argv[optind + i];
 		if (start_file(g, &pf[i]))
 			ret = EXIT_FAILED;
 		else if (!o.json)
-			print_table_row(stdout, 0, "", pf[i].r.pages,
+			print_table_row(stdout, &o.table, "", pf[i].r.pages,
 					&pf[i].r.counts, pf[i].r.file);
 	}
 	if (!o.json && n > 1)

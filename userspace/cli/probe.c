@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * gupnw tool: the probe subcommand.  One FILE (or a range of process PID):
- * the full report, counts and map.  Several files, or directories with -r:
- * a line per file and a total, like vmtouch and fincore.
+ * gupnw tool: the probe subcommand.  Every argument is a file, as with
+ * vmtouch and fincore; -p picks the part of each.  One FILE (or a range of
+ * process PID): the full report, counts and map.  Several files, or
+ * directories with -r: a line per file and a total.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fts.h>
 #include <inttypes.h>
@@ -23,7 +23,7 @@
 
 #define PROBE_OPTS	(OPT_JSON | OPT_NO_FAULT | OPT_WRITE | OPT_WAIT | \
 			 OPT_PID | OPT_MAP_WIDTH | OPT_COLOR | OPT_RECURSIVE | \
-			 OPT_RANGES)
+			 OPT_RANGES | OPT_RANGE | OPT_TABLE)
 
 /* One FILE or one range of PID: the report of gupnw(1) "OUTPUT". */
 static int probe_single(struct gupnw *g, const struct cli_opts *o,
@@ -38,6 +38,7 @@ struct multi {
 	const struct cli_opts *o;
 	unsigned int page_size;
 	unsigned int files;		/* probed */
+	unsigned int objects;		/* JSON objects written */
 	uint64_t pages;
 	struct gupnw_counts total;
 	int status;
@@ -50,10 +51,20 @@ static void multi_file(struct multi *mu, const char *path)
 		.flags = mu->o->flags,
 	};
 	struct target t = TARGET_INIT;
+	bool has_length;
+	int ret;
 
-	if (target_open_file(&t, &r, false) ||
-	    report_target(stdout, mu->g, mu->o, &r, &t, true,
-			  mu->files ? "," : "")) {
+	apply_file_range(mu->o, &r, &has_length);
+	if (target_open_file(&t, &r, has_length)) {
+		mu->status = EXIT_FAILED;
+		target_close(&t);
+		return;
+	}
+	/* A failed probe still closes its JSON object: count it. */
+	ret = report_target(stdout, mu->g, mu->o, &r, &t, true,
+			    mu->objects ? "," : "");
+	mu->objects++;
+	if (ret) {
 		mu->status = EXIT_FAILED;
 	} else {
 		mu->files++;
@@ -120,7 +131,7 @@ static int probe_multi(const struct cli_opts *o, char **files, int n)
 	if (o->json)
 		fputs("{\"files\":[", stdout);
 	else
-		print_table_header(stdout, o->flags, "", "FILE");
+		print_table_header(stdout, &o->table, "", "FILE");
 	for (i = 0; i < n; i++) {
 		if (o->recursive)
 			multi_tree(&mu, files[i]);
@@ -134,7 +145,7 @@ static int probe_multi(const struct cli_opts *o, char **files, int n)
 	} else {
 		snprintf(label, sizeof(label), "total (%u file%s)", mu.files,
 			 mu.files == 1 ? "" : "s");
-		print_table_row(stdout, o->flags, "", mu.pages, &mu.total,
+		print_table_row(stdout, &o->table, "", mu.pages, &mu.total,
 				label);
 	}
 	gupnw_close(mu.g);
@@ -153,14 +164,18 @@ int cmd_probe(int argc, char **argv)
 		return ret == OPTS_HELP ? EXIT_OK : ret;
 	if (o.wait)
 		o.flags |= GUPNW_WAIT;
+	ret = setup_table(&o, o.flags);
+	if (ret)
+		return ret;
 
 	argv += optind;
 	nargs = argc - optind;
 	if (o.recursive && o.pid)
 		return usage_error("-r and --pid exclude each other");
-	/* A second argument that starts with a digit is an OFFSET. */
-	if (!o.pid && nargs > 0 && (o.recursive ||
-		       (nargs > 1 && !isdigit((unsigned char)argv[1][0]))))
+	if (!o.pid && nargs < 1)
+		return usage_error("probe takes FILE... (try 'gupnw probe --help')");
+	/* Every argument is a file: one gets the full report. */
+	if (!o.pid && (o.recursive || nargs > 1))
 		return probe_multi(&o, argv, nargs);
 	ret = parse_range(&o, "probe", nargs, argv, &r, &has_length);
 	if (ret)

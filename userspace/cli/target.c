@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -55,15 +57,17 @@ int target_open_file(struct target *t, struct probe_report *r,
 		ret = fail("%s", path);
 		goto out_close;
 	}
-	if (!has_length) {
-		/* A block device's st_size is 0: ask it for its size. */
-		size = S_ISBLK(st.st_mode) ? lseek(fd, 0, SEEK_END) : st.st_size;
-		if (size < 0) {
-			ret = fail("%s", path);
-			goto out_close;
-		}
-		r->length = r->start < (uint64_t)size ? size - r->start : 0;
+	/* A block device's st_size is 0: ask it for its size. */
+	size = S_ISBLK(st.st_mode) ? lseek(fd, 0, SEEK_END) : st.st_size;
+	if (size < 0) {
+		ret = fail("%s", path);
+		goto out_close;
 	}
+	/* To the end of the file, and never past it (as vmtouch -p). */
+	if (r->start >= (uint64_t)size)
+		r->length = 0;
+	else if (!has_length || r->length > (uint64_t)size - r->start)
+		r->length = size - r->start;
 	if (range_pages(r->start, r->length, r->page_size, &first, &r->pages) ||
 	    r->pages > SIZE_MAX / r->page_size) {
 		errno = EOVERFLOW;
@@ -92,13 +96,37 @@ out_close:
 int target_open_pid(struct target *t, struct probe_report *r)
 {
 	t->page_size = r->page_size;
+	t->mem_fd = gupnw_open_pid_mem(r->pid, r->flags);
+	if (t->mem_fd < 0)
+		return fail("pid %d", (int)r->pid);
+	return EXIT_OK;
+}
+
+int target_clip(struct gupnw *g, struct target *t, struct probe_report *r)
+{
+	uint64_t ps = r->page_size, first = r->start & ~(ps - 1), end;
+
+	if (r->file)
+		return EXIT_OK;
+	end = gupnw_user_end(g);
+	if (!end)
+		return fail("%s: end of user space", gupnw_device_path());
+	if (first >= end) {
+		fprintf(stderr, "gupnw: pid %d: address 0x%" PRIx64
+			" is past the end of user space (0x%" PRIx64 ")\n",
+			(int)r->pid, r->start, end);
+		return EXIT_FAILED;
+	}
+	/* LENGTH past the end (or wrapping): everything up to the end. */
+	if (r->length > end - r->start) {
+		r->length = end - r->start;
+		r->clipped = true;
+		r->user_end = end;
+	}
 	if (range_pages(r->start, r->length, r->page_size, &t->addr,
 			&r->pages))
 		return fail("pid %d", (int)r->pid);
 	t->pages = r->pages;
-	t->mem_fd = gupnw_open_pid_mem(r->pid, r->flags);
-	if (t->mem_fd < 0)
-		return fail("pid %d", (int)r->pid);
 	return EXIT_OK;
 }
 
@@ -174,6 +202,71 @@ int probe_windows(struct gupnw *g, const struct target *t, uint64_t first,
 	if (w->progress)
 		progress_end(&pg);
 	free(buf);
+	errno = saved;
+	return ret;
+}
+
+static ssize_t probe_extents(struct gupnw *g, const struct target *t,
+			     uint64_t page, uint64_t n, unsigned int flags,
+			     struct gupnw_extent *ext, struct gupnw_counts *c)
+{
+	uint64_t addr = t->addr + page * t->page_size;
+
+	if (t->mem_fd >= 0)
+		return gupnw_probe_extents_memfd(g, t->mem_fd, addr,
+						 n * t->page_size, flags, ext,
+						 RUN_EXTENTS, c);
+	return gupnw_probe_extents(g, (const void *)(uintptr_t)addr,
+				   n * t->page_size, flags, ext, RUN_EXTENTS,
+				   c);
+}
+
+int probe_runs(struct gupnw *g, const struct target *t,
+	       const struct run_walk *w, struct gupnw_counts *sum)
+{
+	struct gupnw_extent *ext;
+	struct gupnw_counts c;
+	struct progress pg;
+	uint64_t done = 0, first, n;
+	ssize_t k, i;
+	int ret = 0, saved;
+
+	if (!t->pages)
+		return 0;
+	ext = malloc(RUN_EXTENTS * sizeof(*ext));
+	if (!ext)
+		return -1;
+	if (w->progress)
+		progress_start(&pg, t->pages);
+	while (done < t->pages && !ret) {
+		k = probe_extents(g, t, done, t->pages - done, w->flags, ext,
+				  &c);
+		if (k <= 0) {
+			if (!k)		/* no progress: never loop forever */
+				errno = EPROTO;
+			ret = -1;
+			break;
+		}
+		counts_add(sum, &c);
+		for (i = 0; i < k && !ret; i++) {
+			first = (ext[i].start - t->addr) / t->page_size;
+			n = ext[i].pages;
+			if (first != done || n > t->pages - done) {
+				errno = EPROTO;	/* not the runs asked for */
+				ret = -1;
+				break;
+			}
+			if (w->fn)
+				ret = w->fn(w->arg, first, n, ext[i].state);
+			done += n;
+		}
+		if (w->progress)
+			progress_update(&pg, done);
+	}
+	saved = errno;
+	if (w->progress)
+		progress_end(&pg);
+	free(ext);
 	errno = saved;
 	return ret;
 }

@@ -20,7 +20,7 @@
 
 #define WATCH_OPTS	(OPT_JSON | OPT_NO_FAULT | OPT_WRITE | OPT_WAIT | \
 			 OPT_PID | OPT_MAP_WIDTH | OPT_COLOR | OPT_INTERVAL | \
-			 OPT_COUNT)
+			 OPT_COUNT | OPT_RANGE | OPT_TABLE)
 
 #define DEFAULT_INTERVAL_MS	1000
 
@@ -70,7 +70,7 @@ static int watch(struct gupnw *g, const struct cli_opts *o,
 				 (double)(now_ms() - start) / 1000);
 			r->name = label;
 			if (frame == 1 && !o->json)
-				print_table_header(stdout, r->flags, "",
+				print_table_header(stdout, &o->table, "",
 						   "FRAME");
 			ret = report_target(stdout, g, o, r, t, !o->json, "");
 		}
@@ -96,6 +96,9 @@ int cmd_watch(int argc, char **argv)
 		return ret == OPTS_HELP ? EXIT_OK : ret;
 	if (o.wait)
 		o.flags |= GUPNW_WAIT;
+	ret = setup_table(&o, o.flags);
+	if (ret)
+		return ret;
 	ret = parse_range(&o, "watch", argc - optind, argv + optind, &r,
 			  &has_length);
 	if (ret)

@@ -27,7 +27,7 @@ struct gupnw *gupnw_open(void)
 	struct gupnw *g;
 	int saved;
 
-	g = malloc(sizeof(*g));
+	g = calloc(1, sizeof(*g));
 	if (!g)
 		return NULL;
 	g->page_size = sysconf(_SC_PAGESIZE);
@@ -49,8 +49,10 @@ void gupnw_close(struct gupnw *g)
 	free(g);
 }
 
-int gupnw_module_info(struct gupnw *g, struct gupnw_module_info *info)
+static int gupnw_module_info_sized(struct gupnw *g,
+				   struct gupnw_module_info *out, size_t size)
 {
+	struct gupnw_module_info full, *info = &full;
 	struct gupnw_info ki;
 
 	memset(&ki, 0, sizeof(ki));
@@ -70,5 +72,18 @@ int gupnw_module_info(struct gupnw *g, struct gupnw_module_info *info)
 	info->probe_kmem = ki.probe_kmem;
 	info->max_async_faults = ki.max_async_faults;
 	info->async_faults_queued = ki.async_faults_queued;
+	memcpy(out, info, size);
 	return 0;
+}
+
+GUPNW_SYMVER_0_2(gupnw_module_info);
+
+int gupnw_module_info_0_2(struct gupnw *g, struct gupnw_module_info *info)
+{
+	return gupnw_module_info_sized(g, info, sizeof(*info));
+}
+
+int gupnw_module_info_0_1(struct gupnw *g, struct gupnw_module_info *info)
+{
+	return gupnw_module_info_sized(g, info, GUPNW_INFO_SIZE_0_1);
 }

@@ -3,21 +3,47 @@
 #ifndef GUPNW_INTERNAL_H
 #define GUPNW_INTERNAL_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 struct gupnw {
 	int fd;			/* /dev/gupnw, O_RDWR | O_CLOEXEC */
 	unsigned long page_size;	/* sysconf(_SC_PAGESIZE), read once */
+	uint64_t user_end;	/* gupnw_user_end(), 0 until asked */
 };
 
-#include <stdint.h>
+/*
+ * The structs the library fills grew in 0.2.  A program built against 0.1
+ * binds to the GUPNW_0.1 version of each call that fills one (the symbol
+ * versions of libgupnw.map), and that version writes only what the 0.1
+ * header declared: the six counts, and module info up to version[].
+ */
+#define GUPNW_COUNTS_SIZE_0_1	(6 * sizeof(uint64_t))
+#define GUPNW_INFO_SIZE_0_1	offsetof(struct gupnw_module_info, max_io_pages)
+
+/*
+ * name_0_1 is name@GUPNW_0.1, name_0_2 the default name@@GUPNW_0.2.  In
+ * libgupnw.a, name@@GUPNW_0.2 is what a static link binds "name" to.
+ */
+#define GUPNW_SYMVER_0_2(name)						\
+	__asm__(".symver " #name "_0_1, " #name "@GUPNW_0.1");		\
+	__asm__(".symver " #name "_0_2, " #name "@@GUPNW_0.2")
 
 /* EINVAL for a misaligned addr or an unknown flag, before any system call. */
 int gupnw_check_call(const struct gupnw *g, uint64_t addr,
 		     unsigned int flags);
 
+struct gupnw;
 struct gupnw_counts;
 struct gupnw_probe_args;
-/* The counts of a probe's answer, into counts (which may be NULL). */
-void gupnw_counts_from(struct gupnw_counts *counts,
+/* The counts of a probe's answer: @size bytes of them into @counts (NULL: none). */
+void gupnw_counts_from(struct gupnw_counts *counts, size_t size,
 		       const struct gupnw_probe_args *a);
+
+/* gupnw_probe_memfd() writing @csize bytes of counts. */
+int gupnw_probe_memfd_sized(struct gupnw *g, int mem_fd, uint64_t addr,
+			    size_t len, unsigned int flags,
+			    unsigned char *states, struct gupnw_counts *counts,
+			    size_t csize);
 
 #endif /* GUPNW_INTERNAL_H */

@@ -90,9 +90,10 @@ static int gupnw_pidfd_alive(int pidfd)
 	return -1;
 }
 
-int gupnw_probe_pidfd(struct gupnw *g, int pidfd, uint64_t addr, size_t len,
-		      unsigned int flags, unsigned char *states,
-		      struct gupnw_counts *counts)
+static int gupnw_probe_pidfd_sized(struct gupnw *g, int pidfd, uint64_t addr,
+				   size_t len, unsigned int flags,
+				   unsigned char *states,
+				   struct gupnw_counts *counts, size_t csize)
 {
 	int fd, ret, saved;
 	pid_t pid;
@@ -117,9 +118,28 @@ int gupnw_probe_pidfd(struct gupnw *g, int pidfd, uint64_t addr, size_t len,
 		errno = saved;
 		return -1;
 	}
-	ret = gupnw_probe_memfd(g, fd, addr, len, flags, states, counts);
+	ret = gupnw_probe_memfd_sized(g, fd, addr, len, flags, states, counts,
+				      csize);
 	saved = errno;
 	close(fd);
 	errno = saved;
 	return ret;
+}
+
+GUPNW_SYMVER_0_2(gupnw_probe_pidfd);
+
+int gupnw_probe_pidfd_0_2(struct gupnw *g, int pidfd, uint64_t addr,
+			  size_t len, unsigned int flags,
+			  unsigned char *states, struct gupnw_counts *counts)
+{
+	return gupnw_probe_pidfd_sized(g, pidfd, addr, len, flags, states,
+				       counts, sizeof(*counts));
+}
+
+int gupnw_probe_pidfd_0_1(struct gupnw *g, int pidfd, uint64_t addr,
+			  size_t len, unsigned int flags,
+			  unsigned char *states, struct gupnw_counts *counts)
+{
+	return gupnw_probe_pidfd_sized(g, pidfd, addr, len, flags, states,
+				       counts, GUPNW_COUNTS_SIZE_0_1);
 }

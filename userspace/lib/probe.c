@@ -60,27 +60,30 @@ static void gupnw_args_init(struct gupnw_probe_args *a, uint64_t addr,
 	}
 }
 
-void gupnw_counts_from(struct gupnw_counts *counts,
+void gupnw_counts_from(struct gupnw_counts *counts, size_t size,
 		       const struct gupnw_probe_args *a)
 {
-	if (counts) {
-		counts->resident = a->nr_resident;
-		counts->faulted = a->nr_faulted;
-		counts->retry = a->nr_retry;
-		counts->unmapped = a->nr_unmapped;
-		counts->error = a->nr_error;
-		counts->notpresent = a->nr_notpresent;
-		counts->cold = a->nr_cold;
-		counts->io_started = a->io_started;
-		counts->async_faults = a->async_faults;
-		memset(counts->reserved, 0, sizeof(counts->reserved));
-	}
+	struct gupnw_counts c = {
+		.resident = a->nr_resident,
+		.faulted = a->nr_faulted,
+		.retry = a->nr_retry,
+		.unmapped = a->nr_unmapped,
+		.error = a->nr_error,
+		.notpresent = a->nr_notpresent,
+		.cold = a->nr_cold,
+		.io_started = a->io_started,
+		.async_faults = a->async_faults,
+	};
+
+	if (counts)
+		memcpy(counts, &c, size);
 }
 
 /* target_fd < 0: the calling process. */
 static int gupnw_do_probe(struct gupnw *g, uint64_t addr, size_t len,
 			  unsigned int flags, int target_fd,
-			  unsigned char *states, struct gupnw_counts *counts)
+			  unsigned char *states, struct gupnw_counts *counts,
+			  size_t csize)
 {
 	struct gupnw_probe_args a;
 
@@ -90,49 +93,111 @@ static int gupnw_do_probe(struct gupnw *g, uint64_t addr, size_t len,
 	a.states = (uintptr_t)states;
 	if (ioctl(g->fd, GUPNW_IOC_PROBE, &a) < 0)
 		return -1;
-	gupnw_counts_from(counts, &a);
+	gupnw_counts_from(counts, csize, &a);
 	return 0;
 }
 
-ssize_t gupnw_probe_extents(struct gupnw *g, const void *addr, size_t len,
-			    unsigned int flags, struct gupnw_extent *ext,
-			    size_t max, struct gupnw_counts *counts)
+/* target_fd < 0: the calling process. */
+static ssize_t gupnw_do_extents(struct gupnw *g, uint64_t addr, size_t len,
+				unsigned int flags, int target_fd,
+				struct gupnw_extent *ext, size_t max,
+				struct gupnw_counts *counts, size_t csize)
 {
 	struct gupnw_probe_args a;
 
-	if (gupnw_check_call(g, (uintptr_t)addr, flags))
+	if (gupnw_check_call(g, addr, flags))
 		return -1;
 	if (!ext || !max) {
 		errno = EINVAL;
 		return -1;
 	}
-	gupnw_args_init(&a, (uintptr_t)addr, len, flags | GUPNW_PROBE_EXTENTS,
-			-1);
+	gupnw_args_init(&a, addr, len, flags | GUPNW_PROBE_EXTENTS, target_fd);
 	a.states = (uintptr_t)ext;
 	a.nr_extents = max > UINT32_MAX ? UINT32_MAX : max;
 	if (ioctl(g->fd, GUPNW_IOC_PROBE, &a) < 0)
 		return -1;
-	gupnw_counts_from(counts, &a);
+	gupnw_counts_from(counts, csize, &a);
 	return a.nr_extents;
 }
 
-int gupnw_probe(struct gupnw *g, const void *addr, size_t len,
-		unsigned int flags, unsigned char *states,
-		struct gupnw_counts *counts)
+GUPNW_SYMVER_0_2(gupnw_probe_extents);
+
+ssize_t gupnw_probe_extents_0_2(struct gupnw *g, const void *addr, size_t len,
+				unsigned int flags, struct gupnw_extent *ext,
+				size_t max, struct gupnw_counts *counts)
 {
-	return gupnw_do_probe(g, (uintptr_t)addr, len, flags, -1, states,
-			      counts);
+	return gupnw_do_extents(g, (uintptr_t)addr, len, flags, -1, ext, max,
+				counts, sizeof(*counts));
 }
 
-int gupnw_probe_memfd(struct gupnw *g, int mem_fd, uint64_t addr, size_t len,
-		      unsigned int flags, unsigned char *states,
-		      struct gupnw_counts *counts)
+ssize_t gupnw_probe_extents_0_1(struct gupnw *g, const void *addr, size_t len,
+				unsigned int flags, struct gupnw_extent *ext,
+				size_t max, struct gupnw_counts *counts)
+{
+	return gupnw_do_extents(g, (uintptr_t)addr, len, flags, -1, ext, max,
+				counts, GUPNW_COUNTS_SIZE_0_1);
+}
+
+ssize_t gupnw_probe_extents_memfd(struct gupnw *g, int mem_fd, uint64_t addr,
+				  size_t len, unsigned int flags,
+				  struct gupnw_extent *ext, size_t max,
+				  struct gupnw_counts *counts)
 {
 	if (mem_fd < 0) {
 		errno = EBADF;
 		return -1;
 	}
-	return gupnw_do_probe(g, addr, len, flags, mem_fd, states, counts);
+	return gupnw_do_extents(g, addr, len, flags, mem_fd, ext, max, counts,
+				sizeof(*counts));
+}
+
+GUPNW_SYMVER_0_2(gupnw_probe);
+
+int gupnw_probe_0_2(struct gupnw *g, const void *addr, size_t len,
+		    unsigned int flags, unsigned char *states,
+		    struct gupnw_counts *counts)
+{
+	return gupnw_do_probe(g, (uintptr_t)addr, len, flags, -1, states,
+			      counts, sizeof(*counts));
+}
+
+int gupnw_probe_0_1(struct gupnw *g, const void *addr, size_t len,
+		    unsigned int flags, unsigned char *states,
+		    struct gupnw_counts *counts)
+{
+	return gupnw_do_probe(g, (uintptr_t)addr, len, flags, -1, states,
+			      counts, GUPNW_COUNTS_SIZE_0_1);
+}
+
+int gupnw_probe_memfd_sized(struct gupnw *g, int mem_fd, uint64_t addr,
+			    size_t len, unsigned int flags,
+			    unsigned char *states, struct gupnw_counts *counts,
+			    size_t csize)
+{
+	if (mem_fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	return gupnw_do_probe(g, addr, len, flags, mem_fd, states, counts,
+			      csize);
+}
+
+GUPNW_SYMVER_0_2(gupnw_probe_memfd);
+
+int gupnw_probe_memfd_0_2(struct gupnw *g, int mem_fd, uint64_t addr,
+			  size_t len, unsigned int flags,
+			  unsigned char *states, struct gupnw_counts *counts)
+{
+	return gupnw_probe_memfd_sized(g, mem_fd, addr, len, flags, states,
+				       counts, sizeof(*counts));
+}
+
+int gupnw_probe_memfd_0_1(struct gupnw *g, int mem_fd, uint64_t addr,
+			  size_t len, unsigned int flags,
+			  unsigned char *states, struct gupnw_counts *counts)
+{
+	return gupnw_probe_memfd_sized(g, mem_fd, addr, len, flags, states,
+				       counts, GUPNW_COUNTS_SIZE_0_1);
 }
 
 int gupnw_open_pid_mem(pid_t pid, unsigned int flags)
@@ -156,9 +221,10 @@ int gupnw_open_pid_mem(pid_t pid, unsigned int flags)
 	return fd;
 }
 
-int gupnw_probe_pid(struct gupnw *g, pid_t pid, uint64_t addr, size_t len,
-		    unsigned int flags, unsigned char *states,
-		    struct gupnw_counts *counts)
+static int gupnw_probe_pid_sized(struct gupnw *g, pid_t pid, uint64_t addr,
+				 size_t len, unsigned int flags,
+				 unsigned char *states,
+				 struct gupnw_counts *counts, size_t csize)
 {
 	int fd, ret, saved;
 
@@ -167,9 +233,79 @@ int gupnw_probe_pid(struct gupnw *g, pid_t pid, uint64_t addr, size_t len,
 	fd = gupnw_open_pid_mem(pid, flags);
 	if (fd < 0)
 		return -1;
-	ret = gupnw_probe_memfd(g, fd, addr, len, flags, states, counts);
+	ret = gupnw_probe_memfd_sized(g, fd, addr, len, flags, states, counts,
+				      csize);
 	saved = errno;
 	close(fd);
 	errno = saved;
 	return ret;
+}
+
+GUPNW_SYMVER_0_2(gupnw_probe_pid);
+
+int gupnw_probe_pid_0_2(struct gupnw *g, pid_t pid, uint64_t addr, size_t len,
+			unsigned int flags, unsigned char *states,
+			struct gupnw_counts *counts)
+{
+	return gupnw_probe_pid_sized(g, pid, addr, len, flags, states, counts,
+				     sizeof(*counts));
+}
+
+int gupnw_probe_pid_0_1(struct gupnw *g, pid_t pid, uint64_t addr, size_t len,
+			unsigned int flags, unsigned char *states,
+			struct gupnw_counts *counts)
+{
+	return gupnw_probe_pid_sized(g, pid, addr, len, flags, states, counts,
+				     GUPNW_COUNTS_SIZE_0_1);
+}
+
+/*
+ * Whether a one-page probe ending at @end is accepted: the module refuses
+ * (EINVAL) a range past the end of user space (TASK_SIZE_MAX), and a
+ * report-only probe of one page changes nothing.  1, 0, or -1 with errno.
+ */
+static int gupnw_end_ok(struct gupnw *g, uint64_t end)
+{
+	struct gupnw_probe_args a;
+
+	gupnw_args_init(&a, end - g->page_size, g->page_size,
+			GUPNW_PROBE_NOFAULT, -1);
+	if (!ioctl(g->fd, GUPNW_IOC_PROBE, &a))
+		return 1;
+	return errno == EINVAL ? 0 : -1;
+}
+
+uint64_t gupnw_user_end(struct gupnw *g)
+{
+	uint64_t ps = g->page_size, lo, hi, mid;
+	int ok;
+
+	if (g->user_end)
+		return g->user_end;
+	/* The last page-aligned end the module takes: ok(lo), !ok(hi). */
+	lo = ps;
+	hi = UINT64_MAX & ~(ps - 1);
+	ok = gupnw_end_ok(g, lo);
+	if (ok <= 0) {
+		if (!ok)
+			errno = EINVAL;
+		return 0;
+	}
+	ok = gupnw_end_ok(g, hi);
+	if (ok < 0)
+		return 0;
+	if (ok)
+		lo = hi;
+	while (hi - lo > ps) {
+		mid = lo + (hi - lo) / 2 / ps * ps;
+		ok = gupnw_end_ok(g, mid);
+		if (ok < 0)
+			return 0;
+		if (ok)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	g->user_end = lo;
+	return lo;
 }

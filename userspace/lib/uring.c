@@ -80,12 +80,27 @@ void gupnw_prep_ready(struct io_uring_sqe *sqe, int fd, struct gupnw_req *req)
 	gupnw_prep_cmd(sqe, fd, GUPNW_URING_CMD_READY, req);
 }
 
-uint64_t gupnw_req_result(const struct gupnw_req *req,
-			  struct gupnw_counts *counts)
+static uint64_t gupnw_req_result_sized(const struct gupnw_req *req,
+				       struct gupnw_counts *counts,
+				       size_t csize)
 {
 	const struct gupnw_probe_args *a =
 		(const struct gupnw_probe_args *)req->opaque;
 
-	gupnw_counts_from(counts, a);
+	gupnw_counts_from(counts, csize, a);
 	return a->done;
+}
+
+GUPNW_SYMVER_0_2(gupnw_req_result);
+
+uint64_t gupnw_req_result_0_2(const struct gupnw_req *req,
+			      struct gupnw_counts *counts)
+{
+	return gupnw_req_result_sized(req, counts, sizeof(*counts));
+}
+
+uint64_t gupnw_req_result_0_1(const struct gupnw_req *req,
+			      struct gupnw_counts *counts)
+{
+	return gupnw_req_result_sized(req, counts, GUPNW_COUNTS_SIZE_0_1);
 }

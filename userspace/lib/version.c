@@ -27,6 +27,8 @@ const char *gupnw_state_name(int state)
 		return "error";
 	case GUPNW_NOTPRESENT:
 		return "notpresent";
+	case GUPNW_COLD:
+		return "cold";
 	default:
 		return "unknown";
 	}

@@ -3,7 +3,7 @@
  * libgupnw - the C library of gupnw ("GUP, no wait").
  *
  * Ask, per page of a range, whether touching it now would need I/O, without
- * ever waiting for that I/O.  See gupnw(3) and SPEC.md of the project.
+ * ever waiting for that I/O.  See gupnw(3).
  */
 #ifndef GUPNW_H
 #define GUPNW_H
@@ -17,7 +17,7 @@ extern "C" {
 #endif
 
 #define GUPNW_VERSION_MAJOR	0
-#define GUPNW_VERSION_MINOR	1
+#define GUPNW_VERSION_MINOR	2
 #define GUPNW_VERSION_PATCH	0
 
 struct gupnw;				/* opaque handle on /dev/gupnw */
@@ -69,7 +69,7 @@ int gupnw_probe_pid(struct gupnw *g, pid_t pid, uint64_t addr, size_t len,
 		    unsigned int flags, unsigned char *states,
 		    struct gupnw_counts *counts);
 
-/* --- additions beyond the SPEC.md core --- */
+/* --- beyond the two calls above --- */
 
 /*
  * Probe another process through an open /proc/PID/mem file descriptor
@@ -139,6 +139,25 @@ struct gupnw_module_info {
 };
 int gupnw_module_info(struct gupnw *g, struct gupnw_module_info *info);
 
+/*
+ * Since 0.2.  gupnw_probe_extents() on another process, through an open
+ * /proc/PID/mem file descriptor (gupnw_open_pid_mem()), as
+ * gupnw_probe_memfd() does for one byte per page.
+ */
+ssize_t gupnw_probe_extents_memfd(struct gupnw *g, int mem_fd, uint64_t addr,
+				  size_t len, unsigned int flags,
+				  struct gupnw_extent *ext, size_t max,
+				  struct gupnw_counts *counts);
+
+/*
+ * Since 0.2.  The end of user space: the first address no probe may cover
+ * (0x7ffffffff000 on x86-64 with 4-level page tables), the same for every
+ * process.  A probe of a range past it fails with EINVAL at once; clip the
+ * range to it to probe "everything from addr on".  Asked of the module once
+ * per handle.  0 and errno on failure.
+ */
+uint64_t gupnw_user_end(struct gupnw *g);
+
 /* --- io_uring: asynchronous probes and "page ready" (gupnw_prep_probe(3)) --- */
 
 struct io_uring_sqe;			/* <liburing.h> or <linux/io_uring.h> */
@@ -182,7 +201,7 @@ void gupnw_prep_ready(struct io_uring_sqe *sqe, int fd, struct gupnw_req *req);
 uint64_t gupnw_req_result(const struct gupnw_req *req,
 			  struct gupnw_counts *counts);
 
-/* Library version string, e.g. "0.1.0". */
+/* Library version string, e.g. "0.2.0". */
 const char *gupnw_version(void);
 
 /* Lower-case name of a state letter ("resident", ...), or "unknown". */
