@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
@@ -19,7 +20,21 @@
 #include <unistd.h>
 
 long gt_page = 4096;
-static int gt_failures;
+static int gt_failures;		/* of this process since its gt_init() */
+
+/*
+ * What every process of a test program shares (forked cases, and children
+ * that report on their own): the TAP line numbers and the failures.
+ */
+struct gt_shared {
+	long lines;
+	long failures;
+};
+static struct gt_shared gt_shared_fallback, *gt_shared;
+static pid_t gt_owner;			/* the process that prints the plan */
+static int gt_plan_done;
+static const char *gt_cur_case;		/* the running case, NULL outside */
+static int gt_in_case;			/* this process is a forked case */
 
 void gt_init(void)
 {
@@ -27,12 +42,169 @@ void gt_init(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	setvbuf(stderr, NULL, _IONBF, 0);
 	gt_page = sysconf(_SC_PAGESIZE);
+	if (gt_shared)
+		return;		/* a forked child: keep counting with the parent */
+	gt_shared = mmap(NULL, sizeof(*gt_shared), PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (gt_shared == MAP_FAILED)
+		gt_shared = &gt_shared_fallback;
+	gt_owner = getpid();
 }
 
 int gt_exit(void)
 {
+	if (gt_shared && getpid() == gt_owner && !gt_plan_done) {
+		gt_plan_done = 1;
+		printf("1..%ld\n", __atomic_load_n(&gt_shared->lines,
+						   __ATOMIC_SEQ_CST));
+	}
 	fflush(stdout);
 	return gt_failures ? 1 : 0;
+}
+
+const char *gt_file_id(void)
+{
+	static char id[64];
+	const char *p = program_invocation_short_name;
+
+	if (!id[0]) {
+		snprintf(id, sizeof(id), "%s", p && *p ? p : "t??");
+		id[strcspn(id, "_")] = '\0';
+	}
+	return id;
+}
+
+/* Does the file part of a GUPNW_TESTS pattern name this program? */
+static int gt_file_match(const char *pat)
+{
+	const char *full = program_invocation_short_name;
+	char with[160];
+
+	snprintf(with, sizeof(with), "%s_*", pat);
+	return !fnmatch(pat, gt_file_id(), 0) || !fnmatch(pat, full, 0) ||
+	       !fnmatch(with, full, 0);
+}
+
+int gt_selected(const char *case_name)
+{
+	const char *env = getenv("GUPNW_TESTS");
+	char list[1024], *save = NULL, *p;
+	int file_named = 0;
+
+	if (!env || !*env)
+		return 1;
+	snprintf(list, sizeof(list), "%s", env);
+	for (p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(p, ':');
+
+		if (colon)
+			*colon = '\0';
+		if (!gt_file_match(p))
+			continue;
+		file_named = 1;
+		if (!colon || !case_name || !fnmatch(colon + 1, case_name, 0))
+			return 1;
+	}
+	/* run by hand, or picked by a pattern we do not understand: all */
+	return !file_named;
+}
+
+static pid_t gt_case_pid;
+static volatile sig_atomic_t gt_case_expired;
+
+static void gt_on_alarm(int sig)
+{
+	(void)sig;
+	gt_case_expired = 1;
+}
+
+/* The file's own time limit (guest-tests.sh) ends the case's group too. */
+static void gt_on_term(int sig)
+{
+	if (gt_case_pid > 0)
+		kill(-gt_case_pid, SIGKILL);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static int gt_run_case(const struct gt_case *c)
+{
+	unsigned int limit = c->timeout_s ? c->timeout_s : GT_CASE_TIMEOUT;
+	long lines0 = gt_shared->lines, fail0 = gt_shared->failures;
+	struct sigaction sa;
+	int status = 0, failed;
+	pid_t pid;
+
+	if (atoi(gt_env("GUPNW_CASE_TIMEOUT", "0")) > 0)
+		limit = atoi(gt_env("GUPNW_CASE_TIMEOUT", "0"));
+	gt_cur_case = c->name;
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		gt_ok(0, "fork for the case: %s", gt_errname(errno));
+		gt_cur_case = NULL;
+		return 1;
+	}
+	if (!pid) {
+		setpgid(0, 0);		/* its children die with it */
+		signal(SIGALRM, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		gt_in_case = 1;
+		gt_failures = 0;
+		c->fn();
+		exit(gt_exit());
+	}
+	setpgid(pid, pid);
+	gt_case_pid = pid;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = gt_on_alarm;	/* no SA_RESTART: waitpid returns */
+	sigaction(SIGALRM, &sa, NULL);
+	gt_case_expired = 0;
+	alarm(limit);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			break;
+		if (gt_case_expired) {
+			kill(-pid, SIGKILL);
+			gt_case_expired = 2;
+		}
+	}
+	alarm(0);
+	kill(-pid, SIGKILL);		/* what it left behind */
+	gt_case_pid = 0;
+	failed = gt_shared->failures != fail0;
+	if (gt_case_expired) {
+		gt_ok(0, "the case ends within %u s", limit);
+		failed = 1;
+	} else if (WIFSIGNALED(status)) {
+		gt_ok(0, "the case is not killed (signal %d, %s)",
+		      WTERMSIG(status), strsignal(WTERMSIG(status)));
+		failed = 1;
+	} else if (WEXITSTATUS(status) && !failed) {
+		gt_ok(0, "the case exits with status 0, not %d",
+		      WEXITSTATUS(status));
+		failed = 1;
+	} else if (gt_shared->lines == lines0) {
+		gt_ok(0, "the case makes at least one check");
+		failed = 1;
+	}
+	gt_cur_case = NULL;
+	return failed;
+}
+
+int gt_main(const struct gt_case *cases, size_t n)
+{
+	int failed = 0;
+	size_t i;
+
+	if (!gt_shared)
+		gt_init();
+	signal(SIGTERM, gt_on_term);
+	for (i = 0; i < n; i++)
+		if (gt_selected(cases[i].name))
+			failed |= gt_run_case(&cases[i]);
+	return gt_exit() | failed;
 }
 
 static void gt_vline(const char *prefix, const char *fmt, va_list ap,
@@ -44,6 +216,28 @@ static void gt_vline(const char *prefix, const char *fmt, va_list ap,
 	printf("%s%s%s\n", prefix, buf, suffix ? suffix : "");
 }
 
+/* One result line: "ok N t31:case - what# SKIP why" (what may be empty). */
+static void gt_vresult(int pass, const char *fmt, va_list ap,
+		       const char *suffix)
+{
+	char what[1024], prefix[256];
+	long n;
+
+	if (!gt_shared)
+		gt_init();
+	if (!pass) {
+		gt_failures++;
+		__atomic_add_fetch(&gt_shared->failures, 1, __ATOMIC_SEQ_CST);
+	}
+	n = __atomic_add_fetch(&gt_shared->lines, 1, __ATOMIC_SEQ_CST);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	snprintf(prefix, sizeof(prefix), "%s %ld %s%s%s", pass ? "ok" : "not ok",
+		 n, gt_file_id(), gt_cur_case ? ":" : "",
+		 gt_cur_case ? gt_cur_case : "");
+	printf("%s%s%s%s\n", prefix, *what ? " - " : "", what,
+	       suffix ? suffix : "");
+}
+
 void gt_diag(const char *fmt, ...)
 {
 	va_list ap;
@@ -53,11 +247,20 @@ void gt_diag(const char *fmt, ...)
 	va_end(ap);
 }
 
+static void gt_result(int pass, const char *suffix, const char *fmt, ...)
+	GT_PRINTF(3, 4);
+static void gt_result(int pass, const char *suffix, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	gt_vresult(pass, fmt, ap, suffix);
+	va_end(ap);
+}
+
 static int gt_vok(int cond, const char *fmt, va_list ap)
 {
-	if (!cond)
-		gt_failures++;
-	gt_vline(cond ? "ok - " : "not ok - ", fmt, ap, NULL);
+	gt_vresult(!!cond, fmt, ap, NULL);
 	return !!cond;
 }
 
@@ -78,8 +281,22 @@ void gt_skip(const char *why, const char *fmt, ...)
 
 	snprintf(suffix, sizeof(suffix), " # SKIP %s", why);
 	va_start(ap, fmt);
-	gt_vline("ok - ", fmt, ap, suffix);
+	gt_vresult(1, fmt, ap, suffix);
 	va_end(ap);
+}
+
+void gt_case_skip(const char *fmt, ...)
+{
+	char why[512], suffix[520];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	snprintf(suffix, sizeof(suffix), " # SKIP %s", why);
+	gt_result(1, suffix, "%s", "");
+	if (gt_in_case)
+		exit(gt_exit());
 }
 
 void gt_bail(const char *fmt, ...)
@@ -87,8 +304,7 @@ void gt_bail(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	gt_failures++;
-	gt_vline("not ok - ", fmt, ap, NULL);
+	gt_vresult(0, fmt, ap, NULL);
 	va_end(ap);
 	exit(gt_exit());
 }

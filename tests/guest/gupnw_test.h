@@ -2,12 +2,21 @@
 /*
  * gupnw_test.h - shared helpers of the in-guest tests (tests/guest/t*.c).
  *
- * Output is TAP without numbers (the runner numbers the lines):
- *   ok - name
- *   not ok - name
+ * Output is TAP (tests/README.md): every check is one numbered line that
+ * names its file and, in a program made of cases, its case, and the plan
+ * comes last (the number of checks is known only at the end):
+ *   ok 1 t01:abi-version - info: abi_version is GUPNW_ABI_VERSION
+ *   not ok 2 t01:abi-version - ...
  *   # diagnostic
- *   ok - name # SKIP why
- * A program exits non-zero when any of its tests failed (gt_exit()).
+ *   ok 3 t01:version - ... # SKIP why
+ *   1..3
+ * A program exits non-zero when any of its checks failed (gt_exit()).
+ *
+ * A program is a table of cases (struct gt_case) run by gt_main(): each
+ * case runs in a forked child of its own under a time limit, so a crash,
+ * a gt_bail() or a hang in one case fails that case and the next one still
+ * runs.  GUPNW_TESTS (tests/README.md) selects files and cases by name:
+ * "t31" or "t31*" a whole file, "t31:cold-*" some of its cases.
  */
 #ifndef GUPNW_TEST_H
 #define GUPNW_TEST_H
@@ -25,6 +34,38 @@
 #define GT_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 extern long gt_page;			/* page size, set by gt_init() */
+
+/* --- cases --- */
+struct gt_case {
+	const char *name;	/* "cold-madv-random": lower case, dashes */
+	void (*fn)(void);	/* sets up what it needs, checks, cleans up */
+	unsigned int timeout_s;	/* 0: GT_CASE_TIMEOUT */
+};
+#define GT_CASE_TIMEOUT 120	/* s; $GUPNW_CASE_TIMEOUT overrides it */
+/* A table row: GT_CASE("cold-madv-random", case_cold_madv_random). */
+#define GT_CASE(n, f) { .name = (n), .fn = (f) }
+/* The same with its own time limit in seconds. */
+#define GT_CASE_TIMED(n, f, s) { .name = (n), .fn = (f), .timeout_s = (s) }
+/* The table and its length, for gt_main(). */
+#define GT_CASES(table) (table), (sizeof(table) / sizeof((table)[0]))
+/*
+ * Run the selected cases of the table in order, each in a child of its own
+ * (see above), then print the plan.  Returns the exit status: 1 if any
+ * check failed or any case died, timed out or exited non-zero.  Calls
+ * gt_init() if it has not been called.
+ */
+int gt_main(const struct gt_case *cases, size_t n);
+/* Does GUPNW_TESTS select case_name (NULL: any case) of this program? */
+int gt_selected(const char *case_name);
+/* "t31" for t31_states_file: the program's number, its name in TAP lines. */
+const char *gt_file_id(void);
+/*
+ * Skip the rest of the running case with one line "ok N t01:case # SKIP
+ * why" (the case passes).  Outside a case it prints the line and returns.
+ */
+void gt_case_skip(const char *fmt, ...) GT_PRINTF(1, 2);
+/* In a case function: skip, and return when not in a forked case. */
+#define GT_SKIP(...) do { gt_case_skip(__VA_ARGS__); return; } while (0)
 
 /* --- TAP --- */
 void gt_init(void);		/* call first (and in a forked child that
