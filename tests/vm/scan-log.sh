@@ -70,7 +70,7 @@ BEGIN {
 	test = ""
 	next
 }
-# A test program's plan, printed after its results (the count is known only then).
+# A test program prints its plan after its results (the count is known only then).
 /^1\.\.[0-9]+$/ && test != "" { plan = substr($0, 4) + 0; next }
 /GUPNW-DMESG-BEGIN/ { in_dmesg = 1; next }
 /GUPNW-DMESG-END/ { in_dmesg = 0; next }
