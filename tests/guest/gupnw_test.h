@@ -143,7 +143,7 @@ int gt_drop_caches(void);		/* echo 3 > /proc/sys/vm/drop_caches */
  */
 int gt_make_cold(int fd);
 /*
- * Drain the burst bucket of a throttled disk (QEMU-NOTES.md): one 128 KiB
+ * Drain the burst bucket of a throttled disk (docs/testing.md): one 128 KiB
  * read that must reach the disk, from the last 128 KiB of path (tests keep
  * away from the last MiB).  Returns the time it took in ns, or -1.
  */

@@ -57,7 +57,7 @@ enum gt_swap_where {
 int gt_swap_out(void *addr, size_t len, const char *memcg, int anon,
 		enum gt_swap_where where);
 /*
- * Spend the burst allowance of a throttled disk (QEMU-NOTES.md) by reading
+ * Spend the burst allowance of a throttled disk (docs/testing.md) by reading
  * 128 KiB near the end of a block device with O_DIRECT (for the swap disk,
  * whose end no test fills).  Returns the time it took in ns, or -1.
  */

@@ -2,7 +2,7 @@
 /*
  * t09_unprivileged: an ordinary user (uid 1000) can probe its own memory
  * and its own files; a mapping of a root-owned read-only file shows one
- * letter per mode, whatever its page cache holds (SPEC.md: the cache of a
+ * letter per mode, whatever its page cache holds (docs/security.md: the cache of a
  * file the caller could not open for writing is not revealed; t40 has the
  * details).
  */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * t16_nowait_cases: the places where a vanilla FOLL_NOWAIT fault still
- * sleeps (KERNEL-NOTES.md) answer 'W' at once, on the throttled disk:
+ * sleeps (docs/design.md) answer 'W' at once, on the throttled disk:
  *   - a cold page of a MADV_RANDOM mapping (filemap_fault reads it
  *     synchronously when readahead is off),
  *   - a cold page with the device's readahead set to 0,

@@ -5,7 +5,7 @@
  * but still in the swap cache), shared, mlocked, PROT_NONE, and a COW page
  * after fork probed for write in the child.
  *
- * Swap states are made with the recipe of QEMU-NOTES.md (a memory cgroup,
+ * Swap states are made with the recipe of docs/testing.md (a memory cgroup,
  * MADV_PAGEOUT, then memory.reclaim) and checked with mincore() and pagemap
  * before the probe, so a test cannot pass on a page that was never swapped.
  * The swap disk is throttled on reads (50 x 4 KiB per second): a swap-in
@@ -134,7 +134,7 @@ static void test_swapped_evicted(void)
 	/*
 	 * They wait in the swap cache, unmapped (F) - except a page whose read
 	 * finished before its fault took the folio lock: the fault mapped it
-	 * (still W, SPEC.md), so it is R now.
+	 * (still W, docs/abi.md), so it is R now.
 	 */
 	for (i = 0, mapped = 0; i < SWAP_PAGES; i++) {
 		expect[i] = gt_pagemap(p + P(i)) & GT_PM_PRESENT ? 'R' : 'F';

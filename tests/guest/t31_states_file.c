@@ -4,7 +4,7 @@
  * mappings: cold, arriving after the probe started the read, cached, under
  * I/O, in a MADV_RANDOM mapping, past EOF after ftruncate(), PROT_NONE.
  *
- * Cold pages on the fast disk must read W too (SPEC.md: a page whose fault
+ * Cold pages on the fast disk must read W too (docs/abi.md: a page whose fault
  * read it from storage is W even if the read finished before the probe
  * moved on).  Timing and "under I/O" need the throttled disk, where a 128 KiB
  * readahead takes about 1.6 s (after its burst bucket is drained).
