@@ -316,8 +316,19 @@ static void test_cow(void)
 	munmap(p, P(4));
 }
 
+static const struct gt_case cases[] = {
+	GT_CASE("private", test_private),
+	GT_CASE("swapped-evicted", test_swapped_evicted),
+	GT_CASE("swap-cache", test_swap_cache),
+	GT_CASE("shared", test_shared),
+	GT_CASE("mlocked", test_mlocked),
+	GT_CASE("prot-none", test_prot_none),
+	GT_CASE("cow", test_cow),
+};
+
 int main(void)
 {
+	int status;
 	int ret;
 
 	gt_init();
@@ -329,16 +340,10 @@ int main(void)
 	if (ret)
 		gt_diag("no memory cgroup: %s", gt_errname(-ret));
 
-	test_private();
-	test_swapped_evicted();
-	test_swap_cache();
-	test_shared();
-	test_mlocked();
-	test_prot_none();
-	test_cow();
+	status = gt_main(GT_CASES(cases));
 
 	if (in_memcg)
 		gt_memcg_leave(memcg);
 	gupnw_close(g);
-	return gt_exit();
+	return gt_exit() | status;
 }

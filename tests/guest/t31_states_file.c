@@ -265,15 +265,21 @@ static void test_truncated(void)
 	unlink(path);
 }
 
+static const struct gt_case cases[] = {
+	GT_CASE("fast-disk", test_fast_disk),
+	GT_CASE("slow-disk", test_slow_disk),
+	GT_CASE("truncated", test_truncated),
+};
+
 int main(void)
 {
+	int status;
+
 	gt_init();
 	g = gupnw_open();
 	if (!g)
 		gt_bail("file: gupnw_open: %s", gt_errname(errno));
-	test_fast_disk();
-	test_slow_disk();
-	test_truncated();
+	status = gt_main(GT_CASES(cases));
 	gupnw_close(g);
-	return gt_exit();
+	return gt_exit() | status;
 }

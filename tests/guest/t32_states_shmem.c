@@ -170,8 +170,15 @@ static void test_shared_anon(void)
 	munmap(p, P(SWAP_PAGES));
 }
 
+static const struct gt_case cases[] = {
+	GT_CASE("memfd", test_memfd),
+	GT_CASE("swapped-memfd", test_swapped_memfd),
+	GT_CASE("shared-anon", test_shared_anon),
+};
+
 int main(void)
 {
+	int status;
 	int ret;
 
 	gt_init();
@@ -183,12 +190,10 @@ int main(void)
 	if (ret)
 		gt_diag("no memory cgroup: %s", gt_errname(-ret));
 
-	test_memfd();
-	test_swapped_memfd();
-	test_shared_anon();
+	status = gt_main(GT_CASES(cases));
 
 	if (in_memcg)
 		gt_memcg_leave(memcg);
 	gupnw_close(g);
-	return gt_exit();
+	return gt_exit() | status;
 }

@@ -229,14 +229,20 @@ static void test_hwpoison(void)
 		gt_states_str(r.st[1], 4));
 }
 
+static const struct gt_case cases[] = {
+	GT_CASE("vm-io", test_vm_io),
+	GT_CASE("hwpoison", test_hwpoison),
+};
+
 int main(void)
 {
+	int status;
+
 	gt_init();
 	g = gupnw_open();
 	if (!g)
 		gt_bail("refused: gupnw_open: %s", gt_errname(errno));
-	test_vm_io();
-	test_hwpoison();
+	status = gt_main(GT_CASES(cases));
 	gupnw_close(g);
-	return gt_exit();
+	return gt_exit() | status;
 }

@@ -339,10 +339,16 @@ static void test_sigkill(void)
 	}
 }
 
+static const struct gt_case cases[] = {
+	GT_CASE("writer-latency", test_writer_latency),
+	GT_CASE("sigkill", test_sigkill),
+};
+
 int main(void)
 {
+	int status;
+
 	gt_init();
-	test_writer_latency();
-	test_sigkill();
-	return gt_exit();
+	status = gt_main(GT_CASES(cases));
+	return gt_exit() | status;
 }
