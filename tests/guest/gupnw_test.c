@@ -937,6 +937,112 @@ int gt_run(char *const argv[], uid_t uid, gid_t gid, unsigned int timeout_s,
 	return 128 + WTERMSIG(status);
 }
 
+int gt_fork_result(void (*body)(void *arg, int out), void *arg, void *result,
+		   size_t size, unsigned int timeout_ms, int *status)
+{
+	int pr[2], st = 0, got = -1;
+	pid_t pid;
+
+	memset(result, 0, size);
+	if (pipe(pr))
+		return -1;
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		close(pr[0]);
+		close(pr[1]);
+		return -1;
+	}
+	if (!pid) {
+		close(pr[0]);
+		body(arg, pr[1]);
+		_exit(0);
+	}
+	close(pr[1]);
+	if (timeout_ms) {
+		struct pollfd pfd = { .fd = pr[0], .events = POLLIN };
+
+		if (poll(&pfd, 1, (int)timeout_ms) == 1)
+			got = gt_read_all(pr[0], result, size);
+	} else {
+		got = gt_read_all(pr[0], result, size);
+	}
+	close(pr[0]);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	if (status)
+		*status = st;
+	return got;
+}
+
+pid_t gt_fork_held(void (*body)(void *arg, int out), void *arg, void *result,
+		   size_t size, int *hold)
+{
+	int pa[2], ph[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(pa))
+		return -1;
+	if (pipe(ph)) {
+		close(pa[0]);
+		close(pa[1]);
+		return -1;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		close(pa[0]);
+		close(pa[1]);
+		close(ph[0]);
+		close(ph[1]);
+		return -1;
+	}
+	if (!pid) {
+		close(pa[0]);
+		close(ph[1]);
+		body(arg, pa[1]);
+		close(pa[1]);
+		while (read(ph[0], &c, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(pa[1]);
+	close(ph[0]);
+	if (gt_read_all(pa[0], result, size)) {
+		close(pa[0]);
+		gt_release(pid, ph[1]);
+		return -1;
+	}
+	close(pa[0]);
+	*hold = ph[1];
+	return pid;
+}
+
+void gt_release(pid_t pid, int hold)
+{
+	close(hold);
+	waitpid(pid, NULL, 0);
+}
+
+uint64_t gt_map_rrne(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char *p = mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return 0;
+	madvise(p, 4 * pg, MADV_NOHUGEPAGE);
+	p[0] = 1;
+	p[pg] = 1;
+	if (mprotect(p + 3 * pg, pg, PROT_NONE)) {
+		munmap(p, 4 * pg);
+		return 0;
+	}
+	return (uintptr_t)p;
+}
+
 uint64_t gt_user_top(void)
 {
 	static char buf[65536];

@@ -181,6 +181,32 @@ int gt_run(char *const argv[], uid_t uid, gid_t gid, unsigned int timeout_s,
 /* Write/read exactly len bytes (for result pipes). 0 or -1. */
 int gt_write_all(int fd, const void *buf, size_t len);
 int gt_read_all(int fd, void *buf, size_t len);
+/*
+ * Fork a child that runs body(arg, out) and writes its result to out with
+ * gt_write_all(); it exits 0 when body returns (body may _exit itself).
+ * The parent reads exactly size bytes into result (zeroed first), waiting
+ * at most timeout_ms (0: no limit), then kills the child if it is still
+ * there and reaps it; *status (may be NULL) gets its wait status.
+ * Returns 0 when the whole result arrived, else -1.
+ */
+int gt_fork_result(void (*body)(void *arg, int out), void *arg, void *result,
+		   size_t size, unsigned int timeout_ms, int *status);
+/*
+ * Fork a target that stays alive until released: the child runs
+ * body(arg, out), which writes size bytes the parent waits for (an address,
+ * say) into result, then waits until gt_release() closes *hold, and exits.
+ * Returns the child's pid, or -1 (nothing left running).
+ */
+pid_t gt_fork_held(void (*body)(void *arg, int out), void *arg, void *result,
+		   size_t size, int *hold);
+/* Let a gt_fork_held() child exit, and reap it. */
+void gt_release(pid_t pid, int hold);
+/*
+ * Map 4 pages of private anonymous memory (no THP) that a NOFAULT probe
+ * reads as "RRNE": pages 0 and 1 touched, 2 untouched, 3 PROT_NONE - the
+ * target of the tests that probe another process.  Its address, or 0.
+ */
+uint64_t gt_map_rrne(void);
 /* Highest user address + 1 of this machine (47-bit or 56-bit paging). */
 uint64_t gt_user_top(void);
 

@@ -253,27 +253,16 @@ static void user_body(int out)
 	_exit(0);
 }
 
+static void user_body_fn(void *arg, int out)
+{
+	(void)arg;
+	user_body(out);
+}
+
 static int run_as_user(struct report *r)
 {
-	int pr[2];
-	pid_t pid;
-
-	if (pipe(pr))
-		gt_bail("pipe");
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		gt_bail("fork");
-	if (!pid) {
-		close(pr[0]);
-		user_body(pr[1]);
-	}
-	close(pr[1]);
-	memset(r, 0, sizeof(*r));
-	if (gt_read_all(pr[0], r, sizeof(*r)))
+	if (gt_fork_result(user_body_fn, NULL, r, sizeof(*r), 0, NULL))
 		r->setup_err = EPIPE;
-	close(pr[0]);
-	waitpid(pid, NULL, 0);
 	if (!gt_ok(!r->setup_err, "cache: uid %d opens /dev/gupnw", USER_UID))
 		gt_diag("%s", gt_errname(r->setup_err));
 	return r->setup_err ? -1 : 0;
