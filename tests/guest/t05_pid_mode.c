@@ -359,19 +359,35 @@ static void test_target_fd_errors(int dev)
 		close(fd);
 }
 
+static int dev;
+
+static void case_root_probes_child(void)
+{
+	test_root_probes_child(dev);
+}
+
+static void case_target_fd_errors(void)
+{
+	test_target_fd_errors(dev);
+}
+
+static const struct gt_case cases[] = {
+	GT_CASE("root-probes-child", case_root_probes_child),
+	GT_CASE("unprivileged", test_unprivileged),
+	GT_CASE("target-fd-errors", case_target_fd_errors),
+};
+
 int main(void)
 {
-	int dev;
+	int status;
 
 	gt_init();
 	g = gupnw_open();
 	dev = gt_dev_open();
 	if (!g || dev < 0)
 		gt_bail("pid: open %s: %s", gt_dev_path(), gt_errname(errno));
-	test_root_probes_child(dev);
-	test_unprivileged();
-	test_target_fd_errors(dev);
+	status = gt_main(GT_CASES(cases));
 	gupnw_close(g);
 	close(dev);
-	return gt_exit();
+	return gt_exit() | status;
 }
