@@ -158,7 +158,9 @@ static int gt_run_case(const struct gt_case *c)
 		signal(SIGTERM, SIG_DFL);
 		gt_in_case = 1;
 		gt_failures = 0;
-		if (gt_case_setup)
+		if (c->setup)
+			c->setup();
+		else if (gt_case_setup)
 			gt_case_setup();
 		c->fn();
 		exit(gt_exit());
@@ -820,13 +822,13 @@ int gt_become(uid_t uid, gid_t gid)
 	return 0;
 }
 
-int gt_write_all(int fd, const void *buf, size_t len)
+/* read() or write() until len bytes went through: 0, or -1 (EOF, error). */
+static int gt_xfer_all(int fd, char *p, size_t len, int wr)
 {
-	const char *p = buf;
 	ssize_t n;
 
 	while (len) {
-		n = write(fd, p, len);
+		n = wr ? write(fd, p, len) : read(fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -837,21 +839,14 @@ int gt_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int gt_write_all(int fd, const void *buf, size_t len)
+{
+	return gt_xfer_all(fd, (char *)buf, len, 1);
+}
+
 int gt_read_all(int fd, void *buf, size_t len)
 {
-	char *p = buf;
-	ssize_t n;
-
-	while (len) {
-		n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
+	return gt_xfer_all(fd, buf, len, 0);
 }
 
 /* One read from fd into buf; returns what read() returned (0: EOF). */

@@ -40,6 +40,7 @@ struct gt_case {
 	const char *name;	/* "cold-madv-random": lower case, dashes */
 	void (*fn)(void);	/* sets up what it needs, checks, cleans up */
 	unsigned int timeout_s;	/* 0: GT_CASE_TIMEOUT */
+	void (*setup)(void);	/* NULL: gt_main_setup()'s, if any */
 };
 /* s; five times that on the debug kernel; $GUPNW_CASE_TIMEOUT overrides both */
 #define GT_CASE_TIMEOUT 120
@@ -47,6 +48,8 @@ struct gt_case {
 #define GT_CASE(n, f) { .name = (n), .fn = (f) }
 /* The same with its own time limit in seconds. */
 #define GT_CASE_TIMED(n, f, s) { .name = (n), .fn = (f), .timeout_s = (s) }
+/* The same with a setup of its own, called first in the case's process. */
+#define GT_CASE_FIXTURE(n, f, s) { .name = (n), .fn = (f), .setup = (s) }
 /* The table and its length, for gt_main(). */
 #define GT_CASES(table) (table), (sizeof(table) / sizeof((table)[0]))
 /*
@@ -62,6 +65,10 @@ int gt_main(const struct gt_case *cases, size_t n);
  * known state).  It may gt_bail() to fail the case.
  */
 int gt_main_setup(const struct gt_case *cases, size_t n, void (*setup)(void));
+/*
+ * A case ends with exit(): atexit() handlers it registers run then, and so
+ * would any the parent registered before gt_main() - register those after.
+ */
 /* Does GUPNW_TESTS select case_name (NULL: any case) of this program? */
 int gt_selected(const char *case_name);
 /* "t31" for t31_states_file: the program's number, its name in TAP lines. */

@@ -19,6 +19,8 @@
  * to the group that was current when it was first touched.  0 or -errno.
  */
 int gt_memcg_enter(const char *name, char *path, size_t size);
+/* gt_memcg_enter(), or one diagnostic line why not: 1 when in the group. */
+int gt_memcg_join(const char *name, char *path, size_t size);
 /* Move the calling process back to the root group and remove the group. */
 int gt_memcg_leave(const char *path);
 /* memory.current of the group in bytes, or -1. */

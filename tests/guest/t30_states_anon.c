@@ -254,42 +254,35 @@ struct cow_report {
 	long bad;
 };
 
+/* In the fork child: probe the COW-shared pages for write, then scribble. */
+static void cow_child(void *arg, int out)
+{
+	struct cow_report r;
+	char *p = arg;
+
+	memset(&r, 0, sizeof(r));
+	r.pfn_before = GT_PM_PFN(gt_pagemap(p));
+	r.ret = gupnw_probe(g, p, P(4), GUPNW_WRITE, r.st, &r.c);
+	r.err = errno;
+	r.pfn_after = GT_PM_PFN(gt_pagemap(p));
+	r.bad = gt_check_pages(p, 4, 7);
+	/* the child's copy is its own now: scribble on it */
+	memset(p, 0xa5, P(4));
+	gt_write_all(out, &r, sizeof(r));
+}
+
 static void test_cow(void)
 {
 	struct cow_report r;
 	uint64_t parent_pfn;
-	int pr[2], status;
 	long bad;
-	pid_t pid;
 	char *p;
 
 	p = map(4, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	gt_fill_pages(p, 4, 7);
 	parent_pfn = GT_PM_PFN(gt_pagemap(p));
-	if (pipe(pr))
-		gt_bail("pipe");
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		gt_bail("fork: %s", gt_errname(errno));
-	if (!pid) {
-		memset(&r, 0, sizeof(r));
-		r.pfn_before = GT_PM_PFN(gt_pagemap(p));
-		r.ret = gupnw_probe(g, p, P(4), GUPNW_WRITE, r.st, &r.c);
-		r.err = errno;
-		r.pfn_after = GT_PM_PFN(gt_pagemap(p));
-		r.bad = gt_check_pages(p, 4, 7);
-		/* the child's copy is its own now: scribble on it */
-		memset(p, 0xa5, P(4));
-		gt_write_all(pr[1], &r, sizeof(r));
-		_exit(0);
-	}
-	close(pr[1]);
-	memset(&r, 0, sizeof(r));
-	if (gt_read_all(pr[0], &r, sizeof(r)))
+	if (gt_fork_result(cow_child, p, &r, sizeof(r), 0, NULL))
 		r.ret = -2;
-	close(pr[0]);
-	waitpid(pid, &status, 0);
 
 	if (!gt_ok(r.ret == 0 && !memcmp(r.st, "FFFF", 4) &&
 		   gt_counts_tally_ok(&r.c, r.st, 4),
@@ -324,11 +317,7 @@ static void test_cow(void)
  */
 static void enter_memcg(void)
 {
-	int ret = gt_memcg_enter("gupnw-t30", memcg, sizeof(memcg));
-
-	in_memcg = !ret;
-	if (ret)
-		gt_diag("no memory cgroup: %s", gt_errname(-ret));
+	in_memcg = gt_memcg_join("gupnw-t30", memcg, sizeof(memcg));
 }
 
 static const struct gt_case cases[] = {

@@ -466,6 +466,14 @@ static void test_yama(void)
 	target_stop(&t);
 }
 
+static const struct gt_case cases[] = {
+	GT_CASE("other-user", test_other_user),
+	GT_CASE("nondumpable", test_nondumpable),
+	GT_CASE("setuid", test_setuid),
+	GT_CASE("inherited-fd", test_inherited_fd),
+	GT_CASE("yama", test_yama),
+};
+
 int main(int argc, char **argv)
 {
 	char c;
@@ -476,10 +484,5 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	gt_init();
-	test_other_user();
-	test_nondumpable();
-	test_setuid();
-	test_inherited_fd();
-	test_yama();
-	return gt_exit();
+	return gt_main(GT_CASES(cases));
 }
