@@ -596,6 +596,28 @@ int gt_expect_probe(struct gupnw *g, pid_t pid, const void *addr,
 }
 #endif
 
+char *gt_map_anon(size_t npages, int prot, int flags)
+{
+	char *p = mmap(NULL, npages * gt_page, prot, flags | MAP_ANONYMOUS,
+		       -1, 0);
+
+	if (p == MAP_FAILED)
+		gt_bail("mmap %zu anon pages: %s", npages, gt_errname(errno));
+	madvise(p, npages * gt_page, MADV_NOHUGEPAGE);
+	return p;
+}
+
+char *gt_repeat(char c, size_t n)
+{
+	char *s = malloc(n + 1);
+
+	if (!s)
+		gt_bail("malloc");
+	memset(s, c, n);
+	s[n] = '\0';
+	return s;
+}
+
 /* --- page cache, mincore --- */
 
 long gt_resident(const void *addr, size_t len)

@@ -143,6 +143,15 @@ int gt_expect_probe(struct gupnw *g, pid_t pid, const void *addr,
 		    unsigned char *out, const char *fmt, ...) GT_PRINTF(8, 9);
 #endif
 
+/*
+ * npages of anonymous memory (flags: MAP_PRIVATE or MAP_SHARED) without
+ * THP, so every page faults, swaps and is probed on its own; bails on
+ * failure.
+ */
+char *gt_map_anon(size_t npages, int prot, int flags);
+/* A NUL-terminated string of n times c (malloc'd; bails on failure). */
+char *gt_repeat(char c, size_t n);
+
 /* --- page cache, mincore --- */
 /* Resident pages of [addr, addr + len) by mincore(), -1 on error. */
 long gt_resident(const void *addr, size_t len);

@@ -20,13 +20,7 @@ static struct gupnw *g;
 /* Private anonymous memory without THP, so every page faults on its own. */
 static char *map_anon(size_t npages, int prot)
 {
-	char *p = mmap(NULL, P(npages), prot, MAP_PRIVATE | MAP_ANONYMOUS,
-		       -1, 0);
-
-	if (p == MAP_FAILED)
-		gt_bail("mmap %zu anon pages: %s", npages, gt_errname(errno));
-	madvise(p, P(npages), MADV_NOHUGEPAGE);
-	return p;
+	return gt_map_anon(npages, prot, MAP_PRIVATE);
 }
 
 /* Each case opens the library in its own (forked) process. */

@@ -18,13 +18,7 @@ static struct gupnw *g;
 
 static char *pattern_of(char c, size_t n)
 {
-	char *s = malloc(n + 1);
-
-	if (!s)
-		gt_bail("malloc");
-	memset(s, c, n);
-	s[n] = '\0';
-	return s;
+	return gt_repeat(c, n);
 }
 
 static void setup(void)

@@ -32,13 +32,7 @@ static int in_memcg;
 
 static char *map(size_t npages, int prot, int flags)
 {
-	char *p = mmap(NULL, P(npages), prot, flags | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		gt_bail("mmap %zu pages: %s", npages, gt_errname(errno));
-	/* 4 KiB pages: each page faults, swaps and is probed on its own */
-	madvise(p, P(npages), MADV_NOHUGEPAGE);
-	return p;
+	return gt_map_anon(npages, prot, flags);
 }
 
 static char *pattern_of(char c, size_t n)

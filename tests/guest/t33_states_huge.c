@@ -30,13 +30,7 @@ static char *all_r, *all_f, *all_n, *all_e;
 
 static char *pattern(char c)
 {
-	char *s = malloc(npages + 1);
-
-	if (!s)
-		gt_bail("malloc");
-	memset(s, c, npages);
-	s[npages] = '\0';
-	return s;
+	return gt_repeat(c, npages);
 }
 
 /* LEN bytes of anonymous memory aligned to 2 MiB. */
