@@ -3,7 +3,7 @@
 # Build the kernel's own GUP benchmark, mm/gup_test.c, as an out-of-tree module for one
 # kernel, from Debian's linux-source tarballs in /usr/src (nothing of the kernel's source
 # is kept in this repo): extract mm/gup_test.{c,h} into build/, add what a module needs
-# that the built-in file lacks (KERNEL-NOTES.md: "-include linux/module.h
+# that the built-in file lacks (docs/testing.md, "Benchmarks": "-include linux/module.h
 # -Dlate_initcall=module_init" and a MODULE_LICENSE in a file of its own), and build it
 # against /lib/modules/KVER/build.
 #   build-gup-test.sh KVER

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
@@ -19,7 +20,21 @@
 #include <unistd.h>
 
 long gt_page = 4096;
-static int gt_failures;
+static int gt_failures;		/* of this process since its gt_init() */
+
+/*
+ * What every process of a test program shares (forked cases, and children
+ * that report on their own): the TAP line numbers and the failures.
+ */
+struct gt_shared {
+	long lines;
+	long failures;
+};
+static struct gt_shared gt_shared_fallback, *gt_shared;
+static pid_t gt_owner;			/* the process that prints the plan */
+static int gt_plan_done;
+static const char *gt_cur_case;		/* the running case, NULL outside */
+static int gt_in_case;			/* this process is a forked case */
 
 void gt_init(void)
 {
@@ -27,12 +42,185 @@ void gt_init(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	setvbuf(stderr, NULL, _IONBF, 0);
 	gt_page = sysconf(_SC_PAGESIZE);
+	if (gt_shared)
+		return;		/* a forked child: keep counting with the parent */
+	gt_shared = mmap(NULL, sizeof(*gt_shared), PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (gt_shared == MAP_FAILED)
+		gt_shared = &gt_shared_fallback;
+	gt_owner = getpid();
 }
 
 int gt_exit(void)
 {
+	if (gt_shared && getpid() == gt_owner && !gt_plan_done) {
+		gt_plan_done = 1;
+		printf("1..%ld\n", __atomic_load_n(&gt_shared->lines,
+						   __ATOMIC_SEQ_CST));
+	}
 	fflush(stdout);
 	return gt_failures ? 1 : 0;
+}
+
+const char *gt_file_id(void)
+{
+	static char id[64];
+	const char *p = program_invocation_short_name;
+
+	if (!id[0]) {
+		snprintf(id, sizeof(id), "%s", p && *p ? p : "t??");
+		id[strcspn(id, "_")] = '\0';
+	}
+	return id;
+}
+
+/* Does the file part of a GUPNW_TESTS pattern name this program? */
+static int gt_file_match(const char *pat)
+{
+	const char *full = program_invocation_short_name;
+	char with[160];
+
+	snprintf(with, sizeof(with), "%s_*", pat);
+	return !fnmatch(pat, gt_file_id(), 0) || !fnmatch(pat, full, 0) ||
+	       !fnmatch(with, full, 0);
+}
+
+int gt_selected(const char *case_name)
+{
+	const char *env = getenv("GUPNW_TESTS");
+	char list[1024], *save = NULL, *p;
+	int file_named = 0;
+
+	if (!env || !*env)
+		return 1;
+	snprintf(list, sizeof(list), "%s", env);
+	for (p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(p, ':');
+
+		if (colon)
+			*colon = '\0';
+		if (!gt_file_match(p))
+			continue;
+		file_named = 1;
+		if (!colon || !case_name || !fnmatch(colon + 1, case_name, 0))
+			return 1;
+	}
+	/* run by hand, or picked by a pattern we do not understand: all */
+	return !file_named;
+}
+
+static void gt_result(int pass, const char *suffix, const char *fmt, ...)
+	GT_PRINTF(3, 4);
+static pid_t gt_case_pid;
+static void (*gt_case_setup)(void);
+static volatile sig_atomic_t gt_case_expired;
+
+static void gt_on_alarm(int sig)
+{
+	(void)sig;
+	gt_case_expired = 1;
+}
+
+/* The file's own time limit (guest-tests.sh) ends the case's group too. */
+static void gt_on_term(int sig)
+{
+	if (gt_case_pid > 0)
+		kill(-gt_case_pid, SIGKILL);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static int gt_run_case(const struct gt_case *c)
+{
+	unsigned int limit = c->timeout_s ? c->timeout_s : GT_CASE_TIMEOUT;
+	long lines0 = gt_shared->lines, fail0 = gt_shared->failures;
+	struct sigaction sa;
+	int status = 0, failed;
+	pid_t pid;
+
+	/* KASAN and lockdep slow the emulated CPU about tenfold */
+	if (getenv("GUPNW_DEBUG"))
+		limit *= 5;
+	if (atoi(gt_env("GUPNW_CASE_TIMEOUT", "0")) > 0)
+		limit = atoi(gt_env("GUPNW_CASE_TIMEOUT", "0"));
+	gt_cur_case = c->name;
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		gt_ok(0, "fork for the case: %s", gt_errname(errno));
+		gt_cur_case = NULL;
+		return 1;
+	}
+	if (!pid) {
+		setpgid(0, 0);		/* its children die with it */
+		signal(SIGALRM, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		gt_in_case = 1;
+		gt_failures = 0;
+		if (c->setup)
+			c->setup();
+		else if (gt_case_setup)
+			gt_case_setup();
+		c->fn();
+		exit(gt_exit());
+	}
+	setpgid(pid, pid);
+	gt_case_pid = pid;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = gt_on_alarm;	/* no SA_RESTART: waitpid returns */
+	sigaction(SIGALRM, &sa, NULL);
+	gt_case_expired = 0;
+	alarm(limit);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			break;
+		if (gt_case_expired) {
+			kill(-pid, SIGKILL);
+			gt_case_expired = 2;
+		}
+	}
+	alarm(0);
+	kill(-pid, SIGKILL);		/* what it left behind */
+	gt_case_pid = 0;
+	failed = gt_shared->failures != fail0;
+	if (gt_case_expired) {
+		gt_ok(0, "the case ends within %u s", limit);
+		failed = 1;
+	} else if (WIFSIGNALED(status)) {
+		gt_ok(0, "the case is not killed (signal %d, %s)",
+		      WTERMSIG(status), strsignal(WTERMSIG(status)));
+		failed = 1;
+	} else if (WEXITSTATUS(status) && !failed) {
+		gt_ok(0, "the case exits with status 0, not %d",
+		      WEXITSTATUS(status));
+		failed = 1;
+	} else if (gt_shared->lines == lines0) {
+		/* it returned early without a word: say so, fail nothing */
+		gt_result(1, " # SKIP the case made no check", "%s", "");
+	}
+	gt_cur_case = NULL;
+	return failed;
+}
+
+int gt_main(const struct gt_case *cases, size_t n)
+{
+	return gt_main_setup(cases, n, NULL);
+}
+
+int gt_main_setup(const struct gt_case *cases, size_t n, void (*setup)(void))
+{
+	int failed = 0;
+	size_t i;
+
+	gt_case_setup = setup;
+	if (!gt_shared)
+		gt_init();
+	signal(SIGTERM, gt_on_term);
+	for (i = 0; i < n; i++)
+		if (gt_selected(cases[i].name))
+			failed |= gt_run_case(&cases[i]);
+	return gt_exit() | failed;
 }
 
 static void gt_vline(const char *prefix, const char *fmt, va_list ap,
@@ -44,6 +232,28 @@ static void gt_vline(const char *prefix, const char *fmt, va_list ap,
 	printf("%s%s%s\n", prefix, buf, suffix ? suffix : "");
 }
 
+/* One result line: "ok N t31:case - what# SKIP why" (what may be empty). */
+static void gt_vresult(int pass, const char *fmt, va_list ap,
+		       const char *suffix)
+{
+	char what[1024], prefix[256];
+	long n;
+
+	if (!gt_shared)
+		gt_init();
+	if (!pass) {
+		gt_failures++;
+		__atomic_add_fetch(&gt_shared->failures, 1, __ATOMIC_SEQ_CST);
+	}
+	n = __atomic_add_fetch(&gt_shared->lines, 1, __ATOMIC_SEQ_CST);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	snprintf(prefix, sizeof(prefix), "%s %ld %s%s%s", pass ? "ok" : "not ok",
+		 n, gt_file_id(), gt_cur_case ? ":" : "",
+		 gt_cur_case ? gt_cur_case : "");
+	printf("%s%s%s%s\n", prefix, *what ? " - " : "", what,
+	       suffix ? suffix : "");
+}
+
 void gt_diag(const char *fmt, ...)
 {
 	va_list ap;
@@ -53,11 +263,18 @@ void gt_diag(const char *fmt, ...)
 	va_end(ap);
 }
 
+static void gt_result(int pass, const char *suffix, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	gt_vresult(pass, fmt, ap, suffix);
+	va_end(ap);
+}
+
 static int gt_vok(int cond, const char *fmt, va_list ap)
 {
-	if (!cond)
-		gt_failures++;
-	gt_vline(cond ? "ok - " : "not ok - ", fmt, ap, NULL);
+	gt_vresult(!!cond, fmt, ap, NULL);
 	return !!cond;
 }
 
@@ -78,8 +295,22 @@ void gt_skip(const char *why, const char *fmt, ...)
 
 	snprintf(suffix, sizeof(suffix), " # SKIP %s", why);
 	va_start(ap, fmt);
-	gt_vline("ok - ", fmt, ap, suffix);
+	gt_vresult(1, fmt, ap, suffix);
 	va_end(ap);
+}
+
+void gt_case_skip(const char *fmt, ...)
+{
+	char why[512], suffix[520];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	snprintf(suffix, sizeof(suffix), " # SKIP %s", why);
+	gt_result(1, suffix, "%s", "");
+	if (gt_in_case)
+		exit(gt_exit());
 }
 
 void gt_bail(const char *fmt, ...)
@@ -87,8 +318,7 @@ void gt_bail(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	gt_failures++;
-	gt_vline("not ok - ", fmt, ap, NULL);
+	gt_vresult(0, fmt, ap, NULL);
 	va_end(ap);
 	exit(gt_exit());
 }
@@ -369,6 +599,28 @@ int gt_expect_probe(struct gupnw *g, pid_t pid, const void *addr,
 }
 #endif
 
+char *gt_map_anon(size_t npages, int prot, int flags)
+{
+	char *p = mmap(NULL, npages * gt_page, prot, flags | MAP_ANONYMOUS,
+		       -1, 0);
+
+	if (p == MAP_FAILED)
+		gt_bail("mmap %zu anon pages: %s", npages, gt_errname(errno));
+	madvise(p, npages * gt_page, MADV_NOHUGEPAGE);
+	return p;
+}
+
+char *gt_repeat(char c, size_t n)
+{
+	char *s = malloc(n + 1);
+
+	if (!s)
+		gt_bail("malloc");
+	memset(s, c, n);
+	s[n] = '\0';
+	return s;
+}
+
 /* --- page cache, mincore --- */
 
 long gt_resident(const void *addr, size_t len)
@@ -595,13 +847,13 @@ int gt_become(uid_t uid, gid_t gid)
 	return 0;
 }
 
-int gt_write_all(int fd, const void *buf, size_t len)
+/* read() or write() until len bytes went through: 0, or -1 (EOF, error). */
+static int gt_xfer_all(int fd, char *p, size_t len, int wr)
 {
-	const char *p = buf;
 	ssize_t n;
 
 	while (len) {
-		n = write(fd, p, len);
+		n = wr ? write(fd, p, len) : read(fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -612,21 +864,14 @@ int gt_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int gt_write_all(int fd, const void *buf, size_t len)
+{
+	return gt_xfer_all(fd, (char *)buf, len, 1);
+}
+
 int gt_read_all(int fd, void *buf, size_t len)
 {
-	char *p = buf;
-	ssize_t n;
-
-	while (len) {
-		n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
+	return gt_xfer_all(fd, buf, len, 0);
 }
 
 /* One read from fd into buf; returns what read() returned (0: EOF). */
@@ -710,6 +955,112 @@ int gt_run(char *const argv[], uid_t uid, gid_t gid, unsigned int timeout_s,
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	return 128 + WTERMSIG(status);
+}
+
+int gt_fork_result(void (*body)(void *arg, int out), void *arg, void *result,
+		   size_t size, unsigned int timeout_ms, int *status)
+{
+	int pr[2], st = 0, got = -1;
+	pid_t pid;
+
+	memset(result, 0, size);
+	if (pipe(pr))
+		return -1;
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		close(pr[0]);
+		close(pr[1]);
+		return -1;
+	}
+	if (!pid) {
+		close(pr[0]);
+		body(arg, pr[1]);
+		_exit(0);
+	}
+	close(pr[1]);
+	if (timeout_ms) {
+		struct pollfd pfd = { .fd = pr[0], .events = POLLIN };
+
+		if (poll(&pfd, 1, (int)timeout_ms) == 1)
+			got = gt_read_all(pr[0], result, size);
+	} else {
+		got = gt_read_all(pr[0], result, size);
+	}
+	close(pr[0]);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	if (status)
+		*status = st;
+	return got;
+}
+
+pid_t gt_fork_held(void (*body)(void *arg, int out), void *arg, void *result,
+		   size_t size, int *hold)
+{
+	int pa[2], ph[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(pa))
+		return -1;
+	if (pipe(ph)) {
+		close(pa[0]);
+		close(pa[1]);
+		return -1;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		close(pa[0]);
+		close(pa[1]);
+		close(ph[0]);
+		close(ph[1]);
+		return -1;
+	}
+	if (!pid) {
+		close(pa[0]);
+		close(ph[1]);
+		body(arg, pa[1]);
+		close(pa[1]);
+		while (read(ph[0], &c, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(pa[1]);
+	close(ph[0]);
+	if (gt_read_all(pa[0], result, size)) {
+		close(pa[0]);
+		gt_release(pid, ph[1]);
+		return -1;
+	}
+	close(pa[0]);
+	*hold = ph[1];
+	return pid;
+}
+
+void gt_release(pid_t pid, int hold)
+{
+	close(hold);
+	waitpid(pid, NULL, 0);
+}
+
+uint64_t gt_map_rrne(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char *p = mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return 0;
+	madvise(p, 4 * pg, MADV_NOHUGEPAGE);
+	p[0] = 1;
+	p[pg] = 1;
+	if (mprotect(p + 3 * pg, pg, PROT_NONE)) {
+		munmap(p, 4 * pg);
+		return 0;
+	}
+	return (uintptr_t)p;
 }
 
 uint64_t gt_user_top(void)

@@ -2,12 +2,21 @@
 /*
  * gupnw_test.h - shared helpers of the in-guest tests (tests/guest/t*.c).
  *
- * Output is TAP without numbers (the runner numbers the lines):
- *   ok - name
- *   not ok - name
+ * Output is TAP (tests/README.md): every check is one numbered line that
+ * names its file and, in a program made of cases, its case, and the plan
+ * comes last (the number of checks is known only at the end):
+ *   ok 1 t01:abi-version - info: abi_version is GUPNW_ABI_VERSION
+ *   not ok 2 t01:abi-version - ...
  *   # diagnostic
- *   ok - name # SKIP why
- * A program exits non-zero when any of its tests failed (gt_exit()).
+ *   ok 3 t01:version - ... # SKIP why
+ *   1..3
+ * A program exits non-zero when any of its checks failed (gt_exit()).
+ *
+ * A program is a table of cases (struct gt_case) run by gt_main(): each
+ * case runs in a forked child of its own under a time limit, so a crash,
+ * a gt_bail() or a hang in one case fails that case and the next one still
+ * runs.  GUPNW_TESTS (tests/README.md) selects files and cases by name:
+ * "t31" or "t31*" a whole file, "t31:cold-*" some of its cases.
  */
 #ifndef GUPNW_TEST_H
 #define GUPNW_TEST_H
@@ -25,6 +34,52 @@
 #define GT_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 extern long gt_page;			/* page size, set by gt_init() */
+
+/* --- cases --- */
+struct gt_case {
+	const char *name;	/* "cold-madv-random": lower case, dashes */
+	void (*fn)(void);	/* sets up what it needs, checks, cleans up */
+	unsigned int timeout_s;	/* 0: GT_CASE_TIMEOUT */
+	void (*setup)(void);	/* NULL: gt_main_setup()'s, if any */
+};
+/* s; five times that on the debug kernel; $GUPNW_CASE_TIMEOUT overrides both */
+#define GT_CASE_TIMEOUT 120
+/* A table row: GT_CASE("cold-madv-random", case_cold_madv_random). */
+#define GT_CASE(n, f) { .name = (n), .fn = (f) }
+/* The same with its own time limit in seconds. */
+#define GT_CASE_TIMED(n, f, s) { .name = (n), .fn = (f), .timeout_s = (s) }
+/* The same with a setup of its own, called first in the case's process. */
+#define GT_CASE_FIXTURE(n, f, s) { .name = (n), .fn = (f), .setup = (s) }
+/* The table and its length, for gt_main(). */
+#define GT_CASES(table) (table), (sizeof(table) / sizeof((table)[0]))
+/*
+ * Run the selected cases of the table in order, each in a child of its own
+ * (see above), then print the plan.  Returns the exit status: 1 if any
+ * check failed or any case died, timed out or exited non-zero.  Calls
+ * gt_init() if it has not been called.
+ */
+int gt_main(const struct gt_case *cases, size_t n);
+/*
+ * The same, with setup() called at the start of every case, in the case's
+ * own process (the fixture: what each case needs fresh, such as memory in a
+ * known state).  It may gt_bail() to fail the case.
+ */
+int gt_main_setup(const struct gt_case *cases, size_t n, void (*setup)(void));
+/*
+ * A case ends with exit(): atexit() handlers it registers run then, and so
+ * would any the parent registered before gt_main() - register those after.
+ */
+/* Does GUPNW_TESTS select case_name (NULL: any case) of this program? */
+int gt_selected(const char *case_name);
+/* "t31" for t31_states_file: the program's number, its name in TAP lines. */
+const char *gt_file_id(void);
+/*
+ * Skip the rest of the running case with one line "ok N t01:case # SKIP
+ * why" (the case passes).  Outside a case it prints the line and returns.
+ */
+void gt_case_skip(const char *fmt, ...) GT_PRINTF(1, 2);
+/* In a case function: skip, and return when not in a forked case. */
+#define GT_SKIP(...) do { gt_case_skip(__VA_ARGS__); return; } while (0)
 
 /* --- TAP --- */
 void gt_init(void);		/* call first (and in a forked child that
@@ -89,6 +144,15 @@ int gt_expect_probe(struct gupnw *g, pid_t pid, const void *addr,
 		    unsigned char *out, const char *fmt, ...) GT_PRINTF(8, 9);
 #endif
 
+/*
+ * npages of anonymous memory (flags: MAP_PRIVATE or MAP_SHARED) without
+ * THP, so every page faults, swaps and is probed on its own; bails on
+ * failure.
+ */
+char *gt_map_anon(size_t npages, int prot, int flags);
+/* A NUL-terminated string of n times c (malloc'd; bails on failure). */
+char *gt_repeat(char c, size_t n);
+
 /* --- page cache, mincore --- */
 /* Resident pages of [addr, addr + len) by mincore(), -1 on error. */
 long gt_resident(const void *addr, size_t len);
@@ -103,7 +167,7 @@ int gt_drop_caches(void);		/* echo 3 > /proc/sys/vm/drop_caches */
  */
 int gt_make_cold(int fd);
 /*
- * Drain the burst bucket of a throttled disk (QEMU-NOTES.md): one 128 KiB
+ * Drain the burst bucket of a throttled disk (docs/testing.md): one 128 KiB
  * read that must reach the disk, from the last 128 KiB of path (tests keep
  * away from the last MiB).  Returns the time it took in ns, or -1.
  */
@@ -134,6 +198,32 @@ int gt_run(char *const argv[], uid_t uid, gid_t gid, unsigned int timeout_s,
 /* Write/read exactly len bytes (for result pipes). 0 or -1. */
 int gt_write_all(int fd, const void *buf, size_t len);
 int gt_read_all(int fd, void *buf, size_t len);
+/*
+ * Fork a child that runs body(arg, out) and writes its result to out with
+ * gt_write_all(); it exits 0 when body returns (body may _exit itself).
+ * The parent reads exactly size bytes into result (zeroed first), waiting
+ * at most timeout_ms (0: no limit), then kills the child if it is still
+ * there and reaps it; *status (may be NULL) gets its wait status.
+ * Returns 0 when the whole result arrived, else -1.
+ */
+int gt_fork_result(void (*body)(void *arg, int out), void *arg, void *result,
+		   size_t size, unsigned int timeout_ms, int *status);
+/*
+ * Fork a target that stays alive until released: the child runs
+ * body(arg, out), which writes size bytes the parent waits for (an address,
+ * say) into result, then waits until gt_release() closes *hold, and exits.
+ * Returns the child's pid, or -1 (nothing left running).
+ */
+pid_t gt_fork_held(void (*body)(void *arg, int out), void *arg, void *result,
+		   size_t size, int *hold);
+/* Let a gt_fork_held() child exit, and reap it. */
+void gt_release(pid_t pid, int hold);
+/*
+ * Map 4 pages of private anonymous memory (no THP) that a NOFAULT probe
+ * reads as "RRNE": pages 0 and 1 touched, 2 untouched, 3 PROT_NONE - the
+ * target of the tests that probe another process.  Its address, or 0.
+ */
+uint64_t gt_map_rrne(void);
 /* Highest user address + 1 of this machine (47-bit or 56-bit paging). */
 uint64_t gt_user_top(void);
 

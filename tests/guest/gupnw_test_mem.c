@@ -39,6 +39,15 @@ int gt_memcg_enter(const char *name, char *path, size_t size)
 	return gt_cg_write(path, "cgroup.procs", "0");
 }
 
+int gt_memcg_join(const char *name, char *path, size_t size)
+{
+	int ret = gt_memcg_enter(name, path, size);
+
+	if (ret)
+		gt_diag("no memory cgroup: %s", gt_errname(-ret));
+	return !ret;
+}
+
 int gt_memcg_leave(const char *path)
 {
 	int i, ret;

@@ -19,6 +19,8 @@
  * to the group that was current when it was first touched.  0 or -errno.
  */
 int gt_memcg_enter(const char *name, char *path, size_t size);
+/* gt_memcg_enter(), or one diagnostic line why not: 1 when in the group. */
+int gt_memcg_join(const char *name, char *path, size_t size);
 /* Move the calling process back to the root group and remove the group. */
 int gt_memcg_leave(const char *path);
 /* memory.current of the group in bytes, or -1. */
@@ -57,7 +59,7 @@ enum gt_swap_where {
 int gt_swap_out(void *addr, size_t len, const char *memcg, int anon,
 		enum gt_swap_where where);
 /*
- * Spend the burst allowance of a throttled disk (QEMU-NOTES.md) by reading
+ * Spend the burst allowance of a throttled disk (docs/testing.md) by reading
  * 128 KiB near the end of a block device with O_DIRECT (for the swap disk,
  * whose end no test fills).  Returns the time it took in ns, or -1.
  */

@@ -3,28 +3,32 @@
 #include "gupnw_test.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-int main(void)
+/* The module's answer to GET_INFO; bails (fails the case) when it fails. */
+static void get_info(int *fdp, struct gupnw_info *info)
 {
-	struct gupnw_module_info mi;
-	struct gupnw_info info;
-	struct gupnw *g;
-	size_t vlen;
 	long ret;
+
+	*fdp = gt_dev_open();
+	if (*fdp < 0)
+		gt_bail("info: open %s: %s", gt_dev_path(), gt_errname(errno));
+	memset(info, 0xa5, sizeof(*info));
+	info->size = sizeof(*info);
+	ret = gt_ioctl(*fdp, GUPNW_IOC_GET_INFO, info);
+	if (!gt_err(ret, 0, "info: GET_INFO succeeds"))
+		exit(gt_exit());
+}
+
+static void case_get_info(void)
+{
+	struct gupnw_info info;
+	size_t vlen;
 	int fd;
 
-	gt_init();
-	fd = gt_dev_open();
-	if (fd < 0)
-		gt_bail("info: open %s: %s", gt_dev_path(), gt_errname(errno));
-
-	memset(&info, 0xa5, sizeof(info));
-	info.size = sizeof(info);
-	ret = gt_ioctl(fd, GUPNW_IOC_GET_INFO, &info);
-	if (!gt_err(ret, 0, "info: GET_INFO succeeds"))
-		return gt_exit();
+	get_info(&fd, &info);
 	gt_eq(GUPNW_ABI_VERSION, info.abi_version,
 	      "info: abi_version is GUPNW_ABI_VERSION");
 	gt_eq(sysconf(_SC_PAGESIZE), info.page_size,
@@ -49,12 +53,22 @@ int main(void)
 	gt_ok(info.max_io_pages > 0, "info: max_io_pages is non-zero");
 	gt_ok(!info.reserved[0],
 	      "info: reserved fields are written as 0");
+	close(fd);
+}
 
+static void case_library_agrees(void)
+{
+	struct gupnw_module_info mi;
+	struct gupnw_info info;
+	struct gupnw *g;
+	int fd;
+
+	get_info(&fd, &info);
 	g = gupnw_open();
 	if (!g) {
 		gt_ok(0, "info: gupnw_open succeeds");
 		gt_diag("gupnw_open: %s", gt_errname(errno));
-		return gt_exit();
+		return;
 	}
 	memset(&mi, 0, sizeof(mi));
 	if (gt_err(gupnw_module_info(g, &mi) ? -errno : 0, 0,
@@ -69,9 +83,23 @@ int main(void)
 			gt_diag("library says \"%.32s\", ioctl \"%s\"",
 				mi.version, info.version);
 	}
-	gt_ok(gupnw_version() && *gupnw_version(),
-	      "info: gupnw_version is non-empty");
 	gupnw_close(g);
 	close(fd);
-	return gt_exit();
+}
+
+static void case_library_version(void)
+{
+	gt_ok(gupnw_version() && *gupnw_version(),
+	      "info: gupnw_version is non-empty");
+}
+
+static const struct gt_case cases[] = {
+	GT_CASE("get-info", case_get_info),
+	GT_CASE("library-agrees", case_library_agrees),
+	GT_CASE("library-version", case_library_version),
+};
+
+int main(void)
+{
+	return gt_main(GT_CASES(cases));
 }

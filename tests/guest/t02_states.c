@@ -20,18 +20,23 @@ static struct gupnw *g;
 /* Private anonymous memory without THP, so every page faults on its own. */
 static char *map_anon(size_t npages, int prot)
 {
-	char *p = mmap(NULL, P(npages), prot, MAP_PRIVATE | MAP_ANONYMOUS,
-		       -1, 0);
-
-	if (p == MAP_FAILED)
-		gt_bail("mmap %zu anon pages: %s", npages, gt_errname(errno));
-	madvise(p, P(npages), MADV_NOHUGEPAGE);
-	return p;
+	return gt_map_anon(npages, prot, MAP_PRIVATE);
 }
 
-static void test_anon(void)
+/* Each case opens the library in its own (forked) process. */
+static void setup(void)
 {
-	char *p = map_anon(4, PROT_READ | PROT_WRITE);
+	g = gupnw_open();
+	if (!g)
+		gt_bail("states: gupnw_open: %s", gt_errname(errno));
+}
+
+static void case_anon_untouched(void)
+{
+	char *p;
+
+	setup();
+	p = map_anon(4, PROT_READ | PROT_WRITE);
 
 	gt_expect_probe(g, 0, p, 4, GUPNW_NOFAULT, "NNNN", NULL,
 			"states: untouched anon is N in NOFAULT");
@@ -46,7 +51,13 @@ static void test_anon(void)
 	gt_expect_probe(g, 0, p, 4, GUPNW_WRITE, "RRRR", NULL,
 			"states: WRITE on anon after COW is R");
 	munmap(p, P(4));
+}
 
+static void case_anon_touched(void)
+{
+	char *p;
+
+	setup();
 	p = map_anon(4, PROT_READ | PROT_WRITE);
 	memset(p, 0x5a, P(4));
 	gt_expect_probe(g, 0, p, 4, 0, "RRRR", NULL,
@@ -54,7 +65,13 @@ static void test_anon(void)
 	gt_expect_probe(g, 0, p, 4, GUPNW_NOFAULT, "RRRR", NULL,
 			"states: touched anon is R in NOFAULT");
 	munmap(p, P(4));
+}
 
+static void case_anon_write(void)
+{
+	char *p;
+
+	setup();
 	p = map_anon(2, PROT_READ | PROT_WRITE);
 	gt_expect_probe(g, 0, p, 2, GUPNW_WRITE, "FF", NULL,
 			"states: WRITE on untouched private anon is F");
@@ -65,18 +82,25 @@ static void test_anon(void)
 	munmap(p, P(2));
 }
 
-static void test_hole_and_prot(void)
+static void case_hole(void)
 {
-	char *p = map_anon(3, PROT_READ | PROT_WRITE);
-	int fd;
+	char *p;
 
+	setup();
+	p = map_anon(3, PROT_READ | PROT_WRITE);
 	munmap(p + P(1), P(1));
 	gt_expect_probe(g, 0, p, 3, 0, "F.F", NULL,
 			"states: hole between two mappings is '.'");
 	gt_expect_probe(g, 0, p, 3, GUPNW_NOFAULT, "R.R", NULL,
 			"states: hole is '.' in NOFAULT too");
 	munmap(p, P(3));
+}
 
+static void case_prot_none(void)
+{
+	char *p;
+
+	setup();
 	p = map_anon(2, PROT_NONE);
 	gt_expect_probe(g, 0, p, 2, 0, "EE", NULL,
 			"states: PROT_NONE is E");
@@ -85,14 +109,27 @@ static void test_hole_and_prot(void)
 	gt_expect_probe(g, 0, p, 2, GUPNW_WAIT, "EE", NULL,
 			"states: PROT_NONE is E in WAIT");
 	munmap(p, P(2));
+}
 
+static void case_write_read_only(void)
+{
+	char *p;
+
+	setup();
 	p = map_anon(2, PROT_READ);
 	gt_expect_probe(g, 0, p, 2, GUPNW_WRITE, "EE", NULL,
 			"states: WRITE on a read-only anon mapping is E");
 	gt_expect_probe(g, 0, p, 2, GUPNW_WRITE | GUPNW_NOFAULT, "EE", NULL,
 			"states: WRITE|NOFAULT on a read-only mapping is E");
 	munmap(p, P(2));
+}
 
+static void case_write_read_only_file(void)
+{
+	char *p;
+	int fd;
+
+	setup();
 	{
 		char path[512], buf[64];
 
@@ -115,7 +152,13 @@ static void test_hole_and_prot(void)
 			close(fd);
 		}
 	}
+}
 
+static void case_mixed_range(void)
+{
+	char *p;
+
+	setup();
 	/* anon R, anon F, hole, PROT_NONE, anon R, read-only untouched F */
 	p = map_anon(6, PROT_READ | PROT_WRITE);
 	p[0] = 1;
@@ -128,12 +171,13 @@ static void test_hole_and_prot(void)
 	munmap(p, P(6));
 }
 
-static void test_past_eof(void)
+static void case_past_eof(void)
 {
 	char path[512], buf[4 * 4096 + 100];
 	char *p;
 	int fd;
 
+	setup();
 	snprintf(path, sizeof(path), "%s/small",
 		 gt_env("GUPNW_DATA", "/mnt/data"));
 	fd = open(path, O_RDONLY);
@@ -166,7 +210,7 @@ static char *map_file(int fd, off_t off, size_t npages)
 	return p;
 }
 
-static void test_cold_file(void)
+static void case_cold_file(void)
 {
 	const char *names[] = {
 		"states: NOFAULT of a cold file is C",
@@ -182,6 +226,7 @@ static void test_cold_file(void)
 	char *p;
 	int fd;
 
+	setup();
 	snprintf(path, sizeof(path), "%s/cold-64m",
 		 gt_env("GUPNW_SLOW", "/mnt/slow"));
 	fd = open(path, O_RDONLY);
@@ -225,16 +270,20 @@ static void test_cold_file(void)
 	close(fd);
 }
 
+static const struct gt_case cases[] = {
+	GT_CASE("anon-untouched", case_anon_untouched),
+	GT_CASE("anon-touched", case_anon_touched),
+	GT_CASE("anon-write", case_anon_write),
+	GT_CASE("hole", case_hole),
+	GT_CASE("prot-none", case_prot_none),
+	GT_CASE("write-read-only", case_write_read_only),
+	GT_CASE("write-read-only-file", case_write_read_only_file),
+	GT_CASE("mixed-range", case_mixed_range),
+	GT_CASE("past-eof", case_past_eof),
+	GT_CASE("cold-file", case_cold_file),
+};
+
 int main(void)
 {
-	gt_init();
-	g = gupnw_open();
-	if (!g)
-		gt_bail("states: gupnw_open: %s", gt_errname(errno));
-	test_anon();
-	test_hole_and_prot();
-	test_past_eof();
-	test_cold_file();
-	gupnw_close(g);
-	return gt_exit();
+	return gt_main(GT_CASES(cases));
 }

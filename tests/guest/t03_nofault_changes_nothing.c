@@ -18,16 +18,17 @@ static struct gupnw *g;
 
 static char *pattern_of(char c, size_t n)
 {
-	char *s = malloc(n + 1);
-
-	if (!s)
-		gt_bail("malloc");
-	memset(s, c, n);
-	s[n] = '\0';
-	return s;
+	return gt_repeat(c, n);
 }
 
-static void test_cold_file(void)
+static void setup(void)
+{
+	g = gupnw_open();
+	if (!g)
+		gt_bail("nofault: gupnw_open: %s", gt_errname(errno));
+}
+
+static void case_cold_file(void)
 {
 	const size_t len = 4 << 20, n = len / gt_page;
 	char path[512], *all_c = pattern_of('C', n);
@@ -36,6 +37,7 @@ static void test_cold_file(void)
 	char *p;
 	int fd;
 
+	setup();
 	snprintf(path, sizeof(path), "%s/cold-64m",
 		 gt_env("GUPNW_DATA", "/mnt/data"));
 	fd = open(path, O_RDONLY);
@@ -69,7 +71,7 @@ static void test_cold_file(void)
 	free(all_c);
 }
 
-static void test_untouched_anon(void)
+static void case_untouched_anon(void)
 {
 	const size_t len = 64 << 20, n = len / gt_page;
 	char *all_n = pattern_of('N', n), *all_f = pattern_of('F', n);
@@ -78,6 +80,7 @@ static void test_untouched_anon(void)
 	uint64_t t0;
 	char *p;
 
+	setup();
 	if (!st)
 		gt_bail("malloc");
 	memset(st, 0, n);		/* the states buffer is resident now */
@@ -117,14 +120,12 @@ static void test_untouched_anon(void)
 	free(all_f);
 }
 
+static const struct gt_case cases[] = {
+	GT_CASE("cold-file", case_cold_file),
+	GT_CASE("untouched-anon", case_untouched_anon),
+};
+
 int main(void)
 {
-	gt_init();
-	g = gupnw_open();
-	if (!g)
-		gt_bail("nofault: gupnw_open: %s", gt_errname(errno));
-	test_cold_file();
-	test_untouched_anon();
-	gupnw_close(g);
-	return gt_exit();
+	return gt_main(GT_CASES(cases));
 }

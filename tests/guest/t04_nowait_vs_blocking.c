@@ -5,7 +5,7 @@
  * page takes, and the I/O it started does bring the page in.
  *
  * No absolute thresholds: the probe must be more than 10x faster than the
- * blocking read, both measured in the same conditions (QEMU-NOTES.md: drain
+ * blocking read, both measured in the same conditions (docs/testing.md: drain
  * the throttle's burst bucket first, or the "blocking" read does not block).
  */
 #include "gupnw_test.h"
@@ -16,7 +16,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-int main(void)
+static void case_cold_page(void)
 {
 	const off_t off_a = 8 << 20;	/* probed page */
 	const off_t off_b = 40 << 20;	/* blocking baseline, far from A */
@@ -30,14 +30,13 @@ int main(void)
 	ssize_t n;
 	char *p;
 
-	gt_init();
 	snprintf(path, sizeof(path), "%s/cold-64m",
 		 gt_env("GUPNW_SLOW", "/mnt/slow"));
 	fd = open(path, O_RDONLY);
 	if (fd < 0) {
 		gt_skip("no $GUPNW_SLOW/cold-64m",
 			"nowait: probe of a cold page is 10x faster than a read");
-		return gt_exit();
+		return;
 	}
 	g = gupnw_open();
 	if (!g)
@@ -66,7 +65,7 @@ int main(void)
 	gt_diag("blocking pread of a cold 4 KiB: %.3f ms", gt_ms(t_read));
 
 	if (!gt_err(ret ? -err : 0, 0, "nowait: probe of a cold page succeeds"))
-		return gt_exit();
+		return;
 	if (!gt_ok(st == GUPNW_RETRY, "nowait: cold page on the slow disk is W"))
 		gt_diag("state '%c' (counts %s)", st, gt_counts_str(&c));
 	gt_ok(c.retry == 1 && c.resident + c.faulted + c.unmapped + c.error +
@@ -95,5 +94,13 @@ int main(void)
 	munmap(p, gt_page);
 	close(fd);
 	gupnw_close(g);
-	return gt_exit();
+}
+
+static const struct gt_case cases[] = {
+	GT_CASE("cold-page", case_cold_page),
+};
+
+int main(void)
+{
+	return gt_main(GT_CASES(cases));
 }

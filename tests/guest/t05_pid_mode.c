@@ -32,60 +32,27 @@ static struct gupnw *g;
 
 static void test_cli(const struct target *t);
 
-static void target_body(int out)
+/* The target's memory: TPAGES pages that read "RRNE" (gt_map_rrne()). */
+static void target_body(void *arg, int out)
 {
-	long pg = sysconf(_SC_PAGESIZE);
-	char *p = mmap(NULL, TPAGES * pg, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	uint64_t addr;
+	uint64_t addr = gt_map_rrne();
 
-	if (p == MAP_FAILED)
-		_exit(1);
-	madvise(p, TPAGES * pg, MADV_NOHUGEPAGE);
-	p[0] = 1;
-	p[pg] = 1;
-	mprotect(p + 3 * pg, pg, PROT_NONE);
-	addr = (uintptr_t)p;
-	if (gt_write_all(out, &addr, sizeof(addr)))
+	(void)arg;
+	if (!addr || gt_write_all(out, &addr, sizeof(addr)))
 		_exit(1);
 }
 
 /* Start a target; it exits when t->hold is closed.  0 or -1. */
 static int target_start(struct target *t)
 {
-	int pa[2], ph[2];
-	char c;
-
-	if (pipe(pa) || pipe(ph))
-		return -1;
-	fflush(stdout);
-	t->pid = fork();
-	if (t->pid < 0)
-		return -1;
-	if (!t->pid) {
-		close(pa[0]);
-		close(ph[1]);
-		target_body(pa[1]);
-		close(pa[1]);
-		while (read(ph[0], &c, 1) > 0)
-			;
-		_exit(0);
-	}
-	close(pa[1]);
-	close(ph[0]);
-	t->hold = ph[1];
-	if (gt_read_all(pa[0], &t->addr, sizeof(t->addr))) {
-		close(pa[0]);
-		return -1;
-	}
-	close(pa[0]);
-	return 0;
+	t->pid = gt_fork_held(target_body, NULL, &t->addr, sizeof(t->addr),
+			      &t->hold);
+	return t->pid < 0 ? -1 : 0;
 }
 
 static void target_stop(struct target *t)
 {
-	close(t->hold);
-	waitpid(t->pid, NULL, 0);
+	gt_release(t->pid, t->hold);
 }
 
 static int open_mem(pid_t pid)
@@ -392,19 +359,35 @@ static void test_target_fd_errors(int dev)
 		close(fd);
 }
 
+static int dev;
+
+static void case_root_probes_child(void)
+{
+	test_root_probes_child(dev);
+}
+
+static void case_target_fd_errors(void)
+{
+	test_target_fd_errors(dev);
+}
+
+static const struct gt_case cases[] = {
+	GT_CASE("root-probes-child", case_root_probes_child),
+	GT_CASE("unprivileged", test_unprivileged),
+	GT_CASE("target-fd-errors", case_target_fd_errors),
+};
+
 int main(void)
 {
-	int dev;
+	int status;
 
 	gt_init();
 	g = gupnw_open();
 	dev = gt_dev_open();
 	if (!g || dev < 0)
 		gt_bail("pid: open %s: %s", gt_dev_path(), gt_errname(errno));
-	test_root_probes_child(dev);
-	test_unprivileged();
-	test_target_fd_errors(dev);
+	status = gt_main(GT_CASES(cases));
 	gupnw_close(g);
 	close(dev);
-	return gt_exit();
+	return gt_exit() | status;
 }

@@ -339,23 +339,33 @@ static void test_commands(void)
 	}
 }
 
-int main(void)
+/* Each case's own touched pages (a fork's copies would be COW-shared). */
+static void setup(void)
 {
-	gt_init();
-	dev = gt_dev_open();
-	if (dev < 0)
-		gt_bail("ioctl: open %s: %s", gt_dev_path(), gt_errname(errno));
 	mem = mmap(NULL, NPAGES * gt_page, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED)
 		gt_bail("mmap");
 	memset(mem, 1, NPAGES * gt_page);
+}
 
-	test_flags_and_reserved();
-	test_sizes();
-	test_pointers();
-	test_ranges();
-	test_commands();
+static const struct gt_case cases[] = {
+	GT_CASE("flags-and-reserved", test_flags_and_reserved),
+	GT_CASE("sizes", test_sizes),
+	GT_CASE("pointers", test_pointers),
+	GT_CASE("ranges", test_ranges),
+	GT_CASE("commands", test_commands),
+};
+
+int main(void)
+{
+	int status;
+
+	gt_init();
+	dev = gt_dev_open();
+	if (dev < 0)
+		gt_bail("ioctl: open %s: %s", gt_dev_path(), gt_errname(errno));
+	status = gt_main_setup(GT_CASES(cases), setup);
 	close(dev);
-	return gt_exit();
+	return gt_exit() | status;
 }

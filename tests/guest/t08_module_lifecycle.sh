@@ -4,18 +4,16 @@
 # last close removes the device; insmod brings it back world-usable (0666);
 # the CLI without the module fails with exit 1 and one "gupnw: /dev/gupnw:"
 # line.  Leaves the module loaded.
-# busybox sh; prints TAP (unnumbered); exits 1 if anything failed.
+# busybox sh; prints TAP (tap.shlib: one case per section); exits 1 if anything failed.
+# Each case makes its own starting point (module loaded or not), so one can run alone:
+# GUPNW_TESTS=t08:insmod-again.
 
 KO=${GUPNW_KO:-/lib/gupnw/gupnw.ko}
 CLI=${GUPNW_CLI:-/bin/gupnw}
 DATA=${GUPNW_DATA:-/mnt/data}
 DEV=/dev/gupnw
-failed=0
+. "${0%/*}/tap.shlib"
 
-ok()    { echo "ok - $1"; }
-notok() { echo "not ok - $1"; failed=1; }
-diag()  { printf '%s\n' "$*" | sed 's/^/# /'; }
-check() { n=$1; shift; if "$@"; then ok "$n"; else notok "$n"; return 1; fi; }
 loaded() { grep -q '^gupnw ' /proc/modules; }
 unloaded() { ! loaded; }
 # wait_for CMD...: up to 5 s for CMD to succeed
@@ -24,14 +22,18 @@ no_dev() { [ ! -e "$DEV" ]; }
 is_chr() { [ -c "$DEV" ]; }
 
 # Whatever happens, leave the module loaded for the tests after this one.
-trap 'loaded || insmod "$KO"' EXIT
+trap 'loaded || insmod "$KO"; tap_plan' EXIT
+# The starting points of the cases.
+load() { loaded || insmod "$KO"; wait_for is_chr; }
+unload() { ! loaded || rmmod gupnw; wait_for no_dev; }
 
 if ! loaded; then
 	insmod "$KO" || { notok "lifecycle: module loaded at start"; exit 1; }
 fi
 check "lifecycle: /dev/gupnw exists with the module loaded" wait_for is_chr
 
-# --- an open file pins the module ---
+tcase pinned-by-open && {
+load
 sleep 30 < "$DEV" &
 holder=$!
 holds() { ls -l "/proc/$holder/fd/" 2>/dev/null | grep -q "$DEV"; }
@@ -44,13 +46,18 @@ check "lifecycle: module still loaded after the failed rmmod" loaded
 check "lifecycle: /dev/gupnw still there after the failed rmmod" is_chr
 kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
+}
 
-# --- rmmod after the last close ---
+tcase rmmod-after-close && {
+load
 out=$(rmmod gupnw 2>&1); rc=$?
 check "lifecycle: rmmod succeeds once nothing holds it" [ $rc -eq 0 ] || diag "rmmod: exit $rc: $out"
 check "lifecycle: module gone from /proc/modules" unloaded
 check "lifecycle: /dev/gupnw disappears" wait_for no_dev || diag "$(ls -l $DEV 2>&1)"
+}
 
+tcase cli-without-module && {
+unload
 if [ -x "$CLI" ]; then
 	"$CLI" probe "$DATA/small" >/dev/null 2>/tmp/t08.err; rc=$?
 	check "lifecycle: CLI without the module exits 1" [ $rc -eq 1 ] || diag "exit $rc"
@@ -58,10 +65,12 @@ if [ -x "$CLI" ]; then
 		sh -c '[ "$(wc -l < /tmp/t08.err)" -eq 1 ] && grep -q "^gupnw: /dev/gupnw" /tmp/t08.err' ||
 		diag "stderr: $(cat /tmp/t08.err)"
 else
-	echo "ok - lifecycle: CLI without the module exits 1 # SKIP no CLI at $CLI"
+	skip "lifecycle: CLI without the module exits 1" "no CLI at $CLI"
 fi
+}
 
-# --- insmod again ---
+tcase insmod-again && {
+unload
 out=$(insmod "$KO" 2>&1); rc=$?
 check "lifecycle: insmod again succeeds" [ $rc -eq 0 ] || diag "insmod: exit $rc: $out"
 check "lifecycle: module listed again" loaded
@@ -74,8 +83,10 @@ if [ -x "$CLI" ]; then
 	"$CLI" probe "$DATA/small" >/dev/null 2>/tmp/t08.err; rc=$?
 	check "lifecycle: CLI probe works after reload" [ $rc -eq 0 ] || diag "exit $rc: $(cat /tmp/t08.err)"
 fi
+}
 
-# --- load/unload cycles leave nothing behind ---
+tcase cycles && {
+load
 cycles_ok=1
 for i in 1 2 3; do
 	rmmod gupnw && insmod "$KO" || { cycles_ok=0; break; }
@@ -83,5 +94,8 @@ done
 check "lifecycle: three more rmmod/insmod cycles work" [ $cycles_ok = 1 ]
 check "lifecycle: module loaded at the end" loaded
 check "lifecycle: /dev/gupnw present at the end" wait_for is_chr
+}
+tap_case=
 rm -f /tmp/t08.err
+rm -rf "$T"
 exit $failed

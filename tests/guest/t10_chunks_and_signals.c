@@ -235,18 +235,24 @@ static void test_progress(void)
 	munmap(p, n * gt_page);
 }
 
+static const struct gt_case cases[] = {
+	GT_CASE("scattered-in-prot-none", test_scattered_in_prot_none),
+	GT_CASE("counts-only", test_counts_only),
+	GT_CASE("sigkill", test_sigkill),
+	GT_CASE("progress", test_progress),
+};
+
 int main(void)
 {
+	int status;
+
 	gt_init();
 	g = gupnw_open();
 	dev = gt_dev_open();
 	if (!g || dev < 0)
 		gt_bail("chunks: open %s: %s", gt_dev_path(), gt_errname(errno));
-	test_scattered_in_prot_none();
-	test_counts_only();
-	test_sigkill();
-	test_progress();
+	status = gt_main(GT_CASES(cases));
 	gupnw_close(g);
 	close(dev);
-	return gt_exit();
+	return gt_exit() | status;
 }

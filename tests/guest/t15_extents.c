@@ -229,8 +229,17 @@ static void test_errors(void)
 	munmap(p, gt_page);
 }
 
+static const struct gt_case cases[] = {
+	GT_CASE("matches-bytes", test_matches_bytes),
+	GT_CASE("merge-across-holds", test_merge_across_holds),
+	GT_CASE("resume", test_resume),
+	GT_CASE("sparse-tib", test_sparse_tib),
+	GT_CASE("errors", test_errors),
+};
+
 int main(void)
 {
+	int status;
 	struct gupnw_module_info mi;
 
 	gt_init();
@@ -241,11 +250,7 @@ int main(void)
 	gt_ok(!gupnw_module_info(g, &mi) &&
 	      (mi.features & GUPNW_FEATURE_EXTENTS),
 	      "extents: the module reports GUPNW_FEATURE_EXTENTS");
-	test_matches_bytes();
-	test_merge_across_holds();
-	test_resume();
-	test_sparse_tib();
-	test_errors();
+	status = gt_main(GT_CASES(cases));
 	gupnw_close(g);
-	return gt_exit();
+	return gt_exit() | status;
 }

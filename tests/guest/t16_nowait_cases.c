@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * t16_nowait_cases: the places where a vanilla FOLL_NOWAIT fault still
- * sleeps (KERNEL-NOTES.md) answer 'W' at once, on the throttled disk:
+ * sleeps (docs/design.md) answer 'W' at once, on the throttled disk:
  *   - a cold page of a MADV_RANDOM mapping (filemap_fault reads it
  *     synchronously when readahead is off),
  *   - a cold page with the device's readahead set to 0,
@@ -301,11 +301,42 @@ static void warm_extent_tree(int fd)
 		gt_diag("FIEMAP: %s", gt_errname(errno));
 }
 
+static int fd;
+
+static void case_madv_random(void)
+{
+	test_madv_random(fd);
+}
+
+static void case_many_misses(void)
+{
+	test_many_misses(fd);
+}
+
+static void case_shared_write(void)
+{
+	test_shared_write(fd);
+}
+
+static void case_io_cap(void)
+{
+	test_io_cap(fd);
+}
+
+static const struct gt_case cases[] = {
+	GT_CASE("madv-random", case_madv_random),
+	GT_CASE("readahead-off", test_readahead_off),
+	GT_CASE("many-misses", case_many_misses),
+	GT_CASE("shared-write", case_shared_write),
+	GT_CASE("shmem-swapped", test_shmem_swapped),
+	GT_CASE("io-cap", case_io_cap),
+};
+
 int main(void)
 {
 	char buf[4096];
 	uint64_t t0;
-	int fd;
+	int status;
 
 	gt_init();
 	if (getenv("GUPNW_DEBUG"))
@@ -335,13 +366,8 @@ int main(void)
 	gt_diag("reference: blocking 4 KiB read of a cold page: %.3f ms",
 		gt_ms(t_ref));
 
-	test_madv_random(fd);
-	test_readahead_off();
-	test_many_misses(fd);
-	test_shared_write(fd);
-	test_shmem_swapped();
-	test_io_cap(fd);
+	status = gt_main(GT_CASES(cases));
 	close(fd);
 	gupnw_close(g);
-	return gt_exit();
+	return gt_exit() | status;
 }

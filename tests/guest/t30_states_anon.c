@@ -5,7 +5,7 @@
  * but still in the swap cache), shared, mlocked, PROT_NONE, and a COW page
  * after fork probed for write in the child.
  *
- * Swap states are made with the recipe of QEMU-NOTES.md (a memory cgroup,
+ * Swap states are made with the recipe of docs/testing.md (a memory cgroup,
  * MADV_PAGEOUT, then memory.reclaim) and checked with mincore() and pagemap
  * before the probe, so a test cannot pass on a page that was never swapped.
  * The swap disk is throttled on reads (50 x 4 KiB per second): a swap-in
@@ -33,13 +33,7 @@ static int in_memcg;
 
 static char *map(size_t npages, int prot, int flags)
 {
-	char *p = mmap(NULL, P(npages), prot, flags | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		gt_bail("mmap %zu pages: %s", npages, gt_errname(errno));
-	/* 4 KiB pages: each page faults, swaps and is probed on its own */
-	madvise(p, P(npages), MADV_NOHUGEPAGE);
-	return p;
+	return gt_map_anon(npages, prot, flags);
 }
 
 static char *pattern_of(char c, size_t n)
@@ -135,7 +129,7 @@ static void test_swapped_evicted(void)
 	/*
 	 * They wait in the swap cache, unmapped (F) - except a page whose read
 	 * finished before its fault took the folio lock: the fault mapped it
-	 * (still W, SPEC.md), so it is R now.
+	 * (still W, docs/abi.md), so it is R now.
 	 */
 	for (i = 0, mapped = 0; i < SWAP_PAGES; i++) {
 		expect[i] = gt_pagemap(p + P(i)) & GT_PM_PRESENT ? 'R' : 'F';
@@ -293,42 +287,35 @@ struct cow_report {
 	long bad;
 };
 
+/* In the fork child: probe the COW-shared pages for write, then scribble. */
+static void cow_child(void *arg, int out)
+{
+	struct cow_report r;
+	char *p = arg;
+
+	memset(&r, 0, sizeof(r));
+	r.pfn_before = GT_PM_PFN(gt_pagemap(p));
+	r.ret = gupnw_probe(g, p, P(4), GUPNW_WRITE, r.st, &r.c);
+	r.err = errno;
+	r.pfn_after = GT_PM_PFN(gt_pagemap(p));
+	r.bad = gt_check_pages(p, 4, 7);
+	/* the child's copy is its own now: scribble on it */
+	memset(p, 0xa5, P(4));
+	gt_write_all(out, &r, sizeof(r));
+}
+
 static void test_cow(void)
 {
 	struct cow_report r;
 	uint64_t parent_pfn;
-	int pr[2], status;
 	long bad;
-	pid_t pid;
 	char *p;
 
 	p = map(4, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	gt_fill_pages(p, 4, 7);
 	parent_pfn = GT_PM_PFN(gt_pagemap(p));
-	if (pipe(pr))
-		gt_bail("pipe");
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		gt_bail("fork: %s", gt_errname(errno));
-	if (!pid) {
-		memset(&r, 0, sizeof(r));
-		r.pfn_before = GT_PM_PFN(gt_pagemap(p));
-		r.ret = gupnw_probe(g, p, P(4), GUPNW_WRITE, r.st, &r.c);
-		r.err = errno;
-		r.pfn_after = GT_PM_PFN(gt_pagemap(p));
-		r.bad = gt_check_pages(p, 4, 7);
-		/* the child's copy is its own now: scribble on it */
-		memset(p, 0xa5, P(4));
-		gt_write_all(pr[1], &r, sizeof(r));
-		_exit(0);
-	}
-	close(pr[1]);
-	memset(&r, 0, sizeof(r));
-	if (gt_read_all(pr[0], &r, sizeof(r)))
+	if (gt_fork_result(cow_child, p, &r, sizeof(r), 0, NULL))
 		r.ret = -2;
-	close(pr[0]);
-	waitpid(pid, &status, 0);
 
 	if (!gt_ok(r.ret == 0 && !memcmp(r.st, "FFFF", 4) &&
 		   gt_counts_tally_ok(&r.c, r.st, 4),
@@ -355,29 +342,37 @@ static void test_cow(void)
 	munmap(p, P(4));
 }
 
+/*
+ * Each case enters the memory group itself: its pages shared with the
+ * parent stay charged outside, so memory.reclaim evicts the case's test
+ * pages and not its stack (whose swap-in read-ahead would bring test pages
+ * back into the swap cache).
+ */
+static void enter_memcg(void)
+{
+	in_memcg = gt_memcg_join("gupnw-t30", memcg, sizeof(memcg));
+}
+
+static const struct gt_case cases[] = {
+	GT_CASE("private", test_private),
+	GT_CASE("swapped-evicted", test_swapped_evicted),
+	GT_CASE("swap-cache", test_swap_cache),
+	GT_CASE("shared", test_shared),
+	GT_CASE("mlocked", test_mlocked),
+	GT_CASE("prot-none", test_prot_none),
+	GT_CASE("cow", test_cow),
+};
+
 int main(void)
 {
-	int ret;
+	int status;
 
 	gt_init();
 	g = gupnw_open();
 	if (!g)
 		gt_bail("anon: gupnw_open: %s", gt_errname(errno));
-	ret = gt_memcg_enter("gupnw-t30", memcg, sizeof(memcg));
-	in_memcg = !ret;
-	if (ret)
-		gt_diag("no memory cgroup: %s", gt_errname(-ret));
-
-	test_private();
-	test_swapped_evicted();
-	test_swap_cache();
-	test_shared();
-	test_mlocked();
-	test_prot_none();
-	test_cow();
-
-	if (in_memcg)
-		gt_memcg_leave(memcg);
+	status = gt_main_setup(GT_CASES(cases), enter_memcg);
+	gt_memcg_leave("/sys/fs/cgroup/gupnw-t30");
 	gupnw_close(g);
-	return gt_exit();
+	return gt_exit() | status;
 }

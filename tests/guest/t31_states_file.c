@@ -4,7 +4,7 @@
  * mappings: cold, arriving after the probe started the read, cached, under
  * I/O, in a MADV_RANDOM mapping, past EOF after ftruncate(), PROT_NONE.
  *
- * Cold pages on the fast disk must read W too (SPEC.md: a page whose fault
+ * Cold pages on the fast disk must read W too (docs/abi.md: a page whose fault
  * read it from storage is W even if the read finished before the probe
  * moved on).  Timing and "under I/O" need the throttled disk, where a 128 KiB
  * readahead takes about 1.6 s (after its burst bucket is drained).
@@ -92,19 +92,29 @@ static void test_cold_to_cached(int fd, off_t off, int flags,
 	munmap(p, P(1));
 }
 
-static void test_fast_disk(void)
+/* The cold file of the fast disk, or -1 after a SKIP line for name. */
+static int open_fast(const char *name)
 {
-	const char *names[] = {
-		"file: cold page, shared mapping, is W",
-		"file: cold page, private mapping, is W",
-	};
-	char *p;
-	int fd;
+	return open_cold("GUPNW_DATA", "/mnt/data", &name, 1);
+}
 
-	fd = open_cold("GUPNW_DATA", "/mnt/data", names, 2);
+static void case_cold_shared(void)
+{
+	int fd = open_fast("file: cold page, shared mapping, is W");
+
 	if (fd < 0)
 		return;
 	test_cold_to_cached(fd, 20 * MIB, MAP_SHARED, "shared");
+	close(fd);
+}
+
+static void case_cold_private(void)
+{
+	int fd = open_fast("file: cold page, private mapping, is W");
+	char *p;
+
+	if (fd < 0)
+		return;
 	test_cold_to_cached(fd, 24 * MIB, MAP_PRIVATE, "private");
 
 	/* a private writable mapping of a cached page: WRITE copies it */
@@ -114,8 +124,17 @@ static void test_fast_disk(void)
 	gt_expect_probe(g, 0, p, 1, GUPNW_WRITE, "R", NULL,
 			"file: WRITE on the private copy made by the last probe is R");
 	munmap(p, P(1));
+	close(fd);
+}
 
-	/* cold, PROT_NONE: refused before anything is read */
+/* cold, PROT_NONE: refused before anything is read */
+static void case_prot_none(void)
+{
+	int fd = open_fast("file: PROT_NONE file mapping is E");
+	char *p;
+
+	if (fd < 0)
+		return;
 	p = map_file(fd, 28 * MIB, 2, PROT_NONE, MAP_SHARED);
 	gt_expect_probe(g, 0, p, 2, 0, "EE", NULL,
 			"file: PROT_NONE file mapping is E");
@@ -209,19 +228,30 @@ static void test_madv_random(int fd)
 	munmap(p, P(1));
 }
 
-static void test_slow_disk(void)
+/* The cold file of the throttled disk, or -1 after a SKIP line for name. */
+static int open_slow(const char *name)
 {
-	const char *names[] = {
-		"file: page under I/O (read in flight) is W",
-		"file: cold page of a MADV_RANDOM mapping is W",
-	};
-	int fd = open_cold("GUPNW_SLOW", "/mnt/slow", names, 2);
-
 	snprintf(slow_path, sizeof(slow_path), "%s/cold-64m",
 		 gt_env("GUPNW_SLOW", "/mnt/slow"));
+	return open_cold("GUPNW_SLOW", "/mnt/slow", &name, 1);
+}
+
+static void case_under_io(void)
+{
+	int fd = open_slow("file: page under I/O (read in flight) is W");
+
 	if (fd < 0)
 		return;
 	test_under_io(fd);
+	close(fd);
+}
+
+static void case_cold_madv_random(void)
+{
+	int fd = open_slow("file: cold page of a MADV_RANDOM mapping is W");
+
+	if (fd < 0)
+		return;
 	test_madv_random(fd);
 	close(fd);
 }
@@ -265,15 +295,24 @@ static void test_truncated(void)
 	unlink(path);
 }
 
+static const struct gt_case cases[] = {
+	GT_CASE("cold-shared", case_cold_shared),
+	GT_CASE("cold-private", case_cold_private),
+	GT_CASE("prot-none", case_prot_none),
+	GT_CASE("under-io", case_under_io),
+	GT_CASE("cold-madv-random", case_cold_madv_random),
+	GT_CASE("truncated", test_truncated),
+};
+
 int main(void)
 {
+	int status;
+
 	gt_init();
 	g = gupnw_open();
 	if (!g)
 		gt_bail("file: gupnw_open: %s", gt_errname(errno));
-	test_fast_disk();
-	test_slow_disk();
-	test_truncated();
+	status = gt_main(GT_CASES(cases));
 	gupnw_close(g);
-	return gt_exit();
+	return gt_exit() | status;
 }

@@ -170,25 +170,33 @@ static void test_shared_anon(void)
 	munmap(p, P(SWAP_PAGES));
 }
 
+/*
+ * Each case enters the memory group itself: its pages shared with the
+ * parent stay charged outside, so memory.reclaim evicts the case's test
+ * pages and not its stack (whose swap-in read-ahead would bring test pages
+ * back into the swap cache).
+ */
+static void enter_memcg(void)
+{
+	in_memcg = gt_memcg_join("gupnw-t32", memcg, sizeof(memcg));
+}
+
+static const struct gt_case cases[] = {
+	GT_CASE("memfd", test_memfd),
+	GT_CASE("swapped-memfd", test_swapped_memfd),
+	GT_CASE("shared-anon", test_shared_anon),
+};
+
 int main(void)
 {
-	int ret;
+	int status;
 
 	gt_init();
 	g = gupnw_open();
 	if (!g)
 		gt_bail("shmem: gupnw_open: %s", gt_errname(errno));
-	ret = gt_memcg_enter("gupnw-t32", memcg, sizeof(memcg));
-	in_memcg = !ret;
-	if (ret)
-		gt_diag("no memory cgroup: %s", gt_errname(-ret));
-
-	test_memfd();
-	test_swapped_memfd();
-	test_shared_anon();
-
-	if (in_memcg)
-		gt_memcg_leave(memcg);
+	status = gt_main_setup(GT_CASES(cases), enter_memcg);
+	gt_memcg_leave("/sys/fs/cgroup/gupnw-t32");
 	gupnw_close(g);
-	return gt_exit();
+	return gt_exit() | status;
 }

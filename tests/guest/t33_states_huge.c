@@ -30,13 +30,7 @@ static char *all_r, *all_f, *all_n, *all_e;
 
 static char *pattern(char c)
 {
-	char *s = malloc(npages + 1);
-
-	if (!s)
-		gt_bail("malloc");
-	memset(s, c, npages);
-	s[npages] = '\0';
-	return s;
+	return gt_repeat(c, npages);
 }
 
 /* LEN bytes of anonymous memory aligned to 2 MiB. */
@@ -167,9 +161,36 @@ static void test_hugetlb_memfd(void)
 	close(fd);
 }
 
+/* 2 mappings of HUGE_PAGES each may be alive at once */
+static void with_hugetlb(void (*test)(void))
+{
+	long old = gt_hugetlb_reserve(2 * HUGE_PAGES);
+
+	if (old < 0)
+		GT_SKIP("could not reserve 2 MiB pages (vm.nr_hugepages)");
+	test();
+	gt_hugetlb_restore(old);
+}
+
+static void case_hugetlb_private(void)
+{
+	with_hugetlb(test_hugetlb_private);
+}
+
+static void case_hugetlb_memfd(void)
+{
+	with_hugetlb(test_hugetlb_memfd);
+}
+
+static const struct gt_case cases[] = {
+	GT_CASE("thp", test_thp),
+	GT_CASE("hugetlb-private", case_hugetlb_private),
+	GT_CASE("hugetlb-memfd", case_hugetlb_memfd),
+};
+
 int main(void)
 {
-	long old;
+	int status;
 
 	gt_init();
 	g = gupnw_open();
@@ -181,18 +202,7 @@ int main(void)
 	all_n = pattern('N');
 	all_e = pattern('E');
 
-	test_thp();
-
-	/* 2 mappings of HUGE_PAGES each may be alive at once */
-	old = gt_hugetlb_reserve(2 * HUGE_PAGES);
-	if (old < 0) {
-		gt_skip("could not reserve 2 MiB pages (vm.nr_hugepages)",
-			"huge: untouched hugetlb is F");
-	} else {
-		test_hugetlb_private();
-		test_hugetlb_memfd();
-		gt_hugetlb_restore(old);
-	}
+	status = gt_main(GT_CASES(cases));
 	gupnw_close(g);
-	return gt_exit();
+	return gt_exit() | status;
 }

@@ -296,15 +296,21 @@ out_restore:
 	gt_hugetlb_restore(old);
 }
 
+static const struct gt_case cases[] = {
+	GT_CASE("missing-anon", test_missing_anon),
+	GT_CASE("minor-shmem", test_minor_shmem),
+	GT_CASE("minor-hugetlbfs", test_minor_hugetlbfs),
+};
+
 int main(void)
 {
+	int status;
+
 	gt_init();
 	g = gupnw_open();
 	if (!g)
 		gt_bail("uffd: gupnw_open: %s", gt_errname(errno));
-	test_missing_anon();
-	test_minor_shmem();
-	test_minor_hugetlbfs();
+	status = gt_main(GT_CASES(cases));
 	gupnw_close(g);
-	return gt_exit();
+	return gt_exit() | status;
 }

@@ -179,31 +179,21 @@ static void poison_child(int out)
 	_exit(0);
 }
 
+static void poison_body(void *arg, int out)
+{
+	(void)arg;
+	poison_child(out);
+}
+
 static void test_hwpoison(void)
 {
 	const char *name = "refused: hardware-poisoned page is E";
 	struct poison_report r;
-	int pr[2], status;
-	pid_t pid;
 
-	if (pipe(pr))
-		gt_bail("pipe");
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		gt_bail("fork: %s", gt_errname(errno));
-	if (!pid) {
-		close(pr[0]);
-		poison_child(pr[1]);
-	}
-	close(pr[1]);
-	memset(&r, 0, sizeof(r));
-	if (gt_read_all(pr[0], &r, sizeof(r))) {
+	if (gt_fork_result(poison_body, NULL, &r, sizeof(r), 0, NULL)) {
 		r.madv_ret = -1;
 		r.madv_err = EPIPE;
 	}
-	close(pr[0]);
-	waitpid(pid, &status, 0);
 
 	if (r.madv_ret && (r.madv_err == EINVAL || r.madv_err == ENOSYS)) {
 		gt_skip("no MADV_HWPOISON (kernel without CONFIG_MEMORY_FAILURE)",
@@ -229,14 +219,20 @@ static void test_hwpoison(void)
 		gt_states_str(r.st[1], 4));
 }
 
+static const struct gt_case cases[] = {
+	GT_CASE("vm-io", test_vm_io),
+	GT_CASE("hwpoison", test_hwpoison),
+};
+
 int main(void)
 {
+	int status;
+
 	gt_init();
 	g = gupnw_open();
 	if (!g)
 		gt_bail("refused: gupnw_open: %s", gt_errname(errno));
-	test_vm_io();
-	test_hwpoison();
+	status = gt_main(GT_CASES(cases));
 	gupnw_close(g);
-	return gt_exit();
+	return gt_exit() | status;
 }

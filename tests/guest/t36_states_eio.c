@@ -42,7 +42,7 @@ static void report(int ret, int err, const unsigned char *st, uint64_t ns)
 		gt_ms(ns));
 }
 
-int main(void)
+static void case_failing_page(void)
 {
 	const char *dir = gt_env("GUPNW_EIO", "/mnt/eio");
 	char bad[512], good[512], c;
@@ -52,7 +52,6 @@ int main(void)
 	ssize_t n;
 	char *p;
 
-	gt_init();
 	g = gupnw_open();
 	if (!g)
 		gt_bail("eio: gupnw_open: %s", gt_errname(errno));
@@ -62,7 +61,7 @@ int main(void)
 	if (fd < 0) {
 		gt_skip("no $GUPNW_EIO/bad (EIO disk)",
 			"eio: page of a failing disk is W, then E");
-		return gt_exit();
+		return;
 	}
 	p = mmap(NULL, P(NPAGES), PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
@@ -104,5 +103,13 @@ int main(void)
 	munmap(p, P(NPAGES));
 	close(fd);
 	gupnw_close(g);
-	return gt_exit();
+}
+
+static const struct gt_case cases[] = {
+	GT_CASE("failing-page", case_failing_page),
+};
+
+int main(void)
+{
+	return gt_main(GT_CASES(cases));
 }

@@ -721,13 +721,17 @@ static void many_probers(void)
 	gupnw_close(g);
 }
 
-/* The child: every race, in a memory cgroup. */
-static int run_races(void)
+#define MEMCG	"/sys/fs/cgroup/gupnw-t37"
+
+/*
+ * Every race runs in a case of its own, inside the memory group, so that
+ * memory-freed (below) can tell whether the races left memory charged.
+ */
+static void setup(void)
 {
 	char memcg[256];
 	int ret, i;
 
-	gt_init();
 	ret = gt_memcg_enter("gupnw-t37", memcg, sizeof(memcg));
 	if (ret)
 		gt_bail("races: memory cgroup: %s", gt_errname(-ret));
@@ -737,16 +741,11 @@ static int run_races(void)
 		if (prober_st[i] == MAP_FAILED)
 			gt_bail("races: mmap: %s", gt_errname(errno));
 	}
-	race_munmap();
-	race_mremap();
-	race_mprotect();
-	race_madvise();
-	race_fork();
-	race_exit();
-	race_truncate();
-	race_swapoff(memcg);
-	many_probers();
-	return gt_exit();
+}
+
+static void case_swapoff(void)
+{
+	race_swapoff(MEMCG);
 }
 
 /* The non-zero byte counts of memory.stat, for a diagnostic. */
@@ -821,24 +820,33 @@ static int reload_module(void)
 	return rc;
 }
 
+/* Not a race: what every race charged to the group is freed. */
+static void case_memory_freed(void)
+{
+	check_freed(MEMCG);
+}
+
+static void case_reload(void)
+{
+	reload_module();
+}
+
+static const struct gt_case cases[] = {
+	GT_CASE_FIXTURE("munmap", race_munmap, setup),
+	GT_CASE_FIXTURE("mremap", race_mremap, setup),
+	GT_CASE_FIXTURE("mprotect", race_mprotect, setup),
+	GT_CASE_FIXTURE("madvise", race_madvise, setup),
+	GT_CASE_FIXTURE("fork", race_fork, setup),
+	GT_CASE_FIXTURE("exit", race_exit, setup),
+	GT_CASE_FIXTURE("truncate", race_truncate, setup),
+	GT_CASE_FIXTURE("swapoff", case_swapoff, setup),
+	GT_CASE_FIXTURE("many-probers", many_probers, setup),
+	GT_CASE("memory-freed", case_memory_freed),
+	GT_CASE("reload", case_reload),
+};
+
 int main(void)
 {
-	const char *memcg = "/sys/fs/cgroup/gupnw-t37";
-	int status = 0, runner_failed;
-	pid_t pid;
-
 	gt_init();
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		gt_bail("races: fork: %s", gt_errname(errno));
-	if (!pid)
-		exit(run_races());
-	waitpid(pid, &status, 0);
-	runner_failed = !WIFEXITED(status) || WEXITSTATUS(status);
-	if (!gt_ok(WIFEXITED(status), "races: the race runner ran to its end"))
-		gt_diag("it died of signal %d", WTERMSIG(status));
-	check_freed(memcg);
-	reload_module();
-	return gt_exit() || runner_failed;
+	return gt_main(GT_CASES(cases));
 }

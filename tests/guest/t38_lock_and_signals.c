@@ -123,32 +123,15 @@ static void writer_child(int flags, int out)
  * still blocked 10 s after its phase should have ended: a probe that holds
  * mmap_lock for all of a 64 GiB range).
  */
+static void writer_body(void *arg, int out)
+{
+	writer_child(*(int *)arg, out);
+}
+
 static int run_phase(int flags, struct latency *l)
 {
-	struct pollfd pfd;
-	int pr[2], status;
-	pid_t pid;
-
-	if (pipe(pr))
-		gt_bail("pipe");
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		gt_bail("fork: %s", gt_errname(errno));
-	if (!pid) {
-		close(pr[0]);
-		writer_child(flags, pr[1]);
-	}
-	close(pr[1]);
-	pfd = (struct pollfd){ .fd = pr[0], .events = POLLIN };
-	if (poll(&pfd, 1, PHASE_MS + 10000) == 1)
-		status = gt_read_all(pr[0], l, sizeof(*l));
-	else
-		status = -1;
-	close(pr[0]);
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	return status;
+	return gt_fork_result(writer_body, &flags, l, sizeof(*l),
+			      PHASE_MS + 10000, NULL);
 }
 
 static void test_writer_latency(void)
@@ -339,10 +322,16 @@ static void test_sigkill(void)
 	}
 }
 
+static const struct gt_case cases[] = {
+	GT_CASE("writer-latency", test_writer_latency),
+	GT_CASE("sigkill", test_sigkill),
+};
+
 int main(void)
 {
+	int status;
+
 	gt_init();
-	test_writer_latency();
-	test_sigkill();
-	return gt_exit();
+	status = gt_main(GT_CASES(cases));
+	return gt_exit() | status;
 }

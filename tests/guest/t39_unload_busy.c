@@ -224,10 +224,28 @@ static void test_works_after(void)
 		gupnw_close(g);
 }
 
+static struct progress *pg;
+
+static void case_busy_prober(void)
+{
+	test_busy_prober(pg);
+}
+
+static void case_closed_fd(void)
+{
+	test_closed_fd(pg);
+}
+
+static const struct gt_case cases[] = {
+	GT_CASE("busy-prober", case_busy_prober),
+	GT_CASE("closed-fd", case_closed_fd),
+	GT_CASE("works-after", test_works_after),
+};
+
 int main(void)
 {
-	struct progress *pg;
 	char err[256];
+	int status;
 
 	gt_init();
 	ko = gt_env("GUPNW_KO", "/lib/gupnw/gupnw.ko");
@@ -237,11 +255,9 @@ int main(void)
 		gt_bail("mmap: %s", gt_errname(errno));
 	if (loaded() != 1)
 		gt_bail("unload: the module is not loaded at the start");
-	test_busy_prober(pg);
-	test_closed_fd(pg);
-	test_works_after();
+	status = gt_main(GT_CASES(cases));
 	/* whatever happened above, leave it loaded */
 	if (loaded() != 1 && insmod(err, sizeof(err)))
 		gt_diag("final insmod: %s", err);
-	return gt_exit();
+	return gt_exit() | status;
 }

@@ -253,27 +253,16 @@ static void user_body(int out)
 	_exit(0);
 }
 
+static void user_body_fn(void *arg, int out)
+{
+	(void)arg;
+	user_body(out);
+}
+
 static int run_as_user(struct report *r)
 {
-	int pr[2];
-	pid_t pid;
-
-	if (pipe(pr))
-		gt_bail("pipe");
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		gt_bail("fork");
-	if (!pid) {
-		close(pr[0]);
-		user_body(pr[1]);
-	}
-	close(pr[1]);
-	memset(r, 0, sizeof(*r));
-	if (gt_read_all(pr[0], r, sizeof(*r)))
+	if (gt_fork_result(user_body_fn, NULL, r, sizeof(*r), 0, NULL))
 		r->setup_err = EPIPE;
-	close(pr[0]);
-	waitpid(pid, NULL, 0);
 	if (!gt_ok(!r->setup_err, "cache: uid %d opens /dev/gupnw", USER_UID))
 		gt_diag("%s", gt_errname(r->setup_err));
 	return r->setup_err ? -1 : 0;
@@ -329,14 +318,105 @@ static void set_cache(int cached)
 	}
 }
 
-int main(void)
+/* What the cases learn, shared: a later case compares with an earlier one. */
+struct shared {
+	struct report cold, cached, root;
+	int cold_ok, cached_ok;
+};
+static struct shared *sh;
+static struct gupnw *g;
+
+/* 1: root made everything cold; uid 1000 asks */
+static void case_user_cold(void)
 {
-	static struct report cold, cached, root;
-	const char *dir = gt_env("GUPNW_DATA", "/mnt/data");
-	struct gupnw *g;
-	struct stat sb;
+	size_t ci;
+
+	set_cache(0);
+	if (run_as_user(&sh->cold))
+		return;
+	sh->cold_ok = 1;
+	for (ci = 0; ci < NCASES; ci++) {
+		if (cases[ci].hidden)
+			check_hidden(&sh->cold, ci, "cold");
+		else
+			check_truth_cold(sh->cold.a[ci], "user", cases[ci].tag);
+	}
+}
+
+/* 2: root made everything cold again; root sees the truth */
+static void case_root_cold(void)
+{
+	set_cache(0);
+	ask_all(g, 0, &sh->root);
+	check_truth_cold(sh->root.a[0], "root", cases[0].tag);
+}
+
+/* 3: root read everything in; uid 1000 asks again */
+static void case_user_cached(void)
+{
+	size_t ci;
+
+	set_cache(1);
+	if (run_as_user(&sh->cached))
+		return;
+	sh->cached_ok = 1;
+	for (ci = 0; ci < NCASES; ci++) {
+		if (cases[ci].hidden)
+			check_hidden(&sh->cached, ci, "cached");
+		else
+			check_truth_cached(sh->cached.a[ci], "user",
+					   cases[ci].tag);
+	}
+}
+
+/* the point: cold and cached look the same where the cache is hidden */
+static void case_cold_equals_cached(void)
+{
+	const struct report *cold = &sh->cold, *cached = &sh->cached;
 	size_t ci;
 	int k;
+
+	if (!sh->cold_ok || !sh->cached_ok)
+		GT_SKIP("needs the user-cold and user-cached cases' answers");
+	for (ci = 0; ci < NCASES; ci++) {
+		if (!cases[ci].hidden)
+			continue;
+		for (k = 0; k < NKINDS; k++)
+			if (!gt_ok(!memcmp(cold->a[ci][k].st,
+					   cached->a[ci][k].st, MAXPAGES),
+				   "cache: user, %s, %s: cold and cached answers are identical",
+				   cases[ci].tag, kname[k]))
+				gt_diag("cold %s / cached %s",
+					gt_states_str(cold->a[ci][k].st,
+						      cold->a[ci][k].n),
+					gt_states_str(cached->a[ci][k].st,
+						      cached->a[ci][k].n));
+	}
+}
+
+/* 4: everything still cached; root sees the truth */
+static void case_root_cached(void)
+{
+	if (!sh->cached_ok)
+		GT_SKIP("needs the user-cached case (the cache filled)");
+	ask_all(g, 0, &sh->root);
+	check_truth_cached(sh->root.a[0], "root", cases[0].tag);
+}
+
+static const struct gt_case tcases[] = {
+	GT_CASE("user-cold", case_user_cold),
+	GT_CASE("root-cold", case_root_cold),
+	GT_CASE("user-cached", case_user_cached),
+	GT_CASE("cold-equals-cached", case_cold_equals_cached),
+	GT_CASE("root-cached", case_root_cached),
+};
+
+int main(void)
+{
+	const char *dir = gt_env("GUPNW_DATA", "/mnt/data");
+	struct stat sb;
+	size_t ci;
+	int status;
 
 	gt_init();
 	g = gupnw_open();
@@ -349,57 +429,16 @@ int main(void)
 			"cache: all");
 		return gt_exit();
 	}
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED)
+		gt_bail("mmap: %s", gt_errname(errno));
 	cases[0].n = 256;
 	for (ci = 1; ci < NCASES; ci++)
 		make_file(&cases[ci], dir);
-
-	/* 1: root made everything cold; uid 1000 asks */
-	set_cache(0);
-	if (run_as_user(&cold))
-		goto out;
-	for (ci = 0; ci < NCASES; ci++) {
-		if (cases[ci].hidden)
-			check_hidden(&cold, ci, "cold");
-		else
-			check_truth_cold(cold.a[ci], "user", cases[ci].tag);
-	}
-
-	/* 2: root made everything cold again; root sees the truth */
-	set_cache(0);
-	ask_all(g, 0, &root);
-	check_truth_cold(root.a[0], "root", cases[0].tag);
-
-	/* 3: root read everything in; uid 1000 asks again */
-	set_cache(1);
-	if (run_as_user(&cached))
-		goto out;
-	for (ci = 0; ci < NCASES; ci++) {
-		if (cases[ci].hidden)
-			check_hidden(&cached, ci, "cached");
-		else
-			check_truth_cached(cached.a[ci], "user",
-					   cases[ci].tag);
-	}
-	/* the point: cold and cached look the same where the cache is hidden */
-	for (ci = 0; ci < NCASES; ci++) {
-		if (!cases[ci].hidden)
-			continue;
-		for (k = 0; k < NKINDS; k++)
-			if (!gt_ok(!memcmp(cold.a[ci][k].st,
-					   cached.a[ci][k].st, MAXPAGES),
-				   "cache: user, %s, %s: cold and cached answers are identical",
-				   cases[ci].tag, kname[k]))
-				gt_diag("cold %s / cached %s",
-					gt_states_str(cold.a[ci][k].st,
-						      cold.a[ci][k].n),
-					gt_states_str(cached.a[ci][k].st,
-						      cached.a[ci][k].n));
-	}
-	ask_all(g, 0, &root);
-	check_truth_cached(root.a[0], "root", cases[0].tag);
-out:
+	status = gt_main(GT_CASES(tcases));
 	for (ci = 1; ci < NCASES; ci++)
 		unlink(cases[ci].path);
 	gupnw_close(g);
-	return gt_exit();
+	return gt_exit() | status;
 }

@@ -37,65 +37,42 @@ struct target {
 
 enum { T_NONDUMPABLE = 1, T_PTRACER_ANY = 2 };
 
+struct target_opts {
+	uid_t uid;
+	int opts;
+};
+
+/* In the target: become uid, apply the options, map the "RRNE" pages. */
+static void target_body(void *arg, int out)
+{
+	const struct target_opts *o = arg;
+	uint64_t addr;
+
+	if (o->uid && gt_become(o->uid, o->uid))
+		_exit(1);
+	if ((o->opts & T_NONDUMPABLE) && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
+		_exit(1);
+	if ((o->opts & T_PTRACER_ANY) &&
+	    prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0))
+		_exit(1);
+	addr = gt_map_rrne();
+	if (!addr || gt_write_all(out, &addr, sizeof(addr)))
+		_exit(1);
+}
+
 /* Start a target as uid (0: unchanged), with T_* options.  0 or -1. */
 static int target_start(struct target *t, uid_t uid, int opts)
 {
-	int pa[2], ph[2];
-	char c;
+	struct target_opts o = { uid, opts };
 
-	if (pipe(pa) || pipe(ph))
-		return -1;
-	fflush(stdout);
-	t->pid = fork();
-	if (t->pid < 0)
-		return -1;
-	if (!t->pid) {
-		long pg = sysconf(_SC_PAGESIZE);
-		uint64_t addr;
-		char *p;
-
-		close(pa[0]);
-		close(ph[1]);
-		if (uid && gt_become(uid, uid))
-			_exit(1);
-		if ((opts & T_NONDUMPABLE) &&
-		    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
-			_exit(1);
-		if ((opts & T_PTRACER_ANY) &&
-		    prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0))
-			_exit(1);
-		p = mmap(NULL, TPAGES * pg, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p == MAP_FAILED)
-			_exit(1);
-		madvise(p, TPAGES * pg, MADV_NOHUGEPAGE);
-		p[0] = 1;
-		p[pg] = 1;
-		mprotect(p + 3 * pg, pg, PROT_NONE);
-		addr = (uintptr_t)p;
-		if (gt_write_all(pa[1], &addr, sizeof(addr)))
-			_exit(1);
-		while (read(ph[0], &c, 1) > 0)
-			;
-		_exit(0);
-	}
-	close(pa[1]);
-	close(ph[0]);
-	t->hold = ph[1];
-	if (gt_read_all(pa[0], &t->addr, sizeof(t->addr))) {
-		close(pa[0]);
-		close(t->hold);
-		waitpid(t->pid, NULL, 0);
-		return -1;
-	}
-	close(pa[0]);
-	return 0;
+	t->pid = gt_fork_held(target_body, &o, &t->addr, sizeof(t->addr),
+			      &t->hold);
+	return t->pid < 0 ? -1 : 0;
 }
 
 static void target_stop(struct target *t)
 {
-	close(t->hold);
-	waitpid(t->pid, NULL, 0);
+	gt_release(t->pid, t->hold);
 }
 
 /* How a prober process reaches its target. */
@@ -489,6 +466,14 @@ static void test_yama(void)
 	target_stop(&t);
 }
 
+static const struct gt_case cases[] = {
+	GT_CASE("other-user", test_other_user),
+	GT_CASE("nondumpable", test_nondumpable),
+	GT_CASE("setuid", test_setuid),
+	GT_CASE("inherited-fd", test_inherited_fd),
+	GT_CASE("yama", test_yama),
+};
+
 int main(int argc, char **argv)
 {
 	char c;
@@ -499,10 +484,5 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	gt_init();
-	test_other_user();
-	test_nondumpable();
-	test_setuid();
-	test_inherited_fd();
-	test_yama();
-	return gt_exit();
+	return gt_main(GT_CASES(cases));
 }

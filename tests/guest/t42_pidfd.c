@@ -285,20 +285,31 @@ static void test_race(void)
 	close(pidfd);
 }
 
-int main(void)
+/* The region the targets inherit, mapped by each case's own process. */
+static void setup(void)
 {
-	gt_init();
-	g = gupnw_open();
-	if (!g)
-		gt_bail("open %s: %s", gupnw_device_path(), gt_errname(errno));
 	region = mmap(NULL, TPAGES * gt_page, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (region == MAP_FAILED)
 		gt_bail("mmap");
 	madvise(region, TPAGES * gt_page, MADV_NOHUGEPAGE);
-	test_live_zombie_reaped();
-	test_recycled();
-	test_race();
+}
+
+static const struct gt_case cases[] = {
+	GT_CASE("live-zombie-reaped", test_live_zombie_reaped),
+	GT_CASE("recycled", test_recycled),
+	GT_CASE("race", test_race),
+};
+
+int main(void)
+{
+	int status;
+
+	gt_init();
+	g = gupnw_open();
+	if (!g)
+		gt_bail("open %s: %s", gupnw_device_path(), gt_errname(errno));
+	status = gt_main_setup(GT_CASES(cases), setup);
 	gupnw_close(g);
-	return gt_exit();
+	return gt_exit() | status;
 }

@@ -220,57 +220,84 @@ static void test_errors(void)
 	munmap(p, P(2));
 }
 
-int main(void)
+static void case_feature(void)
 {
-	static unsigned char su[NPAGES], si[NPAGES];
 	struct gupnw_module_info info;
-	struct gupnw_counts cu, ci;
-	char *a, *b;
-	int ret;
 
-	gt_init();
-	g = gupnw_open();
-	if (!g)
-		gt_bail("uring probe: gupnw_open: %s", gt_errname(errno));
 	if (gupnw_module_info(g, &info))
 		gt_bail("uring probe: module info: %s", gt_errname(errno));
 	gt_ok(info.features & GUPNW_FEATURE_URING_CMD,
 	      "uring probe: GET_INFO reports GUPNW_FEATURE_URING_CMD");
-	ret = io_uring_queue_init(NPROBE, &ring, 0);
-	if (ret) {
-		gt_skip("io_uring_queue_init failed (io_uring disabled?)",
-			"uring probe: %s", gt_errname(-ret));
-		return gt_exit();
-	}
+}
 
-	/* report-only: the same region, twice */
+/* Each case's own ring, in its own process. */
+static void setup(void)
+{
+	int ret = io_uring_queue_init(NPROBE, &ring, 0);
+
+	if (ret)
+		gt_case_skip("io_uring_queue_init failed (io_uring disabled?): %s",
+			     gt_errname(-ret));
+}
+
+/* report-only: the same region, twice */
+static void case_nofault(void)
+{
+	static unsigned char su[NPAGES], si[NPAGES];
+	struct gupnw_counts cu, ci;
+	char *a;
+
 	a = build_region();
 	ioctl_probe_all(a, GUPNW_NOFAULT, si, &ci);
 	uring_probe_all("NOFAULT", a, GUPNW_NOFAULT, su, &cu);
 	compare("NOFAULT", su, si, &cu, &ci, "RN.E");
 	munmap(a, P(NPAGES));
+}
 
-	/* faulting changes the region: twins built alike */
+/* Faulting changes the region: the ring and the ioctl probe twins built alike. */
+static void twins(const char *name, unsigned int flags)
+{
+	static unsigned char su[NPAGES], si[NPAGES];
+	struct gupnw_counts cu, ci;
+	char *a, *b;
+
 	a = build_region();
 	b = build_region();
-	uring_probe_all("NOWAIT", a, 0, su, &cu);
-	ioctl_probe_all(b, 0, si, &ci);
-	compare("NOWAIT", su, si, &cu, &ci, "RF.E");
+	uring_probe_all(name, a, flags, su, &cu);
+	ioctl_probe_all(b, flags, si, &ci);
+	compare(name, su, si, &cu, &ci, "RF.E");
 	munmap(a, P(NPAGES));
 	munmap(b, P(NPAGES));
+}
 
-	/* WAIT probes are handed to io-wq; same answers */
-	a = build_region();
-	b = build_region();
-	uring_probe_all("WAIT", a, GUPNW_WAIT, su, &cu);
-	ioctl_probe_all(b, GUPNW_WAIT, si, &ci);
-	compare("WAIT", su, si, &cu, &ci, "RF.E");
-	munmap(a, P(NPAGES));
-	munmap(b, P(NPAGES));
+static void case_nowait(void)
+{
+	twins("NOWAIT", 0);
+}
 
-	test_errors();
+/* WAIT probes are handed to io-wq; same answers */
+static void case_wait(void)
+{
+	twins("WAIT", GUPNW_WAIT);
+}
 
-	io_uring_queue_exit(&ring);
+static const struct gt_case cases[] = {
+	GT_CASE("feature", case_feature),
+	GT_CASE("nofault", case_nofault),
+	GT_CASE("nowait", case_nowait),
+	GT_CASE("wait", case_wait),
+	GT_CASE("errors", test_errors),
+};
+
+int main(void)
+{
+	int status;
+
+	gt_init();
+	g = gupnw_open();
+	if (!g)
+		gt_bail("uring probe: gupnw_open: %s", gt_errname(errno));
+	status = gt_main_setup(GT_CASES(cases), setup);
 	gupnw_close(g);
-	return gt_exit();
+	return gt_exit() | status;
 }

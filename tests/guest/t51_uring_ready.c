@@ -291,10 +291,50 @@ static void test_link_timeout(void)
 	munmap(q, P(8));
 }
 
+/* Each case's own ring, in its own process. */
+static void setup(void)
+{
+	int ret = io_uring_queue_init(64, &ring, 0);
+
+	if (ret)
+		gt_case_skip("io_uring_queue_init failed (io_uring disabled?): %s",
+			     gt_errname(-ret));
+}
+
+/* The cases on the throttled disk share its cold file (made cold once). */
+static void need_slow(void (*test)(void))
+{
+	if (slow_fd < 0)
+		GT_SKIP("no $GUPNW_SLOW/cold-64m");
+	test();
+}
+
+static void case_ready_after_io(void)
+{
+	need_slow(test_ready_after_io);
+}
+
+static void case_cancel(void)
+{
+	need_slow(test_cancel);
+}
+
+static void case_link_timeout(void)
+{
+	need_slow(test_link_timeout);
+}
+
+static const struct gt_case cases[] = {
+	GT_CASE("states", test_states),
+	GT_CASE("ready-after-io", case_ready_after_io),
+	GT_CASE("cancel", case_cancel),
+	GT_CASE("link-timeout", case_link_timeout),
+};
+
 int main(void)
 {
 	static char path[512];
-	int ret;
+	int status;
 
 	gt_init();
 	snprintf(path, sizeof(path), "%s/cold-64m",
@@ -303,26 +343,10 @@ int main(void)
 	g = gupnw_open();
 	if (!g)
 		gt_bail("ready: gupnw_open: %s", gt_errname(errno));
-	ret = io_uring_queue_init(64, &ring, 0);
-	if (ret) {
-		gt_skip("io_uring_queue_init failed (io_uring disabled?)",
-			"ready: %s", gt_errname(-ret));
-		return gt_exit();
-	}
-	test_states();
-
 	slow_fd = open(path, O_RDONLY);
-	if (slow_fd < 0) {
-		gt_skip("no $GUPNW_SLOW/cold-64m", "ready: throttled-disk tests");
-		return gt_exit();
-	}
-	if (gt_make_cold(slow_fd))
+	if (slow_fd >= 0 && gt_make_cold(slow_fd))
 		gt_bail("ready: could not make %s cold", path);
-	test_ready_after_io();
-	test_cancel();
-	test_link_timeout();
-
-	io_uring_queue_exit(&ring);
+	status = gt_main_setup(GT_CASES(cases), setup);
 	gupnw_close(g);
-	return gt_exit();
+	return gt_exit() | status;
 }

@@ -267,11 +267,57 @@ static void test_unload(long base, char *p)
 	gt_ok(access("/dev/gupnw", F_OK) == 0, "lifetime: /dev/gupnw is back");
 }
 
+static long base;	/* the module's refcount before any case */
+
+static void case_ring_close(void)
+{
+	char *p = map_cold(0);
+
+	test_ring_close(base, p);
+	munmap(p, BIG);
+}
+
+static void case_exit(void)
+{
+	char *p = map_cold(8 * MiB);
+
+	test_exit(base, p, 0);
+	munmap(p, BIG);
+}
+
+static void case_sigkill(void)
+{
+	char *p = map_cold(24 * MiB);
+
+	test_exit(base, p, 1);
+	munmap(p, BIG);
+}
+
+static void case_target_gone(void)
+{
+	test_target_gone(base);
+}
+
+static void case_unload(void)
+{
+	char *p = map_cold(40 * MiB);
+
+	test_unload(base, p);
+	munmap(p, BIG);
+}
+
+static const struct gt_case cases[] = {
+	GT_CASE("ring-close", case_ring_close),
+	GT_CASE("fd-close", test_fd_close),
+	GT_CASE("exit", case_exit),
+	GT_CASE("sigkill", case_sigkill),
+	GT_CASE("target-gone", case_target_gone),
+	GT_CASE("unload", case_unload),
+};
+
 int main(void)
 {
 	struct io_uring ring;
-	long base;
-	char *p;
 	int fd;
 
 	gt_init();
@@ -295,19 +341,5 @@ int main(void)
 	if (base < 0)
 		gt_bail("lifetime: no /sys/module/gupnw/refcnt");
 
-	p = map_cold(0);
-	test_ring_close(base, p);
-	munmap(p, BIG);
-	test_fd_close();
-	p = map_cold(8 * MiB);
-	test_exit(base, p, 0);
-	munmap(p, BIG);
-	p = map_cold(24 * MiB);
-	test_exit(base, p, 1);
-	munmap(p, BIG);
-	test_target_gone(base);
-	p = map_cold(40 * MiB);
-	test_unload(base, p);
-	munmap(p, BIG);
-	return gt_exit();
+	return gt_main(GT_CASES(cases));
 }

@@ -183,4 +183,6 @@ else
 	echo "ok - host: man pages render without warnings # SKIP groff not installed"
 fi
 
+# Comments point into the repository (docs/), never to notes kept outside it.
+sh "$here/doc-refs.sh" || failed=1
 exit $failed

@@ -3,7 +3,7 @@
 # Build (or find already built) the debug kernel of "make check-debug": Debian's
 # linux-source-6.12 with KASAN, lockdep, DEBUG_VM, kmemleak and fault injection, from
 # "make ARCH=x86_64 allnoconfig" plus tests/debug-kernel/debug.config (see
-# ../shared/DEBUG-KERNEL.md for the measurements: ~5 min on 2 cores, 1.7 GB of source
+# docs/debug-kernel.md for the why: ~5 min on 2 cores, 1.7 GB of source
 # and ~320 MB of objects).  Everything the guest needs (virtio, ext4) is built in.
 #   build-debug-kernel.sh        -> prints the cache directory DIR:
 #     DIR/bzImage                  the kernel

@@ -7,7 +7,10 @@
 set -eu
 limit=${GUPNW_TEST_TIMEOUT:-300}
 
-# GUPNW_TESTS is a comma-separated list of shell patterns, split here without globbing.
+# GUPNW_TESTS is a comma-separated list of shell patterns, split here without globbing
+# (tests/README.md).  A pattern's part before ':' picks files: "t31" or "t31*" is
+# t31_states_file; its part after ':' picks cases, which the test itself reads from
+# GUPNW_TESTS (gt_selected() in gupnw_test.c, case_selected in tap.shlib).
 selected() {
 	[ -z "${GUPNW_TESTS:-}" ] && return 0
 	set -f
@@ -19,8 +22,9 @@ selected() {
 	name=$1
 	shift
 	for p; do
+		f=${p%%:*}
 		# shellcheck disable=SC2254
-		case $name in $p) return 0 ;; esac
+		case $name in $f | "$f"_* | "$f".sh) return 0 ;; esac
 	done
 	return 1
 }

@@ -57,15 +57,21 @@ BEGIN {
 		if (!(kind[i] in seen) && $0 ~ re[kind[i]])
 			seen[kind[i]] = substr($0, 1, 200)
 }
-/GUPNW-TEST-BEGIN / { test = $NF; failed = 0; next }
+/GUPNW-TEST-BEGIN / { test = $NF; failed = 0; results = 0; plan = -1; next }
 /GUPNW-TEST-END / {
 	n = split($0, f, " ")
 	rc = f[n - 1]
 	if (rc != 0 && !failed)
 		print "not ok - " L f[n - 2] ": exit status " rc
+	# A test that prints a plan (gupnw_test.c, tap.shlib) must keep to it: fewer
+	# results mean some were lost (a crash between two lines).
+	else if (plan >= 0 && plan != results)
+		print "not ok - " L f[n - 2] ": planned " plan " results, printed " results
 	test = ""
 	next
 }
+# A test program prints its plan after its results (the count is known only then).
+/^1\.\.[0-9]+$/ && test != "" { plan = substr($0, 4) + 0; next }
 /GUPNW-DMESG-BEGIN/ { in_dmesg = 1; next }
 /GUPNW-DMESG-END/ { in_dmesg = 0; next }
 /GUPNW-GUEST-END/ { ended = 1; next }
@@ -81,6 +87,7 @@ in_dmesg { next }
 	print (notok ? "not ok - " : "ok - ") L s
 	if (notok)
 		failed = 1
+	results++
 	next
 }
 /^#/ { s = $0; sub(/^# ?/, "", s); print "# " L s; next }

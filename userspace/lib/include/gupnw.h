@@ -3,7 +3,7 @@
  * libgupnw - the C library of gupnw ("GUP, no wait").
  *
  * Ask, per page of a range, whether touching it now would need I/O, without
- * ever waiting for that I/O.  See gupnw(3).
+ * ever waiting for that I/O.  See gupnw(3), and docs/abi.md in the source.
  */
 #ifndef GUPNW_H
 #define GUPNW_H
@@ -69,7 +69,7 @@ int gupnw_probe_pid(struct gupnw *g, pid_t pid, uint64_t addr, size_t len,
 		    unsigned int flags, unsigned char *states,
 		    struct gupnw_counts *counts);
 
-/* --- beyond the two calls above --- */
+/* --- additions beyond the core API above (docs/abi.md) --- */
 
 /*
  * Probe another process through an open /proc/PID/mem file descriptor

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * t06_compat32: the ioctls through the 32-bit compat path (compat_ioctl).
+ * t18_compat32: the ioctls through the 32-bit compat path (compat_ioctl).
  * The structs have one layout for i386 and x86-64 (fixed-size types, __u64
  * pointers), so a 32-bit caller must get the same answers as a 64-bit one.
  *
@@ -22,7 +22,7 @@ int main(void)
 	unsigned int i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		printf("ok - %s # SKIP no 32-bit build on the build machine\n",
+		printf("ok t18 - %s # SKIP no 32-bit build on the build machine\n",
 		       names[i]);
 	return 0;
 }
@@ -31,7 +31,7 @@ int main(void)
 #include <linux/gupnw.h>
 
 #if !defined(__i386__)
-#error "t06_compat32 is built with gcc -m32, or with -DGT_NO_M32"
+#error "t18_compat32 is built with gcc -m32, or with -DGT_NO_M32"
 #endif
 
 #define NR_exit_group	252
@@ -109,7 +109,7 @@ static void put_num(long v)
 
 static int ok(int cond, const char *name)
 {
-	put(cond ? "ok - compat32: " : "not ok - compat32: ");
+	put(cond ? "ok t18 - compat32: " : "not ok t18 - compat32: ");
 	put(name);
 	put("\n");
 	if (!cond)
