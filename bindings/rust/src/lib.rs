@@ -68,7 +68,7 @@ pub mod ring;
 #[cfg(feature = "tokio")]
 mod ready;
 #[cfg(feature = "tokio")]
-pub use ready::{AsyncGupnw, Ready};
+pub use ready::{AsyncGupnw, Ready, ReadyPath};
 
 /// What touching one page would cost, as a probe reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -73,12 +73,18 @@ struct Entry {
 struct Inner {
     ring: Ring,
     next_id: u64,
+    cancelled: u64,
     inflight: HashMap<u64, Entry>,
 }
 
 impl Inner {
     fn reap(&mut self) {
-        let Inner { ring, inflight, .. } = self;
+        let Inner {
+            ring,
+            inflight,
+            cancelled,
+            ..
+        } = self;
         ring.reap(|cqe| {
             if cqe.user_data & CANCEL_TAG != 0 {
                 return;
@@ -87,6 +93,9 @@ impl Inner {
                 match std::mem::replace(&mut e.slot, Slot::Done(cqe.res)) {
                     Slot::Waiting(Some(w)) => w.wake(),
                     Slot::Abandoned => {
+                        if cqe.res == -libc::ECANCELED {
+                            *cancelled += 1;
+                        }
                         inflight.remove(&cqe.user_data);
                     }
                     _ => {}
@@ -174,6 +183,7 @@ fn setup_uring(g: &Gupnw) -> io::Result<Shared> {
         inner: Mutex::new(Inner {
             ring,
             next_id: 1,
+            cancelled: 0,
             inflight: HashMap::new(),
         }),
         efd: AsyncFd::new(efd)?,
@@ -233,6 +243,19 @@ impl AsyncGupnw {
                 let mut inner = sh.lock();
                 inner.reap();
                 inner.inflight.len()
+            }
+            None => 0,
+        }
+    }
+
+    /// Dropped [`AsyncGupnw::ready`]s the kernel ended with `ECANCELED`
+    /// (a dropped one whose pages arrived first is not counted).
+    pub fn cancelled(&self) -> u64 {
+        match &self.uring {
+            Some(sh) => {
+                let mut inner = sh.lock();
+                inner.reap();
+                inner.cancelled
             }
             None => 0,
         }
