@@ -4,7 +4,9 @@
 # lines (image + headers, through the meta-packages, so a new point release is picked
 # up), QEMU, a static busybox for the initramfs, the build tools, DKMS and the Debian
 # packaging tools for tests/packaging/, and for the debug kernel of "make check-debug",
-# Debian's linux-source-6.12 and what building it needs.
+# Debian's linux-source-6.12 and what building it needs; for bindings/rust, Debian's
+# cargo/rustc and the packaged crates it builds from offline (librust-tokio-dev brings
+# every tokio feature and the crates they need).
 # Arguments name more packages (make bench adds linux-source-6.1).
 # Idempotent: installs only what is missing.  Needs root (or sudo).
 set -eu
@@ -15,7 +17,8 @@ linux-image-cloud-amd64 linux-headers-cloud-amd64
 linux-image-6.12-cloud-amd64 linux-headers-6.12-cloud-amd64
 python3 valgrind sparse liburing-dev bash-completion groff-base
 dkms dh-dkms debhelper dpkg-dev fakeroot lintian
-linux-source-6.12 bc flex bison libelf-dev libssl-dev zstd $*"
+linux-source-6.12 bc flex bison libelf-dev libssl-dev zstd
+cargo rustc librust-tokio-dev librust-libc-dev $*"
 
 missing=""
 for p in $PKGS; do

@@ -12,8 +12,9 @@
 //!   gupnw     AsyncGupnw::ready(record).await, then touch it
 //!
 //! ```text
-//! mmap_server FILE [--seconds S] [--workers N] [--hot-conns N] [--hot-rate R]
-//!             [--cold-conns N] [--modes baseline,plain,blocking,gupnw]
+//! mmap_server FILE [--seconds S] [--warmup S] [--workers N] [--hot-conns N]
+//!             [--hot-rate R] [--cold-conns N]
+//!             [--modes baseline,baseline-gupnw,plain,blocking,gupnw]
 //! ```
 //! Prints one line per run and a table; each run gets a fresh server (a new
 //! runtime on 127.0.0.1) and its own, never-read cold records. `baseline`
@@ -174,9 +175,48 @@ fn start_server(map: Arc<Mapping>, mode: Mode, workers: usize) -> io::Result<(So
 }
 
 struct Stats {
+    unanswered: usize,
     hot_us: Vec<u64>,
     cold_us: Vec<u64>,
     secs: f64,
+}
+
+impl Stats {
+    fn print(&self) {
+        let j = |v: &[u64]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(" ");
+        println!("secs {}", self.secs);
+        println!("unanswered {}", self.unanswered);
+        println!("hot {}", j(&self.hot_us));
+        println!("cold {}", j(&self.cold_us));
+    }
+
+    fn parse(s: &str) -> Stats {
+        let mut st = Stats { unanswered: 0, hot_us: Vec::new(), cold_us: Vec::new(), secs: 1.0 };
+        for l in s.lines() {
+            let mut w = l.split_whitespace();
+            match w.next() {
+                Some("secs") => st.secs = w.next().and_then(|v| v.parse().ok()).unwrap_or(1.0),
+                Some("unanswered") => st.unanswered = w.next().and_then(|v| v.parse().ok()).unwrap_or(0),
+                Some("hot") => st.hot_us = w.filter_map(|v| v.parse().ok()).collect(),
+                Some("cold") => st.cold_us = w.filter_map(|v| v.parse().ok()).collect(),
+                _ => {}
+            }
+        }
+        st
+    }
+}
+
+/// `--client ADDR FILE SECS WARMUP RATE HOT_CONNS COLD_CONNS COLD_START COLD_END`:
+/// the load generator process; prints its latencies for the server process.
+fn client(a: &[String]) -> io::Result<()> {
+    let p = |i: usize| -> f64 { a[i].parse().expect("client argument") };
+    let addr: SocketAddr = a[0].parse().expect("client address");
+    // Its own mapping of the file: mincore() sees the shared page cache.
+    let map = Arc::new(Mapping::open(&a[1])?);
+    let cold = (p(7) as u64)..(p(8) as u64);
+    let st = load(map, addr, p(2), p(3), p(5) as usize, p(4), p(6) as usize, Arc::new(Mutex::new(cold)))?;
+    st.print();
+    Ok(())
 }
 
 async fn request(s: &mut TcpStream, i: u64, buf: &mut [u8]) -> io::Result<()> {
@@ -192,6 +232,7 @@ fn load(
     map: Arc<Mapping>,
     addr: SocketAddr,
     secs: f64,
+    warmup: f64,
     hot_conns: usize,
     rate: f64,
     cold_conns: usize,
@@ -200,28 +241,39 @@ fn load(
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async move {
         let stop = Arc::new(AtomicBool::new(false));
-        let start = Instant::now();
+        // Requests before `start` warm up the emulator's code cache and the
+        // connections; they are not counted.
+        let start = Instant::now() + Duration::from_secs_f64(warmup);
+        let period = Duration::from_secs_f64(1.0 / rate);
         let mut hot = Vec::new();
         for c in 0..hot_conns {
-            let stop = stop.clone();
-            hot.push(tokio::spawn(async move {
+            // Latencies so far and the scheduled time of the next request,
+            // readable while the client waits on a stalled server.
+            let shared = Arc::new(Mutex::new((Vec::new(), Instant::now())));
+            let sh = shared.clone();
+            let task = tokio::spawn(async move {
                 let mut s = TcpStream::connect(addr).await?;
                 s.set_nodelay(true)?;
                 let mut buf = vec![0u8; 8 + RECORD];
-                let period = Duration::from_secs_f64(1.0 / rate);
                 // Spread the connections over one period.
                 let mut next = Instant::now() + period.mul_f64(c as f64 / hot_conns as f64);
-                let mut lat = Vec::new();
+                sh.lock().unwrap().1 = next;
                 let mut k = c as u64;
-                while !stop.load(Ordering::Relaxed) {
+                loop {
                     tokio::time::sleep_until(tokio::time::Instant::from_std(next)).await;
                     request(&mut s, k % HOT_RECORDS, &mut buf).await?;
-                    lat.push(next.elapsed().as_micros() as u64);
+                    let mut g = sh.lock().unwrap();
+                    if next >= start {
+                        g.0.push(next.elapsed().as_micros() as u64);
+                    }
                     k = k.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407) >> 1;
                     next += period;
+                    g.1 = next;
                 }
-                Ok::<_, io::Error>(lat)
-            }));
+                #[allow(unreachable_code)]
+                Ok::<_, io::Error>(())
+            });
+            hot.push((task, shared));
         }
         let mut colds = Vec::new();
         for _ in 0..cold_conns {
@@ -239,17 +291,35 @@ fn load(
                     };
                     let t = Instant::now();
                     request(&mut s, i, &mut buf).await?;
-                    lat.push(t.elapsed().as_micros() as u64);
+                    if t >= start {
+                        lat.push(t.elapsed().as_micros() as u64);
+                    }
                 }
                 Ok::<_, io::Error>(lat)
             }));
         }
-        tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+        tokio::time::sleep_until(tokio::time::Instant::from_std(start + Duration::from_secs_f64(secs))).await;
         stop.store(true, Ordering::Relaxed);
         let elapsed = start.elapsed().as_secs_f64();
-        let mut st = Stats { hot_us: Vec::new(), cold_us: Vec::new(), secs: elapsed };
-        for h in hot {
-            st.hot_us.extend(h.await.map_err(|e| io::Error::new(io::ErrorKind::Other, e))??);
+        let mut st = Stats { unanswered: 0, hot_us: Vec::new(), cold_us: Vec::new(), secs: elapsed };
+        // Requests not answered by the end (sent and waiting, or not sent
+        // yet because the previous one is still waiting) count with their
+        // age then: a server that answers nothing has no good percentile.
+        let end = Instant::now();
+        for (task, shared) in hot {
+            task.abort();
+            let (mut lat, mut t) = {
+                let g = shared.lock().unwrap();
+                (g.0.clone(), g.1)
+            };
+            while t < end {
+                if t >= start {
+                    lat.push((end - t).as_micros() as u64);
+                    st.unanswered += 1;
+                }
+                t += period;
+            }
+            st.hot_us.extend(lat);
         }
         // A cold client may be stuck on its last record for a while: its
         // earlier latencies count, the last one is left behind.
@@ -275,6 +345,7 @@ fn pct(v: &mut [u64], p: f64) -> f64 {
 struct Row {
     name: String,
     hot: usize,
+    unanswered: usize,
     p50: f64,
     p99: f64,
     max: f64,
@@ -294,17 +365,22 @@ fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
 
 fn main() -> io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
+    if args.len() == 11 && args[1] == "--client" {
+        return client(&args[2..]);
+    }
     let path = match args.get(1) {
         Some(p) if !p.starts_with("--") => p.clone(),
         _ => {
-            eprintln!("usage: mmap_server FILE [--seconds S] [--workers N] [--hot-conns N] [--hot-rate R] [--cold-conns N] [--modes LIST]");
+            eprintln!("usage: mmap_server FILE [--seconds S] [--warmup S] [--workers N] [--hot-conns N] [--hot-rate R] [--cold-conns N] [--modes LIST]");
             std::process::exit(2);
         }
     };
     let secs: f64 = arg(&args, "--seconds", 5.0);
+    let warmup: f64 = arg(&args, "--warmup", 1.0);
     let workers: usize = arg(&args, "--workers", 2);
-    let hot_conns: usize = arg(&args, "--hot-conns", 4);
-    let rate: f64 = arg(&args, "--hot-rate", 100.0);
+    // Far below what a loaded TCG guest serves: latency, not capacity.
+    let hot_conns: usize = arg(&args, "--hot-conns", 2);
+    let rate: f64 = arg(&args, "--hot-rate", 10.0);
     let cold_conns: usize = arg(&args, "--cold-conns", 4);
     let modes: String = arg(&args, "--modes", "baseline,baseline-gupnw,plain,blocking,gupnw".to_string());
 
@@ -317,8 +393,8 @@ fn main() -> io::Result<()> {
     // Warm the hot set: it stays in memory for the whole run.
     let warm: u64 = (0..HOT_RECORDS).map(|i| checksum(map.record(i))).sum();
     println!(
-        "# {}: {} records of {} bytes; hot set {} records (warm, checksum {:x}); {} workers; {} hot conns x {}/s; {} cold conns; {} s per run",
-        path, nrec, RECORD, HOT_RECORDS, warm, workers, hot_conns, rate, cold_conns, secs
+        "# {}: {} records of {} bytes; hot set {} records (warm, checksum {:x}); {} workers; {} hot conns x {}/s; {} cold conns; {} s per run after {} s of warm-up",
+        path, nrec, RECORD, HOT_RECORDS, warm, workers, hot_conns, rate, cold_conns, secs, warmup
     );
 
     let runs: Vec<&str> = modes.split(',').collect();
@@ -347,30 +423,36 @@ fn main() -> io::Result<()> {
             0..0
         };
         let (addr, rt) = start_server(map.clone(), mode, workers)?;
-        let mut st = load(
-            map.clone(),
-            addr,
-            secs,
-            hot_conns,
-            rate,
-            if with_cold { cold_conns } else { 0 },
-            Arc::new(Mutex::new(cold)),
-        )?;
+        // The load generator is a process of its own, as a real client would
+        // be: a fault holding the server's mmap_lock must not stall it.
+        let out = std::process::Command::new(std::env::current_exe()?)
+            .args(["--client", &addr.to_string(), &path])
+            .args([secs, warmup, rate].iter().map(|v| v.to_string()))
+            .args([hot_conns, if with_cold { cold_conns } else { 0 }].iter().map(|v| v.to_string()))
+            .args([cold.start, cold.end].iter().map(|v| v.to_string()))
+            .stderr(std::process::Stdio::inherit())
+            .output()?;
         rt.shutdown_timeout(Duration::from_secs(10));
+        if !out.status.success() {
+            eprintln!("mmap_server: the load generator failed ({})", out.status);
+            std::process::exit(1);
+        }
+        let mut st = Stats::parse(&String::from_utf8_lossy(&out.stdout));
         let row = Row {
             name: format!("{}{}", mode.name(), if with_cold { " + cold" } else { ", no cold" }),
-            hot: st.hot_us.len(),
+            hot: st.hot_us.len() - st.unanswered,
+            unanswered: st.unanswered,
             p50: pct(&mut st.hot_us, 0.50),
             p99: pct(&mut st.hot_us, 0.99),
             max: pct(&mut st.hot_us, 1.0),
-            hot_rps: st.hot_us.len() as f64 / st.secs,
+            hot_rps: (st.hot_us.len() - st.unanswered) as f64 / st.secs,
             cold: st.cold_us.len(),
             cold_p50: pct(&mut st.cold_us, 0.50),
             cold_rps: st.cold_us.len() as f64 / st.secs,
         };
         println!(
-            "# run {:<22} hot {} p50 {:.2} ms p99 {:.2} ms max {:.2} ms; cold {} p50 {:.1} ms",
-            row.name, row.hot, row.p50, row.p99, row.max, row.cold, row.cold_p50
+            "# run {:<22} hot {} (+{} unanswered) p50 {:.2} ms p99 {:.2} ms max {:.2} ms; cold {} p50 {:.1} ms",
+            row.name, row.hot, row.unanswered, row.p50, row.p99, row.max, row.cold, row.cold_p50
         );
         rows.push(row);
         // Let the throttled disk drain what the run left queued.
@@ -379,13 +461,13 @@ fn main() -> io::Result<()> {
 
     println!();
     println!(
-        "{:<24} {:>7} {:>10} {:>10} {:>10} {:>9} {:>7} {:>10} {:>8}",
-        "server", "hot req", "hot p50", "hot p99", "hot max", "hot/s", "cold", "cold p50", "cold/s"
+        "{:<24} {:>7} {:>6} {:>10} {:>10} {:>10} {:>9} {:>7} {:>10} {:>8}",
+        "server", "hot req", "unans", "hot p50", "hot p99", "hot max", "hot/s", "cold", "cold p50", "cold/s"
     );
     for r in &rows {
         println!(
-            "{:<24} {:>7} {:>7.2} ms {:>7.2} ms {:>7.1} ms {:>9.1} {:>7} {:>7.1} ms {:>8.1}",
-            r.name, r.hot, r.p50, r.p99, r.max, r.hot_rps, r.cold, r.cold_p50, r.cold_rps
+            "{:<24} {:>7} {:>6} {:>7.2} ms {:>7.2} ms {:>7.1} ms {:>9.1} {:>7} {:>7.1} ms {:>8.1}",
+            r.name, r.hot, r.unanswered, r.p50, r.p99, r.max, r.hot_rps, r.cold, r.cold_p50, r.cold_rps
         );
     }
     let find = |n: &str| rows.iter().find(|r| r.name == n);
