@@ -19,6 +19,7 @@
 #   make demo                boot a VM and show a probe of a cold file
 #   make bench               benchmark in QEMU guests (6.1, 6.12, newest): build/bench/*.txt
 #   make bench-md            the same, then paste the tables into BENCHMARKS.md
+#   make rust                the Rust crate (bindings/rust/, offline from Debian's crates)
 #   make clean
 
 KDIR	?= /lib/modules/$(shell uname -r)/build
@@ -43,6 +44,10 @@ module:
 
 userspace:
 	$(MAKE) -C userspace
+
+.PHONY: rust
+rust:
+	$(MAKE) -C bindings/rust
 
 install: install-module install-userspace
 

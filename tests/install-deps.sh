@@ -4,8 +4,10 @@
 # lines (image + headers, through the meta-packages, so a new point release is picked
 # up), QEMU, a static busybox for the initramfs, the build tools, DKMS and the Debian
 # packaging tools for tests/packaging/, and for the debug kernel of "make check-debug",
-# Debian's linux-source-6.12 and what building it needs, and debootstrap for the build
-# roots of kernels newer than bookworm can build (tests/vm/build-root.sh).
+# Debian's linux-source-6.12 and what building it needs, debootstrap for the build
+# roots of kernels newer than bookworm can build (tests/vm/build-root.sh), and for
+# bindings/rust Debian's cargo/rustc and the packaged crates it builds from offline
+# (librust-tokio-dev brings every tokio feature and the crates they need).
 # Arguments name more packages (make bench adds linux-source-6.1).  --demo first: only
 # what "make demo" needs (one kernel line, QEMU, the build of the CLI and the module).
 # Idempotent: installs only what is missing.  Needs root (or sudo).
@@ -23,7 +25,8 @@ linux-image-6.12-cloud-amd64 linux-headers-6.12-cloud-amd64
 python3 valgrind sparse liburing-dev bash-completion groff-base
 dkms dh-dkms debhelper dpkg-dev fakeroot lintian
 linux-source-6.12 bc flex bison libelf-dev libssl-dev zstd
-debootstrap debian-archive-keyring $*"
+debootstrap debian-archive-keyring
+cargo rustc librust-tokio-dev librust-libc-dev $*"
 fi
 
 missing=""

@@ -67,6 +67,12 @@ checks() {
 		echo "# no tests/guest/Makefile: no compiled guest tests"
 	fi
 	[ $host_only = 1 ] || build_step "fuzzer builds (make -C tests/fuzz)" fuzz.log make -C tests/fuzz
+	# The Rust crate, offline from Debian's packaged crates: its host tests (the ABI
+	# against uapi/linux/gupnw.h) and the static programs t70_rust runs in the guests.
+	build_step "Rust crate builds offline; host tests pass (make -C bindings/rust check)" \
+		rust.log make -C bindings/rust check
+	[ $host_only = 1 ] || build_step "Rust guest programs build (make -C bindings/rust guest)" \
+		rust-guest.log make -C bindings/rust guest
 	if [ $no_host = 1 ]; then
 		echo "# --no-host: no host tests"
 	elif [ -f tests/host/run.sh ]; then

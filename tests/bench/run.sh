@@ -3,7 +3,8 @@
 # Run the benchmark in a QEMU guest per kernel line, the same guests as "make check"
 # (tests/vm/: module build, disks, initramfs, boot), and keep each report.
 #   tests/bench/run.sh [6.1|6.12|KVER]...      (default: 6.1 6.12)
-# Builds the benchmark program (make -C tests/bench), gupnw.ko and gup_test.ko
+# Builds the benchmark program (make -C tests/bench), the tokio server (make -C
+# bindings/rust guest), gupnw.ko and gup_test.ko
 # (build-gup-test.sh) for each kernel, boots it with GUPNW_RUN=bench and prints the
 # report; it is also written to build/bench/LINE.txt (LINE: 6.1, 6.12), which
 # tests/bench/update-benchmarks-md.sh pastes into BENCHMARKS.md.  A guest that gives no
@@ -31,6 +32,10 @@ if ! why=$(make -s -C "$bench_dir" 2>&1); then
 	printf '%s\n' "$why" | head -n 20
 	exit 1
 fi
+
+# The tokio server's benchmark (bindings/rust): a missing Rust toolchain only drops its table.
+make -s -C "$top/bindings/rust" guest >"$build/bench/rust.log" 2>&1 ||
+	echo "bench: the Rust server does not build (see $build/bench/rust.log): no tokio server table"
 
 failed=0
 for want in "$@"; do
@@ -63,6 +68,7 @@ for want in "$@"; do
 	cp "$out/gup_test/status" "$pack/gup_test.status" 2>/dev/null ||
 		echo "failed build-gup-test.sh did not run" >"$pack/gup_test.status"
 	[ -f "$out/gup_test/gup_test.ko" ] && cp "$out/gup_test/gup_test.ko" "$pack/"
+	[ -x "$top/build/rust-guest/gupnw-mmap-server" ] && cp "$top/build/rust-guest/gupnw-mmap-server" "$pack/"
 
 	if [ ! -f "$vm_out/data.img" ] || [ ! -f "$vm_out/slow.img" ] || [ ! -f "$vm_out/swap.img" ]; then
 		"$vm_dir/build-disks.sh" || { echo "bench [$label]: disk images do not build"; failed=1; continue; }
@@ -85,7 +91,7 @@ for want in "$@"; do
 	took=$(($(date +%s) - start))
 
 	vm_strip <"$log" | sed -n '/^GUPNW-BENCH-BEGIN$/,/^GUPNW-BENCH-END$/p' |
-		sed '1d;$d' >"$report.tmp"
+		grep -v '^GUPNW-BENCH-\(BEGIN\|END\)$' >"$report.tmp"
 	if vm_strip <"$log" | grep -q '^GUPNW-BENCH-END$' && [ -s "$report.tmp" ]; then
 		# Which gupnw was measured: the tree's commit, and whether the module differs.
 		src="gupnw at commit $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo '?')"

@@ -1,0 +1,491 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//! A tokio TCP server that serves fixed-size records straight out of a large
+//! mmap'd file, and a load generator that measures it: a steady stream of
+//! requests for hot records (in memory) mixed with requests for cold ones
+//! (on a slow disk). One cold page fault parks a whole tokio worker thread,
+//! and every hot request queued behind it waits; `gupnw` lets the task
+//! await the page instead.
+//!
+//! Modes of the server (how a request reads its record):
+//!   plain     touch the mapping in the task (what mmap-serving projects do)
+//!   blocking  every read inside spawn_blocking
+//!   gupnw     AsyncGupnw::ready(record).await, then touch it
+//!
+//! ```text
+//! mmap_server FILE [--seconds S] [--warmup S] [--workers N] [--hot-conns N]
+//!             [--hot-rate R] [--cold-conns N]
+//!             [--modes baseline,baseline-gupnw,plain,blocking,gupnw]
+//! ```
+//! Prints one line per run and a table; each run gets a fresh server (a new
+//! runtime on 127.0.0.1) and its own, never-read cold records. `baseline`
+//! is the plain server with no cold traffic; `baseline-gupnw` the gupnw
+//! server with none.
+
+use std::io;
+use std::net::SocketAddr;
+use std::os::unix::io::AsRawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const RECORD: usize = 4096;
+const HOT_RECORDS: u64 = 256;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Mode {
+    Plain,
+    Blocking,
+    Gupnw,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Plain => "plain",
+            Mode::Blocking => "blocking",
+            Mode::Gupnw => "gupnw",
+        }
+    }
+}
+
+/// The file, mapped read-only, shared by every task.
+struct Mapping {
+    ptr: *const u8,
+    len: usize,
+    _file: std::fs::File,
+}
+
+// SAFETY: a read-only shared mapping, never unmapped while referenced.
+unsafe impl Send for Mapping {}
+unsafe impl Sync for Mapping {}
+
+impl Mapping {
+    fn open(path: &str) -> io::Result<Mapping> {
+        let file = std::fs::File::open(path)?;
+        let len = file.metadata()?.len() as usize;
+        // SAFETY: a fresh read-only shared mapping of the whole file.
+        let p = unsafe {
+            libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, libc::MAP_SHARED, file.as_raw_fd(), 0)
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        // Random access: a cold fault reads its own page, no read-around.
+        // SAFETY: advice on our mapping.
+        unsafe { libc::madvise(p, len, libc::MADV_RANDOM) };
+        Ok(Mapping { ptr: p as *const u8, len, _file: file })
+    }
+
+    /// mincore(2): whether the record's page is in the page cache.
+    fn in_memory(&self, i: u64) -> bool {
+        let mut v = 0u8;
+        // SAFETY: one page of the mapping, one byte of result.
+        let r = unsafe {
+            libc::mincore(self.ptr.add(i as usize * RECORD) as *mut libc::c_void, RECORD, &mut v)
+        };
+        r == 0 && v & 1 != 0
+    }
+
+    fn records(&self) -> u64 {
+        (self.len / RECORD) as u64
+    }
+
+    fn record(&self, i: u64) -> &[u8] {
+        let off = i as usize * RECORD;
+        assert!(off + RECORD <= self.len);
+        // SAFETY: inside the mapping, which lives as long as self.
+        unsafe { std::slice::from_raw_parts(self.ptr.add(off), RECORD) }
+    }
+}
+
+fn checksum(r: &[u8]) -> u64 {
+    r.chunks(8).fold(0u64, |s, c| s.wrapping_add(c[0] as u64))
+}
+
+async fn serve_conn(
+    mut s: TcpStream,
+    map: Arc<Mapping>,
+    mode: Mode,
+    g: Option<gupnw::AsyncGupnw>,
+) -> io::Result<()> {
+    s.set_nodelay(true)?;
+    let mut req = [0u8; 8];
+    loop {
+        if s.read_exact(&mut req).await.is_err() {
+            return Ok(()); // client gone
+        }
+        let i = u64::from_le_bytes(req) % map.records();
+        match mode {
+            Mode::Plain => {
+                let r = map.record(i);
+                let sum = checksum(r); // may fault and park this worker
+                s.write_all(&sum.to_le_bytes()).await?;
+                s.write_all(r).await?;
+            }
+            Mode::Blocking => {
+                let m = map.clone();
+                let (sum, buf) = tokio::task::spawn_blocking(move || {
+                    let r = m.record(i);
+                    (checksum(r), r.to_vec())
+                })
+                .await
+                .map_err(|e| io::Error::new(io::ErrorKind::Other, e))?;
+                s.write_all(&sum.to_le_bytes()).await?;
+                s.write_all(&buf).await?;
+            }
+            Mode::Gupnw => {
+                let r = map.record(i);
+                g.as_ref().expect("gupnw handle").ready(r).await?;
+                let sum = checksum(r);
+                s.write_all(&sum.to_le_bytes()).await?;
+                s.write_all(r).await?;
+            }
+        }
+    }
+}
+
+/// Start a server on its own runtime; returns its address and the runtime.
+fn start_server(map: Arc<Mapping>, mode: Mode, workers: usize) -> io::Result<(SocketAddr, tokio::runtime::Runtime)> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()?;
+    let (addr, listener, g) = rt.block_on(async {
+        let l = TcpListener::bind("127.0.0.1:0").await?;
+        let g = if mode == Mode::Gupnw {
+            let g = gupnw::AsyncGupnw::open()?;
+            if !g.uses_uring() {
+                eprintln!("mmap_server: no io_uring READY: the gupnw mode waits on the blocking pool");
+            }
+            Some(g)
+        } else {
+            None
+        };
+        Ok::<_, io::Error>((l.local_addr()?, l, g))
+    })?;
+    rt.spawn(async move {
+        while let Ok((s, _)) = listener.accept().await {
+            tokio::spawn(serve_conn(s, map.clone(), mode, g.clone()));
+        }
+    });
+    Ok((addr, rt))
+}
+
+struct Stats {
+    unanswered: usize,
+    hot_us: Vec<u64>,
+    cold_us: Vec<u64>,
+    secs: f64,
+}
+
+impl Stats {
+    fn print(&self) {
+        let j = |v: &[u64]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(" ");
+        println!("secs {}", self.secs);
+        println!("unanswered {}", self.unanswered);
+        println!("hot {}", j(&self.hot_us));
+        println!("cold {}", j(&self.cold_us));
+    }
+
+    fn parse(s: &str) -> Stats {
+        let mut st = Stats { unanswered: 0, hot_us: Vec::new(), cold_us: Vec::new(), secs: 1.0 };
+        for l in s.lines() {
+            let mut w = l.split_whitespace();
+            match w.next() {
+                Some("secs") => st.secs = w.next().and_then(|v| v.parse().ok()).unwrap_or(1.0),
+                Some("unanswered") => st.unanswered = w.next().and_then(|v| v.parse().ok()).unwrap_or(0),
+                Some("hot") => st.hot_us = w.filter_map(|v| v.parse().ok()).collect(),
+                Some("cold") => st.cold_us = w.filter_map(|v| v.parse().ok()).collect(),
+                _ => {}
+            }
+        }
+        st
+    }
+}
+
+/// `--client ADDR FILE SECS WARMUP RATE HOT_CONNS COLD_CONNS COLD_START COLD_END`:
+/// the load generator process; prints its latencies for the server process.
+fn client(a: &[String]) -> io::Result<()> {
+    let p = |i: usize| -> f64 { a[i].parse().expect("client argument") };
+    let addr: SocketAddr = a[0].parse().expect("client address");
+    // Its own mapping of the file: mincore() sees the shared page cache.
+    let map = Arc::new(Mapping::open(&a[1])?);
+    let cold = (p(7) as u64)..(p(8) as u64);
+    let st = load(map, addr, p(2), p(3), p(5) as usize, p(4), p(6) as usize, Arc::new(Mutex::new(cold)))?;
+    st.print();
+    Ok(())
+}
+
+async fn request(s: &mut TcpStream, i: u64, buf: &mut [u8]) -> io::Result<()> {
+    s.write_all(&i.to_le_bytes()).await?;
+    s.read_exact(buf).await?;
+    Ok(())
+}
+
+/// Hot clients paced at `rate` requests/s each, latency measured from the
+/// scheduled send time (a stalled server is charged for the requests it
+/// delayed); cold clients closed-loop over never-read records.
+fn load(
+    map: Arc<Mapping>,
+    addr: SocketAddr,
+    secs: f64,
+    warmup: f64,
+    hot_conns: usize,
+    rate: f64,
+    cold_conns: usize,
+    cold: Arc<Mutex<std::ops::Range<u64>>>,
+) -> io::Result<Stats> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let stop = Arc::new(AtomicBool::new(false));
+        // Requests before `start` warm up the emulator's code cache and the
+        // connections; they are not counted.
+        let start = Instant::now() + Duration::from_secs_f64(warmup);
+        let period = Duration::from_secs_f64(1.0 / rate);
+        let mut hot = Vec::new();
+        for c in 0..hot_conns {
+            // Latencies so far and the scheduled time of the next request,
+            // readable while the client waits on a stalled server.
+            let shared = Arc::new(Mutex::new((Vec::new(), Instant::now())));
+            let sh = shared.clone();
+            let task = tokio::spawn(async move {
+                let mut s = TcpStream::connect(addr).await?;
+                s.set_nodelay(true)?;
+                let mut buf = vec![0u8; 8 + RECORD];
+                // Spread the connections over one period.
+                let mut next = Instant::now() + period.mul_f64(c as f64 / hot_conns as f64);
+                sh.lock().unwrap().1 = next;
+                let mut k = c as u64;
+                loop {
+                    tokio::time::sleep_until(tokio::time::Instant::from_std(next)).await;
+                    request(&mut s, k % HOT_RECORDS, &mut buf).await?;
+                    let mut g = sh.lock().unwrap();
+                    if next >= start {
+                        g.0.push(next.elapsed().as_micros() as u64);
+                    }
+                    k = k.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407) >> 1;
+                    next += period;
+                    g.1 = next;
+                }
+                #[allow(unreachable_code)]
+                Ok::<_, io::Error>(())
+            });
+            hot.push((task, shared));
+        }
+        let mut colds = Vec::new();
+        for _ in 0..cold_conns {
+            let (stop, cold, map) = (stop.clone(), cold.clone(), map.clone());
+            colds.push(tokio::spawn(async move {
+                let mut s = TcpStream::connect(addr).await?;
+                s.set_nodelay(true)?;
+                let mut buf = vec![0u8; 8 + RECORD];
+                let mut lat = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    // Never a record someone else read (other tests of the boot).
+                    let i = match cold.lock().unwrap().find(|&i| !map.in_memory(i)) {
+                        Some(i) => i,
+                        None => break,
+                    };
+                    let t = Instant::now();
+                    request(&mut s, i, &mut buf).await?;
+                    if t >= start {
+                        lat.push(t.elapsed().as_micros() as u64);
+                    }
+                }
+                Ok::<_, io::Error>(lat)
+            }));
+        }
+        tokio::time::sleep_until(tokio::time::Instant::from_std(start + Duration::from_secs_f64(secs))).await;
+        stop.store(true, Ordering::Relaxed);
+        let elapsed = start.elapsed().as_secs_f64();
+        let mut st = Stats { unanswered: 0, hot_us: Vec::new(), cold_us: Vec::new(), secs: elapsed };
+        // Requests not answered by the end (sent and waiting, or not sent
+        // yet because the previous one is still waiting) count with their
+        // age then: a server that answers nothing has no good percentile.
+        let end = Instant::now();
+        for (task, shared) in hot {
+            task.abort();
+            let (mut lat, mut t) = {
+                let g = shared.lock().unwrap();
+                (g.0.clone(), g.1)
+            };
+            while t < end {
+                if t >= start {
+                    lat.push((end - t).as_micros() as u64);
+                    st.unanswered += 1;
+                }
+                t += period;
+            }
+            st.hot_us.extend(lat);
+        }
+        // A cold client may be stuck on its last record for a while: its
+        // earlier latencies count, the last one is left behind.
+        for c in colds {
+            if let Ok(Ok(Ok(l))) = tokio::time::timeout(Duration::from_secs(10), c).await {
+                st.cold_us.extend(l);
+            }
+        }
+        st.secs = st.secs.max(elapsed);
+        Ok(st)
+    })
+}
+
+fn pct(v: &mut [u64], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_unstable();
+    let i = ((v.len() as f64 * p).ceil() as usize).clamp(1, v.len()) - 1;
+    v[i] as f64 / 1000.0
+}
+
+struct Row {
+    name: String,
+    hot: usize,
+    unanswered: usize,
+    p50: f64,
+    p99: f64,
+    max: f64,
+    hot_rps: f64,
+    cold: usize,
+    cold_p50: f64,
+    cold_rps: f64,
+}
+
+fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(|v| v.parse().unwrap_or_else(|_| panic!("bad value for {}", name)))
+        .unwrap_or(default)
+}
+
+fn main() -> io::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() == 11 && args[1] == "--client" {
+        return client(&args[2..]);
+    }
+    let path = match args.get(1) {
+        Some(p) if !p.starts_with("--") => p.clone(),
+        _ => {
+            eprintln!("usage: mmap_server FILE [--seconds S] [--warmup S] [--workers N] [--hot-conns N] [--hot-rate R] [--cold-conns N] [--modes LIST]");
+            std::process::exit(2);
+        }
+    };
+    let secs: f64 = arg(&args, "--seconds", 5.0);
+    let warmup: f64 = arg(&args, "--warmup", 1.0);
+    let workers: usize = arg(&args, "--workers", 2);
+    // Far below what a loaded TCG guest serves: latency, not capacity.
+    let hot_conns: usize = arg(&args, "--hot-conns", 2);
+    let rate: f64 = arg(&args, "--hot-rate", 10.0);
+    let cold_conns: usize = arg(&args, "--cold-conns", 4);
+    let modes: String = arg(&args, "--modes", "baseline,baseline-gupnw,plain,blocking,gupnw".to_string());
+
+    let map = Arc::new(Mapping::open(&path)?);
+    let nrec = map.records();
+    if nrec < HOT_RECORDS * 4 {
+        eprintln!("mmap_server: {} is too small ({} records)", path, nrec);
+        std::process::exit(1);
+    }
+    // Warm the hot set: it stays in memory for the whole run.
+    let warm: u64 = (0..HOT_RECORDS).map(|i| checksum(map.record(i))).sum();
+    println!(
+        "# {}: {} records of {} bytes; hot set {} records (warm, checksum {:x}); {} workers; {} hot conns x {}/s; {} cold conns; {} s per run after {} s of warm-up",
+        path, nrec, RECORD, HOT_RECORDS, warm, workers, hot_conns, rate, cold_conns, secs, warmup
+    );
+
+    let runs: Vec<&str> = modes.split(',').collect();
+    // Each run with cold traffic gets its own slice of never-read records.
+    let cold_runs = runs.iter().filter(|r| !r.starts_with("baseline")).count().max(1) as u64;
+    let per = (nrec - HOT_RECORDS) / cold_runs;
+    let mut next_cold = HOT_RECORDS;
+    let mut rows = Vec::new();
+    for run in &runs {
+        let (mode, with_cold) = match *run {
+            "baseline" => (Mode::Plain, false),
+            "baseline-gupnw" => (Mode::Gupnw, false),
+            "plain" => (Mode::Plain, true),
+            "blocking" => (Mode::Blocking, true),
+            "gupnw" => (Mode::Gupnw, true),
+            other => {
+                eprintln!("mmap_server: unknown mode {}", other);
+                std::process::exit(2);
+            }
+        };
+        let cold = if with_cold {
+            let r = next_cold..next_cold + per;
+            next_cold += per;
+            r
+        } else {
+            0..0
+        };
+        let (addr, rt) = start_server(map.clone(), mode, workers)?;
+        // The load generator is a process of its own, as a real client would
+        // be: a fault holding the server's mmap_lock must not stall it.
+        let out = std::process::Command::new(std::env::current_exe()?)
+            .args(["--client", &addr.to_string(), &path])
+            .args([secs, warmup, rate].iter().map(|v| v.to_string()))
+            .args([hot_conns, if with_cold { cold_conns } else { 0 }].iter().map(|v| v.to_string()))
+            .args([cold.start, cold.end].iter().map(|v| v.to_string()))
+            .stderr(std::process::Stdio::inherit())
+            .output()?;
+        rt.shutdown_timeout(Duration::from_secs(10));
+        if !out.status.success() {
+            eprintln!("mmap_server: the load generator failed ({})", out.status);
+            std::process::exit(1);
+        }
+        let mut st = Stats::parse(&String::from_utf8_lossy(&out.stdout));
+        let row = Row {
+            name: format!("{}{}", mode.name(), if with_cold { " + cold" } else { ", no cold" }),
+            hot: st.hot_us.len() - st.unanswered,
+            unanswered: st.unanswered,
+            p50: pct(&mut st.hot_us, 0.50),
+            p99: pct(&mut st.hot_us, 0.99),
+            max: pct(&mut st.hot_us, 1.0),
+            hot_rps: (st.hot_us.len() - st.unanswered) as f64 / st.secs,
+            cold: st.cold_us.len(),
+            cold_p50: pct(&mut st.cold_us, 0.50),
+            cold_rps: st.cold_us.len() as f64 / st.secs,
+        };
+        println!(
+            "# run {:<22} hot {} (+{} unanswered) p50 {:.2} ms p99 {:.2} ms max {:.2} ms; cold {} p50 {:.1} ms",
+            row.name, row.hot, row.unanswered, row.p50, row.p99, row.max, row.cold, row.cold_p50
+        );
+        rows.push(row);
+        // Let the throttled disk drain what the run left queued.
+        std::thread::sleep(Duration::from_millis(500));
+    }
+
+    println!();
+    println!(
+        "{:<24} {:>7} {:>6} {:>10} {:>10} {:>10} {:>9} {:>7} {:>10} {:>8}",
+        "server", "hot req", "unans", "hot p50", "hot p99", "hot max", "hot/s", "cold", "cold p50", "cold/s"
+    );
+    for r in &rows {
+        println!(
+            "{:<24} {:>7} {:>6} {:>7.2} ms {:>7.2} ms {:>7.1} ms {:>9.1} {:>7} {:>7.1} ms {:>8.1}",
+            r.name, r.hot, r.unanswered, r.p50, r.p99, r.max, r.hot_rps, r.cold, r.cold_p50, r.cold_rps
+        );
+    }
+    let find = |n: &str| rows.iter().find(|r| r.name == n);
+    if let (Some(b), Some(a), Some(c)) = (find("plain, no cold"), find("plain + cold"), find("gupnw + cold")) {
+        println!();
+        println!("Targets (ratios of this run):");
+        let r1 = c.p99 / b.p99;
+        let r2 = a.p99 / c.p99;
+        println!(
+            "  gupnw + cold hot p99 / no-cold baseline p99   {:>8.2}x  (<= 2x)   {}",
+            r1,
+            if r1 <= 2.0 { "MET" } else { "MISS" }
+        );
+        println!(
+            "  plain + cold hot p99 / gupnw + cold hot p99   {:>8.1}x  (>= 10x)  {}",
+            r2,
+            if r2 >= 10.0 { "MET" } else { "MISS" }
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#![allow(non_camel_case_types, missing_docs)]
+//! A minimal io_uring, through the raw system calls: just enough to submit
+//! `IORING_OP_URING_CMD` and `IORING_OP_ASYNC_CANCEL` and to reap
+//! completions. No io_uring crate is packaged in Debian 12, and the few
+//! structures needed are below, checked against <linux/io_uring.h> by
+//! tests/abi.rs.
+
+use std::io;
+use std::os::unix::io::RawFd;
+use std::ptr;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub const IORING_OP_ASYNC_CANCEL: u8 = 14;
+pub const IORING_OP_URING_CMD: u8 = 46; // 6.0
+pub const IORING_FEAT_SINGLE_MMAP: u32 = 1 << 0;
+pub const IORING_OFF_SQ_RING: i64 = 0;
+pub const IORING_OFF_CQ_RING: i64 = 0x8000000;
+pub const IORING_OFF_SQES: i64 = 0x10000000;
+pub const IORING_ENTER_GETEVENTS: u32 = 1 << 0;
+pub const IORING_REGISTER_EVENTFD: u32 = 4;
+
+#[repr(C)]
+#[derive(Default, Clone, Copy, Debug)]
+pub struct io_sqring_offsets {
+    pub head: u32,
+    pub tail: u32,
+    pub ring_mask: u32,
+    pub ring_entries: u32,
+    pub flags: u32,
+    pub dropped: u32,
+    pub array: u32,
+    pub resv1: u32,
+    pub user_addr: u64,
+}
+
+#[repr(C)]
+#[derive(Default, Clone, Copy, Debug)]
+pub struct io_cqring_offsets {
+    pub head: u32,
+    pub tail: u32,
+    pub ring_mask: u32,
+    pub ring_entries: u32,
+    pub overflow: u32,
+    pub cqes: u32,
+    pub flags: u32,
+    pub resv1: u32,
+    pub user_addr: u64,
+}
+
+#[repr(C)]
+#[derive(Default, Clone, Copy, Debug)]
+pub struct io_uring_params {
+    pub sq_entries: u32,
+    pub cq_entries: u32,
+    pub flags: u32,
+    pub sq_thread_cpu: u32,
+    pub sq_thread_idle: u32,
+    pub features: u32,
+    pub wq_fd: u32,
+    pub resv: [u32; 3],
+    pub sq_off: io_sqring_offsets,
+    pub cq_off: io_cqring_offsets,
+}
+
+/// A 64-byte SQE, with the fields this crate uses named; for
+/// `IORING_OP_URING_CMD`, `off` holds `cmd_op` in its low 32 bits and the
+/// 16-byte command payload sits at `cmd` (offset 48).
+#[repr(C)]
+#[derive(Default, Clone, Copy, Debug)]
+pub struct io_uring_sqe {
+    pub opcode: u8,
+    pub flags: u8,
+    pub ioprio: u16,
+    pub fd: i32,
+    pub off: u64,
+    pub addr: u64,
+    pub len: u32,
+    pub op_flags: u32,
+    pub user_data: u64,
+    pub buf_index: u16,
+    pub personality: u16,
+    pub file_index: i32,
+    pub cmd: [u64; 2],
+}
+
+#[repr(C)]
+#[derive(Default, Clone, Copy, Debug)]
+pub struct io_uring_cqe {
+    pub user_data: u64,
+    pub res: i32,
+    pub flags: u32,
+}
+
+const _: () = assert!(std::mem::size_of::<io_uring_sqe>() == 64);
+const _: () = assert!(std::mem::size_of::<io_uring_params>() == 120);
+
+struct Map {
+    ptr: *mut u8,
+    len: usize,
+}
+
+impl Map {
+    fn new(fd: RawFd, len: usize, off: i64) -> io::Result<Map> {
+        // SAFETY: a fresh shared mapping of the ring fd; checked below.
+        let p = unsafe {
+            libc::mmap(
+                ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_POPULATE,
+                fd,
+                off,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Map { ptr: p as *mut u8, len })
+    }
+}
+
+impl Drop for Map {
+    fn drop(&mut self) {
+        // SAFETY: our own mapping, unused from here on.
+        unsafe { libc::munmap(self.ptr as *mut libc::c_void, self.len) };
+    }
+}
+
+/// The rings of one io_uring instance. Not synchronised: the caller
+/// serialises submissions and reaping (ready.rs holds it under a mutex).
+pub struct Ring {
+    fd: RawFd,
+    sq_map: Map,
+    cq_map: Option<Map>,
+    sqes: Map,
+    p: io_uring_params,
+}
+
+// SAFETY: the raw pointers are into mappings owned by the Ring; access is
+// serialised by its owner.
+unsafe impl Send for Ring {}
+
+impl Ring {
+    pub fn new(entries: u32) -> io::Result<Ring> {
+        let mut p = io_uring_params::default();
+        // SAFETY: p is a valid io_uring_params for the call.
+        let fd = unsafe { libc::syscall(libc::SYS_io_uring_setup, entries, &mut p as *mut _) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let fd = fd as RawFd;
+        let r = (|| {
+            let sq_len = p.sq_off.array as usize + p.sq_entries as usize * 4;
+            let cq_len = p.cq_off.cqes as usize
+                + p.cq_entries as usize * std::mem::size_of::<io_uring_cqe>();
+            let single = p.features & IORING_FEAT_SINGLE_MMAP != 0;
+            let sq_map = Map::new(fd, if single { sq_len.max(cq_len) } else { sq_len }, IORING_OFF_SQ_RING)?;
+            let cq_map = if single {
+                None
+            } else {
+                Some(Map::new(fd, cq_len, IORING_OFF_CQ_RING)?)
+            };
+            let sqes = Map::new(
+                fd,
+                p.sq_entries as usize * std::mem::size_of::<io_uring_sqe>(),
+                IORING_OFF_SQES,
+            )?;
+            Ok(Ring { fd, sq_map, cq_map, sqes, p })
+        })();
+        if r.is_err() {
+            // SAFETY: our fd, not shared yet.
+            unsafe { libc::close(fd) };
+        }
+        r
+    }
+
+    pub fn cq_entries(&self) -> u32 {
+        self.p.cq_entries
+    }
+
+    /// Signal `efd` on every completion.
+    pub fn register_eventfd(&self, efd: RawFd) -> io::Result<()> {
+        // SAFETY: &efd is an array of one fd, as the call wants.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_io_uring_register,
+                self.fd,
+                IORING_REGISTER_EVENTFD,
+                &efd as *const RawFd,
+                1u32,
+            )
+        };
+        if r < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(())
+        }
+    }
+
+    fn sq_u32(&self, off: u32) -> &AtomicU32 {
+        // SAFETY: off is one of the kernel's offsets into the SQ ring mapping.
+        unsafe { &*(self.sq_map.ptr.add(off as usize) as *const AtomicU32) }
+    }
+
+    fn cq_base(&self) -> *mut u8 {
+        self.cq_map.as_ref().unwrap_or(&self.sq_map).ptr
+    }
+
+    fn cq_u32(&self, off: u32) -> &AtomicU32 {
+        // SAFETY: off is one of the kernel's offsets into the CQ ring mapping.
+        unsafe { &*(self.cq_base().add(off as usize) as *const AtomicU32) }
+    }
+
+    /// Queue one SQE and submit it; returns once the kernel has consumed it
+    /// (without SQPOLL, io_uring_enter() consumes what it is given).
+    pub fn submit(&mut self, sqe: &io_uring_sqe) -> io::Result<()> {
+        let mask = self.p.sq_entries - 1;
+        let head = self.sq_u32(self.p.sq_off.head).load(Ordering::Acquire);
+        let tail = self.sq_u32(self.p.sq_off.tail).load(Ordering::Relaxed);
+        if tail.wrapping_sub(head) >= self.p.sq_entries {
+            return Err(io::Error::from_raw_os_error(libc::EBUSY));
+        }
+        let idx = tail & mask;
+        // SAFETY: idx < sq_entries, inside the SQE array and the SQ index
+        // array; the kernel reads neither slot until the tail moves past it.
+        unsafe {
+            ptr::write_volatile(
+                (self.sqes.ptr as *mut io_uring_sqe).add(idx as usize),
+                *sqe,
+            );
+            let array = self.sq_map.ptr.add(self.p.sq_off.array as usize) as *mut u32;
+            ptr::write_volatile(array.add(idx as usize), idx);
+        }
+        self.sq_u32(self.p.sq_off.tail)
+            .store(tail.wrapping_add(1), Ordering::Release);
+        loop {
+            // SAFETY: plain system call on our ring.
+            let r = unsafe {
+                libc::syscall(
+                    libc::SYS_io_uring_enter,
+                    self.fd,
+                    1u32,
+                    0u32,
+                    0u32,
+                    ptr::null::<libc::c_void>(),
+                    0usize,
+                )
+            };
+            if r >= 1 {
+                return Ok(());
+            }
+            let e = io::Error::last_os_error();
+            if r < 0 && e.raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            // Not consumed: take the SQE back so the ring stays consistent.
+            self.sq_u32(self.p.sq_off.tail).store(tail, Ordering::Release);
+            return Err(if r < 0 { e } else { io::Error::from_raw_os_error(libc::EAGAIN) });
+        }
+    }
+
+    /// Take every completion there is.
+    pub fn reap(&mut self, mut f: impl FnMut(io_uring_cqe)) {
+        let mask = self.p.cq_entries - 1;
+        let mut head = self.cq_u32(self.p.cq_off.head).load(Ordering::Relaxed);
+        let tail = self.cq_u32(self.p.cq_off.tail).load(Ordering::Acquire);
+        while head != tail {
+            // SAFETY: the kernel published every CQE before tail.
+            let cqe = unsafe {
+                ptr::read_volatile(
+                    (self.cq_base().add(self.p.cq_off.cqes as usize) as *const io_uring_cqe)
+                        .add((head & mask) as usize),
+                )
+            };
+            head = head.wrapping_add(1);
+            f(cqe);
+        }
+        self.cq_u32(self.p.cq_off.head).store(head, Ordering::Release);
+    }
+
+    /// Block until at least one completion is there (used only when the
+    /// ring is torn down with requests still in flight).
+    pub fn wait_one(&mut self) -> io::Result<()> {
+        // SAFETY: plain system call on our ring.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_io_uring_enter,
+                self.fd,
+                0u32,
+                1u32,
+                IORING_ENTER_GETEVENTS,
+                ptr::null::<libc::c_void>(),
+                0usize,
+            )
+        };
+        if r < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Drop for Ring {
+    fn drop(&mut self) {
+        // The maps unmap themselves after this.
+        // SAFETY: our fd.
+        unsafe { libc::close(self.fd) };
+    }
+}

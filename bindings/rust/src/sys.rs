@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//! The kernel ABI of `/dev/gupnw`, transcribed from `uapi/linux/gupnw.h`.
+//!
+//! `tests/abi.rs` compiles a C program against that header with the system's
+//! C compiler and compares every size and offset below with what it prints,
+//! so a change of the header that is not made here fails a test.
+
+#![allow(non_camel_case_types, missing_docs)]
+
+use std::mem::size_of;
+
+pub const DEVICE_PATH: &str = "/dev/gupnw";
+pub const ABI_VERSION: u32 = 1;
+
+pub const STATE_RESIDENT: u8 = b'R';
+pub const STATE_FAULTED: u8 = b'F';
+pub const STATE_RETRY: u8 = b'W';
+pub const STATE_UNMAPPED: u8 = b'.';
+pub const STATE_ERROR: u8 = b'E';
+pub const STATE_NOTPRESENT: u8 = b'N';
+pub const STATE_COLD: u8 = b'C';
+
+pub const PROBE_WRITE: u32 = 1 << 0;
+pub const PROBE_NOFAULT: u32 = 1 << 1;
+pub const PROBE_WAIT: u32 = 1 << 2;
+pub const PROBE_TARGET_FD: u32 = 1 << 3;
+pub const PROBE_EXTENTS: u32 = 1 << 4;
+pub const PROBE_FLAGS_ALL: u32 =
+    PROBE_WRITE | PROBE_NOFAULT | PROBE_WAIT | PROBE_TARGET_FD | PROBE_EXTENTS;
+
+pub const FEATURE_PROBE: u64 = 1 << 0;
+pub const FEATURE_TARGET_FD: u64 = 1 << 1;
+pub const FEATURE_EXTENTS: u64 = 1 << 2;
+pub const FEATURE_IO_CAP: u64 = 1 << 3;
+pub const FEATURE_URING_CMD: u64 = 1 << 4;
+pub const FEATURE_COLD: u64 = 1 << 5;
+pub const FEATURE_ASYNC_FAULT: u64 = 1 << 6;
+
+/// `struct gupnw_probe_extent`
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct gupnw_probe_extent {
+    pub start: u64,
+    pub nr_pages: u64,
+    pub state: u32,
+    pub reserved: u32,
+}
+
+/// `struct gupnw_probe_args`
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct gupnw_probe_args {
+    pub size: u32,
+    pub flags: u32,
+    pub addr: u64,
+    pub len: u64,
+    pub states: u64,
+    pub target_fd: i32,
+    pub nr_extents: u32,
+    pub done: u64,
+    pub nr_resident: u64,
+    pub nr_faulted: u64,
+    pub nr_retry: u64,
+    pub nr_unmapped: u64,
+    pub nr_error: u64,
+    pub nr_notpresent: u64,
+    pub io_started: u64,
+    pub nr_cold: u64,
+    pub async_faults: u64,
+    pub reserved: [u64; 1],
+}
+
+pub const PROBE_ARGS_SIZE_VER0: usize = 128;
+
+/// `struct gupnw_info`
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct gupnw_info {
+    pub size: u32,
+    pub abi_version: u32,
+    pub features: u64,
+    pub probe_flags: u64,
+    pub page_size: u32,
+    pub probe_kmem: u32,
+    pub max_chunk_pages: u64,
+    pub version: [u8; 32],
+    pub max_io_pages: u64,
+    pub max_async_faults: u64,
+    pub async_faults_queued: u64,
+    pub reserved: [u64; 1],
+}
+
+pub const INFO_SIZE_VER0: usize = 104;
+
+/// `struct gupnw_uring_cmd`: the 16-byte payload of an `IORING_OP_URING_CMD` SQE.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct gupnw_uring_cmd {
+    pub args: u64,
+    pub reserved: u64,
+}
+
+pub const IOC_MAGIC: u32 = 0xBA;
+
+// <asm-generic/ioctl.h>: dir:2 size:14 type:8 nr:8, _IOC_READ|_IOC_WRITE = 3.
+const fn iowr(nr: u32, size: usize) -> u32 {
+    (3 << 30) | ((size as u32) << 16) | (IOC_MAGIC << 8) | nr
+}
+
+// The command numbers carry the VER0 sizes (uapi/linux/gupnw.h).
+pub const IOC_GET_INFO: u32 = iowr(0x00, INFO_SIZE_VER0);
+pub const IOC_PROBE: u32 = iowr(0x01, PROBE_ARGS_SIZE_VER0);
+pub const URING_CMD_PROBE: u32 = iowr(0x20, size_of::<gupnw_uring_cmd>());
+pub const URING_CMD_READY: u32 = iowr(0x21, size_of::<gupnw_uring_cmd>());
+
+// Compile-time guards; the header itself is compared in tests/abi.rs.
+const _: () = assert!(size_of::<gupnw_probe_args>() == PROBE_ARGS_SIZE_VER0);
+const _: () = assert!(size_of::<gupnw_info>() == INFO_SIZE_VER0);
+const _: () = assert!(size_of::<gupnw_probe_extent>() == 24);
+const _: () = assert!(size_of::<gupnw_uring_cmd>() == 16);

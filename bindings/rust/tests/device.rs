@@ -1,0 +1,529 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//! The crate against the real module: run in the project's QEMU guests
+//! (tests/guest/t70_rust.sh), where /dev/gupnw exists and $GUPNW_SLOW is
+//! the mount point of the disk throttled to 20 reads of 4 KiB per second.
+//! Without the device every test passes with a "skipped" line (so a plain
+//! `cargo test` on a build host runs them harmlessly); without
+//! $GUPNW_SLOW the cold-file tests do.
+
+use std::fs::File;
+use std::io::{self, ErrorKind};
+use std::os::unix::io::AsRawFd;
+use std::time::Duration;
+
+use gupnw::{AsyncGupnw, Extent, Flags, Gupnw, PidMem, ReadyPath, State};
+
+fn dev() -> Option<Gupnw> {
+    match Gupnw::open() {
+        Ok(g) => Some(g),
+        Err(e) => {
+            println!("skipped: no gupnw device ({})", e);
+            None
+        }
+    }
+}
+
+fn ps() -> usize {
+    // SAFETY: no memory effects.
+    unsafe { libc::sysconf(libc::_SC_PAGESIZE) as usize }
+}
+
+/// An anonymous private mapping, unmapped on drop.
+struct Map {
+    p: *mut u8,
+    len: usize,
+}
+
+impl Map {
+    fn anon(pages: usize, prot: i32) -> Map {
+        Map::new(pages * ps(), prot, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
+    }
+    fn new(len: usize, prot: i32, flags: i32, fd: i32, off: i64) -> Map {
+        // SAFETY: a fresh mapping; checked.
+        let p = unsafe { libc::mmap(std::ptr::null_mut(), len, prot, flags, fd, off) };
+        assert_ne!(p, libc::MAP_FAILED, "mmap: {}", io::Error::last_os_error());
+        Map { p: p as *mut u8, len }
+    }
+    fn addr(&self) -> usize {
+        self.p as usize
+    }
+    fn slice(&self) -> &[u8] {
+        // SAFETY: the whole mapping, readable (callers map PROT_READ).
+        unsafe { std::slice::from_raw_parts(self.p, self.len) }
+    }
+}
+
+impl Drop for Map {
+    fn drop(&mut self) {
+        // SAFETY: our mapping.
+        unsafe { libc::munmap(self.p as *mut libc::c_void, self.len) };
+    }
+}
+
+fn states(g: &Gupnw, addr: usize, len: usize, flags: Flags) -> Vec<State> {
+    let mut st = vec![0u8; len / ps()];
+    g.probe(addr, len, flags, Some(&mut st)).expect("probe");
+    st.iter()
+        .map(|&b| State::from_byte(b).unwrap_or_else(|| panic!("state byte {:?}", b as char)))
+        .collect()
+}
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+fn thread_majflt() -> i64 {
+    // SAFETY: ru is written by the call.
+    unsafe {
+        let mut ru: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_THREAD, &mut ru);
+        ru.ru_majflt
+    }
+}
+
+/// The big file on the throttled disk, mapped read-only with MADV_RANDOM
+/// (a fault reads its own page, no read-around): None without $GUPNW_SLOW.
+fn slow_file() -> Option<(File, Map)> {
+    let dir = match std::env::var("GUPNW_SLOW") {
+        Ok(d) => d,
+        Err(_) => {
+            println!("skipped: no GUPNW_SLOW (the throttled disk)");
+            return None;
+        }
+    };
+    let f = File::open(format!("{}/cold-64m", dir)).expect("open cold-64m");
+    let len = f.metadata().unwrap().len() as usize;
+    let m = Map::new(len, libc::PROT_READ, libc::MAP_SHARED, f.as_raw_fd(), 0);
+    // SAFETY: advice on our mapping.
+    unsafe { libc::madvise(m.p as *mut libc::c_void, len, libc::MADV_RANDOM) };
+    Some((f, m))
+}
+
+/// Pages of [addr, addr + len) in the page cache (mincore(2)): the module's
+/// report-only mode may not tell cached from cold file pages.
+fn cached_pages(addr: usize, len: usize) -> usize {
+    let mut v = vec![0u8; len / ps()];
+    // SAFETY: one result byte per page of a range of our mapping.
+    let r = unsafe { libc::mincore(addr as *mut libc::c_void, len, v.as_mut_ptr()) };
+    assert_eq!(r, 0, "mincore: {}", io::Error::last_os_error());
+    v.iter().filter(|&&b| b & 1 != 0).count()
+}
+
+/// A window of `pages` pages of the mapping that no one has read in this
+/// boot (not in the page cache), at `from` MiB or later.
+fn cold_window(m: &Map, pages: usize, from_mib: usize) -> usize {
+    let len = pages * ps();
+    let mut off = from_mib << 20;
+    while off + len <= m.len {
+        if cached_pages(m.addr() + off, len) == 0 {
+            return m.addr() + off;
+        }
+        off += len;
+    }
+    panic!("no cold window of {} pages left", pages);
+}
+
+fn rt_current() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+// ---------------------------------------------------------------- sync API
+
+#[test]
+fn info_reports_abi_page_size_and_features() {
+    let g = match dev() {
+        Some(g) => g,
+        None => return,
+    };
+    let i = g.info().unwrap();
+    assert_eq!(i.abi_version, gupnw::sys::ABI_VERSION);
+    assert_eq!(i.page_size as usize, ps());
+    assert!(i.has(gupnw::sys::FEATURE_PROBE));
+    assert!(!i.version.is_empty());
+    println!("module {} features {:#x}", i.version, i.features);
+}
+
+#[test]
+fn states_of_touched_untouched_unmapped_and_prot_none_memory() {
+    let g = match dev() {
+        Some(g) => g,
+        None => return,
+    };
+    let p = ps();
+    let m = Map::anon(4, libc::PROT_READ | libc::PROT_WRITE);
+    // SAFETY: first two pages of our mapping.
+    unsafe {
+        *m.p = 1;
+        *m.p.add(p) = 1;
+    }
+    use State::*;
+    assert_eq!(states(&g, m.addr(), 4 * p, Flags::NOFAULT), [Resident, Resident, NotPresent, NotPresent]);
+    assert_eq!(states(&g, m.addr(), 4 * p, Flags::NOWAIT), [Resident, Resident, Faulted, Faulted]);
+    assert_eq!(states(&g, m.addr(), 4 * p, Flags::NOWAIT), [Resident; 4]);
+    let none = Map::anon(2, libc::PROT_NONE);
+    assert_eq!(states(&g, none.addr(), 2 * p, Flags::NOWAIT), [Error; 2]);
+    let hole = Map::anon(3, libc::PROT_READ);
+    let hole_addr = hole.addr();
+    drop(hole);
+    assert_eq!(states(&g, hole_addr, 3 * p, Flags::NOFAULT), [Unmapped; 3]);
+}
+
+#[test]
+fn probe_slice_rounds_to_pages_and_counts() {
+    let g = match dev() {
+        Some(g) => g,
+        None => return,
+    };
+    let v = vec![7u8; 10 * ps()];
+    let s = &v[100..5 * ps() + 1];
+    let n = g.pages(s.as_ptr() as usize, s.len());
+    let mut st = vec![0u8; n];
+    let c = g.probe_slice(s, Flags::NOWAIT, Some(&mut st)).unwrap();
+    assert_eq!(c.done as usize, n);
+    assert_eq!(c.present() as usize, n);
+    assert!(st.iter().all(|&b| b == b'R'));
+}
+
+#[test]
+fn write_probe_on_read_only_memory_is_error() {
+    let g = match dev() {
+        Some(g) => g,
+        None => return,
+    };
+    let m = Map::anon(2, libc::PROT_READ);
+    let c = g.probe(m.addr(), 2 * ps(), Flags::WRITE, None).unwrap();
+    assert_eq!(c.error, 2);
+}
+
+#[test]
+fn extents_describe_runs() {
+    let g = match dev() {
+        Some(g) => g,
+        None => return,
+    };
+    let p = ps();
+    let m = Map::anon(8, libc::PROT_READ | libc::PROT_WRITE);
+    for i in [0, 1, 2, 5] {
+        // SAFETY: inside our mapping.
+        unsafe { *m.p.add(i * p) = 1 };
+    }
+    let mut ext = [Extent::default(); 8];
+    let (n, c) = g.probe_extents(m.addr(), 8 * p, Flags::NOFAULT, &mut ext).unwrap();
+    let got: Vec<(u64, u64, Option<State>)> =
+        ext[..n].iter().map(|e| (e.start - m.addr() as u64, e.pages, e.state())).collect();
+    let p = p as u64;
+    assert_eq!(
+        got,
+        [
+            (0, 3, Some(State::Resident)),
+            (3 * p, 2, Some(State::NotPresent)),
+            (5 * p, 1, Some(State::Resident)),
+            (6 * p, 2, Some(State::NotPresent)),
+        ]
+    );
+    assert_eq!((c.done, c.resident, c.notpresent), (8, 4, 4));
+    // A full buffer: what was covered, then the rest from there.
+    let mut one = [Extent::default(); 1];
+    let (n, c) = g.probe_extents(m.addr(), 8 * ps(), Flags::NOFAULT, &mut one).unwrap();
+    assert_eq!(n, 1);
+    assert_eq!((one[0].start, one[0].state()), (m.addr() as u64, Some(State::Resident)));
+    // The array's end may cut the run: done says how far it got.
+    assert!(one[0].pages >= 1 && one[0].pages <= 3 && c.done == one[0].pages, "{:?} {:?}", one, c);
+}
+
+#[test]
+fn pid_mode_probes_through_proc_pid_mem() {
+    let g = match dev() {
+        Some(g) => g,
+        None => return,
+    };
+    let m = Map::anon(4, libc::PROT_READ | libc::PROT_WRITE);
+    // SAFETY: first page of our mapping.
+    unsafe { *m.p = 1 };
+    // SAFETY: getpid has no memory effects.
+    let me = PidMem::open(unsafe { libc::getpid() }, false).unwrap();
+    let mut st = [0u8; 4];
+    let c = g.probe_pid(&me, m.addr() as u64, 4 * ps(), Flags::NOFAULT, Some(&mut st)).unwrap();
+    assert_eq!(&st, b"RNNN");
+    assert_eq!((c.resident, c.notpresent), (1, 3));
+}
+
+// ------------------------------------------------------------------ errors
+
+fn errno(e: &io::Error) -> i32 {
+    e.raw_os_error().unwrap_or(0)
+}
+
+#[test]
+fn error_misaligned_address_is_invalid_input() {
+    let g = match dev() {
+        Some(g) => g,
+        None => return,
+    };
+    let v = vec![0u8; 2 * ps()];
+    let e = g.probe(v.as_ptr() as usize | 1, 100, Flags::NOWAIT, None).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert_eq!(errno(&e), libc::EINVAL);
+}
+
+#[test]
+fn error_unknown_flag_is_invalid_input() {
+    let g = match dev() {
+        Some(g) => g,
+        None => return,
+    };
+    let m = Map::anon(1, libc::PROT_READ);
+    let e = g.probe(m.addr(), ps(), Flags::from_bits_unchecked(1 << 30), None).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+}
+
+#[test]
+fn error_nofault_with_wait_is_invalid_input() {
+    let g = match dev() {
+        Some(g) => g,
+        None => return,
+    };
+    let m = Map::anon(1, libc::PROT_READ);
+    let e = g.probe(m.addr(), ps(), Flags::NOFAULT | Flags::WAIT, None).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+}
+
+#[test]
+fn error_states_buffer_too_short_is_invalid_input() {
+    let g = match dev() {
+        Some(g) => g,
+        None => return,
+    };
+    let m = Map::anon(4, libc::PROT_READ);
+    let mut st = [0u8; 3];
+    let e = g.probe(m.addr(), 4 * ps(), Flags::NOFAULT, Some(&mut st)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+}
+
+#[test]
+fn error_range_into_kernel_space_is_invalid_input() {
+    let g = match dev() {
+        Some(g) => g,
+        None => return,
+    };
+    let e = g.probe(0xffff_8000_0000_0000, ps(), Flags::NOFAULT, None).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+}
+
+#[test]
+fn error_no_such_process_is_esrch() {
+    let e = PidMem::open(0x3fff_fff0, false).unwrap_err();
+    assert_eq!(errno(&e), libc::ESRCH);
+    let e = PidMem::open(-1, false).unwrap_err();
+    assert_eq!(errno(&e), libc::ESRCH);
+}
+
+#[test]
+fn error_missing_device_is_not_found() {
+    let e = Gupnw::open_path("/dev/gupnw-does-not-exist").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+}
+
+#[test]
+fn error_extents_with_empty_buffer_is_invalid_input() {
+    let g = match dev() {
+        Some(g) => g,
+        None => return,
+    };
+    let m = Map::anon(1, libc::PROT_READ);
+    let e = g.probe_extents(m.addr(), ps(), Flags::NOFAULT, &mut []).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+}
+
+#[test]
+fn error_async_handle_outside_a_runtime() {
+    let g = match dev() {
+        Some(g) => g,
+        None => return,
+    };
+    let e = AsyncGupnw::new(g).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Other);
+}
+
+// ------------------------------------------------------------------- async
+
+#[test]
+fn ready_on_present_memory_returns_at_once() {
+    let g = match dev() {
+        Some(g) => g,
+        None => return,
+    };
+    let v = vec![3u8; 16 * ps()];
+    rt_current().block_on(async {
+        let a = AsyncGupnw::new(g).unwrap();
+        let r = a.ready(&v).await.unwrap();
+        assert_eq!(r.path, ReadyPath::Present);
+        assert_eq!(r.present, r.pages);
+        assert_eq!(a.in_flight(), 0);
+    });
+}
+
+#[test]
+fn ready_on_a_cold_file_range_completes_without_blocking_the_thread() {
+    let g = match dev() {
+        Some(g) => g,
+        None => return,
+    };
+    let (_f, m) = match slow_file() {
+        Some(x) => x,
+        None => return,
+    };
+    let p = ps();
+    let addr = cold_window(&m, 4, 40);
+    assert!(states(&g, addr, 4 * p, Flags::NOFAULT).iter().all(|s| !s.is_present() || *s == State::NotPresent));
+    rt_current().block_on(async {
+        let a = AsyncGupnw::new(g).unwrap();
+        assert!(a.uses_uring(), "io_uring READY expected on 6.1+");
+        let off = addr - m.addr();
+        let maj = thread_majflt();
+        let r = a.ready(&m.slice()[off..off + 4 * p]).await.unwrap();
+        // The wait happened in the kernel's worker, not on this thread.
+        assert_eq!(thread_majflt(), maj);
+        assert_eq!(r.path, ReadyPath::Uring);
+        assert_eq!((r.pages, r.present, r.error), (4, 4, 0));
+        assert_eq!(cached_pages(addr, 4 * p), 4);
+        let st = states(a.handle(), addr, 4 * p, Flags::NOFAULT);
+        assert!(st.iter().all(|s| s.is_present()), "{:?}", st);
+        // Touching now needs no I/O.
+        let sum: u32 = m.slice()[off..off + 4 * p].iter().step_by(p).map(|&b| b as u32).sum();
+        assert_eq!(thread_majflt(), maj, "{}", sum);
+        assert_eq!(a.in_flight(), 0);
+    });
+}
+
+#[test]
+fn ready_without_uring_falls_back_to_the_blocking_pool() {
+    let g = match dev() {
+        Some(g) => g,
+        None => return,
+    };
+    let (_f, m) = match slow_file() {
+        Some(x) => x,
+        None => return,
+    };
+    let p = ps();
+    let addr = cold_window(&m, 2, 44);
+    rt_current().block_on(async {
+        let a = AsyncGupnw::without_uring(g).unwrap();
+        assert!(!a.uses_uring());
+        let maj = thread_majflt();
+        let r = a.ready_range(addr, 2 * p, false).await.unwrap();
+        assert_eq!(thread_majflt(), maj);
+        assert_eq!(r.path, ReadyPath::Blocking);
+        assert_eq!((r.pages, r.present), (2, 2));
+    });
+}
+
+#[test]
+fn ready_many_at_once_all_complete() {
+    let g = match dev() {
+        Some(g) => g,
+        None => return,
+    };
+    let (_f, m) = match slow_file() {
+        Some(x) => x,
+        None => return,
+    };
+    let p = ps();
+    let base = cold_window(&m, 16, 46);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let a = AsyncGupnw::new(g).unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let a = a.clone();
+            tasks.push(tokio::spawn(async move { a.ready_range(base + i * 2 * p, 2 * p, false).await }));
+        }
+        for t in tasks {
+            let r = tokio::time::timeout(Duration::from_secs(60), t)
+                .await
+                .expect("a ready() never woke up")
+                .unwrap()
+                .unwrap();
+            assert_eq!(r.present, 2);
+        }
+        assert_eq!(a.in_flight(), 0);
+    });
+}
+
+#[test]
+fn ready_dropped_is_cancelled_and_nothing_leaks() {
+    let g = match dev() {
+        Some(g) => g,
+        None => return,
+    };
+    let (_f, m) = match slow_file() {
+        Some(x) => x,
+        None => return,
+    };
+    let p = ps();
+    // 128 pages: 6 s of the throttled disk, far more than we wait.
+    let addr = cold_window(&m, 128, 50);
+    let fds = open_fds();
+    rt_current().block_on(async {
+        let a = AsyncGupnw::open().unwrap();
+        let t = tokio::time::timeout(Duration::from_millis(300), a.ready_range(addr, 128 * p, false)).await;
+        assert!(t.is_err(), "a 128-page cold READY finished in 300 ms");
+        // The cancel's completion frees the argument block.
+        let mut n = a.in_flight();
+        for _ in 0..100 {
+            if n == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            n = a.in_flight();
+        }
+        assert_eq!(n, 0, "the dropped READY is still in flight after 5 s");
+        // Ended by the cancel (-ECANCELED), not by its pages arriving.
+        assert_eq!(a.cancelled(), 1);
+        // The ring still works after a cancel.
+        let v = vec![1u8; 4 * p];
+        assert_eq!(a.ready(&v).await.unwrap().path, ReadyPath::Present);
+    });
+    // Ring, eventfd and device closed again.
+    assert_eq!(open_fds(), fds);
+}
+
+#[test]
+fn async_handle_dropped_with_a_ready_in_flight_closes_everything() {
+    let g = match dev() {
+        Some(g) => g,
+        None => return,
+    };
+    let (_f, m) = match slow_file() {
+        Some(x) => x,
+        None => return,
+    };
+    let p = ps();
+    let addr = cold_window(&m, 64, 56);
+    let fds = open_fds();
+    rt_current().block_on(async {
+        let a = AsyncGupnw::open().unwrap();
+        let fut = a.ready_range(addr, 64 * p, false);
+        let _ = tokio::time::timeout(Duration::from_millis(200), fut).await;
+        drop(a); // waits for the cancelled READY's completion
+    });
+    assert_eq!(open_fds(), fds);
+}
+
+#[test]
+fn ready_misaligned_range_is_invalid_input() {
+    let g = match dev() {
+        Some(g) => g,
+        None => return,
+    };
+    rt_current().block_on(async {
+        let a = AsyncGupnw::new(g).unwrap();
+        let e = a.ready_range(4097, 10, false).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    });
+}

@@ -1,0 +1,56 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# t70_rust: the Rust crate (bindings/rust/) in the guest.  Its device tests
+# (bindings/rust/tests/device.rs, a static test program) run against the
+# module, each test one TAP line: states on real memory, errors as
+# std::io::Error with the right kind, the tokio ready() on a cold range of the
+# throttled disk (io_uring and blocking-pool paths), a dropped ready()
+# cancelled, nothing left open or in flight.  Then the example server
+# (examples/mmap_server.rs) runs once, briefly, in every mode, with its
+# numbers printed; the benchmark (make bench) runs it longer.
+# busybox sh; prints TAP (unnumbered); exits 1 if anything failed.
+. "${0%/*}/tap.shlib"
+
+TESTS=${GUPNW_RUST_TESTS:-/bin/gupnw-rust-tests}
+SERVER=${GUPNW_MMAP_SERVER:-/bin/gupnw-mmap-server}
+FILE=${GUPNW_SLOW:-/mnt/slow}/cold-64m
+
+if [ ! -x "$TESTS" ]; then
+	skip "rust: crate tests run" "no $TESTS (make -C bindings/rust guest)"
+	exit 0
+fi
+
+# One thread: the cold-range tests share the throttled disk.  The harness's
+# own lines become TAP; anything else is a comment.
+"$TESTS" --test-threads=1 >"$T/out" 2>&1
+rc=$?
+while IFS= read -r l; do
+	case $l in
+	"test "*" ... ok") n=${l#test }; ok "rust: ${n% ... ok}" ;;
+	"test "*" ... FAILED") n=${l#test }; notok "rust: ${n% ... FAILED}" ;;
+	"test "*" ... ignored") n=${l#test }; skip "rust: ${n% ... ignored}" "ignored" ;;
+	*) [ -n "$l" ] && diag "$l" ;;
+	esac
+done <"$T/out"
+check "rust: crate tests exit 0" [ $rc -eq 0 ]
+grep -q '^test result: ok' "$T/out" || notok "rust: crate tests report a result"
+
+if [ ! -x "$SERVER" ] || [ ! -f "$FILE" ]; then
+	skip "rust: example server runs" "no $SERVER or $FILE"
+	exit $failed
+fi
+# The server and its load generator talk over 127.0.0.1: bring up lo.
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
+run "$SERVER" "$FILE" --seconds 2
+diag "$(cat "$T/out")"
+check "rust: example server exits 0" [ $rc -eq 0 ] || show
+for m in "plain, no cold" "gupnw, no cold" "plain + cold" "blocking + cold" "gupnw + cold"; do
+	check "rust: example server reports '$m'" grep -q "^$m " "$T/out"
+done
+# Every mode has hot latencies (a stalled plain server's unanswered requests count
+# with their age), and the runs with cold traffic read cold records.
+check "rust: example server measured hot latencies in every mode" \
+	[ "$(grep -c '^# run .* p99 [0-9.]* ms' "$T/out")" -eq 5 ]
+check "rust: example server served cold records in the runs with cold traffic" \
+	[ "$(grep -c '^# run .* + cold .*; cold [1-9]' "$T/out")" -eq 3 ]
+exit $failed
