@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * t44_walk_races: the page-table walk that takes no page reference
+ * t46_walk_races: the page-table walk that takes no page reference
  * (module/gupnw_pte.c) raced against what changes page tables under it:
  * THP split (MADV_DONTNEED of one page of a THP, mprotect of part of one),
  * MADV_COLLAPSE, khugepaged (made eager for the test), mremap, munmap,
