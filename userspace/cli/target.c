@@ -179,7 +179,7 @@ int probe_windows(struct gupnw *g, const struct target *t, uint64_t first,
 	size_t n;
 	int ret = 0, saved;
 
-	if (w->window_states && !w->all) {
+	if (w->window_states) {
 		buf = malloc(pages < WINDOW_PAGES ? pages : WINDOW_PAGES);
 		if (pages && !buf)
 			return -1;
@@ -188,7 +188,7 @@ int probe_windows(struct gupnw *g, const struct target *t, uint64_t first,
 		progress_start(&pg, pages);
 	for (done = 0; done < pages && !ret; done += n) {
 		n = pages - done < WINDOW_PAGES ? pages - done : WINDOW_PAGES;
-		st = w->all ? w->all + done : buf;
+		st = buf;
 		ret = probe_window(g, t, first + done, n, w->flags, st, &c);
 		if (ret)
 			break;

@@ -14,7 +14,7 @@
 
 #include "output.h"
 
-/* Pages per call: bounds the states buffer of a report. */
+/* Pages per call of probe_windows(): bounds prefetch's states buffer. */
 #define WINDOW_PAGES	16384
 
 /* The range to probe, once resolved to whole pages. */
@@ -65,8 +65,7 @@ typedef int window_fn(void *arg, uint64_t first, size_t n,
 
 struct window_walk {
 	unsigned int flags;		/* GUPNW_* of each probe */
-	unsigned char *all;		/* every page's state, or NULL */
-	bool window_states;		/* else a window's states for @fn */
+	bool window_states;		/* a window's states for @fn */
 	bool progress;			/* a bar on a terminal if long */
 	window_fn *fn;			/* or NULL */
 	void *arg;
