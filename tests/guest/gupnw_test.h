@@ -5,10 +5,10 @@
  * Output is TAP (tests/README.md): every check is one numbered line that
  * names its file and, in a program made of cases, its case, and the plan
  * comes last (the number of checks is known only at the end):
- *   ok 1 t01:abi-version - info: abi_version is GUPNW_ABI_VERSION
- *   not ok 2 t01:abi-version - ...
- *   # diagnostic
- *   ok 3 t01:version - ... # SKIP why
+ *   ok 1 t01:get-info - info: GET_INFO succeeds
+ *   not ok 2 t01:get-info - info: abi_version is GUPNW_ABI_VERSION
+ *   # expected 1 (0x1), got 2 (0x2)
+ *   ok 3 t31:cold-madv-random # SKIP no cold-64m
  *   1..3
  * A program exits non-zero when any of its checks failed (gt_exit()).
  *
@@ -85,9 +85,11 @@ void gt_case_skip(const char *fmt, ...) GT_PRINTF(1, 2);
 void gt_init(void);		/* call first (and in a forked child that
 				 * reports on its own): stdout line-buffered,
 				 * no failures counted yet */
-int gt_exit(void);			/* exit status: 1 if anything failed */
+/* Exit status, 1 if a check of this process failed; the first call in the
+ * process that called gt_init() first prints the plan. */
+int gt_exit(void);
 void gt_diag(const char *fmt, ...) GT_PRINTF(1, 2);
-/* Print "ok - name" or "not ok - name"; returns cond (as 0/1). */
+/* Print "ok N tNN:case - name" or "not ok ..."; returns cond (as 0/1). */
 int gt_ok(int cond, const char *fmt, ...) GT_PRINTF(2, 3);
 void gt_skip(const char *why, const char *fmt, ...) GT_PRINTF(2, 3);
 /* ok if got == expect; on failure a "# expected ..., got ..." line. */

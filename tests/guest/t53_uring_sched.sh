@@ -7,24 +7,22 @@
 # thread-per-task and touch modes do block on faults.
 # Readahead of the slow disk is cut to 16 KiB for the run (each cold fault
 # otherwise reads 128 KiB: 1.6 s at 20 x 4 KiB/s), then restored.
-# busybox sh; prints TAP (unnumbered); exits 1 if anything failed.
+# busybox sh; prints TAP (tap.shlib); exits 1 if anything failed.
 
 BIN=${GUPNW_URING_SCHED:-/bin/gupnw-uring-sched}
 FILE=${GUPNW_SLOW:-/mnt/slow}/cold-64m
-failed=0
-ok()    { echo "ok - $1"; }
-notok() { echo "not ok - $1"; failed=1; }
-check() { n=$1; shift; if "$@"; then ok "$n"; else notok "$n"; fi; }
+. "${0%/*}/tap.shlib"
+rm -rf "$T"	# no scratch files here
 
 if [ ! -x "$BIN" ] || [ ! -f "$FILE" ]; then
-	echo "ok - uring sched: example runs # SKIP no $BIN or $FILE"
+	skip "uring sched: example runs" "no $BIN or $FILE"
 	exit 0
 fi
 dev=$(awk -v m="${GUPNW_SLOW:-/mnt/slow}" '$2 == m { print $1 }' /proc/mounts)
 ra=/sys/block/${dev#/dev/}/queue/read_ahead_kb
 old_ra=$(cat "$ra" 2>/dev/null)
 [ -n "$old_ra" ] && echo 16 > "$ra"
-trap '[ -n "$old_ra" ] && echo "$old_ra" > "$ra"' EXIT
+trap '[ -n "$old_ra" ] && echo "$old_ra" > "$ra"; tap_plan' EXIT
 
 out=$("$BIN" -t 8 -s 3 -w 20000 "$FILE" 2>&1); rc=$?
 printf '%s\n' "$out" | sed 's/^/# /'

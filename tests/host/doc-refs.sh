@@ -15,9 +15,9 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 : "${LENIENT=module/ userspace/ BENCHMARKS.md tests/guest/t07_cli.sh}"
-name="host: no file names SPEC.md, KERNEL-NOTES.md, QEMU-NOTES.md or DEBUG-KERNEL.md as if it were in the repository"
+name="host: no file points to notes outside the repository (SPEC.md, KERNEL-NOTES.md, QEMU-NOTES.md, DEBUG-KERNEL.md, STYLE.md, ../shared/)"
 # The names, spelled so that this file does not match itself.
-pat='\(SPEC\|KERNEL-NOTES\|QEMU-NOTES\|DEBUG-KERNEL\)[.]md'
+pat='\(SPEC\|KERNEL-NOTES\|QEMU-NOTES\|DEBUG-KERNEL\|STYLE\)[.]md\|[.][.]/shared/'
 
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 	files=$(git ls-files)
