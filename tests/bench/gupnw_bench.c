@@ -483,7 +483,7 @@ static void target_ratio(const char *what, const struct scen *s, int a,
 	double x = s->med[a], y = s->med[b], g = s->med[W_GUPTEST];
 	int valid = x >= 0 && y > 0;
 
-	snprintf(lim, sizeof(lim), "<= %.2gx", limit);
+	snprintf(lim, sizeof(lim), "<= %.3gx", limit);
 	if (g >= 0 && y > 0 && b != W_GUPTEST)
 		snprintf(ctx, sizeof(ctx), "gup_test: %.2fx", g / y);
 	target(what, lim, valid ? x / y : 0, valid, valid && x / y <= limit,
