@@ -6,8 +6,8 @@
  * GUP-fast takes and drops a reference on every page it returns (and marks
  * it referenced): about ten times what mincore(2) pays per 4 KiB page.  To
  * learn presence, the page-table entry is enough.  We read it as GUP-fast
- * does (6.12 mm/gup.c:2943-3140, gup_fast_pte_range() and up; 6.1
- * mm/gup.c:2839 ff.), under the same contract:
+ * does (6.12 mm/gup.c:2935-3388, gup_fast_pte_range() and up; 6.1
+ * mm/gup.c:2449-2988), under the same contract:
  *
  *  - IRQs are off while a page-table page is read: page tables are freed
  *    only after an IPI or an RCU grace period (MMU_GATHER_RCU_TABLE_FREE),
@@ -74,7 +74,7 @@ static u8 gupnw_pmd_leaf_state(pmd_t pmd, bool write)
 
 /*
  * Fill st[0..n) for the pages from @addr on, all under one PMD; IRQs off.
- * Mirrors gup_fast_pgd_range() and below (6.12 mm/gup.c:3070-3140).
+ * Mirrors gup_fast_pgd_range() and below (6.12 mm/gup.c:3036-3388).
  * Returns true when every page is 'R'.
  */
 static bool gupnw_pte_scan_pmd(struct mm_struct *mm, unsigned long addr,

@@ -184,7 +184,7 @@ static int gupnw_fault_one(struct gupnw_walk *w, unsigned long addr)
 
 /*
  * NOFAULT: what touching a page that is not mapped would cost, looked up
- * without a reference, as mincore(2) looks (6.12 mm/mincore.c:48-70): 'E'
+ * without a reference, as mincore(2) looks (6.12 mm/mincore.c:52-70): 'E'
  * past the end of the file (SIGBUS; not for hugetlbfs, whose index is in
  * huge pages), 'C' out on swap or not in the page cache, 'W' in the page
  * cache but not up to date (a read in flight), 'N' otherwise (a fault

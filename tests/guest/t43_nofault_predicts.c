@@ -324,6 +324,43 @@ static void test_anon_swap(void)
 	munmap(p, P(APAGES));
 }
 
+/* THP-backed anon: R while in THPs, C once pushed to swap (split or not). */
+static void test_thp_swap(void)
+{
+	const char *name = "predicts: THP anon: R in THPs, C on swap, as pagemap says";
+	const size_t thp = 2 << 20, n = 2 * thp / gt_page;
+	char *r, *p, *want = malloc(n + 1);
+	pid_t pid;
+
+	if (!want)
+		gt_bail("malloc");
+	if (!in_memcg) {
+		gt_skip("no memory cgroup", "%s", name);
+		free(want);
+		return;
+	}
+	r = mmap(NULL, 3 * thp, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (r == MAP_FAILED)
+		gt_bail("mmap: %s", gt_errname(errno));
+	p = (char *)(((uintptr_t)r + thp - 1) & ~(uintptr_t)(thp - 1));
+	madvise(p, 2 * thp, MADV_HUGEPAGE);
+	gt_fill_pages(p, n, 46);
+	gt_diag("AnonHugePages before the swap-out: %ld kB",
+		gt_smaps_kb(p, "AnonHugePages"));
+	if (gt_swap_out(p, thp, memcg, 1, GT_SWAP_EVICTED)) {
+		gt_skip("could not swap the first THP out", "%s", name);
+	} else {
+		want_from_pagemap(p, n, want);
+		expect_agrees(0, p, n, want, name);
+		pid = fork_sleeper();
+		expect_agrees(pid, p, n, want, name);
+		kill_sleeper(pid);
+	}
+	munmap(r, 3 * thp);
+	free(want);
+}
+
 static void test_shmem_swap(void)
 {
 	const char *name = "predicts: memfd: C out on swap, N cached or a hole, as mincore says";
@@ -476,6 +513,7 @@ int main(void)
 	test_file_pattern();
 	test_file_in_flight();
 	test_anon_swap();
+	test_thp_swap();
 	test_shmem_swap();
 	test_changes_nothing();
 
