@@ -21,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/userfaultfd.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -264,6 +266,49 @@ static void test_write_shared(void)
 	unlink(path);
 }
 
+/* A userfaultfd range is its handler's: W, and nothing queued. */
+static void test_uffd(void)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	unsigned char st[NPAGES];
+	struct gupnw_probe_args a;
+	int uffd;
+	long ret;
+	char *p;
+
+	uffd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api)) {
+		gt_skip("no userfaultfd", "async: userfaultfd shmem");
+		if (uffd >= 0)
+			close(uffd);
+		return;
+	}
+	p = swapped(NPAGES, 0, NULL);
+	if (!p) {
+		gt_skip("could not swap out", "async: userfaultfd shmem");
+		close(uffd);
+		return;
+	}
+	memset(&reg, 0, sizeof(reg));
+	reg.range.start = (uintptr_t)p;
+	reg.range.len = P(NPAGES);
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		gt_skip("UFFDIO_REGISTER failed", "async: userfaultfd shmem");
+	} else {
+		ret = probe(p, NPAGES, 0, st, &a);
+		if (!gt_ok(ret == 0 && count(st, NPAGES, 'W') == NPAGES &&
+			   a.async_faults == 0,
+			   "async: swapped shmem under userfaultfd: W, nothing handed to the worker"))
+			gt_diag("ret %ld, %llu handed over, states %s", ret,
+				(unsigned long long)a.async_faults,
+				gt_states_str(st, NPAGES));
+	}
+	close(uffd);
+	munmap(p, P(NPAGES));
+}
+
 static void race_munmap(void)
 {
 	unsigned char st[NPAGES];
@@ -496,6 +541,7 @@ int main(void)
 	test_cap("max_async_faults", 8);
 	test_cap("max_io_pages", 16);
 	test_write_shared();
+	test_uffd();
 	races();
 	gt_memcg_leave(memcg);
 	if (fd >= 0)
