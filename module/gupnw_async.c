@@ -29,6 +29,7 @@
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/userfaultfd_k.h>
 #include <linux/workqueue.h>
 
 #include "gupnw_compat.h"
@@ -67,6 +68,7 @@ static void gupnw_async_fn(struct work_struct *work)
 	struct gupnw_async_work *aw =
 		container_of(work, struct gupnw_async_work, work);
 	struct mm_struct *mm = aw->mm;
+	struct vm_area_struct *vma;
 	unsigned int i;
 
 	/* an exiting target: nothing to bring in, nothing to wait for */
@@ -79,6 +81,17 @@ static void gupnw_async_fn(struct work_struct *work)
 			    atomic_read(&mm->mm_users) <= 1)
 				break;
 			mmap_read_lock(mm);
+			/*
+			 * A userfaultfd range is its handler's to fill: a
+			 * fault there would wait for the handler, perhaps
+			 * for ever (the range may have been remapped and
+			 * registered since the probe).
+			 */
+			vma = vma_lookup(mm, aw->addr + i * PAGE_SIZE);
+			if (!vma || userfaultfd_armed(vma)) {
+				mmap_read_unlock(mm);
+				continue;
+			}
 			/*
 			 * Blocking GUP without a page array: the fault reads
 			 * the page and maps it; with @locked it may drop

@@ -40,6 +40,7 @@
 #include <linux/moduleparam.h>
 #include <linux/pagemap.h>
 #include <linux/shmem_fs.h>
+#include <linux/userfaultfd_k.h>
 #include <linux/xarray.h>
 
 #include "gupnw_compat.h"
@@ -172,10 +173,23 @@ static bool gupnw_pte_is_swap(struct mm_struct *mm, unsigned long addr)
  * Hand the pages to the worker: those it took are 'W', a page it refused
  * (a cap) is 'C'.  Returns the number of pages decided.
  */
-static unsigned long gupnw_to_worker(struct gupnw_range *r, unsigned long addr,
-				     u8 *st, unsigned long n, bool write)
+static unsigned long gupnw_to_worker(struct gupnw_range *r,
+				     struct vm_area_struct *vma,
+				     unsigned long addr, u8 *st, unsigned long n,
+				     bool write)
 {
-	unsigned long q = gupnw_async_fault(r, addr, n, write);
+	unsigned long q;
+
+	/*
+	 * userfaultfd: its handler decides when the page comes (a minor
+	 * fault on shmem asks it even for a page on swap); 'W', as the
+	 * kernel's own FOLL_NOWAIT fault says there, and nothing queued.
+	 */
+	if (userfaultfd_armed(vma)) {
+		st[0] = GUPNW_STATE_RETRY;
+		return 1;
+	}
+	q = gupnw_async_fault(r, addr, n, write);
 
 	if (!q) {
 		st[0] = GUPNW_STATE_COLD;
@@ -214,7 +228,7 @@ unsigned long gupnw_nowait_check(struct gupnw_range *r,
 		for (i = 1; i < n && st[i] == GUPNW_ABSENT &&
 		     gupnw_pte_is_swap(r->mm, addr + i * PAGE_SIZE); i++)
 			;
-		return gupnw_to_worker(r, addr, st, i, write);
+		return gupnw_to_worker(r, vma, addr, st, i, write);
 	}
 	if (!file || vma_is_anonymous(vma))
 		return 0;
@@ -227,7 +241,7 @@ unsigned long gupnw_nowait_check(struct gupnw_range *r,
 		for (i = 1; i < n && st[i] == GUPNW_ABSENT &&
 		     gupnw_shmem_would_wait(mapping, index + i); i++)
 			;
-		return gupnw_to_worker(r, addr, st, i, write);
+		return gupnw_to_worker(r, vma, addr, st, i, write);
 	}
 
 	if (!vma->vm_ops || vma->vm_ops->fault != filemap_fault)
@@ -240,7 +254,7 @@ unsigned long gupnw_nowait_check(struct gupnw_range *r,
 		/* a hit; but dirtying a shared page may be throttled */
 		if (!(write && (vma->vm_flags & VM_SHARED)))
 			return 0;
-		return gupnw_to_worker(r, addr, st, 1, write);
+		return gupnw_to_worker(r, vma, addr, st, 1, write);
 	}
 
 	io_before = r->io_started;

@@ -21,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/userfaultfd.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -168,6 +170,8 @@ static void test_arrives(int anon)
 		   "async: every %s page arrives with nothing else touching it",
 		   kind))
 		gt_diag("%ld of %d resident after 30 s", r, NPAGES);
+	/* mincore sees a page once read, the worker maps it just after */
+	gt_ok(drained(30000), "async: the queue drains (%s)", kind);
 	if (!anon || a.async_faults == NPAGES) {
 		ret = probe(p, NPAGES, GUPNW_PROBE_NOFAULT, st, &a);
 		if (!gt_ok(ret == 0 && count(st, NPAGES, 'R') == NPAGES,
@@ -177,7 +181,6 @@ static void test_arrives(int anon)
 	}
 	gt_ok(gt_check_pages(p, NPAGES, 44) < 0,
 	      "async: %s contents intact", kind);
-	gt_ok(drained(30000), "async: the queue drains (%s)", kind);
 	munmap(p, P(NPAGES));
 }
 
@@ -262,6 +265,49 @@ static void test_write_shared(void)
 	munmap(p, P(4));
 	close(f);
 	unlink(path);
+}
+
+/* A userfaultfd range is its handler's: W, and nothing queued. */
+static void test_uffd(void)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	unsigned char st[NPAGES];
+	struct gupnw_probe_args a;
+	int uffd;
+	long ret;
+	char *p;
+
+	uffd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api)) {
+		gt_skip("no userfaultfd", "async: userfaultfd shmem");
+		if (uffd >= 0)
+			close(uffd);
+		return;
+	}
+	p = swapped(NPAGES, 0, NULL);
+	if (!p) {
+		gt_skip("could not swap out", "async: userfaultfd shmem");
+		close(uffd);
+		return;
+	}
+	memset(&reg, 0, sizeof(reg));
+	reg.range.start = (uintptr_t)p;
+	reg.range.len = P(NPAGES);
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		gt_skip("UFFDIO_REGISTER failed", "async: userfaultfd shmem");
+	} else {
+		ret = probe(p, NPAGES, 0, st, &a);
+		if (!gt_ok(ret == 0 && count(st, NPAGES, 'W') == NPAGES &&
+			   a.async_faults == 0,
+			   "async: swapped shmem under userfaultfd: W, nothing handed to the worker"))
+			gt_diag("ret %ld, %llu handed over, states %s", ret,
+				(unsigned long long)a.async_faults,
+				gt_states_str(st, NPAGES));
+	}
+	close(uffd);
+	munmap(p, P(NPAGES));
 }
 
 static void race_munmap(void)
@@ -381,8 +427,12 @@ static void race_rmmod(void)
 	get_info(&info);
 	close(fd);
 	fd = -1;
-	gt_diag("rmmod with %llu pages queued",
-		(unsigned long long)info.async_faults_queued);
+	/* 256 swap-ins at 50 reads per second take seconds */
+	gt_ok(info.async_faults_queued > 0 &&
+	      info.async_faults_queued <= info.max_async_faults,
+	      "async: GET_INFO counts the pages queued (%llu of at most %llu)",
+	      (unsigned long long)info.async_faults_queued,
+	      (unsigned long long)info.max_async_faults);
 	t0 = gt_now_ns();
 	rc = gt_run(rm, 0, 0, 60, out, sizeof(out), err, sizeof(err));
 	if (!gt_ok(rc == 0, "async race: rmmod with work queued works"))
@@ -496,6 +546,7 @@ int main(void)
 	test_cap("max_async_faults", 8);
 	test_cap("max_io_pages", 16);
 	test_write_shared();
+	test_uffd();
 	races();
 	gt_memcg_leave(memcg);
 	if (fd >= 0)
