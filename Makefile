@@ -129,7 +129,7 @@ demo:
 # tests.  The kernel sources gup_test.ko is built from are installed only here.
 bench:
 	tests/install-deps.sh linux-source-6.1
-	tests/bench/run.sh 6.1 6.12
+	tests/bench/run.sh 6.1 6.12 newest
 
 bench-md:
 	tests/install-deps.sh linux-source-6.1

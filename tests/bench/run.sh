@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Run the benchmark in a QEMU guest per kernel line, the same guests as "make check"
 # (tests/vm/: module build, disks, initramfs, boot), and keep each report.
-#   tests/bench/run.sh [6.1|6.12|KVER]...      (default: 6.1 6.12)
+#   tests/bench/run.sh [6.1|6.12|newest|KVER]...      (default: 6.1 6.12 newest)
+# "newest" is the newest Debian cloud kernel, as tests/vm/run.sh finds it.
 # Builds the benchmark program (make -C tests/bench), the tokio server (make -C
 # bindings/rust guest), gupnw.ko and gup_test.ko
 # (build-gup-test.sh) for each kernel, boots it with GUPNW_RUN=bench and prints the
@@ -19,13 +20,41 @@ vm_dir=$(cd "$bench_dir/../vm" && pwd)
 # shellcheck source=tests/vm/lib.sh
 . "$vm_dir/lib.sh"
 
-[ $# -gt 0 ] || set -- 6.1 6.12
+[ $# -gt 0 ] || set -- 6.1 6.12 newest
 mkdir -p "$build/bench"
+
+# "newest": found, unpacked and its build root readied once (tests/vm/newest-kernel.sh).
+newest=""
+for want in "$@"; do
+	[ "$want" = newest ] || continue
+	if newest=$("$vm_dir/newest-kernel.sh" 2>"$build/bench/newest-kernel.err"); then
+		newest_kver=$(printf '%s\n' "$newest" | sed -n 1p)
+	else
+		echo "bench [newest]: $(grep -v '^#' "$build/bench/newest-kernel.err" | tail -n 1)"
+	fi
+done
+# Resolves a line as vm_resolve_kernel does, and "newest"; for the newest it exports
+# what the harness builds and boots it with.
+resolve() {
+	if [ "$1" = newest ]; then
+		[ -n "$newest" ] || return 1
+		GUPNW_KERNEL_IMAGE=$(printf '%s\n' "$newest" | sed -n 2p)
+		GUPNW_KERNEL_MODULES=$(printf '%s\n' "$newest" | sed -n 3p)
+		GUPNW_KERNEL_ROOT=$(printf '%s\n' "$newest" | sed -n 4p)
+		GUPNW_KERNEL_BUILD=/usr/src/linux-headers-$newest_kver
+		export GUPNW_KERNEL_IMAGE GUPNW_KERNEL_MODULES GUPNW_KERNEL_ROOT GUPNW_KERNEL_BUILD
+		printf '%s\n' "$newest_kver"
+	else
+		unset GUPNW_KERNEL_IMAGE GUPNW_KERNEL_MODULES GUPNW_KERNEL_ROOT GUPNW_KERNEL_BUILD
+		vm_resolve_kernel "$1"
+	fi
+}
 
 # gup_test.ko first: the benchmark program includes the gup_test.h it extracts (a
 # program built before that would silently lack the gup_test column).
 for want in "$@"; do
-	kver=$(vm_resolve_kernel "$want") && "$bench_dir/build-gup-test.sh" "$kver" >/dev/null 2>&1
+	resolve "$want" >/dev/null && kver=$(resolve "$want") &&
+		"$bench_dir/build-gup-test.sh" "$kver" >/dev/null 2>&1
 done
 if ! why=$(make -s -C "$bench_dir" 2>&1); then
 	echo "bench: the benchmark program does not build:"
@@ -40,7 +69,8 @@ make -s -C "$top/bindings/rust" guest >"$build/bench/rust.log" 2>&1 ||
 failed=0
 for want in "$@"; do
 	echo "=== bench on $want"
-	if ! kver=$(vm_resolve_kernel "$want"); then
+	resolve "$want" >/dev/null
+	if ! kver=$(resolve "$want"); then
 		echo "bench [$want]: no /boot/vmlinuz-$want.*-cloud-amd64 with its headers (tests/install-deps.sh)"
 		failed=1
 		continue

@@ -4,7 +4,10 @@
 #  - DKMS: "make dkms-install DESTDIR=" stages the module source, and Debian's dkms
 #    builds it for the newest installed 6.1 and 6.12 cloud kernels, in a scratch DKMS
 #    tree (--dkmstree/--sourcetree/--installtree, signing key in the scratch dir too),
-#    so /var/lib/dkms, /usr/src and /lib/modules are never touched;
+#    so /var/lib/dkms, /usr/src and /lib/modules are never touched; and for the newest
+#    Debian cloud kernel (tests/vm/newest-kernel.sh), with trixie's dkms in the build
+#    root its headers are installed in (--kernelsourcedir: that dkms looks for them in
+#    the scratch install tree otherwise);
 #  - Debian packages: dpkg-buildpackage -us -uc -b in a scratch copy of the tree
 #    (tests/packaging/build-deb.sh), the four packages' contents, lintian;
 #  - dpkg installs gupnw and libgupnw1 into a scratch root (dpkg --root), the libc
@@ -151,6 +154,48 @@ for line in 6.1 6.12; do
 		notok "$name: module, version $ver, vermagic $kver" "$log"
 	fi
 done
+
+# The newest Debian cloud kernel: its headers live in a build root (tests/vm/build-root.sh),
+# where that suite's dkms builds the same staged source in a scratch tree.
+name="dkms build for the newest Debian cloud kernel"
+log=$logs/dkms-build-newest.log
+if ! found=$(tests/vm/newest-kernel.sh 2>"$log"); then
+	notok "$name: $(grep -v '^#' "$log" | tail -n 1)"
+elif [ ! -d "$src" ]; then
+	notok "$name: no staged source"
+else
+	{ read -r kver; read -r _; read -r _; read -r root; } <<<"$found"
+	name="dkms build for $(printf '%s\n' "$kver" | cut -d. -f1,2) ($kver, ${root##*/} root)"
+	in=/tmp/gupnw-dkms
+	rm -rf "${root:?}$in"
+	mkdir -p "$root$in/tree" "$root$in/install"
+	cp -a "$stage/usr/src" "$root$in/src"
+	o="--dkmstree $in/tree --sourcetree $in/src --installtree $in/install"
+	if tests/vm/build-root.sh "${root##*/}" dkms >>"$log" 2>&1 &&
+		timeout 600 unshare --mount --propagation private sh -c \
+			'mount -t proc proc "$1/proc" && shift && exec chroot "$@"' sh "$root" "$root" \
+			env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+			mok_signing_key=$in/mok.key mok_certificate=$in/mok.pub sh -c \
+			"dkms add -m gupnw -v $ver $o && dkms build -m gupnw -v $ver -k $kver $o --kernelsourcedir /usr/src/linux-headers-$kver" \
+			>>"$log" 2>&1; then
+		ko=""
+		for f in "$root$in/tree/gupnw/$ver/$kver"/*/module/gupnw.ko*; do
+			[ -f "$f" ] && ko=$f
+		done
+		mv=$( [ -n "$ko" ] && modinfo -F version "$ko")
+		mk=$( [ -n "$ko" ] && modinfo -F vermagic "$ko" | awk '{ print $1 }')
+		if [ -n "$ko" ] && [ "$mv" = "$ver" ] && [ "$mk" = "$kver" ]; then
+			ok "$name: ${ko##*/}, version $mv, vermagic $mk"
+		else
+			echo "module '${ko:-none}' version '$mv' vermagic '$mk'" >>"$log"
+			notok "$name: module, version $ver, vermagic $kver" "$log"
+		fi
+	else
+		cat "$root$in/tree/gupnw/$ver/build/make.log" >>"$log" 2>/dev/null
+		notok "$name" "$log"
+	fi
+	rm -rf "${root:?}$in"
+fi
 
 # --- Debian packages ---
 rm -rf "$debs"

@@ -47,6 +47,13 @@ wait_for() {
 disks_up() {
 	for d in vda vdb vdc vdd; do
 		wait_for /dev/$d || { echo "/dev/$d never appeared"; return 1; }
+		# The same read-ahead window on every kernel line: 7.3 sizes it from
+		# max_sectors for a "rotational" disk without an optimal I/O size
+		# (7.3 block/blk-settings.c:79-84), 8 MiB on QEMU's virtio disks, where
+		# 6.1 and 6.12 keep 128 KiB; the baselines (ordinary faults and reads on
+		# the 20-IOPS disk) would read megabytes per miss.  t17 raises it for
+		# itself: the module's own I/O must not depend on it.
+		echo 128 >/sys/block/$d/queue/read_ahead_kb || { echo "read_ahead_kb of $d"; return 1; }
 	done
 	# noatime: a read must not queue an inode write on the throttled disk.
 	mount -t ext4 -o noatime /dev/vda /mnt/data || { echo "mount /dev/vda failed"; return 1; }

@@ -12,6 +12,9 @@
 # [6.12-debug]: the whole suite, the kmemleak scan, then the ioctl fuzzer for
 # GUPNW_FUZZ_SECONDS (default 60 there, 0 elsewhere).  KASAN under TCG is slow: its
 # guest gets longer limits (GUPNW_TEST_TIMEOUT 900, GUPNW_VM_TIMEOUT 3600 by default).
+# It stays on 6.12 rather than the newest line: 7.x builds only in the trixie root
+# (gcc-14), so a 7.x debug kernel would be a second full kernel build inside it on a fresh
+# machine, for a line the suite already boots; the 6.12 one uses the host's compiler.
 # Packs what is already built (run-check.sh builds userspace and the guest tests first).
 # Builds the disk images if build/vm/ has none.  Development knobs, all optional:
 #   GUPNW_TESTS=pat[,pat]   only the guest tests whose file name matches
