@@ -36,7 +36,7 @@ if [ -x /bench/gupnw-mmap-server ]; then
 	echo "plain = the task reads the mapping, blocking = spawn_blocking, gupnw = ready().await first."
 	rc=0
 	timeout -s TERM -k 5 300 /bench/gupnw-mmap-server "${GUPNW_SLOW:-/mnt/slow}/cold-64m" \
-		--seconds "${GUPNW_BENCH_SERVER_SECONDS:-5}" </dev/null >/tmp/server.out 2>&1 || rc=$?
+		--seconds "${GUPNW_BENCH_SERVER_SECONDS:-10}" </dev/null >/tmp/server.out 2>&1 || rc=$?
 	grep -v '^# run ' /tmp/server.out
 	echo GUPNW-BENCH-END
 	echo "GUPNW-BENCH-EXIT $rc"

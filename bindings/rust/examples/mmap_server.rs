@@ -342,6 +342,14 @@ fn pct(v: &mut [u64], p: f64) -> f64 {
     v[i] as f64 / 1000.0
 }
 
+fn ms(v: f64, prec: usize) -> String {
+    if v.is_nan() {
+        "-".into()
+    } else {
+        format!("{:.*} ms", prec, v)
+    }
+}
+
 struct Row {
     name: String,
     hot: usize,
@@ -466,8 +474,17 @@ fn main() -> io::Result<()> {
     );
     for r in &rows {
         println!(
-            "{:<24} {:>7} {:>6} {:>7.2} ms {:>7.2} ms {:>7.1} ms {:>9.1} {:>7} {:>7.1} ms {:>8.1}",
-            r.name, r.hot, r.unanswered, r.p50, r.p99, r.max, r.hot_rps, r.cold, r.cold_p50, r.cold_rps
+            "{:<24} {:>7} {:>6} {:>10} {:>10} {:>10} {:>9.1} {:>7} {:>10} {:>8.1}",
+            r.name,
+            r.hot,
+            r.unanswered,
+            ms(r.p50, 2),
+            ms(r.p99, 2),
+            ms(r.max, 1),
+            r.hot_rps,
+            r.cold,
+            ms(r.cold_p50, 1),
+            r.cold_rps
         );
     }
     let find = |n: &str| rows.iter().find(|r| r.name == n);
