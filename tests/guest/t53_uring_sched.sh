@@ -34,7 +34,7 @@ for m in sched threads touch; do
 done
 c=$(field sched checksum)
 check "uring sched: all modes read the same bytes (checksums equal)" \
-	[ -n "$c" ] && [ "$c" = "$(field threads checksum)" ] && [ "$c" = "$(field touch checksum)" ]
+	[ -n "$c" -a "$c" = "$(field threads checksum)" -a "$c" = "$(field touch checksum)" ]
 check "uring sched: the scheduler parked tasks on W pages" \
 	[ "$(field sched parked)" -gt 0 ] 2>/dev/null
 check "uring sched: the scheduler thread never took a major fault" \
