@@ -56,7 +56,14 @@ for want in "$@"; do
 	resolve "$want" >/dev/null && kver=$(resolve "$want") &&
 		"$bench_dir/build-gup-test.sh" "$kver" >/dev/null 2>&1
 done
-if ! why=$(make -s -C "$bench_dir" 2>&1); then
+# 6.12's gup_test.h if it was extracted, else another line's (the ioctl is the same): a
+# run of the newest line alone still gets the gup_test column.  -B: the program may
+# have been built without one.
+gupt=$build/gup_test-src/6.12/mm
+[ -f "$gupt/gup_test.h" ] || for d in "$build"/gup_test-src/*/mm; do
+	[ -f "$d/gup_test.h" ] && gupt=$d
+done
+if ! why=$(make -s -B -C "$bench_dir" GUPT="$gupt" 2>&1); then
 	echo "bench: the benchmark program does not build:"
 	printf '%s\n' "$why" | head -n 20
 	exit 1
