@@ -45,6 +45,32 @@ static bool gupnw_pte_swapped(pte_t pte)
 	return __swp_type(__pte_to_swp_entry(pte)) < MAX_SWAPFILES;
 }
 
+/*
+ * The common case - a present, ordinary entry (writable, for WRITE) - in
+ * one test of the raw value, with the masks in registers: through the
+ * generic helpers every entry reloads physical_mask (pte_flags()) after
+ * each state byte stored, which made the loop 1.3x mincore's under TCG.
+ * A present entry is never PROT_NONE on x86 (6.12
+ * arch/x86/include/asm/pgtable.h pte_protnone()).
+ */
+static pteval_t gupnw_pte_fast_mask(bool write)
+{
+#ifdef CONFIG_X86
+	return _PAGE_PRESENT | _PAGE_SPECIAL | (write ? _PAGE_RW : 0);
+#else
+	return 0;
+#endif
+}
+
+static pteval_t gupnw_pte_fast_want(bool write)
+{
+#ifdef CONFIG_X86
+	return _PAGE_PRESENT | (write ? _PAGE_RW : 0);
+#else
+	return 1;	/* never matches: the generic path */
+#endif
+}
+
 static u8 gupnw_pte_state(pte_t pte, bool write)
 {
 	if (pte_none(pte))
@@ -80,6 +106,8 @@ static u8 gupnw_pmd_leaf_state(pmd_t pmd, bool write)
 static bool gupnw_pte_scan_pmd(struct mm_struct *mm, unsigned long addr,
 			       unsigned long n, bool write, u8 *st)
 {
+	const pteval_t fast_mask = gupnw_pte_fast_mask(write);
+	const pteval_t fast_want = gupnw_pte_fast_want(write);
 	unsigned long i;
 	u8 s, other = 0;
 	pgd_t *pgdp, pgd;
@@ -121,7 +149,13 @@ static bool gupnw_pte_scan_pmd(struct mm_struct *mm, unsigned long addr,
 
 	ptep = pte_offset_kernel(&pmd, addr);
 	for (i = 0; i < n; i++) {
-		s = gupnw_pte_state(ptep_get_lockless(ptep + i), write);
+		pte_t pte = ptep_get_lockless(ptep + i);
+
+		if (likely((pte_val(pte) & fast_mask) == fast_want)) {
+			st[i] = GUPNW_STATE_RESIDENT;
+			continue;
+		}
+		s = gupnw_pte_state(pte, write);
 		st[i] = s;
 		other |= s ^ GUPNW_STATE_RESIDENT;
 	}
