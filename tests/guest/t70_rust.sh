@@ -9,6 +9,7 @@
 # (examples/mmap_server.rs) runs once, briefly, in every mode, with its
 # numbers printed; the benchmark (make bench) runs it longer.
 # busybox sh; prints TAP (unnumbered); exits 1 if anything failed.
+# shellcheck source=tests/guest/tap.shlib
 . "${0%/*}/tap.shlib"
 
 TESTS=${GUPNW_RUST_TESTS:-/bin/gupnw-rust-tests}
@@ -37,7 +38,7 @@ grep -q '^test result: ok' "$T/out" || notok "rust: crate tests report a result"
 
 if [ ! -x "$SERVER" ] || [ ! -f "$FILE" ]; then
 	skip "rust: example server runs" "no $SERVER or $FILE"
-	exit $failed
+	exit "$failed"
 fi
 # The server and its load generator talk over 127.0.0.1: bring up lo.
 ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
@@ -53,4 +54,4 @@ check "rust: example server measured hot latencies in every mode" \
 	[ "$(grep -c '^# run .* p99 [0-9.]* ms' "$T/out")" -eq 5 ]
 check "rust: example server served cold records in the runs with cold traffic" \
 	[ "$(grep -c '^# run .* + cold .*; cold [1-9]' "$T/out")" -eq 3 ]
-exit $failed
+exit "$failed"
