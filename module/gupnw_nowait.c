@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * gupnw: the places where a FOLL_NOWAIT fault would still sleep, decided
- * before faulting (KERNEL-NOTES.md, "Where FOLL_NOWAIT still waits").
+ * before faulting (docs/design.md, "Where FOLL_NOWAIT still waits").
  *
  * 'W' means the page is on its way: its read was started (by the fault,
  * by our read-ahead, or by the fault-in worker of gupnw_async.c) and it
