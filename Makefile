@@ -17,7 +17,8 @@
 #                            injection, 60 s of fuzzing (first run builds the kernel, ~5 min)
 #   make fuzz                only the fuzzer in the debug guest, GUPNW_FUZZ_SECONDS (600)
 #   make demo                boot a VM and show a probe of a cold file
-#   make bench               benchmark in QEMU guests (6.1, 6.12, newest): build/bench/*.txt
+#   make bench               benchmark in QEMU guests (6.1, 6.12, newest), then the
+#                            swapped-pages-under-busy-disk probe latency: build/bench/*.txt
 #   make bench-md            the same, then paste the tables into BENCHMARKS.md
 #   make rust                the Rust crate (bindings/rust/, offline from Debian's crates)
 #   make clean
@@ -130,6 +131,7 @@ demo:
 bench:
 	tests/install-deps.sh linux-source-6.1
 	tests/bench/run.sh 6.1 6.12 newest
+	tests/bench/swap-busy.sh 6.1 6.12 newest
 
 bench-md:
 	tests/install-deps.sh linux-source-6.1

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # The "swap-busy" benchmark: probe latency of swapped-out pages while writeback is
 # queued on the throttled disk (tests/bench/swap_busy.c), next to one blocking read.
-#   tests/bench/swap-busy.sh [6.1|6.12|KVER]...      (default: 6.1 6.12)
+#   tests/bench/swap-busy.sh [6.1|6.12|newest|KVER]...      (default: 6.1 6.12 newest)
 # Builds the program with the guest tests' helpers, boots each kernel through
 # tests/vm/run.sh (the same guest, disks and module as the tests) with the program
 # packed as an extra guest test, and prints its "swap-busy:" lines; they are also
@@ -11,7 +11,7 @@ set -u
 bench_dir=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$bench_dir/../.." && pwd)
 out=$top/build/bench-swap-busy
-[ $# -gt 0 ] || set -- 6.1 6.12
+[ $# -gt 0 ] || set -- 6.1 6.12 newest
 
 make -s -C "$top/userspace" >/dev/null || exit 1
 mkdir -p "$out/pack" "$top/build/bench"
