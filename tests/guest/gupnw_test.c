@@ -505,6 +505,8 @@ long gt_match(const unsigned char *s, const char *pattern, size_t n)
 			continue;
 		if (p == 'r' && (s[i] == 'R' || s[i] == 'F'))
 			continue;
+		if (p == 'n' && (s[i] == 'N' || s[i] == 'C'))
+			continue;
 		if (s[i] != (unsigned char)p)
 			return (long)i;
 	}

@@ -123,7 +123,8 @@ void gt_tally(const unsigned char *s, size_t n, struct gt_tally *t);
 const char *gt_states_str(const unsigned char *s, size_t n);
 /*
  * Match states against a pattern of n characters: a state letter matches
- * itself, '?' anything, 'r' R or F (present now, reached without I/O).
+ * itself, '?' anything, 'r' R or F (present now, reached without I/O), 'n' N or C
+ * (in memory by mincore, but maybe in the swap cache a module cannot look in).
  * Returns -1 on a match, else the index of the first mismatch.
  */
 long gt_match(const unsigned char *s, const char *pattern, size_t n);
