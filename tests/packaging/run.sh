@@ -120,6 +120,23 @@ added=0
 if [ -d "$src" ] && dkms add -m gupnw -v "$ver" "${dkopts[@]}" >"$logs/dkms-add.log" 2>&1; then
 	added=1
 fi
+# The module DKMS built under DIR (its tree for one kernel): ok when it carries version
+# $ver and vermagic $kver; uses $name and $log of the caller.
+check_dkms_ko() {
+	local f ko="" mv mk
+	for f in "$1"/*/module/gupnw.ko*; do
+		[ -f "$f" ] && ko=$f
+	done
+	mv=$( [ -n "$ko" ] && modinfo -F version "$ko")
+	mk=$( [ -n "$ko" ] && modinfo -F vermagic "$ko" | awk '{ print $1 }')
+	if [ -n "$ko" ] && [ "$mv" = "$ver" ] && [ "$mk" = "$kver" ]; then
+		ok "$name: ${ko##*/}, version $mv, vermagic $mk"
+	else
+		echo "module '${ko:-none}' version '$mv' vermagic '$mk'" >>"$log"
+		notok "$name: module, version $ver, vermagic $kver" "$log"
+	fi
+}
+
 for line in 6.1 6.12; do
 	# The dot is literal: 6.1.* matches neither 6.12 nor 6.10.
 	kver=$(for b in /lib/modules/"$line".*-cloud-amd64/build; do
@@ -141,18 +158,7 @@ for line in 6.1 6.12; do
 		notok "$name" "$log"
 		continue
 	fi
-	ko=""
-	for f in "$dk/tree/gupnw/$ver/$kver"/*/module/gupnw.ko*; do
-		[ -f "$f" ] && ko=$f
-	done
-	mv=$( [ -n "$ko" ] && modinfo -F version "$ko")
-	mk=$( [ -n "$ko" ] && modinfo -F vermagic "$ko" | awk '{ print $1 }')
-	if [ -n "$ko" ] && [ "$mv" = "$ver" ] && [ "$mk" = "$kver" ]; then
-		ok "$name: ${ko##*/}, version $mv, vermagic $mk"
-	else
-		echo "module '${ko:-none}' version '$mv' vermagic '$mk'" >>"$log"
-		notok "$name: module, version $ver, vermagic $kver" "$log"
-	fi
+	check_dkms_ko "$dk/tree/gupnw/$ver/$kver"
 done
 
 # The newest Debian cloud kernel: its headers live in a build root (tests/vm/build-root.sh),
@@ -178,18 +184,7 @@ else
 			mok_signing_key=$in/mok.key mok_certificate=$in/mok.pub sh -c \
 			"dkms add -m gupnw -v $ver $o && dkms build -m gupnw -v $ver -k $kver $o --kernelsourcedir /usr/src/linux-headers-$kver" \
 			>>"$log" 2>&1; then
-		ko=""
-		for f in "$root$in/tree/gupnw/$ver/$kver"/*/module/gupnw.ko*; do
-			[ -f "$f" ] && ko=$f
-		done
-		mv=$( [ -n "$ko" ] && modinfo -F version "$ko")
-		mk=$( [ -n "$ko" ] && modinfo -F vermagic "$ko" | awk '{ print $1 }')
-		if [ -n "$ko" ] && [ "$mv" = "$ver" ] && [ "$mk" = "$kver" ]; then
-			ok "$name: ${ko##*/}, version $mv, vermagic $mk"
-		else
-			echo "module '${ko:-none}' version '$mv' vermagic '$mk'" >>"$log"
-			notok "$name: module, version $ver, vermagic $kver" "$log"
-		fi
+		check_dkms_ko "$root$in/tree/gupnw/$ver/$kver"
 	else
 		cat "$root$in/tree/gupnw/$ver/build/make.log" >>"$log" 2>/dev/null
 		notok "$name" "$log"
