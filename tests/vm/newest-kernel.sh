@@ -33,7 +33,9 @@ SRC
 touch "$apt_dir/status"
 # Nothing of the host's apt configuration but its defaults: every directory is ours.
 # Signatures are checked; Valid-Until is not (sid's Release files expire within a
-# week, and a mirror snapshot is older than that).
+# week, and a mirror snapshot is older than that).  Downloads run as the caller
+# (root), not as apt's _apt user: the tree may sit where _apt cannot enter (a clone
+# under a mode-700 directory), and apt would warn about every file.
 cat >"$apt_dir/apt.conf" <<CONF
 Dir::Etc::SourceList "$apt_dir/sources.list";
 Dir::Etc::SourceParts "$apt_dir/etc/sources.list.d";
@@ -46,6 +48,7 @@ Dir::Cache "$apt_dir/cache";
 APT::Architecture "amd64";
 Acquire::Check-Valid-Until "false";
 Acquire::Languages "none";
+APT::Sandbox::User "root";
 CONF
 export APT_CONFIG=$apt_dir/apt.conf
 apt-get -q update >"$apt_dir/update.log" 2>&1 || die "apt-get update of trixie-backports and sid failed (log $apt_dir/update.log)"
