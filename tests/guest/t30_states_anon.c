@@ -69,6 +69,7 @@ static void test_private(void)
 static void test_swapped_evicted(void)
 {
 	const char *name = "anon: swapped-out private anon (not in the swap cache) is W";
+	char cluster[16] = "3";
 	unsigned char st[SWAP_PAGES];
 	char expect[SWAP_PAGES + 1];
 	struct gupnw_counts c;
@@ -82,12 +83,22 @@ static void test_swapped_evicted(void)
 		gt_skip("no memory cgroup", "%s", name);
 		return;
 	}
+	/*
+	 * The swap disk is rotational, so a swap-in anywhere in this process
+	 * (its own stack and heap are in the group reclaim swaps out) reads
+	 * ahead by swap slot and can pull these pages into the swap cache
+	 * (6.12 mm/swap_state.c swap_cluster_readahead()): one slot per
+	 * swap-in while this case runs.
+	 */
+	gt_read_file("/proc/sys/vm/page-cluster", cluster, sizeof(cluster));
+	gt_write_file("/proc/sys/vm/page-cluster", "0");
 	p = map(SWAP_PAGES, PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	gt_fill_pages(p, SWAP_PAGES, 2);
 	if (gt_swap_out(p, P(SWAP_PAGES), memcg, 1, GT_SWAP_EVICTED)) {
 		gt_skip("could not swap the pages out and evict them", "%s",
 			name);
 		munmap(p, P(SWAP_PAGES));
+		gt_write_file("/proc/sys/vm/page-cluster", cluster);
 		return;
 	}
 	gt_expect_probe(g, 0, p, SWAP_PAGES, GUPNW_NOFAULT,
@@ -146,6 +157,7 @@ static void test_swapped_evicted(void)
 	if (!gt_ok(bad < 0, "anon: contents survive swap-out and the probes"))
 		gt_diag("page %ld differs", bad);
 	munmap(p, P(SWAP_PAGES));
+	gt_write_file("/proc/sys/vm/page-cluster", cluster);
 }
 
 /* Kernels before 6.3 (gupnw_compat.h, GUPNW_SWAPIN_MAY_WAIT). */
