@@ -23,16 +23,7 @@ if [ ! -x "$BIN" ] || [ ! -f "$FILE" ]; then
 	exit 0
 fi
 dev=$(awk -v m="${GUPNW_SLOW:-/mnt/slow}" '$2 == m { print $1 }' /proc/mounts)
-inflight=/sys/block/${dev#/dev/}/inflight
-idle=0
-while [ $idle -lt 300 ] && [ -r "$inflight" ]; do
-	# shellcheck disable=SC2046
-	set -- $(cat "$inflight")
-	[ "${1:-0}" = 0 ] && [ "${2:-0}" = 0 ] && break
-	sleep 1
-	idle=$((idle + 1))
-done
-diag "the slow disk was idle after $idle s"
+wait_disk_idle "${GUPNW_SLOW:-/mnt/slow}"
 ra=/sys/block/${dev#/dev/}/queue/read_ahead_kb
 old_ra=$(cat "$ra" 2>/dev/null)
 [ -n "$old_ra" ] && echo 16 > "$ra"

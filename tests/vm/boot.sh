@@ -5,7 +5,7 @@
 # panic=-1 and -no-reboot ends QEMU at the first oops.
 #   boot.sh [--live] KVER INITRAMFS LOG [KERNEL-ARG...]
 # --live also prints the output, stripped of escapes, as it comes.
-# GUPNW_VM_TIMEOUT=secs (default 1200).  Exit status: QEMU's, 124 on timeout.
+# GUPNW_VM_TIMEOUT=secs (default 2400).  Exit status: QEMU's, 124 on timeout.
 set -euo pipefail
 vm_dir=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/vm/lib.sh
@@ -39,7 +39,7 @@ disk slow.img 0x6 throttling.iops-total=20,throttling.iops-size=4096
 drives+=(-drive "if=none,id=eio,format=raw,snapshot=on,file.driver=blkdebug,file.config=$vm_out/eio.blkdebug,file.image.filename=$vm_out/eio.img,throttling.iops-total=20,throttling.iops-size=4096"
 	-device "virtio-blk-pci,drive=eio,addr=0x7")
 
-set -- timeout --kill-after=10 "${GUPNW_VM_TIMEOUT:-1200}" \
+set -- timeout --kill-after=10 "${GUPNW_VM_TIMEOUT:-2400}" \
 	qemu-system-x86_64 -accel tcg -cpu max -m 2048 -smp 2 \
 	-nographic -no-reboot -nic none \
 	-kernel "$(vm_kernel_image "$kver")" -initrd "$initrd" \

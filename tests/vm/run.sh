@@ -19,7 +19,8 @@
 # Builds the disk images if build/vm/ has none.  Development knobs, all optional:
 #   GUPNW_TESTS=pat[,pat]   only the guest tests whose file name matches
 #   GUPNW_TEST_TIMEOUT=s    per-test limit in the guest (default 300)
-#   GUPNW_VM_TIMEOUT=s      limit for the whole guest (default 1200)
+#   GUPNW_VM_TIMEOUT=s      limit for the whole guest (default 2400: a 7.x guest with
+#                           t53 and t70 waiting for the throttled disk runs long)
 #   GUPNW_VM_APPEND="..."   more kernel command line
 #   GUPNW_RUN=fuzz          only the fuzzer (make fuzz), no tests
 #   GUPNW_FUZZ_SECONDS=s    run the fuzzer that long after the tests
