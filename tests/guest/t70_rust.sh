@@ -53,9 +53,11 @@ for m in "plain, no cold" "gupnw, no cold" "plain + cold" "blocking + cold" "gup
 	check "rust: example server reports '$m'" grep -q "^$m " "$T/out"
 done
 # Every mode has hot latencies (a stalled plain server's unanswered requests count
-# with their age), and the runs with cold traffic read cold records.
+# with their age).
 check "rust: example server measured hot latencies in every mode" \
 	[ "$(grep -c '^# run .* p99 [0-9.]* ms' "$T/out")" -eq 5 ]
-check "rust: example server served cold records in the runs with cold traffic" \
-	[ "$(grep -c '^# run .* + cold .*; cold [1-9]' "$T/out")" -eq 3 ]
+# The plain server may serve none in a short run: its first cold fault stalls a worker
+# for seconds (on 7.x longer than the run); the other two must serve them.
+check "rust: example server served cold records with spawn_blocking and with gupnw" \
+	[ "$(grep -cE '^# run (blocking|gupnw) \+ cold .*; cold [1-9]' "$T/out")" -eq 2 ]
 exit "$failed"
