@@ -346,7 +346,7 @@ static void check_probe_result(const struct gupnw_probe_args *a, long ret,
 	if (ret || size < sizeof(*a))
 		return;
 	sum = a->nr_resident + a->nr_faulted + a->nr_retry + a->nr_unmapped +
-	      a->nr_error + a->nr_notpresent;
+	      a->nr_error + a->nr_notpresent + a->nr_cold;
 	if (sum != a->done)
 		fail("probe addr %#llx len %#llx flags %#x: counts add up to %llu, done %llu",
 		     (unsigned long long)a->addr, (unsigned long long)a->len,
