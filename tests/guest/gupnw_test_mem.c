@@ -312,3 +312,35 @@ long gt_check_pages(const void *addr, size_t npages, unsigned int seed)
 				return (long)i;
 	return -1;
 }
+
+char *gt_map_swapped(size_t npages, int anon, const char *memcg,
+		     unsigned int seed, int *mfd)
+{
+	size_t len = npages * (size_t)gt_page;
+	int flags = MAP_SHARED, f = -1;
+	char *p;
+
+	if (anon) {
+		flags = MAP_PRIVATE | MAP_ANONYMOUS;
+	} else {
+		f = memfd_create("gupnw-swapped", MFD_CLOEXEC);
+		if (f < 0 || ftruncate(f, (off_t)len))
+			gt_bail("memfd: %s", gt_errname(errno));
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, f, 0);
+	if (p == MAP_FAILED)
+		gt_bail("mmap: %s", gt_errname(errno));
+	madvise(p, len, MADV_NOHUGEPAGE);
+	gt_fill_pages(p, npages, seed);
+	if (gt_swap_out(p, len, memcg, anon, GT_SWAP_EVICTED)) {
+		munmap(p, len);
+		if (f >= 0)
+			close(f);
+		return NULL;
+	}
+	if (mfd)
+		*mfd = f;
+	else if (f >= 0)
+		close(f);
+	return p;
+}

@@ -59,6 +59,14 @@ enum gt_swap_where {
 int gt_swap_out(void *addr, size_t len, const char *memcg, int anon,
 		enum gt_swap_where where);
 /*
+ * npages of private anon (anon != 0) or of a memfd, filled with gt_fill_pages(seed)
+ * and swapped out of memory and swap cache (GT_SWAP_EVICTED) through memcg.  The
+ * memfd's descriptor goes to *mfd (closed if mfd is NULL; -1 for anon).  NULL, with
+ * nothing left mapped or open, if the pages could not be swapped out.
+ */
+char *gt_map_swapped(size_t npages, int anon, const char *memcg,
+		     unsigned int seed, int *mfd);
+/*
  * Spend the burst allowance of a throttled disk (docs/testing.md) by reading
  * 128 KiB near the end of a block device with O_DIRECT (for the swap disk,
  * whose end no test fills).  Returns the time it took in ns, or -1.

@@ -98,32 +98,7 @@ static long get_param(const char *name)
 /* n pages of a memfd (anon == 0) or private anon, filled and swapped out. */
 static char *swapped(size_t n, int anon, int *mfd)
 {
-	int flags = MAP_SHARED, f = -1;
-	char *p;
-
-	if (anon) {
-		flags = MAP_PRIVATE | MAP_ANONYMOUS;
-	} else {
-		f = memfd_create("gupnw-t44", MFD_CLOEXEC);
-		if (f < 0 || ftruncate(f, P(n)))
-			gt_bail("memfd: %s", gt_errname(errno));
-	}
-	p = mmap(NULL, P(n), PROT_READ | PROT_WRITE, flags, f, 0);
-	if (p == MAP_FAILED)
-		gt_bail("mmap: %s", gt_errname(errno));
-	madvise(p, P(n), MADV_NOHUGEPAGE);
-	gt_fill_pages(p, n, 44);
-	if (gt_swap_out(p, P(n), memcg, anon, GT_SWAP_EVICTED)) {
-		munmap(p, P(n));
-		if (f >= 0)
-			close(f);
-		return NULL;
-	}
-	if (mfd)
-		*mfd = f;
-	else if (f >= 0)
-		close(f);
-	return p;
+	return gt_map_swapped(n, anon, memcg, 44, mfd);
 }
 
 static void test_info(void)

@@ -108,29 +108,7 @@ static void trace_start(void)
 
 static char *swapped(int anon, int *fdp)
 {
-	int flags = MAP_SHARED, fd = -1;
-	char *p;
-
-	if (anon) {
-		flags = MAP_PRIVATE | MAP_ANONYMOUS;
-	} else {
-		fd = memfd_create("gupnw-t45", MFD_CLOEXEC);
-		if (fd < 0 || ftruncate(fd, P(NPAGES)))
-			gt_bail("memfd: %s", gt_errname(errno));
-	}
-	p = mmap(NULL, P(NPAGES), PROT_READ | PROT_WRITE, flags, fd, 0);
-	if (p == MAP_FAILED)
-		gt_bail("mmap: %s", gt_errname(errno));
-	madvise(p, P(NPAGES), MADV_NOHUGEPAGE);
-	gt_fill_pages(p, NPAGES, 45);
-	if (gt_swap_out(p, P(NPAGES), memcg, anon, GT_SWAP_EVICTED)) {
-		munmap(p, P(NPAGES));
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	*fdp = fd;
-	return p;
+	return gt_map_swapped(NPAGES, anon, memcg, 45, fdp);
 }
 
 static int cmp_u64(const void *a, const void *b)
