@@ -61,8 +61,12 @@ done
 # with their age).
 check "rust: example server measured hot latencies in every mode" \
 	[ "$(grep -c '^# run .* p99 [0-9.]* ms' "$T/out")" -eq 5 ]
-# The plain server may serve none in a short run: its first cold fault stalls a worker
-# for seconds (on 7.x longer than the run); the other two must serve them.
-check "rust: example server served cold records with spawn_blocking and with gupnw" \
-	[ "$(grep -cE '^# run (blocking|gupnw) \+ cold .*; cold [1-9]' "$T/out")" -eq 2 ]
+# The cold traffic reached the server: spawn_blocking serves it in any run.  How many
+# cold records the plain and the gupnw server answer in a 2 s run is a figure, not a
+# check (make bench reports it): the plain server's first cold fault stalls a worker for
+# seconds, and on 7.3 a gupnw run has been seen answering none in the window (its READYs
+# waiting seconds behind the throttled disk; see BENCHMARKS.md).
+check "rust: example server served cold records with spawn_blocking" \
+	grep -qE '^# run blocking \+ cold .*; cold [1-9]' "$T/out"
+diag "cold records served in 2 s with gupnw: $(sed -n 's/^# run gupnw + cold .*; cold \([0-9]*\).*/\1/p' "$T/out")"
 exit "$failed"

@@ -466,25 +466,30 @@ fn ready_dropped_is_cancelled_and_nothing_leaks() {
         None => return,
     };
     let p = ps();
-    // 128 pages: 6 s of the throttled disk, far more than we wait.
+    // 128 pages: seconds of the throttled disk, more than we wait before
+    // dropping it.
     let addr = cold_window(&m, 128, 50);
     let fds = open_fds();
     rt_current().block_on(async {
         let a = AsyncGupnw::open().unwrap();
         let t = tokio::time::timeout(Duration::from_millis(300), a.ready_range(addr, 128 * p, false)).await;
         assert!(t.is_err(), "a 128-page cold READY finished in 300 ms");
-        // The cancel's completion frees the argument block.
+        // The cancel's completion frees the argument block.  The READY
+        // ends at its next batch boundary, once the batch's pages are read;
+        // on the throttled disk those may queue behind reads an earlier
+        // test started (up to a few seconds at 20 IOPS, more under load),
+        // so the limit is generous: what proves the cancel is cancelled()
+        // below, since a READY that ran to its end reports success.
+        let t0 = std::time::Instant::now();
         let mut n = a.in_flight();
-        for _ in 0..100 {
-            if n == 0 {
-                break;
-            }
+        while n != 0 && t0.elapsed() < Duration::from_secs(60) {
             tokio::time::sleep(Duration::from_millis(50)).await;
             n = a.in_flight();
         }
-        assert_eq!(n, 0, "the dropped READY is still in flight after 5 s");
+        println!("the dropped READY ended {:.1} s after its cancel", t0.elapsed().as_secs_f64());
+        assert_eq!(n, 0, "the dropped READY is still in flight after 60 s");
         // Ended by the cancel (-ECANCELED), not by its pages arriving.
-        assert_eq!(a.cancelled(), 1);
+        assert_eq!(a.cancelled(), 1, "the dropped READY ran to its end: the cancel did not reach it");
         // The ring still works after a cancel.
         let v = vec![1u8; 4 * p];
         assert_eq!(a.ready(&v).await.unwrap().path, ReadyPath::Present);
