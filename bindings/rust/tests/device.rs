@@ -13,6 +13,17 @@ use std::time::Duration;
 
 use gupnw::{AsyncGupnw, Extent, Flags, Gupnw, PidMem, ReadyPath, State};
 
+/// `need!(dev())`: the value, or the test ends here, skipped (dev() and
+/// slow_file() print why).
+macro_rules! need {
+    ($e:expr) => {
+        match $e {
+            Some(v) => v,
+            None => return,
+        }
+    };
+}
+
 fn dev() -> Option<Gupnw> {
     match Gupnw::open() {
         Ok(g) => Some(g),
@@ -131,10 +142,7 @@ fn rt_current() -> tokio::runtime::Runtime {
 
 #[test]
 fn info_reports_abi_page_size_and_features() {
-    let g = match dev() {
-        Some(g) => g,
-        None => return,
-    };
+    let g = need!(dev());
     let i = g.info().unwrap();
     assert_eq!(i.abi_version, gupnw::sys::ABI_VERSION);
     assert_eq!(i.page_size as usize, ps());
@@ -145,10 +153,7 @@ fn info_reports_abi_page_size_and_features() {
 
 #[test]
 fn states_of_touched_untouched_unmapped_and_prot_none_memory() {
-    let g = match dev() {
-        Some(g) => g,
-        None => return,
-    };
+    let g = need!(dev());
     let p = ps();
     let m = Map::anon(4, libc::PROT_READ | libc::PROT_WRITE);
     // SAFETY: first two pages of our mapping.
@@ -170,10 +175,7 @@ fn states_of_touched_untouched_unmapped_and_prot_none_memory() {
 
 #[test]
 fn probe_slice_rounds_to_pages_and_counts() {
-    let g = match dev() {
-        Some(g) => g,
-        None => return,
-    };
+    let g = need!(dev());
     let v = vec![7u8; 10 * ps()];
     let s = &v[100..5 * ps() + 1];
     let n = g.pages(s.as_ptr() as usize, s.len());
@@ -186,10 +188,7 @@ fn probe_slice_rounds_to_pages_and_counts() {
 
 #[test]
 fn write_probe_on_read_only_memory_is_error() {
-    let g = match dev() {
-        Some(g) => g,
-        None => return,
-    };
+    let g = need!(dev());
     let m = Map::anon(2, libc::PROT_READ);
     let c = g.probe(m.addr(), 2 * ps(), Flags::WRITE, None).unwrap();
     assert_eq!(c.error, 2);
@@ -197,10 +196,7 @@ fn write_probe_on_read_only_memory_is_error() {
 
 #[test]
 fn extents_describe_runs() {
-    let g = match dev() {
-        Some(g) => g,
-        None => return,
-    };
+    let g = need!(dev());
     let p = ps();
     let m = Map::anon(8, libc::PROT_READ | libc::PROT_WRITE);
     for i in [0, 1, 2, 5] {
@@ -233,10 +229,7 @@ fn extents_describe_runs() {
 
 #[test]
 fn pid_mode_probes_through_proc_pid_mem() {
-    let g = match dev() {
-        Some(g) => g,
-        None => return,
-    };
+    let g = need!(dev());
     let m = Map::anon(4, libc::PROT_READ | libc::PROT_WRITE);
     // SAFETY: first page of our mapping.
     unsafe { *m.p = 1 };
@@ -256,10 +249,7 @@ fn errno(e: &io::Error) -> i32 {
 
 #[test]
 fn error_misaligned_address_is_invalid_input() {
-    let g = match dev() {
-        Some(g) => g,
-        None => return,
-    };
+    let g = need!(dev());
     let v = vec![0u8; 2 * ps()];
     let e = g.probe(v.as_ptr() as usize | 1, 100, Flags::NOWAIT, None).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
@@ -268,10 +258,7 @@ fn error_misaligned_address_is_invalid_input() {
 
 #[test]
 fn error_unknown_flag_is_invalid_input() {
-    let g = match dev() {
-        Some(g) => g,
-        None => return,
-    };
+    let g = need!(dev());
     let m = Map::anon(1, libc::PROT_READ);
     let e = g.probe(m.addr(), ps(), Flags::from_bits_unchecked(1 << 30), None).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
@@ -279,10 +266,7 @@ fn error_unknown_flag_is_invalid_input() {
 
 #[test]
 fn error_nofault_with_wait_is_invalid_input() {
-    let g = match dev() {
-        Some(g) => g,
-        None => return,
-    };
+    let g = need!(dev());
     let m = Map::anon(1, libc::PROT_READ);
     let e = g.probe(m.addr(), ps(), Flags::NOFAULT | Flags::WAIT, None).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
@@ -290,10 +274,7 @@ fn error_nofault_with_wait_is_invalid_input() {
 
 #[test]
 fn error_states_buffer_too_short_is_invalid_input() {
-    let g = match dev() {
-        Some(g) => g,
-        None => return,
-    };
+    let g = need!(dev());
     let m = Map::anon(4, libc::PROT_READ);
     let mut st = [0u8; 3];
     let e = g.probe(m.addr(), 4 * ps(), Flags::NOFAULT, Some(&mut st)).unwrap_err();
@@ -302,10 +283,7 @@ fn error_states_buffer_too_short_is_invalid_input() {
 
 #[test]
 fn error_range_into_kernel_space_is_invalid_input() {
-    let g = match dev() {
-        Some(g) => g,
-        None => return,
-    };
+    let g = need!(dev());
     let e = g.probe(0xffff_8000_0000_0000, ps(), Flags::NOFAULT, None).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
 }
@@ -326,10 +304,7 @@ fn error_missing_device_is_not_found() {
 
 #[test]
 fn error_extents_with_empty_buffer_is_invalid_input() {
-    let g = match dev() {
-        Some(g) => g,
-        None => return,
-    };
+    let g = need!(dev());
     let m = Map::anon(1, libc::PROT_READ);
     let e = g.probe_extents(m.addr(), ps(), Flags::NOFAULT, &mut []).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
@@ -337,10 +312,7 @@ fn error_extents_with_empty_buffer_is_invalid_input() {
 
 #[test]
 fn error_async_handle_outside_a_runtime() {
-    let g = match dev() {
-        Some(g) => g,
-        None => return,
-    };
+    let g = need!(dev());
     let e = AsyncGupnw::new(g).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Other);
 }
@@ -349,10 +321,7 @@ fn error_async_handle_outside_a_runtime() {
 
 #[test]
 fn ready_on_present_memory_returns_at_once() {
-    let g = match dev() {
-        Some(g) => g,
-        None => return,
-    };
+    let g = need!(dev());
     let v = vec![3u8; 16 * ps()];
     rt_current().block_on(async {
         let a = AsyncGupnw::new(g).unwrap();
@@ -365,14 +334,8 @@ fn ready_on_present_memory_returns_at_once() {
 
 #[test]
 fn ready_on_a_cold_file_range_completes_without_blocking_the_thread() {
-    let g = match dev() {
-        Some(g) => g,
-        None => return,
-    };
-    let (_f, m) = match slow_file() {
-        Some(x) => x,
-        None => return,
-    };
+    let g = need!(dev());
+    let (_f, m) = need!(slow_file());
     let p = ps();
     let addr = cold_window(&m, 4, 40);
     assert!(states(&g, addr, 4 * p, Flags::NOFAULT).iter().all(|s| !s.is_present() || *s == State::NotPresent));
@@ -398,14 +361,8 @@ fn ready_on_a_cold_file_range_completes_without_blocking_the_thread() {
 
 #[test]
 fn ready_without_uring_falls_back_to_the_blocking_pool() {
-    let g = match dev() {
-        Some(g) => g,
-        None => return,
-    };
-    let (_f, m) = match slow_file() {
-        Some(x) => x,
-        None => return,
-    };
+    let g = need!(dev());
+    let (_f, m) = need!(slow_file());
     let p = ps();
     let addr = cold_window(&m, 2, 44);
     rt_current().block_on(async {
@@ -421,14 +378,8 @@ fn ready_without_uring_falls_back_to_the_blocking_pool() {
 
 #[test]
 fn ready_many_at_once_all_complete() {
-    let g = match dev() {
-        Some(g) => g,
-        None => return,
-    };
-    let (_f, m) = match slow_file() {
-        Some(x) => x,
-        None => return,
-    };
+    let g = need!(dev());
+    let (_f, m) = need!(slow_file());
     let p = ps();
     let base = cold_window(&m, 16, 46);
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -457,14 +408,8 @@ fn ready_many_at_once_all_complete() {
 
 #[test]
 fn ready_dropped_is_cancelled_and_nothing_leaks() {
-    let g = match dev() {
-        Some(g) => g,
-        None => return,
-    };
-    let (_f, m) = match slow_file() {
-        Some(x) => x,
-        None => return,
-    };
+    let g = need!(dev());
+    let (_f, m) = need!(slow_file());
     let p = ps();
     // 128 pages: seconds of the throttled disk, more than we wait before
     // dropping it.
@@ -500,14 +445,8 @@ fn ready_dropped_is_cancelled_and_nothing_leaks() {
 
 #[test]
 fn async_handle_dropped_with_a_ready_in_flight_closes_everything() {
-    let g = match dev() {
-        Some(g) => g,
-        None => return,
-    };
-    let (_f, m) = match slow_file() {
-        Some(x) => x,
-        None => return,
-    };
+    let g = need!(dev());
+    let (_f, m) = need!(slow_file());
     let p = ps();
     let addr = cold_window(&m, 64, 56);
     let fds = open_fds();
@@ -522,10 +461,7 @@ fn async_handle_dropped_with_a_ready_in_flight_closes_everything() {
 
 #[test]
 fn ready_misaligned_range_is_invalid_input() {
-    let g = match dev() {
-        Some(g) => g,
-        None => return,
-    };
+    let g = need!(dev());
     rt_current().block_on(async {
         let a = AsyncGupnw::new(g).unwrap();
         let e = a.ready_range(4097, 10, false).await.unwrap_err();
