@@ -408,7 +408,7 @@ fn ready_many_at_once_all_complete() {
 
 #[test]
 fn ready_dropped_is_cancelled_and_nothing_leaks() {
-    let g = need!(dev());
+    need!(dev());
     let (_f, m) = need!(slow_file());
     let p = ps();
     // 128 pages: seconds of the throttled disk, more than we wait before
@@ -445,7 +445,7 @@ fn ready_dropped_is_cancelled_and_nothing_leaks() {
 
 #[test]
 fn async_handle_dropped_with_a_ready_in_flight_closes_everything() {
-    let g = need!(dev());
+    need!(dev());
     let (_f, m) = need!(slow_file());
     let p = ps();
     let addr = cold_window(&m, 64, 56);
