@@ -3,7 +3,8 @@
 # t13_cli_prefetch: gupnw prefetch of a cold file returns at once having
 # started I/O; --wait then reaches every page resident, after which a probe
 # needs no I/O; --timeout gives up.
-# busybox sh; prints TAP (unnumbered); exits 1 if anything failed.
+# busybox sh; prints TAP (tap.shlib: one case per behaviour); exits 1 if anything
+# failed.  Each case runs alone too: GUPNW_TESTS=t13:timeout.
 
 CLI=${GUPNW_CLI:-/bin/gupnw}
 DATA=${GUPNW_DATA:-/mnt/data}
@@ -18,6 +19,7 @@ if [ ! -x "$CLI" ] || [ ! -r "$DATA/cold-64m" ]; then
 	exit 0
 fi
 
+tcase cold-file && {
 cold
 t0=$(date +%s)
 run "$CLI" prefetch "$DATA/cold-64m"
@@ -28,7 +30,10 @@ check "cli prefetch: returns without waiting for the file (${took} s)" [ "$took"
 w=$(awk -v f="$DATA/cold-64m" '$NF == f { print $4 }' "$T/out")
 check "cli prefetch: pages 16384, I/O started for some (W=$w)" sh -c "
 	grep -q '^ *16384 .* $DATA/cold-64m\$' '$T/out' && [ '${w:-0}' -gt 0 ]" || show
+}
 
+# From whatever the page cache holds (after cold-file: I/O under way).
+tcase wait-until-resident && {
 run "$CLI" prefetch --wait --timeout 60 "$DATA/cold-64m"
 check "cli prefetch: --wait --timeout 60 exits 0" [ "$rc" -eq 0 ] || show
 check "cli prefetch: --wait ends with every page resident" \
@@ -37,15 +42,19 @@ check "cli prefetch: --wait ends with every page resident" \
 run "$CLI" probe --json "$DATA/cold-64m"
 check "cli prefetch: afterwards a probe needs no I/O (retry 0)" \
 	sh -c "[ $rc -eq 0 ] && [ '$(jnum retry)' = 0 ]" || show
+}
 
+tcase json-two-files && {
 cold
 run "$CLI" prefetch --json --wait --timeout 60 "$DATA/cold-64m" "$DATA/small"
 check "cli prefetch: --json --wait of two files exits 0" [ "$rc" -eq 0 ] || show
 c=1
 case $(json) in '{"files":[{"file":"'*'"resident_after_wait":16384,'*'"resident_after_wait":4,'*'],"total":{"files":2,"pages":16388,'*) c=0 ;; esac
 check "cli prefetch: --json: files, resident_after_wait, total" [ $c = 0 ] || show
+}
 
 # A cold file cannot all be resident a millisecond after its I/O started.
+tcase timeout && {
 cold
 run "$CLI" prefetch --wait --timeout 0.001 "$DATA/cold-64m"
 if [ "$rc" -eq 0 ]; then
@@ -55,12 +64,19 @@ else
 		[ $rc -eq 1 ] && [ \$(wc -l < '$T/err') -eq 1 ] &&
 		grep -q '^gupnw: prefetch $DATA/cold-64m ([0-9]* of 16384 pages resident): Timer expired\$' '$T/err'" || show
 fi
+}
 
+tcase missing-file && {
 run "$CLI" prefetch "$DATA/does-not-exist"
 check "cli prefetch: missing file exits 1 with one 'gupnw: ' line" sh -c "
 	[ $rc -eq 1 ] && [ \$(wc -l < '$T/err') -eq 1 ] && grep -q '^gupnw: ' '$T/err'" || show
+}
+
+tcase no-file && {
 run "$CLI" prefetch
 check "cli prefetch: no FILE exits 2" [ "$rc" -eq 2 ] || show
+}
+tap_case=
 
 rm -rf "$T"
 exit $failed

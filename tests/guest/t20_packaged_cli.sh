@@ -5,20 +5,16 @@
 # dpkg into a scratch root, adds the libc and dynamic loader the tool links against,
 # and the harness packs that root as /pkgroot.  The packaged (dynamically linked) tool
 # runs through the root's own loader and libraries: nothing from the static CLI.
-# busybox sh; prints TAP (unnumbered); exits 1 if anything failed.
+# busybox sh; prints TAP (tap.shlib: one case per behaviour); exits 1 if anything
+# failed.  Each case runs alone too: GUPNW_TESTS=t20:probe-json.
 
 R=${GUPNW_PKGROOT:-/pkgroot}
 DATA=${GUPNW_DATA:-/mnt/data}
-T=$(mktemp -d 2>/dev/null || { mkdir -p /tmp/t20.$$ && echo /tmp/t20.$$; })
-failed=0
-
-ok()    { echo "ok - packaged cli: $1"; }
-notok() { echo "not ok - packaged cli: $1"; failed=1; }
-diag()  { printf '%s\n' "$*" | sed 's/^/# /'; }
-show()  { diag "exit $rc"; diag "stdout: $(head -c 600 "$T/out")"; diag "stderr: $(cat "$T/err")"; }
+SHOW_BYTES=600
+. "${0%/*}/tap.shlib"
 
 if [ ! -d "$R" ]; then
-	echo "ok - packaged cli: all # SKIP packages not built (no $R: tests/packaging/run.sh makes it)"
+	skip "packaged cli: all" "packages not built (no $R: tests/packaging/run.sh makes it)"
 	exit 0
 fi
 
@@ -28,7 +24,7 @@ for l in "$R"/lib64/ld-linux-x86-64.so.2 "$R"/lib/x86_64-linux-gnu/ld-linux-x86-
 done
 CLI=$R/usr/bin/gupnw
 if [ -z "$loader" ] || [ ! -x "$CLI" ] || [ ! -e "$R/usr/lib/x86_64-linux-gnu/libgupnw.so.1" ]; then
-	notok "$R has the packaged tool, libgupnw.so.1 and a loader"
+	notok "packaged cli: $R has the packaged tool, libgupnw.so.1 and a loader"
 	diag "$(ls -lR "$R" 2>&1 | head -n 40)"
 	exit 1
 fi
@@ -40,51 +36,56 @@ run() {
 	rc=$?
 }
 
+tcase version && {
 run --version
 if [ $rc -eq 0 ] && grep -q '^gupnw ' "$T/out"; then
-	ok "--version exits 0"
+	ok "packaged cli: --version exits 0"
 else
-	notok "--version exits 0"; show
+	notok "packaged cli: --version exits 0"; show
 fi
 if [ -r /sys/module/gupnw/version ]; then
 	modver=$(cat /sys/module/gupnw/version)
 	if grep -qF "$modver" "$T/out"; then
-		ok "--version sees the loaded module ($modver) through the packaged library"
+		ok "packaged cli: --version sees the loaded module ($modver) through the packaged library"
 	else
-		notok "--version sees the loaded module ($modver)"; show
+		notok "packaged cli: --version sees the loaded module ($modver)"; show
 	fi
 fi
+}
 
 json()  { tr -d '\n' <"$T/out"; }
 jnum()  { json | sed -n "s/.*\"$1\" *: *\([0-9][0-9]*\).*/\1/p"; }
 jmap()  { json | sed -n 's/.*"map" *: *"\([^"]*\)".*/\1/p'; }
 
+tcase probe-json && {
 f=$DATA/small
 if [ ! -f "$f" ]; then
-	notok "probe --json $f: the file is missing"
-	exit 1
-fi
-run probe --json "$f"
-if [ $rc -eq 0 ]; then
-	ok "probe --json $f exits 0"
+	notok "packaged cli: probe --json $f: the file is missing"
 else
-	notok "probe --json $f exits 0"; show
+	run probe --json "$f"
+	if [ $rc -eq 0 ]; then
+		ok "packaged cli: probe --json $f exits 0"
+	else
+		notok "packaged cli: probe --json $f exits 0"; show
+	fi
+	missing=""
+	for k in pages resident faulted retry unmapped error notpresent; do
+		[ -n "$(jnum $k)" ] || missing="$missing $k"
+	done
+	json | grep -q '"map"' || missing="$missing map"
+	size=$(wc -c <"$f")
+	want=$(( (size + 4095) / 4096 ))
+	map=$(jmap)
+	if [ -z "$missing" ] && [ "$(jnum pages)" = "$want" ] && [ "${#map}" -eq "$want" ]; then
+		ok "packaged cli: probe --json: every key, pages $want, map of $want letters"
+	else
+		notok "packaged cli: probe --json: every key, pages $want, map of $want letters"
+		[ -n "$missing" ] && diag "missing:$missing"
+		show
+	fi
 fi
-missing=""
-for k in pages resident faulted retry unmapped error notpresent; do
-	[ -n "$(jnum $k)" ] || missing="$missing $k"
-done
-json | grep -q '"map"' || missing="$missing map"
-size=$(wc -c <"$f")
-want=$(( (size + 4095) / 4096 ))
-map=$(jmap)
-if [ -z "$missing" ] && [ "$(jnum pages)" = "$want" ] && [ "${#map}" -eq "$want" ]; then
-	ok "probe --json: every key, pages $want, map of $want letters"
-else
-	notok "probe --json: every key, pages $want, map of $want letters"
-	[ -n "$missing" ] && diag "missing:$missing"
-	show
-fi
+}
+tap_case=
 
 rm -rf "$T"
 exit $failed

@@ -10,7 +10,9 @@
 # Earlier tests may leave reads queued on the throttled disk (at 20 I/Os a second a
 # backlog takes minutes): the run starts once the disk is idle, so its baseline modes
 # measure their own faults, and the test gets a longer limit than the default 300 s.
-# busybox sh; prints TAP (tap.shlib); exits 1 if anything failed.
+# busybox sh; prints TAP (tap.shlib: a case per behaviour, all of them looking at the
+# one run of the example that the first selected case starts, so each runs alone too:
+# GUPNW_TESTS=t53:same-checksums); exits 1 if anything failed.
 # gupnw-test-timeout: 900
 
 BIN=${GUPNW_URING_SCHED:-/bin/gupnw-uring-sched}
@@ -22,30 +24,63 @@ if [ ! -x "$BIN" ] || [ ! -f "$FILE" ]; then
 	skip "uring sched: example runs" "no $BIN or $FILE"
 	exit 0
 fi
-dev=$(awk -v m="${GUPNW_SLOW:-/mnt/slow}" '$2 == m { print $1 }' /proc/mounts)
-wait_disk_idle "${GUPNW_SLOW:-/mnt/slow}"
-ra=/sys/block/${dev#/dev/}/queue/read_ahead_kb
-old_ra=$(cat "$ra" 2>/dev/null)
-[ -n "$old_ra" ] && echo 16 > "$ra"
+old_ra=
+ra=
 trap '[ -n "$old_ra" ] && echo "$old_ra" > "$ra"; tap_plan' EXIT
 
-out=$("$BIN" -t 8 -s 3 -w 20000 "$FILE" 2>&1); rc=$?
-printf '%s\n' "$out" | sed 's/^/# /'
-check "uring sched: example exits 0" [ $rc -eq 0 ]
+# sched_run: run the example once, for the first case that asks: its output in $out,
+# its exit status in $rc.
+ran=0
+sched_run() {
+	[ $ran = 1 ] && return 0
+	ran=1
+	dev=$(awk -v m="${GUPNW_SLOW:-/mnt/slow}" '$2 == m { print $1 }' /proc/mounts)
+	wait_disk_idle "${GUPNW_SLOW:-/mnt/slow}"
+	ra=/sys/block/${dev#/dev/}/queue/read_ahead_kb
+	old_ra=$(cat "$ra" 2>/dev/null)
+	[ -n "$old_ra" ] && echo 16 > "$ra"
+
+	out=$("$BIN" -t 8 -s 3 -w 20000 "$FILE" 2>&1); rc=$?
+	printf '%s\n' "$out" | sed 's/^/# /'
+}
 line() { printf '%s\n' "$out" | grep "^$1 "; }
 field() { line "$1" | sed -n "s/.* $2 \([0-9.]*\).*/\1/p"; }
+
+tcase example-exits && {
+sched_run
+check "uring sched: example exits 0" [ $rc -eq 0 ]
+}
+tcase every-mode-reports && {
+sched_run
 for m in sched threads touch; do
 	check "uring sched: $m mode reports" [ -n "$(field $m checksum)" ]
 done
+}
+tcase same-checksums && {
+sched_run
 c=$(field sched checksum)
 check "uring sched: all modes read the same bytes (checksums equal)" \
 	[ -n "$c" -a "$c" = "$(field threads checksum)" -a "$c" = "$(field touch checksum)" ]
+}
+tcase sched-parks-tasks && {
+sched_run
 check "uring sched: the scheduler parked tasks on W pages" \
 	[ "$(field sched parked)" -gt 0 ] 2>/dev/null
+}
+tcase sched-thread-no-major-fault && {
+sched_run
 check "uring sched: the scheduler thread never took a major fault" \
 	[ "$(field sched "task-thread majflt")" = 0 ]
+}
+tcase threads-block-on-faults && {
+sched_run
 check "uring sched: thread-per-task threads blocked on faults" \
 	[ "$(field threads "task-thread majflt")" -gt 0 ] 2>/dev/null
+}
+tcase touch-blocks-on-faults && {
+sched_run
 check "uring sched: the touching thread blocked on faults" \
 	[ "$(field touch "task-thread majflt")" -gt 0 ] 2>/dev/null
+}
+tap_case=
 exit $failed
