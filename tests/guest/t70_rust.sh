@@ -10,7 +10,8 @@
 # numbers printed; the benchmark (make bench) runs it longer.
 # The example runs once the throttled disk is idle; on 7.x a cold fault of the plain
 # server reads far more than on 6.x, so the test asks for a longer limit.
-# busybox sh; prints TAP (unnumbered); exits 1 if anything failed.
+# Cases: crate-tests, example-server.  busybox sh; prints TAP; exits 1 if
+# anything failed.
 # gupnw-test-timeout: 900
 # shellcheck source=tests/guest/tap.shlib
 . "${0%/*}/tap.shlib"
@@ -19,54 +20,62 @@ TESTS=${GUPNW_RUST_TESTS:-/bin/gupnw-rust-tests}
 SERVER=${GUPNW_MMAP_SERVER:-/bin/gupnw-mmap-server}
 FILE=${GUPNW_SLOW:-/mnt/slow}/cold-64m
 
-if [ ! -x "$TESTS" ]; then
-	skip "rust: crate tests run" "no $TESTS (make -C bindings/rust guest)"
-	exit 0
-fi
+# Case crate-tests: one thread, since the cold-range tests share the throttled disk.
+# The harness's own lines become TAP; anything else is a comment.
+crate_tests() {
+	if [ ! -x "$TESTS" ]; then
+		skip "rust: crate tests run" "no $TESTS (make -C bindings/rust guest)"
+		return
+	fi
+	"$TESTS" --test-threads=1 >"$T/out" 2>&1
+	rc=$?
+	while IFS= read -r l; do
+		case $l in
+		"test "*" ... ok") n=${l#test }; ok "rust: ${n% ... ok}" ;;
+		"test "*" ... FAILED") n=${l#test }; notok "rust: ${n% ... FAILED}" ;;
+		"test "*" ... ignored") n=${l#test }; skip "rust: ${n% ... ignored}" "ignored" ;;
+		*) [ -n "$l" ] && diag "$l" ;;
+		esac
+	done <"$T/out"
+	check "rust: crate tests exit 0" [ $rc -eq 0 ]
+	grep -q '^test result: ok' "$T/out" || notok "rust: crate tests report a result"
+}
 
-# One thread: the cold-range tests share the throttled disk.  The harness's
-# own lines become TAP; anything else is a comment.
-"$TESTS" --test-threads=1 >"$T/out" 2>&1
-rc=$?
-while IFS= read -r l; do
-	case $l in
-	"test "*" ... ok") n=${l#test }; ok "rust: ${n% ... ok}" ;;
-	"test "*" ... FAILED") n=${l#test }; notok "rust: ${n% ... FAILED}" ;;
-	"test "*" ... ignored") n=${l#test }; skip "rust: ${n% ... ignored}" "ignored" ;;
-	*) [ -n "$l" ] && diag "$l" ;;
-	esac
-done <"$T/out"
-check "rust: crate tests exit 0" [ $rc -eq 0 ]
-grep -q '^test result: ok' "$T/out" || notok "rust: crate tests report a result"
+# Case example-server: the example runs once, briefly, in every mode.
+example_server() {
+	if [ ! -x "$SERVER" ] || [ ! -f "$FILE" ]; then
+		skip "rust: example server runs" "no $SERVER or $FILE"
+		return
+	fi
+	# The debug kernel is built without networking: no loopback for the server.
+	if [ ! -d /proc/net ]; then
+		skip "rust: example server runs" "kernel without networking (no /proc/net)"
+		return
+	fi
+	# The server and its load generator talk over 127.0.0.1: bring up lo.
+	ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
+	wait_disk_idle "${GUPNW_SLOW:-/mnt/slow}"
+	run "$SERVER" "$FILE" --seconds 2
+	diag "$(cat "$T/out")"
+	check "rust: example server exits 0" [ $rc -eq 0 ] || show
+	for m in "plain, no cold" "gupnw, no cold" "plain + cold" "blocking + cold" "gupnw + cold"; do
+		check "rust: example server reports '$m'" grep -q "^$m " "$T/out"
+	done
+	# Every mode has hot latencies (a stalled plain server's unanswered requests
+	# count with their age).
+	check "rust: example server measured hot latencies in every mode" \
+		[ "$(grep -c '^# run .* p99 [0-9.]* ms' "$T/out")" -eq 5 ]
+	# The cold traffic reached the server: spawn_blocking serves it in any run.  How
+	# many cold records the plain and the gupnw server answer in a 2 s run is a
+	# figure, not a check (make bench reports it): the plain server's first cold
+	# fault stalls a worker for seconds, and on 7.3 a gupnw run has been seen
+	# answering none in the window (its READYs waiting seconds behind the throttled
+	# disk; see BENCHMARKS.md).
+	check "rust: example server served cold records with spawn_blocking" \
+		grep -qE '^# run blocking \+ cold .*; cold [1-9]' "$T/out"
+	diag "cold records served in 2 s with gupnw: $(sed -n 's/^# run gupnw + cold .*; cold \([0-9]*\).*/\1/p' "$T/out")"
+}
 
-if [ ! -x "$SERVER" ] || [ ! -f "$FILE" ]; then
-	skip "rust: example server runs" "no $SERVER or $FILE"
-	exit "$failed"
-fi
-# The debug kernel is built without networking: no loopback for the server.
-if [ ! -d /proc/net ]; then
-	skip "rust: example server runs" "kernel without networking (no /proc/net)"
-	exit "$failed"
-fi
-# The server and its load generator talk over 127.0.0.1: bring up lo.
-ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
-wait_disk_idle "${GUPNW_SLOW:-/mnt/slow}"
-run "$SERVER" "$FILE" --seconds 2
-diag "$(cat "$T/out")"
-check "rust: example server exits 0" [ $rc -eq 0 ] || show
-for m in "plain, no cold" "gupnw, no cold" "plain + cold" "blocking + cold" "gupnw + cold"; do
-	check "rust: example server reports '$m'" grep -q "^$m " "$T/out"
-done
-# Every mode has hot latencies (a stalled plain server's unanswered requests count
-# with their age).
-check "rust: example server measured hot latencies in every mode" \
-	[ "$(grep -c '^# run .* p99 [0-9.]* ms' "$T/out")" -eq 5 ]
-# The cold traffic reached the server: spawn_blocking serves it in any run.  How many
-# cold records the plain and the gupnw server answer in a 2 s run is a figure, not a
-# check (make bench reports it): the plain server's first cold fault stalls a worker for
-# seconds, and on 7.3 a gupnw run has been seen answering none in the window (its READYs
-# waiting seconds behind the throttled disk; see BENCHMARKS.md).
-check "rust: example server served cold records with spawn_blocking" \
-	grep -qE '^# run blocking \+ cold .*; cold [1-9]' "$T/out"
-diag "cold records served in 2 s with gupnw: $(sed -n 's/^# run gupnw + cold .*; cold \([0-9]*\).*/\1/p' "$T/out")"
+tcase crate-tests && crate_tests
+tcase example-server && example_server
 exit "$failed"
