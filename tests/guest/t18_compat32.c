@@ -8,22 +8,28 @@
  * system calls, no libc), so it needs no gcc-multilib.  Where even that
  * cannot be built, the Makefile builds it with -DGT_NO_M32 as a 64-bit
  * program that reports a SKIP.
+ *
+ * Cases (GUPNW_TESTS=t18:errors): get-info, probe-states, errors.  Without
+ * libc there is no fork: a case that cannot go on returns, and the next one
+ * runs; the TAP lines are numbered and the plan comes last, as in the other
+ * files (tests/guest/gupnw_test.c).
  */
 #ifdef GT_NO_M32
 #include <stdio.h>
 
 int main(void)
 {
-	static const char *const names[] = {
-		"compat32: GET_INFO works",
-		"compat32: probe of own memory gives R F . E",
-		"compat32: error paths",
+	static const char *const names[][2] = {
+		{ "get-info", "compat32: GET_INFO works" },
+		{ "probe-states", "compat32: probe of own memory gives R F . E" },
+		{ "errors", "compat32: error paths" },
 	};
 	unsigned int i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		printf("ok t18 - %s # SKIP no 32-bit build on the build machine\n",
-		       names[i]);
+		printf("ok %u t18:%s - %s # SKIP no 32-bit build on the build machine\n",
+		       i + 1, names[i][0], names[i][1]);
+	printf("1..%u\n", i);
 	return 0;
 }
 #else /* freestanding i386 */
@@ -107,9 +113,16 @@ static void put_num(long v)
 	put(p);
 }
 
+static long nr_results;
+static const char *cur_case;
+
 static int ok(int cond, const char *name)
 {
-	put(cond ? "ok t18 - compat32: " : "not ok t18 - compat32: ");
+	put(cond ? "ok " : "not ok ");
+	put_num(++nr_results);
+	put(" t18:");
+	put(cur_case);
+	put(" - compat32: ");
 	put(name);
 	put("\n");
 	if (!cond)
@@ -163,22 +176,40 @@ static void show_states(const unsigned char *s, unsigned int n)
 	put("\n");
 }
 
-static void run(void)
+static long open_dev(int report)
 {
-	struct gupnw_probe_args a;
-	struct gupnw_info info;
-	unsigned char st[4];
-	char *p;
-	long dev, ret;
+	long dev = sys3(NR_open, "/dev/gupnw", O_RDWR, 0);
 
-	dev = sys3(NR_open, "/dev/gupnw", O_RDWR, 0);
-	if (!ok(dev >= 0, "open /dev/gupnw")) {
+	if ((report || dev < 0) && !ok(dev >= 0, "open /dev/gupnw")) {
 		put("# open: ");
 		put_num(dev);
 		put("\n");
-		return;
 	}
+	return dev;
+}
 
+/* Four pages: touched, untouched, unmapped, PROT_NONE (R F . E). */
+static char *map_rf_dot_e(void)
+{
+	char *p = (char *)sys5(NR_mmap2, 0, 4 * PAGE, PROT_RW, MAP_PRIVATE_ANON,
+			       -1);
+
+	if (!ok((unsigned long)p < 0xfffff000UL, "mmap 4 pages"))
+		return 0;
+	p[0] = 1;
+	sys3(NR_munmap, p + 2 * PAGE, PAGE, 0);
+	sys3(NR_mprotect, p + 3 * PAGE, PAGE, PROT_NONE);
+	return p;
+}
+
+static void case_get_info(void)
+{
+	struct gupnw_info info;
+	long dev, ret;
+
+	dev = open_dev(1);
+	if (dev < 0)
+		return;
 	memset(&info, 0, sizeof(info));
 	info.size = sizeof(info);
 	ret = sys3(NR_ioctl, dev, GUPNW_IOC_GET_INFO, &info);
@@ -186,14 +217,22 @@ static void run(void)
 	ok(ret == 0 && info.abi_version == GUPNW_ABI_VERSION &&
 	   info.page_size == PAGE && info.version[0],
 	   "GET_INFO reports abi_version, page_size and version");
+	sys3(NR_close, dev, 0, 0);
+}
 
-	p = (char *)sys5(NR_mmap2, 0, 4 * PAGE, PROT_RW, MAP_PRIVATE_ANON,
-			 -1);
-	if (!ok((unsigned long)p < 0xfffff000UL, "mmap 4 pages"))
+static void case_probe_states(void)
+{
+	struct gupnw_probe_args a;
+	unsigned char st[4];
+	long dev, ret;
+	char *p;
+
+	dev = open_dev(0);
+	if (dev < 0)
 		return;
-	p[0] = 1;
-	sys3(NR_munmap, p + 2 * PAGE, PAGE, 0);
-	sys3(NR_mprotect, p + 3 * PAGE, PAGE, PROT_NONE);
+	p = map_rf_dot_e();
+	if (!p)
+		goto out;
 
 	memset(st, 0, sizeof(st));
 	args_init(&a, p, 4 * PAGE, 0, st);
@@ -211,6 +250,24 @@ static void run(void)
 	if (!ok(ret == 0 && same(st, "RR.E", 4),
 		"NOFAULT probe gives R R . E"))
 		show_states(st, 4);
+	sys3(NR_munmap, p, 4 * PAGE, 0);
+out:
+	sys3(NR_close, dev, 0, 0);
+}
+
+static void case_errors(void)
+{
+	struct gupnw_probe_args a;
+	unsigned char st[4];
+	long dev;
+	char *p;
+
+	dev = open_dev(0);
+	if (dev < 0)
+		return;
+	p = (char *)sys5(NR_mmap2, 0, PAGE, PROT_RW, MAP_PRIVATE_ANON, -1);
+	if (!ok((unsigned long)p < 0xfffff000UL, "mmap 1 page"))
+		goto out;
 
 	args_init(&a, p, PAGE, 1U << 31, st);
 	expect(sys3(NR_ioctl, dev, GUPNW_IOC_PROBE, &a), EINVAL,
@@ -233,15 +290,120 @@ static void run(void)
 	a.states = 0x100000000ULL;
 	expect(sys3(NR_ioctl, dev, GUPNW_IOC_PROBE, &a), EFAULT,
 	       "states pointer above 4 GiB is EFAULT");
+	sys3(NR_munmap, p, PAGE, 0);
+out:
 	sys3(NR_close, dev, 0, 0);
 }
 
-__attribute__((force_align_arg_pointer, noreturn)) void _start(void);
-void _start(void)
+/*
+ * GUPNW_TESTS without libc: shell patterns with '*' and '?' (enough for the
+ * names in use), the rules of gt_selected() in tests/guest/gupnw_test.c.
+ */
+static int match(const char *pat, const char *pe, const char *s, const char *se)
 {
-	run();
+	for (; pat < pe; pat++, s++) {
+		if (*pat == '*') {
+			for (; s <= se; s++)
+				if (match(pat + 1, pe, s, se))
+					return 1;
+			return 0;
+		}
+		if (s == se || (*pat != '?' && *pat != *s))
+			return 0;
+	}
+	return s == se;
+}
+
+static int match_z(const char *pat, const char *pe, const char *s)
+{
+	return match(pat, pe, s, s + slen(s));
+}
+
+/* The file part names us: "t18", "t18_compat32" or "PAT_*" of the latter. */
+static int file_match(const char *pat, const char *pe)
+{
+	static const char full[] = "t18_compat32";
+	unsigned int i;
+
+	if (match_z(pat, pe, "t18") || match_z(pat, pe, full))
+		return 1;
+	for (i = 0; full[i]; i++)
+		if (full[i] == '_' && match(pat, pe, full, full + i))
+			return 1;
+	return 0;
+}
+
+static int prefixed(const char *s, const char *prefix)
+{
+	while (*prefix)
+		if (*s++ != *prefix++)
+			return 0;
+	return 1;
+}
+
+static const char *tests_env;
+
+static int selected(const char *name)
+{
+	const char *p = tests_env, *end, *colon;
+	int file_named = 0;
+
+	if (!p || !*p)
+		return 1;
+	for (; *p; p = *end ? end + 1 : end) {
+		for (end = p; *end && *end != ','; end++)
+			;
+		for (colon = p; colon < end && *colon != ':'; colon++)
+			;
+		if (!file_match(p, colon))
+			continue;
+		file_named = 1;
+		if (colon == end || match_z(colon + 1, end, name))
+			return 1;
+	}
+	return !file_named;
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} cases[] = {
+	{ "get-info", case_get_info },
+	{ "probe-states", case_probe_states },
+	{ "errors", case_errors },
+};
+
+__attribute__((used, noreturn)) void t18_main(long *sp);
+void t18_main(long *sp)
+{
+	char **envp = (char **)(sp + 1 + sp[0] + 1);
+	unsigned int i;
+
+	for (; *envp; envp++)
+		if (prefixed(*envp, "GUPNW_TESTS="))
+			tests_env = *envp + 12;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (!selected(cases[i].name))
+			continue;
+		cur_case = cases[i].name;
+		cases[i].fn();
+	}
+	put("1..");
+	put_num(nr_results);
+	put("\n");
 	sys3(NR_exit_group, failed, 0, 0);
 	for (;;)
 		;
 }
+
+/* The entry point: the kernel's stack (argc, argv, envp) to t18_main(). */
+__asm__(".globl _start\n"
+	"_start:\n\t"
+	"xor %ebp, %ebp\n\t"
+	"mov %esp, %eax\n\t"
+	"and $-16, %esp\n\t"
+	"sub $12, %esp\n\t"
+	"push %eax\n\t"
+	"call t18_main\n\t"
+	"hlt\n");
 #endif
