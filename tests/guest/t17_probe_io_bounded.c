@@ -137,42 +137,87 @@ out:
 	free(st);
 }
 
-int main(void)
+static struct gupnw *g;
+static const char *dev;
+
+/*
+ * One probe of npages cold pages of the throttled disk's file at off; a
+ * SKIP line when there is no such file or no disk statistics.
+ */
+static void probe_cold(off_t off, size_t npages, unsigned int flags)
 {
-	const char *dev = gt_env("GUPNW_SLOW_DEV", "vdc");
 	unsigned long long s, inflight;
-	char path[512], ra_path[128], ra_old[32];
-	struct gupnw *g;
+	char path[512];
 	int fd;
 
-	gt_init();
 	snprintf(path, sizeof(path), "%s/cold-64m",
 		 gt_env("GUPNW_SLOW", "/mnt/slow"));
+	/* after main() raised the window: a struct file takes it at open */
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || disk_stat(dev, &s, &inflight)) {
+		gt_skip("no $GUPNW_SLOW/cold-64m or /sys/block/vdc/stat",
+			"io bounded: probe reads what it reports");
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	one(g, fd, path, dev, off, npages, flags);
+	close(fd);
+}
+
+static void case_nowait_one_page(void)
+{
+	probe_cold(8 << 20, 1, 0);
+}
+
+static void case_nowait_16_pages(void)
+{
+	probe_cold(16 << 20, 16, 0);
+}
+
+/* the middle of a larger range, not aligned to a large folio */
+static void case_nowait_64_pages_unaligned(void)
+{
+	probe_cold((24 << 20) + 3 * gt_page, 64, 0);
+}
+
+static void case_wait_one_page(void)
+{
+	probe_cold(32 << 20, 1, GUPNW_WAIT);
+}
+
+static void case_wait_64_pages_unaligned(void)
+{
+	probe_cold((40 << 20) + 3 * gt_page, 64, GUPNW_WAIT);
+}
+
+static const struct gt_case cases[] = {
+	GT_CASE("nowait-one-page", case_nowait_one_page),
+	GT_CASE("nowait-16-pages", case_nowait_16_pages),
+	GT_CASE("nowait-64-pages-unaligned", case_nowait_64_pages_unaligned),
+	GT_CASE("wait-one-page", case_wait_one_page),
+	GT_CASE("wait-64-pages-unaligned", case_wait_64_pages_unaligned),
+};
+
+int main(void)
+{
+	char ra_path[128], ra_old[32];
+	int status;
+
+	gt_init();
+	dev = gt_env("GUPNW_SLOW_DEV", "vdc");
 	snprintf(ra_path, sizeof(ra_path), "/sys/block/%s/queue/read_ahead_kb",
 		 dev);
 	if (gt_read_file(ra_path, ra_old, sizeof(ra_old)) <= 0 ||
 	    gt_write_file(ra_path, "8192"))
 		gt_bail("io bounded: cannot set %s", ra_path);
-	fd = open(path, O_RDONLY);
-	if (fd < 0 || disk_stat(dev, &s, &inflight)) {
-		gt_skip("no $GUPNW_SLOW/cold-64m or /sys/block/vdc/stat",
-			"io bounded: probe reads what it reports");
-		gt_write_file(ra_path, ra_old);
-		return gt_exit();
-	}
 	g = gupnw_open();
-	if (!g)
+	if (!g) {
+		gt_write_file(ra_path, ra_old);
 		gt_bail("io bounded: gupnw_open: %s", gt_errname(errno));
-
-	one(g, fd, path, dev, 8 << 20, 1, 0);
-	one(g, fd, path, dev, 16 << 20, 16, 0);
-	/* the middle of a larger range, not aligned to a large folio */
-	one(g, fd, path, dev, (24 << 20) + 3 * gt_page, 64, 0);
-	one(g, fd, path, dev, 32 << 20, 1, GUPNW_WAIT);
-	one(g, fd, path, dev, (40 << 20) + 3 * gt_page, 64, GUPNW_WAIT);
-
-	close(fd);
+	}
+	status = gt_main(GT_CASES(cases));
 	gupnw_close(g);
 	gt_write_file(ra_path, ra_old);
-	return gt_exit();
+	return gt_exit() | status;
 }

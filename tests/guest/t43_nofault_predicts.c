@@ -499,33 +499,49 @@ static void test_changes_nothing(void)
 	free(pm0);
 }
 
-int main(void)
+/* What a NOFAULT probe answers is advertised. */
+static void case_feature_cold(void)
 {
 	struct gupnw_module_info info;
 
-	gt_init();
-	g = gupnw_open();
-	if (!g)
-		gt_bail("gupnw_open: %s", gt_errname(errno));
 	memset(&info, 0, sizeof(info));
 	if (!gupnw_module_info(g, &info))
 		gt_ok(info.features & GUPNW_FEATURE_COLD,
 		      "predicts: GET_INFO advertises GUPNW_FEATURE_COLD");
 	else
 		gt_ok(0, "predicts: GET_INFO: %s", gt_errname(errno));
-	in_memcg = !gt_memcg_enter("gupnw-t43", memcg, sizeof(memcg));
-	if (!in_memcg)
-		gt_diag("no memory cgroup: swap cases skipped");
+}
 
-	test_file_pattern();
-	test_file_in_flight();
-	test_anon_swap();
-	test_thp_swap();
-	test_shmem_swap();
-	test_changes_nothing();
+/*
+ * Each case enters the memory group itself: its pages shared with the
+ * parent stay charged outside, so memory.reclaim evicts the case's test
+ * pages and not its stack.
+ */
+static void enter_memcg(void)
+{
+	in_memcg = gt_memcg_join("gupnw-t43", memcg, sizeof(memcg));
+}
 
-	if (in_memcg)
-		gt_memcg_leave(memcg);
+static const struct gt_case cases[] = {
+	GT_CASE("feature-cold", case_feature_cold),
+	GT_CASE("file-pattern", test_file_pattern),
+	GT_CASE("file-in-flight", test_file_in_flight),
+	GT_CASE("anon-swap", test_anon_swap),
+	GT_CASE("thp-swap", test_thp_swap),
+	GT_CASE("shmem-swap", test_shmem_swap),
+	GT_CASE("changes-nothing", test_changes_nothing),
+};
+
+int main(void)
+{
+	int status;
+
+	gt_init();
+	g = gupnw_open();
+	if (!g)
+		gt_bail("gupnw_open: %s", gt_errname(errno));
+	status = gt_main_setup(GT_CASES(cases), enter_memcg);
+	gt_memcg_leave("/sys/fs/cgroup/gupnw-t43");
 	gupnw_close(g);
-	return gt_exit();
+	return gt_exit() | status;
 }

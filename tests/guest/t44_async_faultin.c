@@ -447,48 +447,84 @@ static void print_stat(const char *group)
 }
 
 /*
- * The races, in a child in a memory group of its own; once it is gone and
- * the queue drained, what they charged is freed (as t37_races.c checks: a
- * page the worker kept a reference to, or an address space it kept alive,
- * would stay charged).
+ * Each race case runs in the memory group gupnw-t44r (its fixture puts it
+ * there); the runs of all of them are counted in a shared mapping, so the
+ * last case can tell whether every race that started ran to its end.
  */
-static void races(void)
-{
-	long long cur = -1;
-	char group[256], path[512];
-	int i, status = 0;
-	pid_t pid;
+static struct {
+	unsigned int started, finished;
+} *runs;
+static int in_memcg;
 
-	/* the child's rmmod needs every open file of the device closed */
-	close(fd);
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		gt_bail("fork: %s", gt_errname(errno));
-	if (!pid) {
-		gt_init();
-		fd = gt_dev_open();
-		if (fd < 0)
-			gt_bail("open %s: %s", gt_dev_path(), gt_errname(errno));
-		if (gt_memcg_enter("gupnw-t44r", memcg, sizeof(memcg))) {
-			gt_skip("no memory cgroup", "async races");
-			exit(0);
-		}
-		race_munmap();
-		race_exit(0);
-		race_exit(SIGKILL);
-		race_swapoff();
-		race_rmmod();
-		exit(gt_exit());
-	}
-	waitpid(pid, &status, 0);
-	gt_ok(WIFEXITED(status) && !WEXITSTATUS(status),
+static int need_memcg(const char *what)
+{
+	if (!in_memcg)
+		gt_skip("no memory cgroup", "%s", what);
+	return in_memcg;
+}
+
+static void run_race(void (*race)(void))
+{
+	if (!need_memcg("async races"))
+		return;
+	__atomic_add_fetch(&runs->started, 1, __ATOMIC_SEQ_CST);
+	race();
+	__atomic_add_fetch(&runs->finished, 1, __ATOMIC_SEQ_CST);
+}
+
+static void race_exit_normal(void)
+{
+	race_exit(0);
+}
+
+static void race_exit_sigkill(void)
+{
+	race_exit(SIGKILL);
+}
+
+static void case_race_munmap(void)
+{
+	run_race(race_munmap);
+}
+
+static void case_race_exit(void)
+{
+	run_race(race_exit_normal);
+}
+
+static void case_race_sigkill(void)
+{
+	run_race(race_exit_sigkill);
+}
+
+static void case_race_swapoff(void)
+{
+	run_race(race_swapoff);
+}
+
+static void case_race_rmmod(void)
+{
+	run_race(race_rmmod);
+}
+
+/*
+ * After the race cases (their processes gone) and the queue drained, what
+ * they charged to their group is freed (as t37_races.c checks: a page the
+ * worker kept a reference to, or an address space it kept alive, would
+ * stay charged).
+ */
+static void case_races_freed(void)
+{
+	const char *group = "/sys/fs/cgroup/gupnw-t44r";
+	long long cur = -1;
+	char path[512];
+	int i;
+
+	if (access(group, F_OK))
+		GT_SKIP("no race case ran before it");
+	gt_ok(runs->started == runs->finished,
 	      "async races: the race runner ran to its end");
-	fd = gt_dev_open();
-	if (fd < 0)
-		gt_bail("open %s: %s", gt_dev_path(), gt_errname(errno));
 	drained(30000);
-	snprintf(group, sizeof(group), "/sys/fs/cgroup/gupnw-t44r");
 	gt_write_file("/proc/sys/vm/drop_caches", "3\n");
 	snprintf(path, sizeof(path), "%s/memory.high", group);
 	for (i = 0; i < 30; i++) {
@@ -505,26 +541,94 @@ static void races(void)
 	rmdir(group);
 }
 
-int main(void)
+static void case_shmem_arrives(void)
 {
-	gt_init();
+	if (need_memcg("async: swapped pages"))
+		test_arrives(0);
+}
+
+static void case_anon_arrives(void)
+{
+	if (need_memcg("async: swapped pages"))
+		test_arrives(1);
+}
+
+static void case_cap_max_async_faults(void)
+{
+	if (need_memcg("async: swapped pages"))
+		test_cap("max_async_faults", 8);
+}
+
+static void case_cap_max_io_pages(void)
+{
+	if (need_memcg("async: swapped pages"))
+		test_cap("max_io_pages", 16);
+}
+
+static void case_write_shared(void)
+{
+	if (need_memcg("async: swapped pages"))
+		test_write_shared();
+}
+
+static void case_uffd_shmem(void)
+{
+	if (need_memcg("async: swapped pages"))
+		test_uffd();
+}
+
+/*
+ * Every case opens the device itself: the parent holds no descriptor, so
+ * the rmmod race can unload the module.
+ */
+static void open_dev(void)
+{
 	fd = gt_dev_open();
 	if (fd < 0)
 		gt_bail("open %s: %s", gt_dev_path(), gt_errname(errno));
-	test_info();
-	if (gt_memcg_enter("gupnw-t44", memcg, sizeof(memcg))) {
-		gt_skip("no memory cgroup", "async: swapped pages");
-		return gt_exit();
-	}
-	test_arrives(0);
-	test_arrives(1);
-	test_cap("max_async_faults", 8);
-	test_cap("max_io_pages", 16);
-	test_write_shared();
-	test_uffd();
-	races();
-	gt_memcg_leave(memcg);
-	if (fd >= 0)
-		close(fd);
-	return gt_exit();
+}
+
+/* the group entered by the case: reclaim evicts its pages, not the stack */
+static void setup_swap(void)
+{
+	open_dev();
+	in_memcg = gt_memcg_join("gupnw-t44", memcg, sizeof(memcg));
+}
+
+static void setup_race(void)
+{
+	open_dev();
+	in_memcg = gt_memcg_join("gupnw-t44r", memcg, sizeof(memcg));
+}
+
+static const struct gt_case cases[] = {
+	GT_CASE_FIXTURE("info", test_info, open_dev),
+	GT_CASE_FIXTURE("shmem-arrives", case_shmem_arrives, setup_swap),
+	GT_CASE_FIXTURE("anon-arrives", case_anon_arrives, setup_swap),
+	GT_CASE_FIXTURE("cap-max-async-faults", case_cap_max_async_faults,
+			setup_swap),
+	GT_CASE_FIXTURE("cap-max-io-pages", case_cap_max_io_pages, setup_swap),
+	GT_CASE_FIXTURE("write-shared", case_write_shared, setup_swap),
+	GT_CASE_FIXTURE("uffd-shmem", case_uffd_shmem, setup_swap),
+	GT_CASE_FIXTURE("race-munmap", case_race_munmap, setup_race),
+	GT_CASE_FIXTURE("race-exit", case_race_exit, setup_race),
+	GT_CASE_FIXTURE("race-sigkill", case_race_sigkill, setup_race),
+	GT_CASE_FIXTURE("race-swapoff", case_race_swapoff, setup_race),
+	GT_CASE_FIXTURE("race-rmmod", case_race_rmmod, setup_race),
+	GT_CASE_FIXTURE("races-freed", case_races_freed, open_dev),
+};
+
+int main(void)
+{
+	int status;
+
+	gt_init();
+	runs = mmap(NULL, sizeof(*runs), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (runs == MAP_FAILED)
+		gt_bail("mmap: %s", gt_errname(errno));
+	status = gt_main(GT_CASES(cases));
+	gt_memcg_leave("/sys/fs/cgroup/gupnw-t44");
+	gt_memcg_leave("/sys/fs/cgroup/gupnw-t44r");
+	return gt_exit() | status;
 }

@@ -268,7 +268,10 @@ static void race_pid(void)
 	       "walk races: pid mode, the target splits, collapses, moves, unmaps and exits");
 }
 
-/* khugepaged without pauses, for the length of the test. */
+/*
+ * khugepaged without pauses, for the length of the test: main() sets it
+ * around the cases, so a case run alone has it too.
+ */
 static char saved[3][32];
 static const char *const knobs[3] = {
 	KHUGE "scan_sleep_millisecs", KHUGE "alloc_sleep_millisecs",
@@ -291,16 +294,22 @@ static void khugepaged_eager(int on)
 	}
 }
 
+static const struct gt_case cases[] = {
+	GT_CASE("own-mm", race_own),
+	GT_CASE("pid-mode", race_pid),
+};
+
 int main(void)
 {
+	int status;
+
 	gt_init();
 	g = gupnw_open();
 	if (!g)
 		gt_bail("gupnw_open: %s", gt_errname(errno));
 	khugepaged_eager(1);
-	race_own();
-	race_pid();
+	status = gt_main(GT_CASES(cases));
 	khugepaged_eager(0);
 	gupnw_close(g);
-	return gt_exit();
+	return gt_exit() | status;
 }

@@ -75,11 +75,6 @@ static void kmsg_mark(const char *what)
 	gt_write_file("/dev/kmsg", line);
 }
 
-static void kmsg_mark_end(void)
-{
-	kmsg_mark("end");
-}
-
 static int debugfs_set(const char *attr, const char *val)
 {
 	char path[128];
@@ -316,22 +311,23 @@ static int info_check(void *ctx, int injected)
 	return info->abi_version == GUPNW_ABI_VERSION && info->page_size == gt_page;
 }
 
-static void test_ioctls(void)
-{
-	char pat_r[NPAGES + 1], pat_f[NPAGES + 1], pat_any[NPAGES + 1];
-	struct gupnw_info info;
-	struct probe_ctx p;
-	const char *data = gt_env("GUPNW_DATA", "/mnt/data");
-	char path[256];
-	pid_t child;
-	int pipefd[2];
-	char mem[64];
-	struct fi_case c;
+/* The patterns a successful probe must match. */
+static char pat_r[NPAGES + 1], pat_f[NPAGES + 1], pat_any[NPAGES + 1];
 
+static void patterns(void)
+{
 	memset(pat_r, 'R', NPAGES);
 	pat_r[NPAGES] = '\0';
 	memset(pat_f, 'r', NPAGES);		/* R or F */
 	pat_f[NPAGES] = '\0';
+	memset(pat_any, '?', NPAGES);
+	pat_any[NPAGES] = '\0';
+}
+
+static void case_get_info(void)
+{
+	struct gupnw_info info;
+	struct fi_case c;
 
 	memset(&c, 0, sizeof(c));
 	c.name = "GET_INFO";
@@ -340,37 +336,66 @@ static void test_ioctls(void)
 	c.ctx = &info;
 	c.expect_no_alloc = 1;
 	run_case(&c);
+}
+
+/* One PROBE case of name with flags, prepare and the pattern expect. */
+static void probe_case(const char *name, uint32_t flags,
+		       int (*prepare)(void *ctx), const char *expect)
+{
+	struct probe_ctx p;
+	struct fi_case c;
 
 	memset(&p, 0, sizeof(p));
 	p.fd = -1;
-	c.ctx = &p;
-	c.expect_no_alloc = 0;
+	p.flags = flags;
+	p.expect = expect;
+	memset(&c, 0, sizeof(c));
+	c.name = name;
+	c.prepare = prepare;
 	c.call = probe_call;
 	c.check = probe_check;
-
-	c.name = "PROBE of resident pages";
-	c.prepare = prepare_resident;
-	p.expect = pat_r;
+	c.ctx = &p;
 	run_case(&c);
+	if (p.buf)
+		munmap(p.buf, NPAGES * gt_page);
+}
 
-	c.name = "PROBE with EXTENTS of resident pages";
-	p.flags = GUPNW_PROBE_EXTENTS;
-	run_case(&c);
+static void case_probe_resident(void)
+{
+	probe_case("PROBE of resident pages", 0, prepare_resident, pat_r);
+}
 
-	c.name = "PROBE of pages to fault in";
-	c.prepare = prepare_untouched;
-	p.flags = 0;
-	p.expect = pat_f;
-	run_case(&c);
+static void case_probe_extents_resident(void)
+{
+	probe_case("PROBE with EXTENTS of resident pages", GUPNW_PROBE_EXTENTS,
+		   prepare_resident, pat_r);
+}
 
-	c.name = "PROBE WRITE of pages to fault in";
-	p.flags = GUPNW_PROBE_WRITE;
-	run_case(&c);
+static void case_probe_fault_in(void)
+{
+	probe_case("PROBE of pages to fault in", 0, prepare_untouched, pat_f);
+}
 
-	/*
-	 * Another process's memory, through its /proc/PID/mem: resident pages
-	 * mapped before fork(), so the child has them too.
-	 */
+static void case_probe_write_fault_in(void)
+{
+	probe_case("PROBE WRITE of pages to fault in", GUPNW_PROBE_WRITE,
+		   prepare_untouched, pat_f);
+}
+
+/*
+ * Another process's memory, through its /proc/PID/mem: resident pages
+ * mapped before fork(), so the child has them too.
+ */
+static void case_probe_target_fd(void)
+{
+	struct probe_ctx p;
+	struct fi_case c;
+	pid_t child;
+	int pipefd[2];
+	char mem[64];
+
+	memset(&p, 0, sizeof(p));
+	p.fd = -1;
 	if (prepare_resident(&p) || pipe(pipefd))
 		gt_bail("setup of the TARGET_FD case");
 	child = fork();
@@ -387,8 +412,11 @@ static void test_ioctls(void)
 	if (p.target_fd < 0) {
 		gt_skip(gt_errname(errno), "fail-nth: PROBE TARGET_FD of another process");
 	} else {
+		memset(&c, 0, sizeof(c));
 		c.name = "PROBE TARGET_FD of another process";
-		c.prepare = NULL;
+		c.call = probe_call;
+		c.check = probe_check;
+		c.ctx = &p;
 		p.flags = GUPNW_PROBE_TARGET_FD;
 		p.expect = pat_r;
 		run_case(&c);
@@ -396,31 +424,50 @@ static void test_ioctls(void)
 	}
 	close(pipefd[1]);
 	waitpid(child, NULL, 0);
+	munmap(p.buf, NPAGES * gt_page);
+}
 
-	/*
-	 * A cold file: page cache, bios, readahead.  WAIT reads it; NOWAIT
-	 * starts the read of some pages: either reports any letter per page,
-	 * but must succeed when nothing was failed.
-	 */
+/*
+ * A cold file: page cache, bios, readahead.  WAIT reads it; NOWAIT starts
+ * the read of some pages: either reports any letter per page, but must
+ * succeed when nothing was failed.
+ */
+static void probe_cold_file(const char *name, uint32_t flags)
+{
+	const char *data = gt_env("GUPNW_DATA", "/mnt/data");
+	struct probe_ctx p;
+	struct fi_case c;
+	char path[256];
+
+	memset(&p, 0, sizeof(p));
 	snprintf(path, sizeof(path), "%s/cold-64m", data);
 	p.fd = open(path, O_RDONLY);
 	if (p.fd < 0) {
 		gt_skip(gt_errname(errno), "fail-nth: PROBE of a cold file (%s)", path);
 		return;
 	}
-	memset(pat_any, '?', NPAGES);
-	pat_any[NPAGES] = '\0';
 	p.expect = pat_any;
+	p.flags = flags;
+	memset(&c, 0, sizeof(c));
+	c.name = name;
 	c.prepare = prepare_cold;
-	c.name = "PROBE WAIT of a cold file";
-	p.flags = GUPNW_PROBE_WAIT;
-	run_case(&c);
-	c.name = "PROBE of a cold file (NOWAIT)";
-	p.flags = 0;
+	c.call = probe_call;
+	c.check = probe_check;
+	c.ctx = &p;
 	run_case(&c);
 	if (p.buf)
 		munmap(p.buf, NPAGES * gt_page);
 	close(p.fd);
+}
+
+static void case_probe_wait_cold_file(void)
+{
+	probe_cold_file("PROBE WAIT of a cold file", GUPNW_PROBE_WAIT);
+}
+
+static void case_probe_nowait_cold_file(void)
+{
+	probe_cold_file("PROBE of a cold file (NOWAIT)", 0);
 }
 
 /* --- loading the module --- */
@@ -523,28 +570,57 @@ static void test_module_load(void)
 	close(fd);
 }
 
+/*
+ * What every case needs in its own process: fail-nth is per task, so each
+ * case opens its own /proc/self/fail-nth; and a descriptor of the device.
+ */
+static void setup(void)
+{
+	nth_fd = open("/proc/self/fail-nth", O_RDWR);
+	if (nth_fd < 0)
+		gt_bail("open /proc/self/fail-nth: %s", gt_errname(errno));
+	dev = gt_dev_open();
+	if (dev < 0)
+		gt_bail("open %s: %s", gt_dev_path(), gt_errname(errno));
+}
+
+static const struct gt_case cases[] = {
+	GT_CASE("get-info", case_get_info),
+	GT_CASE("probe-resident", case_probe_resident),
+	GT_CASE("probe-extents-resident", case_probe_extents_resident),
+	GT_CASE("probe-fault-in", case_probe_fault_in),
+	GT_CASE("probe-write-fault-in", case_probe_write_fault_in),
+	GT_CASE("probe-target-fd", case_probe_target_fd),
+	GT_CASE("probe-wait-cold-file", case_probe_wait_cold_file),
+	GT_CASE("probe-nowait-cold-file", case_probe_nowait_cold_file),
+	/* one load of the module per allocation it makes: the longest case */
+	GT_CASE_TIMED("module-load", test_module_load, 300),
+};
+
 int main(void)
 {
+	int fd, status;
+
 	gt_init();
-	nth_fd = open("/proc/self/fail-nth", O_RDWR);
-	if (nth_fd < 0) {
+	fd = open("/proc/self/fail-nth", O_RDWR);
+	if (fd < 0) {
 		gt_skip("no /proc/self/fail-nth: kernel without CONFIG_FAULT_INJECTION (the debug kernel of make check-debug has it)",
 			"fail-nth: allocation failures give clean errors");
 		return gt_exit();
 	}
+	close(fd);
 	if (setup_injection()) {
 		gt_skip("no failslab/fail_page_alloc in debugfs: kernel without CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC or CONFIG_FAULT_INJECTION_DEBUG_FS",
 			"fail-nth: allocation failures give clean errors");
 		return gt_exit();
 	}
-	dev = gt_dev_open();
-	if (dev < 0)
-		gt_bail("open %s: %s", gt_dev_path(), gt_errname(errno));
+	patterns();
+	/*
+	 * The window of expected reports: opened and closed here, around the
+	 * cases, so it closes even when a case crashes or times out.
+	 */
 	kmsg_mark("begin");
-	atexit(kmsg_mark_end);		/* gt_bail() exits too */
-	test_ioctls();
-	test_module_load();
-	if (dev >= 0)
-		close(dev);
-	return gt_exit();
+	status = gt_main_setup(GT_CASES(cases), setup);
+	kmsg_mark("end");
+	return gt_exit() | status;
 }
