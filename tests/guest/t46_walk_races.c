@@ -269,21 +269,23 @@ static void race_pid(void)
 }
 
 /*
- * khugepaged without pauses, for the length of the test: main() sets it
- * around the cases, so a case run alone has it too.
+ * khugepaged without pauses, for the length of the test, and collapsing
+ * ranges with holes as it does by default (the guest sets max_ptes_none to
+ * 0: tests/vm/guest-init.sh): main() sets it around the cases, so a case
+ * run alone has it too.
  */
-static char saved[3][32];
-static const char *const knobs[3] = {
+static char saved[4][32];
+static const char *const knobs[4] = {
 	KHUGE "scan_sleep_millisecs", KHUGE "alloc_sleep_millisecs",
-	KHUGE "pages_to_scan",
+	KHUGE "pages_to_scan", KHUGE "max_ptes_none",
 };
 
 static void khugepaged_eager(int on)
 {
-	static const char *const eager[3] = { "0", "0", "4096" };
+	static const char *const eager[4] = { "0", "0", "4096", "511" };
 	int i;
 
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		if (on) {
 			if (gt_read_file(knobs[i], saved[i], sizeof(saved[i])) <= 0)
 				saved[i][0] = '\0';

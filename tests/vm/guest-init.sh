@@ -61,6 +61,16 @@ disks_up() {
 	# Read-only: nothing may be written through the failing disk.
 	mount -t ext4 -o ro,noatime /dev/vdd /mnt/eio || { echo "mount /dev/vdd failed"; return 1; }
 	swapon /dev/vdb || { echo "swapon /dev/vdb failed"; return 1; }
+	# 7.x: khugepaged collapses file mappings too, now that ext4 has large folios
+	# (7.3 mm/huge_memory.c file_thp_enabled(), with THP "always", Debian's default),
+	# and fills each 2 MiB range by reading what is missing (7.3 mm/khugepaged.c
+	# collapse_file()): on the 20-IOPS disk one collapse is up to 512 I/O units, 25 s
+	# that every other read there queues behind, long after the test that mapped the
+	# file.  With max_ptes_none 0 it collapses only ranges already in memory, file or
+	# anonymous (7.3 mm/khugepaged.c:2783), so it starts no reads, on every line alike;
+	# t46 gives it the default back for its own collapses.
+	echo 0 >/sys/kernel/mm/transparent_hugepage/khugepaged/max_ptes_none ||
+		{ echo "khugepaged max_ptes_none"; return 1; }
 	if [ ! -f /mnt/data/root-ro ] || [ ! -f /mnt/slow/cold-64m ] || [ ! -f /mnt/eio/bad ]; then
 		echo "the disks lack their files (build-disks.sh)"
 		return 1

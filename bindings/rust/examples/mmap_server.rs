@@ -74,8 +74,14 @@ impl Mapping {
             return Err(io::Error::last_os_error());
         }
         // Random access: a cold fault reads its own page, no read-around.
+        // And no 2 MiB collapses by khugepaged: on 7.x it collapses ext4 file
+        // mappings too, reading the rest of each 2 MiB range from the disk
+        // (7.3 mm/khugepaged.c collapse_file()), ahead of the reads we wait for.
         // SAFETY: advice on our mapping.
-        unsafe { libc::madvise(p, len, libc::MADV_RANDOM) };
+        unsafe {
+            libc::madvise(p, len, libc::MADV_RANDOM);
+            libc::madvise(p, len, libc::MADV_NOHUGEPAGE);
+        }
         Ok(Mapping { ptr: p as *const u8, len, _file: file })
     }
 
