@@ -68,9 +68,9 @@ example_server() {
 	# The cold traffic reached the server: spawn_blocking serves it in any run.  How
 	# many cold records the plain and the gupnw server answer in a 2 s run is a
 	# figure, not a check (make bench reports it): the plain server's first cold
-	# fault stalls a worker for seconds, and on 7.3 a gupnw run has been seen
-	# answering none in the window (its READYs waiting seconds behind the throttled
-	# disk; see BENCHMARKS.md).
+	# fault stalls a worker for seconds, and any mode's cold reads may queue behind
+	# someone else's on the throttled disk (on 7.3 before tests/vm/guest-init.sh
+	# stopped khugepaged reading, a gupnw run answered none in the window).
 	check "rust: example server served cold records with spawn_blocking" \
 		grep -qE '^# run blocking \+ cold .*; cold [1-9]' "$T/out"
 	diag "cold records served in 2 s with gupnw: $(sed -n 's/^# run gupnw + cold .*; cold \([0-9]*\).*/\1/p' "$T/out")"
