@@ -91,8 +91,7 @@ K
 		rm -rf "${GUPNW_KERNEL_ROOT:?}$inroot"
 		mkdir -p "$GUPNW_KERNEL_ROOT$inroot"
 		cp -a "$d/." "$GUPNW_KERNEL_ROOT$inroot/"
-		unshare --mount --propagation private sh -c 'mount -t proc proc "$1/proc" && shift && exec chroot "$@"' \
-			sh "$GUPNW_KERNEL_ROOT" "$GUPNW_KERNEL_ROOT" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+		"$vm_dir/in-root.sh" "$GUPNW_KERNEL_ROOT" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
 			make -C "$GUPNW_KERNEL_BUILD" M="$inroot" modules >"$log" 2>&1 || rc=$?
 		cp -a "$GUPNW_KERNEL_ROOT$inroot/." "$d/"
 		rm -rf "${GUPNW_KERNEL_ROOT:?}$inroot"

@@ -178,9 +178,7 @@ else
 	cp -a "$stage/usr/src" "$root$in/src"
 	o="--dkmstree $in/tree --sourcetree $in/src --installtree $in/install"
 	if tests/vm/build-root.sh "${root##*/}" dkms >>"$log" 2>&1 &&
-		timeout 600 unshare --mount --propagation private sh -c \
-			'mount -t proc proc "$1/proc" && shift && exec chroot "$@"' sh "$root" "$root" \
-			env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+		timeout 600 tests/vm/in-root.sh "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
 			mok_signing_key=$in/mok.key mok_certificate=$in/mok.pub sh -c \
 			"dkms add -m gupnw -v $ver $o && dkms build -m gupnw -v $ver -k $kver $o --kernelsourcedir /usr/src/linux-headers-$kver" \
 			>>"$log" 2>&1; then

@@ -33,8 +33,7 @@ if [ -n "${GUPNW_KERNEL_ROOT:-}" ]; then
 	rm -rf "$GUPNW_KERNEL_ROOT$inroot"
 	mkdir -p "$GUPNW_KERNEL_ROOT$inroot"
 	cp -a "$out/src/." "$GUPNW_KERNEL_ROOT$inroot/"
-	unshare --mount --propagation private sh -c 'mount -t proc proc "$1/proc" && shift && exec chroot "$@"' \
-		sh "$GUPNW_KERNEL_ROOT" "$GUPNW_KERNEL_ROOT" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+	"$vm_dir/in-root.sh" "$GUPNW_KERNEL_ROOT" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
 		LC_ALL=C.UTF-8 make -C "$(vm_kernel_build "$kver")" M="$inroot" W=1 modules >"$log" 2>&1 || rc=$?
 	cp -a "$GUPNW_KERNEL_ROOT$inroot/." "$out/src/"
 	rm -rf "$GUPNW_KERNEL_ROOT$inroot"
