@@ -74,6 +74,45 @@ long long gt_memcg_current(const char *path)
 	return strtoll(buf, NULL, 10);
 }
 
+long long gt_memcg_drain(const char *path, long long slack)
+{
+	long long cur = -1;
+	char p[512];
+	int i;
+
+	gt_write_file("/proc/sys/vm/drop_caches", "3\n");
+	snprintf(p, sizeof(p), "%s/memory.high", path);
+	for (i = 0; i < 30; i++) {
+		if (gt_write_file(p, "0\n"))
+			gt_diag("could not write %s", p);
+		cur = gt_memcg_current(path);
+		if (cur >= 0 && cur <= slack)
+			break;
+		gt_sleep_ms(100);	/* frees deferred by RCU, remote drains */
+	}
+	return cur;
+}
+
+void gt_memcg_print_stat(const char *path, int detailed)
+{
+	char p[512], buf[8192], line[1024] = "", *l, *save = NULL;
+	size_t len = 0;
+
+	snprintf(p, sizeof(p), "%s/memory.stat", path);
+	if (gt_read_file(p, buf, sizeof(buf)) <= 0)
+		return;
+	for (l = strtok_r(buf, "\n", &save); l && len < sizeof(line) - 64;
+	     l = strtok_r(NULL, "\n", &save)) {
+		char *v = strchr(l, ' ');
+
+		if (v && strtoll(v + 1, NULL, 10) > 0 &&
+		    (detailed || !strchr(l, '_')))
+			len += snprintf(line + len, sizeof(line) - len, "%s ",
+					l);
+	}
+	gt_diag("memory.stat: %s", line);
+}
+
 int gt_memcg_reclaim(const char *path, size_t bytes)
 {
 	char s[32];

@@ -28,6 +28,17 @@ long long gt_memcg_current(const char *path);
 /* Write bytes to memory.reclaim (EAGAIN, "could not reclaim it all", is
  * not an error here).  0 or -errno. */
 int gt_memcg_reclaim(const char *path, size_t bytes);
+/*
+ * memory.current of an emptied group once what it still counts only in
+ * per-CPU charge caches is drained: drops the page cache, then writes 0 to
+ * memory.high (drains the caches, reclaims without an OOM kill) until at
+ * most @slack bytes stay or 3 s pass.  A page held by a leaked reference
+ * stays charged.  -1 if memory.current cannot be read.
+ */
+long long gt_memcg_drain(const char *path, long long slack);
+/* One diagnostic line: the non-zero counts of memory.stat (with @detailed,
+ * also the names holding a '_'). */
+void gt_memcg_print_stat(const char *path, int detailed);
 
 /* --- what the page tables say --- */
 #define GT_PM_PRESENT	(1ULL << 63)

@@ -748,26 +748,6 @@ static void case_swapoff(void)
 	race_swapoff(MEMCG);
 }
 
-/* The non-zero byte counts of memory.stat, for a diagnostic. */
-static void print_stat(const char *memcg)
-{
-	char p[512], buf[8192], line[1024] = "", *l, *save = NULL;
-	size_t len = 0;
-
-	snprintf(p, sizeof(p), "%s/memory.stat", memcg);
-	if (gt_read_file(p, buf, sizeof(buf)) <= 0)
-		return;
-	for (l = strtok_r(buf, "\n", &save); l && len < sizeof(line) - 64;
-	     l = strtok_r(NULL, "\n", &save)) {
-		char *v = strchr(l, ' ');
-
-		if (v && strtoll(v + 1, NULL, 10) > 0 && !strchr(l, '_'))
-			len += snprintf(line + len, sizeof(line) - len, "%s ",
-					l);
-	}
-	gt_diag("memory.stat: %s", line);
-}
-
 /*
  * What the races charged is freed.  memory.current of the emptied group
  * still counts charges cached per CPU (up to 64 pages each); writing 0 to
@@ -777,27 +757,16 @@ static void print_stat(const char *memcg)
  */
 static void check_freed(const char *memcg)
 {
-	long long before, cur = -1;
-	char p[512];
-	int i;
+	long long before, cur;
 
-	gt_write_file("/proc/sys/vm/drop_caches", "3\n");
 	before = gt_memcg_current(memcg);
-	snprintf(p, sizeof(p), "%s/memory.high", memcg);
-	for (i = 0; i < 30; i++) {
-		if (gt_write_file(p, "0\n"))
-			gt_diag("could not write %s", p);
-		cur = gt_memcg_current(memcg);
-		if (cur >= 0 && cur <= LEAK_SLACK)
-			break;
-		gt_sleep_ms(100);	/* frees deferred by RCU, remote drains */
-	}
+	cur = gt_memcg_drain(memcg, LEAK_SLACK);
 	gt_diag("memory.current after the races: %lld bytes, %lld once drained",
 		before, cur);
 	if (!gt_ok(cur >= 0 && cur <= LEAK_SLACK,
 		   "races: all memory the races charged is freed (memory.current <= %d KiB)",
 		   LEAK_SLACK / 1024) || getenv("GUPNW_T37_STAT"))
-		print_stat(memcg);
+		gt_memcg_print_stat(memcg, 0);
 	if (rmdir(memcg))
 		gt_diag("rmdir %s: %s", memcg, gt_errname(errno));
 }

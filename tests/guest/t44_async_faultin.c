@@ -427,25 +427,6 @@ static void race_rmmod(void)
 	munmap(p, P(n));
 }
 
-static void print_stat(const char *group)
-{
-	char p[512], buf[8192], line[1024] = "", *l, *save = NULL;
-	size_t len = 0;
-
-	snprintf(p, sizeof(p), "%s/memory.stat", group);
-	if (gt_read_file(p, buf, sizeof(buf)) <= 0)
-		return;
-	for (l = strtok_r(buf, "\n", &save); l && len < sizeof(line) - 64;
-	     l = strtok_r(NULL, "\n", &save)) {
-		char *v = strchr(l, ' ');
-
-		if (v && strtoll(v + 1, NULL, 10) > 0)
-			len += snprintf(line + len, sizeof(line) - len, "%s ",
-					l);
-	}
-	gt_diag("memory.stat: %s", line);
-}
-
 /*
  * Each race case runs in the memory group gupnw-t44r (its fixture puts it
  * there); the runs of all of them are counted in a shared mapping, so the
@@ -516,28 +497,18 @@ static void case_race_rmmod(void)
 static void case_races_freed(void)
 {
 	const char *group = "/sys/fs/cgroup/gupnw-t44r";
-	long long cur = -1;
-	char path[512];
-	int i;
+	long long cur;
 
 	if (access(group, F_OK))
 		GT_SKIP("no race case ran before it");
 	gt_ok(runs->started == runs->finished,
 	      "async races: the race runner ran to its end");
 	drained(30000);
-	gt_write_file("/proc/sys/vm/drop_caches", "3\n");
-	snprintf(path, sizeof(path), "%s/memory.high", group);
-	for (i = 0; i < 30; i++) {
-		gt_write_file(path, "0\n");
-		cur = gt_memcg_current(group);
-		if (cur >= 0 && cur <= LEAK_SLACK)
-			break;
-		gt_sleep_ms(100);
-	}
+	cur = gt_memcg_drain(group, LEAK_SLACK);
 	if (!gt_ok(cur >= 0 && cur <= LEAK_SLACK,
 		   "async races: what they charged is freed (memory.current %lld <= %d KiB)",
 		   cur, LEAK_SLACK / 1024))
-		print_stat(group);
+		gt_memcg_print_stat(group, 1);
 	rmdir(group);
 }
 
