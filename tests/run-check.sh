@@ -70,13 +70,22 @@ debug_start() {
 	[ $host_only = 1 ] && return
 	case " ${kernels[*]} " in *" debug "*) ;; *) return ;; esac
 	debug_t0=$(date +%s)
-	nice -n 19 tests/vm/build-debug-kernel.sh >"$logs/debug-kernel.log" 2>&1 &
+	rm -f "$logs/debug-kernel.end"
+	(
+		rc=0
+		nice -n 19 tests/vm/build-debug-kernel.sh >"$logs/debug-kernel.log" 2>&1 || rc=$?
+		date +%s >"$logs/debug-kernel.end"
+		exit $rc
+	) &
 	debug_pid=$!
 }
 debug_wait() {
+	local t_wait end
 	[ -n "$debug_pid" ] || return 0
+	t_wait=$(date +%s)
 	if wait "$debug_pid"; then
-		echo "# debug kernel built in the background in $(($(date +%s) - debug_t0)) s"
+		end=$(cat "$logs/debug-kernel.end" 2>/dev/null || date +%s)
+		echo "# debug kernel ready $((end - debug_t0)) s after the start, in the background (waited $(($(date +%s) - t_wait)) s for it)"
 	else
 		echo "# the background build of the debug kernel failed: run.sh builds it again"
 		tail -n 5 "$logs/debug-kernel.log" | sed 's/^/# /'
