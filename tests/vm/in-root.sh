@@ -16,12 +16,8 @@ if unshare --mount --propagation private true 2>/dev/null; then
 	exec unshare --mount --propagation private sh -c \
 		'mount -t proc proc "$1/proc" && shift && exec chroot "$@"' sh "$root" "$root" "$@"
 fi
-mounted=0
 if ! mountpoint -q "$root/proc"; then
 	mount -t proc proc "$root/proc" || exit 1
-	mounted=1
 	trap 'umount "$root/proc"' EXIT
 fi
-rc=0
-chroot "$root" "$@" || rc=$?
-exit $rc
+chroot "$root" "$@"
