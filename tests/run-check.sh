@@ -154,7 +154,8 @@ kernels_md() {
 }
 
 # Numbers the TAP lines as they come and counts them; SKIPs are neither passes nor
-# failures.  Its exit status is the run's.
+# failures.  The failures are listed again just before the count, so the tail of a long
+# run (all a CI report may keep) names them.  Its exit status is the run's.
 checks | awk '
 /^(not )?ok( |$)/ {
 	s = $0
@@ -164,7 +165,7 @@ checks | awk '
 	sub(/^ [0-9]+/, "", s)
 	n++
 	if (notok)
-		failed++
+		failures[++failed] = n s
 	else if (s ~ /# *[Ss][Kk][Ii][Pp]/)
 		skipped++
 	else
@@ -175,6 +176,10 @@ checks | awk '
 }
 { print; fflush() }
 END {
+	if (failed)
+		print "# what failed:"
+	for (i = 1; i <= failed; i++)
+		print "#   not ok " failures[i]
 	printf "%d passed, %d failed", passed, failed
 	if (skipped)
 		printf ", %d skipped", skipped
