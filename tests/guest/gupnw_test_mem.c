@@ -123,29 +123,6 @@ int gt_memcg_reclaim(const char *path, size_t bytes)
 	return ret == -EAGAIN ? 0 : ret;
 }
 
-/*
- * Reclaim anonymous memory only where the kernel can be told to: what a
- * swap-out leaves in the swap cache is anonymous or shmem, and a plain
- * memory.reclaim may take the group's file pages instead.  Kernels that do
- * not know "swappiness=max" or "swappiness=N" refuse them (EINVAL) and get
- * the plain request.
- */
-int gt_memcg_reclaim_anon(const char *path, size_t bytes)
-{
-	static const char *const how[] = { " swappiness=max", " swappiness=200" };
-	char s[48];
-	size_t i;
-	int ret;
-
-	for (i = 0; i < sizeof(how) / sizeof(how[0]); i++) {
-		snprintf(s, sizeof(s), "%zu%s", bytes, how[i]);
-		ret = gt_cg_write(path, "memory.reclaim", s);
-		if (ret != -EINVAL)
-			return ret == -EAGAIN ? 0 : ret;
-	}
-	return gt_memcg_reclaim(path, bytes);
-}
-
 uint64_t gt_pagemap(const void *addr)
 {
 	uint64_t e = 0;
@@ -281,24 +258,16 @@ int gt_swap_out(void *addr, size_t len, const char *memcg, int anon,
 	long bad = 0;
 	int i;
 
-	/*
-	 * Up to 30 s: on 7.3 the last folios have taken 3-7 s to leave the
-	 * swap cache (5 s, the old limit, made t45 skip now and then).
-	 */
-	for (i = 0; i < 300; i++) {
+	for (i = 0; i < 50; i++) {
 		if (madvise(addr, len, MADV_PAGEOUT)) {
 			gt_diag("MADV_PAGEOUT: %s", gt_errname(errno));
 			return -1;
 		}
 		if (where == GT_SWAP_EVICTED && memcg)
-			gt_memcg_reclaim_anon(memcg, len + (4 << 20));
+			gt_memcg_reclaim(memcg, len + (4 << 20));
 		bad = gt_swap_check(addr, n, anon, where);
-		if (bad < 0) {
-			if (i >= 10)
-				gt_diag("swap_out: %zu pages out after %d tries",
-					n, i + 1);
+		if (bad < 0)
 			return 0;
-		}
 		/* writeback still running, or reclaim skipped some pages */
 		gt_sleep_ms(100);
 	}

@@ -28,8 +28,6 @@ long long gt_memcg_current(const char *path);
 /* Write bytes to memory.reclaim (EAGAIN, "could not reclaim it all", is
  * not an error here).  0 or -errno. */
 int gt_memcg_reclaim(const char *path, size_t bytes);
-/* The same, of anonymous memory only where the kernel supports it. */
-int gt_memcg_reclaim_anon(const char *path, size_t bytes);
 /*
  * memory.current of an emptied group once what it still counts only in
  * per-CPU charge caches is drained: drops the page cache, then writes 0 to
