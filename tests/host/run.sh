@@ -73,6 +73,20 @@ check "a program built against 0.1 gets the 0.1 sizes written (asan)" \
 	LD_PRELOAD="$us/build-asan/host-tests/fake-gupnw.so" \
 	"$us/build-asan/host-tests/test-abi01"
 
+# One program bound to both versions (GUPNW_0.1 and the default GUPNW_0.2),
+# against the library as built and as distributions build it, with LTO.
+check "a program bound to GUPNW_0.1 and GUPNW_0.2 gets each one's sizes" \
+	env GUPNW_DEVICE=/dev/null \
+	LD_PRELOAD="$us/host-tests/fake-gupnw.so" "$us/host-tests/test-symver"
+if timeout 300 make -C "$us" lto >"$tmp/log" 2>&1; then
+	check "LTO build (-flto): a program bound to GUPNW_0.1 and GUPNW_0.2 gets each one's sizes" \
+		env GUPNW_DEVICE=/dev/null \
+		LD_PRELOAD="$us/build-lto/host-tests/fake-gupnw.so" \
+		"$us/build-lto/host-tests/test-symver"
+else
+	result 1 "LTO build (-flto): a program bound to GUPNW_0.1 and GUPNW_0.2 gets each one's sizes" "$tmp/log"
+fi
+
 # Ranges of any size: the end of user space, refused past it (own mm and pid
 # form), a whole address space in runs.
 check "library: range past the end of user space refused, up to it answered" \

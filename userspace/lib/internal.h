@@ -24,10 +24,31 @@ struct gupnw {
 /*
  * name_0_1 is name@GUPNW_0.1, name_0_2 the default name@@GUPNW_0.2.  In
  * libgupnw.a, name@@GUPNW_0.2 is what a static link binds "name" to.
+ * GUPNW_SYMVER_0_2(name) declares both with the type of the public name.
+ *
+ * GCC >= 10 has the symver attribute, which LTO carries to the object that
+ * defines the symbol; a top-level asm(".symver") does not survive LTO
+ * partitioning ("invalid attempt to declare external version name as
+ * default"), so it is only the fallback for compilers without it.
  */
+#if defined(__has_attribute)
+#if __has_attribute(symver)
+#define GUPNW_HAVE_SYMVER_ATTR	1
+#endif
+#endif
+
+#ifdef GUPNW_HAVE_SYMVER_ATTR
 #define GUPNW_SYMVER_0_2(name)						\
+	__typeof__(name) name##_0_1					\
+		__attribute__((symver(#name "@GUPNW_0.1")));		\
+	__typeof__(name) name##_0_2					\
+		__attribute__((symver(#name "@@GUPNW_0.2")))
+#else
+#define GUPNW_SYMVER_0_2(name)						\
+	__typeof__(name) name##_0_1, name##_0_2;			\
 	__asm__(".symver " #name "_0_1, " #name "@GUPNW_0.1");		\
 	__asm__(".symver " #name "_0_2, " #name "@@GUPNW_0.2")
+#endif
 
 /* EINVAL for a misaligned addr or an unknown flag, before any system call. */
 int gupnw_check_call(const struct gupnw *g, uint64_t addr,
