@@ -111,6 +111,13 @@ LC_ALL=C nm -D --defined-only "$so" | awk '{ print $3 }' | sort >"$tmp/exported"
 	LC_ALL=C readelf -d "$so" | grep -q 'Library soname: \[libgupnw\.so\.1\]'
 result $? "libgupnw.so.1 exports the functions of <gupnw.h>, no more" "$tmp/log"
 
+# libgupnw.a too: the functions of <gupnw.h> (NAME, NAME@VERSION) are its
+# only global symbols, so a static link's namespace gets nothing else.
+LC_ALL=C nm -g --defined-only "$us/lib/libgupnw.a" |
+	awk 'NF == 3 { sub(/@.*/, "", $3); print $3 }' | sort -u |
+	diff "$tmp/header" - >"$tmp/log" 2>&1
+result $? "libgupnw.a: the functions of <gupnw.h> are its only global symbols" "$tmp/log"
+
 # nm names a version node bare (GUPNW_0.2), dpkg-gensymbols as GUPNW_0.2@GUPNW_0.2.
 sed -e 's/@@/@/' -e 's/^\(GUPNW_[0-9.]*\)$/\1@\1/' "$tmp/exported" |
 	sort >"$tmp/exp-versions"

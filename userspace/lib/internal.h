@@ -50,21 +50,30 @@ struct gupnw {
 	__asm__(".symver " #name "_0_2, " #name "@@GUPNW_0.2")
 #endif
 
+/*
+ * What the library's files share and nobody else may call: hidden, so that
+ * libgupnw.a's partial link makes it local (userspace/Makefile).
+ */
+#define GUPNW_INTERNAL	__attribute__((visibility("hidden")))
+
 /* EINVAL for a misaligned addr or an unknown flag, before any system call. */
-int gupnw_check_call(const struct gupnw *g, uint64_t addr,
-		     unsigned int flags);
+GUPNW_INTERNAL int gupnw_check_call(const struct gupnw *g, uint64_t addr,
+				    unsigned int flags);
 
 struct gupnw;
 struct gupnw_counts;
 struct gupnw_probe_args;
 /* The counts of a probe's answer: @size bytes of them into @counts (NULL: none). */
-void gupnw_counts_from(struct gupnw_counts *counts, size_t size,
-		       const struct gupnw_probe_args *a);
+GUPNW_INTERNAL void gupnw_counts_from(struct gupnw_counts *counts,
+				      size_t size,
+				      const struct gupnw_probe_args *a);
 
 /* gupnw_probe_memfd() writing @csize bytes of counts. */
-int gupnw_probe_memfd_sized(struct gupnw *g, int mem_fd, uint64_t addr,
-			    size_t len, unsigned int flags,
-			    unsigned char *states, struct gupnw_counts *counts,
-			    size_t csize);
+GUPNW_INTERNAL int gupnw_probe_memfd_sized(struct gupnw *g, int mem_fd,
+					   uint64_t addr, size_t len,
+					   unsigned int flags,
+					   unsigned char *states,
+					   struct gupnw_counts *counts,
+					   size_t csize);
 
 #endif /* GUPNW_INTERNAL_H */
