@@ -97,14 +97,39 @@ check "library: range past the end of user space refused, up to it answered (asa
 	LD_PRELOAD="$us/build-asan/host-tests/fake-gupnw.so" \
 	"$us/build-asan/host-tests/test-range"
 
+# Lengths past 4 GiB through the 64-bit calls (GUPNW_0.3), and the same from
+# a 32-bit build (i386: size_t of 32 bits), whose tool must also cut each
+# call of a longer pid range to what a size_t holds (cli.sh's 16 TiB cases).
+check "library: 64-bit lengths (GUPNW_0.3) reach the module whole" \
+	env GUPNW_DEVICE=/dev/null \
+	LD_PRELOAD="$us/host-tests/fake-gupnw.so" "$us/host-tests/test-len64"
+check "library: 64-bit lengths (GUPNW_0.3) reach the module whole (asan)" \
+	env ASAN_OPTIONS=verify_asan_link_order=0 GUPNW_DEVICE=/dev/null \
+	LD_PRELOAD="$us/build-asan/host-tests/fake-gupnw.so" \
+	"$us/build-asan/host-tests/test-len64"
+printf 'int main(void) { return 0; }\n' >"$tmp/m32.c"
+if ! cc -m32 -o "$tmp/m32" "$tmp/m32.c" >/dev/null 2>&1; then
+	echo "ok - host: 32-bit build # SKIP cc -m32 cannot link (gcc-multilib)"
+elif timeout 300 make -C "$us" m32 >"$tmp/log" 2>&1; then
+	result 0 "32-bit build (-m32): library, tool, test-len64"
+	check "library: 64-bit lengths (GUPNW_0.3) reach the module whole (32-bit)" \
+		env GUPNW_DEVICE=/dev/null \
+		LD_PRELOAD="$us/build-32/host-tests/fake-gupnw.so" \
+		"$us/build-32/host-tests/test-len64"
+	sh "$here/cli.sh" "$us/build-32/cli/gupnw" \
+		"$us/build-32/host-tests/fake-gupnw.so" "cli (32-bit)" || failed=1
+else
+	result 1 "32-bit build (-m32): library, tool, test-len64" "$tmp/log"
+fi
+
 # Exported: every function of the public header (at its newest version), and
 # each exported NAME@VERSION is in debian/libgupnw1.symbols and in the version
 # script's node VERSION.
 so=$us/lib/libgupnw.so.1.0.0
 LC_ALL=C nm -D --defined-only "$so" | awk '{ print $3 }' | sort >"$tmp/exported"
 {
-	grep -o '^[a-z].*\bgupnw_[a-z_]*(' "$us/lib/include/gupnw.h" |
-		sed 's/.*\(gupnw_[a-z_]*\)($/\1/' | sort >"$tmp/header"
+	grep -o '^[a-z].*\bgupnw_[a-z0-9_]*(' "$us/lib/include/gupnw.h" |
+		sed 's/.*\(gupnw_[a-z0-9_]*\)($/\1/' | sort >"$tmp/header"
 	sed -n 's/@@.*//p' "$tmp/exported" | grep -v '^GUPNW_' | sort >"$tmp/defaults"
 	diff "$tmp/header" "$tmp/defaults" && [ -s "$tmp/header" ]
 } >"$tmp/log" 2>&1 &&
@@ -129,7 +154,7 @@ result $? "debian/libgupnw1.symbols lists every exported symbol with its version
 sed -e 's,/\*.*\*/,,' -e '/\/\*/,/\*\//d' "$us/lib/libgupnw.map" |
 	awk '/^[A-Z].*{/ { node = $1; next }
 	     /local:/ { node = "" }
-	     node != "" && /^[ \t]*[a-z_]+;/ { gsub(/[ \t;]/, ""); print $0 "@" node }' |
+	     node != "" && /^[ \t]*[a-z0-9_]+;/ { gsub(/[ \t;]/, ""); print $0 "@" node }' |
 	sort >"$tmp/map"
 grep -v '^GUPNW_' "$tmp/exp-versions" | comm -23 - "$tmp/map" >"$tmp/log"
 [ ! -s "$tmp/log" ]

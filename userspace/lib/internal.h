@@ -70,7 +70,7 @@ GUPNW_INTERNAL void gupnw_counts_from(struct gupnw_counts *counts,
 
 /* gupnw_probe_memfd() writing @csize bytes of counts. */
 GUPNW_INTERNAL int gupnw_probe_memfd_sized(struct gupnw *g, int mem_fd,
-					   uint64_t addr, size_t len,
+					   uint64_t addr, uint64_t len,
 					   unsigned int flags,
 					   unsigned char *states,
 					   struct gupnw_counts *counts,

@@ -91,7 +91,7 @@ static int gupnw_pidfd_alive(int pidfd)
 }
 
 static int gupnw_probe_pidfd_sized(struct gupnw *g, int pidfd, uint64_t addr,
-				   size_t len, unsigned int flags,
+				   uint64_t len, unsigned int flags,
 				   unsigned char *states,
 				   struct gupnw_counts *counts, size_t csize)
 {
@@ -131,6 +131,14 @@ GUPNW_SYMVER_0_2(gupnw_probe_pidfd);
 int gupnw_probe_pidfd_0_2(struct gupnw *g, int pidfd, uint64_t addr,
 			  size_t len, unsigned int flags,
 			  unsigned char *states, struct gupnw_counts *counts)
+{
+	return gupnw_probe_pidfd_sized(g, pidfd, addr, len, flags, states,
+				       counts, sizeof(*counts));
+}
+
+int gupnw_probe_pidfd64(struct gupnw *g, int pidfd, uint64_t addr,
+			uint64_t len, unsigned int flags,
+			unsigned char *states, struct gupnw_counts *counts)
 {
 	return gupnw_probe_pidfd_sized(g, pidfd, addr, len, flags, states,
 				       counts, sizeof(*counts));

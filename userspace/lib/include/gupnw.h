@@ -158,6 +158,27 @@ ssize_t gupnw_probe_extents_memfd(struct gupnw *g, int mem_fd, uint64_t addr,
  */
 uint64_t gupnw_user_end(struct gupnw *g);
 
+/*
+ * Since 0.3.  The calls on another process with a 64-bit length: the same as
+ * gupnw_probe_pid(), gupnw_probe_memfd(), gupnw_probe_pidfd() and
+ * gupnw_probe_extents_memfd(), for a program whose size_t is narrower than
+ * the target's address space (a 32-bit program probing a 64-bit process).
+ */
+int gupnw_probe_pid64(struct gupnw *g, pid_t pid, uint64_t addr, uint64_t len,
+		      unsigned int flags, unsigned char *states,
+		      struct gupnw_counts *counts);
+int gupnw_probe_memfd64(struct gupnw *g, int mem_fd, uint64_t addr,
+			uint64_t len, unsigned int flags,
+			unsigned char *states, struct gupnw_counts *counts);
+int gupnw_probe_pidfd64(struct gupnw *g, int pidfd, uint64_t addr,
+			uint64_t len, unsigned int flags,
+			unsigned char *states, struct gupnw_counts *counts);
+ssize_t gupnw_probe_extents_memfd64(struct gupnw *g, int mem_fd,
+				    uint64_t addr, uint64_t len,
+				    unsigned int flags,
+				    struct gupnw_extent *ext, size_t max,
+				    struct gupnw_counts *counts);
+
 /* --- io_uring: asynchronous probes and "page ready" (gupnw_prep_probe(3)) --- */
 
 struct io_uring_sqe;			/* <liburing.h> or <linux/io_uring.h> */
