@@ -97,6 +97,16 @@ check "library: range past the end of user space refused, up to it answered (asa
 	LD_PRELOAD="$us/build-asan/host-tests/fake-gupnw.so" \
 	"$us/build-asan/host-tests/test-range"
 
+# One handle shared by threads (gupnw_open(3)): no data race for TSan.
+if timeout 300 make -C "$us" tsan >"$tmp/log" 2>&1; then
+	check "one handle used by several threads at once: no data race (tsan)" \
+		env GUPNW_DEVICE=/dev/null \
+		LD_PRELOAD="$us/build-tsan/host-tests/fake-gupnw.so" \
+		"$us/build-tsan/host-tests/test-threads"
+else
+	result 1 "one handle used by several threads at once: no data race (tsan)" "$tmp/log"
+fi
+
 # Lengths past 4 GiB through the 64-bit calls (GUPNW_0.3), and the same from
 # a 32-bit build (i386: size_t of 32 bits), whose tool must also cut each
 # call of a longer pid range to what a size_t holds (cli.sh's 16 TiB cases).

@@ -9,7 +9,7 @@
 struct gupnw {
 	int fd;			/* /dev/gupnw, O_RDWR | O_CLOEXEC */
 	unsigned long page_size;	/* sysconf(_SC_PAGESIZE), read once */
-	uint64_t user_end;	/* gupnw_user_end(), 0 until asked */
+	uint64_t user_end;	/* gupnw_user_end(), 0 until asked; __atomic */
 };
 
 /*

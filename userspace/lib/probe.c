@@ -315,8 +315,14 @@ uint64_t gupnw_user_end(struct gupnw *g)
 	uint64_t ps = g->page_size, lo, hi, mid;
 	int ok;
 
-	if (g->user_end)
-		return g->user_end;
+	/*
+	 * Threads may share a handle: the cache is read and written whole
+	 * (relaxed atomics).  Two first calls at once both ask the module and
+	 * store the same answer.
+	 */
+	lo = __atomic_load_n(&g->user_end, __ATOMIC_RELAXED);
+	if (lo)
+		return lo;
 	/* The last page-aligned end the module takes: ok(lo), !ok(hi). */
 	lo = ps;
 	hi = UINT64_MAX & ~(ps - 1);
@@ -341,6 +347,6 @@ uint64_t gupnw_user_end(struct gupnw *g)
 		else
 			hi = mid;
 	}
-	g->user_end = lo;
+	__atomic_store_n(&g->user_end, lo, __ATOMIC_RELAXED);
 	return lo;
 }
