@@ -30,7 +30,7 @@
  * The pid behind pidfd, in the pid namespace of our /proc (the one
  * /proc/PID/mem will be opened in).  -1 with errno: EBADF (not open),
  * EINVAL (not a pidfd), ESRCH (its process was reaped, or is not visible
- * from here).
+ * from here), ENOENT (no /proc mounted).
  */
 static pid_t gupnw_pidfd_pid(int pidfd)
 {
@@ -46,7 +46,8 @@ static pid_t gupnw_pidfd_pid(int pidfd)
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		if (errno == ENOENT)
+		/* No fdinfo file: pidfd is not open, or there is no /proc. */
+		if (errno == ENOENT && fcntl(pidfd, F_GETFD) < 0)
 			errno = EBADF;
 		return -1;
 	}

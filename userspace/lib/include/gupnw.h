@@ -93,7 +93,8 @@ int gupnw_open_pid_mem(pid_t pid, unsigned int flags);
  * Unlike a pid, a pidfd cannot come to name another process: if the target
  * has exited (or exits during the call), this fails with ESRCH and never
  * probes a process that took its pid.  Needs ptrace-attach rights, as
- * gupnw_probe_pid().  EBADF: pidfd not open; EINVAL: not a pidfd.
+ * gupnw_probe_pid().  EBADF: pidfd not open; EINVAL: not a pidfd; ENOENT:
+ * no /proc mounted.
  */
 int gupnw_probe_pidfd(struct gupnw *g, int pidfd, uint64_t addr, size_t len,
 		      unsigned int flags, unsigned char *states,
