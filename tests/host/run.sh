@@ -73,6 +73,15 @@ check "a program built against 0.1 gets the 0.1 sizes written (asan)" \
 	LD_PRELOAD="$us/build-asan/host-tests/fake-gupnw.so" \
 	"$us/build-asan/host-tests/test-abi01"
 
+# The fake module takes sizes as the module does, so what passes against it
+# would pass against the module.
+check "fake module: a larger struct size with a zero tail, size bytes written back" \
+	env LD_PRELOAD="$us/host-tests/fake-gupnw.so" "$us/host-tests/test-fake"
+check "fake module: a larger struct size with a zero tail, size bytes written back (asan)" \
+	env ASAN_OPTIONS=verify_asan_link_order=0 \
+	LD_PRELOAD="$us/build-asan/host-tests/fake-gupnw.so" \
+	"$us/build-asan/host-tests/test-fake"
+
 # One program bound to both versions (GUPNW_0.1 and the default GUPNW_0.2),
 # against the library as built and as distributions build it, with LTO.
 check "a program bound to GUPNW_0.1 and GUPNW_0.2 gets each one's sizes" \
