@@ -17,7 +17,7 @@ extern "C" {
 #endif
 
 #define GUPNW_VERSION_MAJOR	0
-#define GUPNW_VERSION_MINOR	2
+#define GUPNW_VERSION_MINOR	3
 #define GUPNW_VERSION_PATCH	0
 
 struct gupnw;				/* opaque handle on /dev/gupnw */
@@ -223,7 +223,7 @@ void gupnw_prep_ready(struct io_uring_sqe *sqe, int fd, struct gupnw_req *req);
 uint64_t gupnw_req_result(const struct gupnw_req *req,
 			  struct gupnw_counts *counts);
 
-/* Library version string, e.g. "0.2.0". */
+/* Library version string, e.g. "0.3.0". */
 const char *gupnw_version(void);
 
 /* Lower-case name of a state letter ("resident", ...), or "unknown". */
