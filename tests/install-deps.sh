@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Install from Debian's archive what building and testing gupnw needs: both kernel
 # lines (image + headers, through the meta-packages, so a new point release is picked
-# up), QEMU, a static busybox for the initramfs, the build tools, DKMS and the Debian
+# up), QEMU, a static busybox for the initramfs, the build tools (gcc-multilib for the
+# host tests' 32-bit build), DKMS and the Debian
 # packaging tools for tests/packaging/, and for the debug kernel of "make check-debug",
 # Debian's linux-source-6.12 and what building it needs, debootstrap for the build
 # roots of kernels newer than bookworm can build (tests/vm/build-root.sh), and for
@@ -22,7 +23,7 @@ PKGS="make gcc libc6-dev build-essential pkg-config kmod cpio gzip xz-utils e2fs
 qemu-system-x86 busybox-static
 linux-image-cloud-amd64 linux-headers-cloud-amd64
 linux-image-6.12-cloud-amd64 linux-headers-6.12-cloud-amd64
-python3 valgrind sparse liburing-dev bash-completion groff-base
+python3 valgrind sparse liburing-dev bash-completion groff-base gcc-multilib
 dkms dh-dkms debhelper dpkg-dev fakeroot lintian
 linux-source-6.12 bc flex bison libelf-dev libssl-dev zstd
 debootstrap debian-archive-keyring

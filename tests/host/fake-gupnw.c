@@ -7,7 +7,9 @@
  *
  * It checks the argument struct as the module does (size, flags, reserved
  * fields, alignment, target_fd and its access mode, the end of user space
- * at FAKE_USER_END), so the library's filling of it is tested too.  States
+ * at FAKE_USER_END), so the library's filling of it is tested too: a
+ * larger size than it knows is taken if the tail is zero, and only size
+ * bytes are written back (tests/host/test-fake.c).  States
  * follow the page number: R F W . E N R F W ... by default, R N R N ...
  * with NOFAULT, all E with WRITE (as on a read-only mapping); with
  * $FAKE_GUPNW_CYCLE, its letters in turn (e.g. "RNC").  With
@@ -20,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -138,9 +141,44 @@ static int fake_info(struct gupnw_info *info)
 	return 0;
 }
 
+/*
+ * The module's gupnw_get_usize() and, with @tail, copy_struct_from_user():
+ * the caller's size is at least the first version's and at most a page,
+ * bytes past what we know are zero; the struct copied to @k.
+ */
+static int fake_get(const void *uarg, size_t ver0, bool tail, void *k,
+		    size_t ksize, __u32 *usize)
+{
+	const unsigned char *u = uarg;
+	size_t i;
+
+	memcpy(usize, uarg, sizeof(*usize));
+	if (*usize < ver0)
+		return -EINVAL;
+	if (*usize > (size_t)sysconf(_SC_PAGESIZE))
+		return -E2BIG;
+	for (i = ksize; tail && i < *usize; i++)
+		if (u[i])
+			return -E2BIG;
+	memset(k, 0, ksize);
+	memcpy(k, uarg, *usize < ksize ? *usize : ksize);
+	return 0;
+}
+
+/* The module's gupnw_put_sized(): @usize bytes back, zero past ours. */
+static void fake_put(void *uarg, __u32 usize, const void *k, size_t ksize)
+{
+	memcpy(uarg, k, usize < ksize ? usize : ksize);
+	if (usize > ksize)
+		memset((char *)uarg + ksize, 0, usize - ksize);
+}
+
 int ioctl(int fd, unsigned long request, ...)
 {
 	int (*real_ioctl)(int, unsigned long, ...);
+	struct gupnw_probe_args a;
+	struct gupnw_info info;
+	__u32 usize;
 	va_list ap;
 	void *arg;
 	int ret;
@@ -149,11 +187,23 @@ int ioctl(int fd, unsigned long request, ...)
 	arg = va_arg(ap, void *);
 	va_end(ap);
 
-	if (request == GUPNW_IOC_PROBE)
-		ret = fake_probe(arg);
-	else if (request == GUPNW_IOC_GET_INFO)
-		ret = fake_info(arg);
-	else {
+	if (request == GUPNW_IOC_PROBE) {
+		ret = fake_get(arg, GUPNW_PROBE_ARGS_SIZE_VER0, true, &a,
+			       sizeof(a), &usize);
+		if (!ret) {
+			a.size = sizeof(a);	/* the struct we know */
+			ret = fake_probe(&a);
+			a.size = usize;
+			fake_put(arg, usize, &a, sizeof(a));
+		}
+	} else if (request == GUPNW_IOC_GET_INFO) {
+		ret = fake_get(arg, GUPNW_INFO_SIZE_VER0, false, &info,
+			       sizeof(info), &usize);
+		if (!ret)
+			ret = fake_info(&info);
+		if (!ret)
+			fake_put(arg, usize, &info, sizeof(info));
+	} else {
 		real_ioctl = (int (*)(int, unsigned long, ...))
 			dlsym(RTLD_NEXT, "ioctl");
 		return real_ioctl(fd, request, arg);

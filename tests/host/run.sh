@@ -73,6 +73,29 @@ check "a program built against 0.1 gets the 0.1 sizes written (asan)" \
 	LD_PRELOAD="$us/build-asan/host-tests/fake-gupnw.so" \
 	"$us/build-asan/host-tests/test-abi01"
 
+# The fake module takes sizes as the module does, so what passes against it
+# would pass against the module.
+check "fake module: a larger struct size with a zero tail, size bytes written back" \
+	env LD_PRELOAD="$us/host-tests/fake-gupnw.so" "$us/host-tests/test-fake"
+check "fake module: a larger struct size with a zero tail, size bytes written back (asan)" \
+	env ASAN_OPTIONS=verify_asan_link_order=0 \
+	LD_PRELOAD="$us/build-asan/host-tests/fake-gupnw.so" \
+	"$us/build-asan/host-tests/test-fake"
+
+# One program bound to both versions (GUPNW_0.1 and the default GUPNW_0.2),
+# against the library as built and as distributions build it, with LTO.
+check "a program bound to GUPNW_0.1 and GUPNW_0.2 gets each one's sizes" \
+	env GUPNW_DEVICE=/dev/null \
+	LD_PRELOAD="$us/host-tests/fake-gupnw.so" "$us/host-tests/test-symver"
+if timeout 300 make -C "$us" lto >"$tmp/log" 2>&1; then
+	check "LTO build (-flto): a program bound to GUPNW_0.1 and GUPNW_0.2 gets each one's sizes" \
+		env GUPNW_DEVICE=/dev/null \
+		LD_PRELOAD="$us/build-lto/host-tests/fake-gupnw.so" \
+		"$us/build-lto/host-tests/test-symver"
+else
+	result 1 "LTO build (-flto): a program bound to GUPNW_0.1 and GUPNW_0.2 gets each one's sizes" "$tmp/log"
+fi
+
 # Ranges of any size: the end of user space, refused past it (own mm and pid
 # form), a whole address space in runs.
 check "library: range past the end of user space refused, up to it answered" \
@@ -83,19 +106,61 @@ check "library: range past the end of user space refused, up to it answered (asa
 	LD_PRELOAD="$us/build-asan/host-tests/fake-gupnw.so" \
 	"$us/build-asan/host-tests/test-range"
 
+# One handle shared by threads (gupnw_open(3)): no data race for TSan.
+if timeout 300 make -C "$us" tsan >"$tmp/log" 2>&1; then
+	check "one handle used by several threads at once: no data race (tsan)" \
+		env GUPNW_DEVICE=/dev/null \
+		LD_PRELOAD="$us/build-tsan/host-tests/fake-gupnw.so" \
+		"$us/build-tsan/host-tests/test-threads"
+else
+	result 1 "one handle used by several threads at once: no data race (tsan)" "$tmp/log"
+fi
+
+# Lengths past 4 GiB through the 64-bit calls (GUPNW_0.3), and the same from
+# a 32-bit build (i386: size_t of 32 bits), whose tool must also cut each
+# call of a longer pid range to what a size_t holds (cli.sh's 16 TiB cases).
+check "library: 64-bit lengths (GUPNW_0.3) reach the module whole" \
+	env GUPNW_DEVICE=/dev/null \
+	LD_PRELOAD="$us/host-tests/fake-gupnw.so" "$us/host-tests/test-len64"
+check "library: 64-bit lengths (GUPNW_0.3) reach the module whole (asan)" \
+	env ASAN_OPTIONS=verify_asan_link_order=0 GUPNW_DEVICE=/dev/null \
+	LD_PRELOAD="$us/build-asan/host-tests/fake-gupnw.so" \
+	"$us/build-asan/host-tests/test-len64"
+printf 'int main(void) { return 0; }\n' >"$tmp/m32.c"
+if ! cc -m32 -o "$tmp/m32" "$tmp/m32.c" >/dev/null 2>&1; then
+	echo "ok - host: 32-bit build # SKIP cc -m32 cannot link (gcc-multilib)"
+elif timeout 300 make -C "$us" m32 >"$tmp/log" 2>&1; then
+	result 0 "32-bit build (-m32): library, tool, test-len64"
+	check "library: 64-bit lengths (GUPNW_0.3) reach the module whole (32-bit)" \
+		env GUPNW_DEVICE=/dev/null \
+		LD_PRELOAD="$us/build-32/host-tests/fake-gupnw.so" \
+		"$us/build-32/host-tests/test-len64"
+	sh "$here/cli.sh" "$us/build-32/cli/gupnw" \
+		"$us/build-32/host-tests/fake-gupnw.so" "cli (32-bit)" || failed=1
+else
+	result 1 "32-bit build (-m32): library, tool, test-len64" "$tmp/log"
+fi
+
 # Exported: every function of the public header (at its newest version), and
 # each exported NAME@VERSION is in debian/libgupnw1.symbols and in the version
 # script's node VERSION.
 so=$us/lib/libgupnw.so.1.0.0
 LC_ALL=C nm -D --defined-only "$so" | awk '{ print $3 }' | sort >"$tmp/exported"
 {
-	grep -o '^[a-z].*\bgupnw_[a-z_]*(' "$us/lib/include/gupnw.h" |
-		sed 's/.*\(gupnw_[a-z_]*\)($/\1/' | sort >"$tmp/header"
+	grep -o '^[a-z].*\bgupnw_[a-z0-9_]*(' "$us/lib/include/gupnw.h" |
+		sed 's/.*\(gupnw_[a-z0-9_]*\)($/\1/' | sort >"$tmp/header"
 	sed -n 's/@@.*//p' "$tmp/exported" | grep -v '^GUPNW_' | sort >"$tmp/defaults"
 	diff "$tmp/header" "$tmp/defaults" && [ -s "$tmp/header" ]
 } >"$tmp/log" 2>&1 &&
 	LC_ALL=C readelf -d "$so" | grep -q 'Library soname: \[libgupnw\.so\.1\]'
 result $? "libgupnw.so.1 exports the functions of <gupnw.h>, no more" "$tmp/log"
+
+# libgupnw.a too: the functions of <gupnw.h> (NAME, NAME@VERSION) are its
+# only global symbols, so a static link's namespace gets nothing else.
+LC_ALL=C nm -g --defined-only "$us/lib/libgupnw.a" |
+	awk 'NF == 3 { sub(/@.*/, "", $3); print $3 }' | sort -u |
+	diff "$tmp/header" - >"$tmp/log" 2>&1
+result $? "libgupnw.a: the functions of <gupnw.h> are its only global symbols" "$tmp/log"
 
 # nm names a version node bare (GUPNW_0.2), dpkg-gensymbols as GUPNW_0.2@GUPNW_0.2.
 sed -e 's/@@/@/' -e 's/^\(GUPNW_[0-9.]*\)$/\1@\1/' "$tmp/exported" |
@@ -108,7 +173,7 @@ result $? "debian/libgupnw1.symbols lists every exported symbol with its version
 sed -e 's,/\*.*\*/,,' -e '/\/\*/,/\*\//d' "$us/lib/libgupnw.map" |
 	awk '/^[A-Z].*{/ { node = $1; next }
 	     /local:/ { node = "" }
-	     node != "" && /^[ \t]*[a-z_]+;/ { gsub(/[ \t;]/, ""); print $0 "@" node }' |
+	     node != "" && /^[ \t]*[a-z0-9_]+;/ { gsub(/[ \t;]/, ""); print $0 "@" node }' |
 	sort >"$tmp/map"
 grep -v '^GUPNW_' "$tmp/exp-versions" | comm -23 - "$tmp/map" >"$tmp/log"
 [ ! -s "$tmp/log" ]
@@ -129,7 +194,7 @@ if make -s -C "$us" install DESTDIR="$dest" PREFIX=/usr >"$tmp/log" 2>&1 &&
    cc -o "$tmp/v" "$tmp/v.c" $(PKG_CONFIG_PATH="$dest/usr/lib/pkgconfig" \
 	PKG_CONFIG_SYSROOT_DIR="$dest" pkg-config --cflags --libs gupnw) \
 	>>"$tmp/log" 2>&1 &&
-   [ "$(LD_LIBRARY_PATH="$dest/usr/lib" "$tmp/v")" = 0.2.0 ]; then
+   [ "$(LD_LIBRARY_PATH="$dest/usr/lib" "$tmp/v")" = 0.3.0 ]; then
 	result 0 "install with DESTDIR and PREFIX, pkg-config"
 else
 	result 1 "install with DESTDIR and PREFIX, pkg-config" "$tmp/log"

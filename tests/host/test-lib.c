@@ -23,7 +23,7 @@
 
 static void test_names(void)
 {
-	CHECK(!strcmp(gupnw_version(), "0.2.0"));
+	CHECK(!strcmp(gupnw_version(), "0.3.0"));
 	CHECK(!strcmp(gupnw_state_name('R'), "resident"));
 	CHECK(!strcmp(gupnw_state_name(GUPNW_FAULTED), "faulted"));
 	CHECK(!strcmp(gupnw_state_name(GUPNW_RETRY), "retry"));
@@ -159,6 +159,7 @@ static void test_errors(void)
  */
 static pid_t mem_victim;		/* killed and reaped at the open */
 static int mem_victim_after;		/* after the real open, not before */
+static int no_proc;			/* as if no /proc were mounted */
 
 static void mem_victim_reap(void)
 {
@@ -178,6 +179,10 @@ int open(const char *path, int flags, ...)
 		va_start(ap, flags);
 		mode = va_arg(ap, mode_t);
 		va_end(ap);
+	}
+	if (no_proc && !strncmp(path, "/proc/", 6)) {
+		errno = ENOENT;
+		return -1;
 	}
 	if (victim && !mem_victim_after)
 		mem_victim_reap();
@@ -259,6 +264,12 @@ static void test_pidfd(void)
 	CHECK(gupnw_probe_pidfd(g, pidfd, 0, ps, GUPNW_WRITE, NULL, NULL) ==
 	      -1 && errno == ENOTTY);
 	CHECK(lowest_free_fd() == freefd);
+	/* no /proc: the fdinfo cannot be read, and the pidfd is open */
+	no_proc = 1;
+	errno = 0;
+	CHECK(gupnw_probe_pidfd(g, pidfd, 0, ps, 0, NULL, NULL) == -1 &&
+	      errno == ENOENT);
+	no_proc = 0;
 	close(pidfd);
 
 	/* exited and reaped before the call */

@@ -212,6 +212,13 @@ static ssize_t probe_extents(struct gupnw *g, const struct target *t,
 {
 	uint64_t addr = t->addr + page * t->page_size;
 
+	/*
+	 * A call's length is a size_t: where that is narrower than the
+	 * target's address space (a 32-bit tool, pid mode), probe what fits;
+	 * probe_runs() resumes after the runs it gets.
+	 */
+	if (n > SIZE_MAX / t->page_size)
+		n = SIZE_MAX / t->page_size;
 	if (t->mem_fd >= 0)
 		return gupnw_probe_extents_memfd(g, t->mem_fd, addr,
 						 n * t->page_size, flags, ext,

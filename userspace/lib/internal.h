@@ -9,7 +9,7 @@
 struct gupnw {
 	int fd;			/* /dev/gupnw, O_RDWR | O_CLOEXEC */
 	unsigned long page_size;	/* sysconf(_SC_PAGESIZE), read once */
-	uint64_t user_end;	/* gupnw_user_end(), 0 until asked */
+	uint64_t user_end;	/* gupnw_user_end(), 0 until asked; __atomic */
 };
 
 /*
@@ -24,26 +24,56 @@ struct gupnw {
 /*
  * name_0_1 is name@GUPNW_0.1, name_0_2 the default name@@GUPNW_0.2.  In
  * libgupnw.a, name@@GUPNW_0.2 is what a static link binds "name" to.
+ * GUPNW_SYMVER_0_2(name) declares both with the type of the public name.
+ *
+ * GCC >= 10 has the symver attribute, which LTO carries to the object that
+ * defines the symbol; a top-level asm(".symver") does not survive LTO
+ * partitioning ("invalid attempt to declare external version name as
+ * default"), so it is only the fallback for compilers without it.
  */
+#if defined(__has_attribute)
+#if __has_attribute(symver)
+#define GUPNW_HAVE_SYMVER_ATTR	1
+#endif
+#endif
+
+#ifdef GUPNW_HAVE_SYMVER_ATTR
 #define GUPNW_SYMVER_0_2(name)						\
+	__typeof__(name) name##_0_1					\
+		__attribute__((symver(#name "@GUPNW_0.1")));		\
+	__typeof__(name) name##_0_2					\
+		__attribute__((symver(#name "@@GUPNW_0.2")))
+#else
+#define GUPNW_SYMVER_0_2(name)						\
+	__typeof__(name) name##_0_1, name##_0_2;			\
 	__asm__(".symver " #name "_0_1, " #name "@GUPNW_0.1");		\
 	__asm__(".symver " #name "_0_2, " #name "@@GUPNW_0.2")
+#endif
+
+/*
+ * What the library's files share and nobody else may call: hidden, so that
+ * libgupnw.a's partial link makes it local (userspace/Makefile).
+ */
+#define GUPNW_INTERNAL	__attribute__((visibility("hidden")))
 
 /* EINVAL for a misaligned addr or an unknown flag, before any system call. */
-int gupnw_check_call(const struct gupnw *g, uint64_t addr,
-		     unsigned int flags);
+GUPNW_INTERNAL int gupnw_check_call(const struct gupnw *g, uint64_t addr,
+				    unsigned int flags);
 
 struct gupnw;
 struct gupnw_counts;
 struct gupnw_probe_args;
 /* The counts of a probe's answer: @size bytes of them into @counts (NULL: none). */
-void gupnw_counts_from(struct gupnw_counts *counts, size_t size,
-		       const struct gupnw_probe_args *a);
+GUPNW_INTERNAL void gupnw_counts_from(struct gupnw_counts *counts,
+				      size_t size,
+				      const struct gupnw_probe_args *a);
 
 /* gupnw_probe_memfd() writing @csize bytes of counts. */
-int gupnw_probe_memfd_sized(struct gupnw *g, int mem_fd, uint64_t addr,
-			    size_t len, unsigned int flags,
-			    unsigned char *states, struct gupnw_counts *counts,
-			    size_t csize);
+GUPNW_INTERNAL int gupnw_probe_memfd_sized(struct gupnw *g, int mem_fd,
+					   uint64_t addr, uint64_t len,
+					   unsigned int flags,
+					   unsigned char *states,
+					   struct gupnw_counts *counts,
+					   size_t csize);
 
 #endif /* GUPNW_INTERNAL_H */

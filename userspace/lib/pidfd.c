@@ -30,7 +30,7 @@
  * The pid behind pidfd, in the pid namespace of our /proc (the one
  * /proc/PID/mem will be opened in).  -1 with errno: EBADF (not open),
  * EINVAL (not a pidfd), ESRCH (its process was reaped, or is not visible
- * from here).
+ * from here), ENOENT (no /proc mounted).
  */
 static pid_t gupnw_pidfd_pid(int pidfd)
 {
@@ -46,7 +46,8 @@ static pid_t gupnw_pidfd_pid(int pidfd)
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		if (errno == ENOENT)
+		/* No fdinfo file: pidfd is not open, or there is no /proc. */
+		if (errno == ENOENT && fcntl(pidfd, F_GETFD) < 0)
 			errno = EBADF;
 		return -1;
 	}
@@ -91,7 +92,7 @@ static int gupnw_pidfd_alive(int pidfd)
 }
 
 static int gupnw_probe_pidfd_sized(struct gupnw *g, int pidfd, uint64_t addr,
-				   size_t len, unsigned int flags,
+				   uint64_t len, unsigned int flags,
 				   unsigned char *states,
 				   struct gupnw_counts *counts, size_t csize)
 {
@@ -131,6 +132,14 @@ GUPNW_SYMVER_0_2(gupnw_probe_pidfd);
 int gupnw_probe_pidfd_0_2(struct gupnw *g, int pidfd, uint64_t addr,
 			  size_t len, unsigned int flags,
 			  unsigned char *states, struct gupnw_counts *counts)
+{
+	return gupnw_probe_pidfd_sized(g, pidfd, addr, len, flags, states,
+				       counts, sizeof(*counts));
+}
+
+int gupnw_probe_pidfd64(struct gupnw *g, int pidfd, uint64_t addr,
+			uint64_t len, unsigned int flags,
+			unsigned char *states, struct gupnw_counts *counts)
 {
 	return gupnw_probe_pidfd_sized(g, pidfd, addr, len, flags, states,
 				       counts, sizeof(*counts));

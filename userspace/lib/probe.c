@@ -47,7 +47,7 @@ int gupnw_check_call(const struct gupnw *g, uint64_t addr,
 }
 
 static void gupnw_args_init(struct gupnw_probe_args *a, uint64_t addr,
-			    size_t len, unsigned int flags, int target_fd)
+			    uint64_t len, unsigned int flags, int target_fd)
 {
 	memset(a, 0, sizeof(*a));
 	a->size = sizeof(*a);
@@ -80,7 +80,7 @@ void gupnw_counts_from(struct gupnw_counts *counts, size_t size,
 }
 
 /* target_fd < 0: the calling process. */
-static int gupnw_do_probe(struct gupnw *g, uint64_t addr, size_t len,
+static int gupnw_do_probe(struct gupnw *g, uint64_t addr, uint64_t len,
 			  unsigned int flags, int target_fd,
 			  unsigned char *states, struct gupnw_counts *counts,
 			  size_t csize)
@@ -98,7 +98,7 @@ static int gupnw_do_probe(struct gupnw *g, uint64_t addr, size_t len,
 }
 
 /* target_fd < 0: the calling process. */
-static ssize_t gupnw_do_extents(struct gupnw *g, uint64_t addr, size_t len,
+static ssize_t gupnw_do_extents(struct gupnw *g, uint64_t addr, uint64_t len,
 				unsigned int flags, int target_fd,
 				struct gupnw_extent *ext, size_t max,
 				struct gupnw_counts *counts, size_t csize)
@@ -138,10 +138,10 @@ ssize_t gupnw_probe_extents_0_1(struct gupnw *g, const void *addr, size_t len,
 				counts, GUPNW_COUNTS_SIZE_0_1);
 }
 
-ssize_t gupnw_probe_extents_memfd(struct gupnw *g, int mem_fd, uint64_t addr,
-				  size_t len, unsigned int flags,
-				  struct gupnw_extent *ext, size_t max,
-				  struct gupnw_counts *counts)
+static ssize_t gupnw_extents_memfd(struct gupnw *g, int mem_fd, uint64_t addr,
+				   uint64_t len, unsigned int flags,
+				   struct gupnw_extent *ext, size_t max,
+				   struct gupnw_counts *counts)
 {
 	if (mem_fd < 0) {
 		errno = EBADF;
@@ -149,6 +149,25 @@ ssize_t gupnw_probe_extents_memfd(struct gupnw *g, int mem_fd, uint64_t addr,
 	}
 	return gupnw_do_extents(g, addr, len, flags, mem_fd, ext, max, counts,
 				sizeof(*counts));
+}
+
+ssize_t gupnw_probe_extents_memfd(struct gupnw *g, int mem_fd, uint64_t addr,
+				  size_t len, unsigned int flags,
+				  struct gupnw_extent *ext, size_t max,
+				  struct gupnw_counts *counts)
+{
+	return gupnw_extents_memfd(g, mem_fd, addr, len, flags, ext, max,
+				   counts);
+}
+
+ssize_t gupnw_probe_extents_memfd64(struct gupnw *g, int mem_fd,
+				    uint64_t addr, uint64_t len,
+				    unsigned int flags,
+				    struct gupnw_extent *ext, size_t max,
+				    struct gupnw_counts *counts)
+{
+	return gupnw_extents_memfd(g, mem_fd, addr, len, flags, ext, max,
+				   counts);
 }
 
 GUPNW_SYMVER_0_2(gupnw_probe);
@@ -170,7 +189,7 @@ int gupnw_probe_0_1(struct gupnw *g, const void *addr, size_t len,
 }
 
 int gupnw_probe_memfd_sized(struct gupnw *g, int mem_fd, uint64_t addr,
-			    size_t len, unsigned int flags,
+			    uint64_t len, unsigned int flags,
 			    unsigned char *states, struct gupnw_counts *counts,
 			    size_t csize)
 {
@@ -187,6 +206,14 @@ GUPNW_SYMVER_0_2(gupnw_probe_memfd);
 int gupnw_probe_memfd_0_2(struct gupnw *g, int mem_fd, uint64_t addr,
 			  size_t len, unsigned int flags,
 			  unsigned char *states, struct gupnw_counts *counts)
+{
+	return gupnw_probe_memfd_sized(g, mem_fd, addr, len, flags, states,
+				       counts, sizeof(*counts));
+}
+
+int gupnw_probe_memfd64(struct gupnw *g, int mem_fd, uint64_t addr,
+			uint64_t len, unsigned int flags,
+			unsigned char *states, struct gupnw_counts *counts)
 {
 	return gupnw_probe_memfd_sized(g, mem_fd, addr, len, flags, states,
 				       counts, sizeof(*counts));
@@ -222,7 +249,7 @@ int gupnw_open_pid_mem(pid_t pid, unsigned int flags)
 }
 
 static int gupnw_probe_pid_sized(struct gupnw *g, pid_t pid, uint64_t addr,
-				 size_t len, unsigned int flags,
+				 uint64_t len, unsigned int flags,
 				 unsigned char *states,
 				 struct gupnw_counts *counts, size_t csize)
 {
@@ -246,6 +273,14 @@ GUPNW_SYMVER_0_2(gupnw_probe_pid);
 int gupnw_probe_pid_0_2(struct gupnw *g, pid_t pid, uint64_t addr, size_t len,
 			unsigned int flags, unsigned char *states,
 			struct gupnw_counts *counts)
+{
+	return gupnw_probe_pid_sized(g, pid, addr, len, flags, states, counts,
+				     sizeof(*counts));
+}
+
+int gupnw_probe_pid64(struct gupnw *g, pid_t pid, uint64_t addr, uint64_t len,
+		      unsigned int flags, unsigned char *states,
+		      struct gupnw_counts *counts)
 {
 	return gupnw_probe_pid_sized(g, pid, addr, len, flags, states, counts,
 				     sizeof(*counts));
@@ -280,8 +315,14 @@ uint64_t gupnw_user_end(struct gupnw *g)
 	uint64_t ps = g->page_size, lo, hi, mid;
 	int ok;
 
-	if (g->user_end)
-		return g->user_end;
+	/*
+	 * Threads may share a handle: the cache is read and written whole
+	 * (relaxed atomics).  Two first calls at once both ask the module and
+	 * store the same answer.
+	 */
+	lo = __atomic_load_n(&g->user_end, __ATOMIC_RELAXED);
+	if (lo)
+		return lo;
 	/* The last page-aligned end the module takes: ok(lo), !ok(hi). */
 	lo = ps;
 	hi = UINT64_MAX & ~(ps - 1);
@@ -306,6 +347,6 @@ uint64_t gupnw_user_end(struct gupnw *g)
 		else
 			hi = mid;
 	}
-	g->user_end = lo;
+	__atomic_store_n(&g->user_end, lo, __ATOMIC_RELAXED);
 	return lo;
 }

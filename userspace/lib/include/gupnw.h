@@ -17,7 +17,7 @@ extern "C" {
 #endif
 
 #define GUPNW_VERSION_MAJOR	0
-#define GUPNW_VERSION_MINOR	2
+#define GUPNW_VERSION_MINOR	3
 #define GUPNW_VERSION_PATCH	0
 
 struct gupnw;				/* opaque handle on /dev/gupnw */
@@ -93,7 +93,8 @@ int gupnw_open_pid_mem(pid_t pid, unsigned int flags);
  * Unlike a pid, a pidfd cannot come to name another process: if the target
  * has exited (or exits during the call), this fails with ESRCH and never
  * probes a process that took its pid.  Needs ptrace-attach rights, as
- * gupnw_probe_pid().  EBADF: pidfd not open; EINVAL: not a pidfd.
+ * gupnw_probe_pid().  EBADF: pidfd not open; EINVAL: not a pidfd; ENOENT:
+ * no /proc mounted.
  */
 int gupnw_probe_pidfd(struct gupnw *g, int pidfd, uint64_t addr, size_t len,
 		      unsigned int flags, unsigned char *states,
@@ -158,6 +159,27 @@ ssize_t gupnw_probe_extents_memfd(struct gupnw *g, int mem_fd, uint64_t addr,
  */
 uint64_t gupnw_user_end(struct gupnw *g);
 
+/*
+ * Since 0.3.  The calls on another process with a 64-bit length: the same as
+ * gupnw_probe_pid(), gupnw_probe_memfd(), gupnw_probe_pidfd() and
+ * gupnw_probe_extents_memfd(), for a program whose size_t is narrower than
+ * the target's address space (a 32-bit program probing a 64-bit process).
+ */
+int gupnw_probe_pid64(struct gupnw *g, pid_t pid, uint64_t addr, uint64_t len,
+		      unsigned int flags, unsigned char *states,
+		      struct gupnw_counts *counts);
+int gupnw_probe_memfd64(struct gupnw *g, int mem_fd, uint64_t addr,
+			uint64_t len, unsigned int flags,
+			unsigned char *states, struct gupnw_counts *counts);
+int gupnw_probe_pidfd64(struct gupnw *g, int pidfd, uint64_t addr,
+			uint64_t len, unsigned int flags,
+			unsigned char *states, struct gupnw_counts *counts);
+ssize_t gupnw_probe_extents_memfd64(struct gupnw *g, int mem_fd,
+				    uint64_t addr, uint64_t len,
+				    unsigned int flags,
+				    struct gupnw_extent *ext, size_t max,
+				    struct gupnw_counts *counts);
+
 /* --- io_uring: asynchronous probes and "page ready" (gupnw_prep_probe(3)) --- */
 
 struct io_uring_sqe;			/* <liburing.h> or <linux/io_uring.h> */
@@ -201,7 +223,7 @@ void gupnw_prep_ready(struct io_uring_sqe *sqe, int fd, struct gupnw_req *req);
 uint64_t gupnw_req_result(const struct gupnw_req *req,
 			  struct gupnw_counts *counts);
 
-/* Library version string, e.g. "0.2.0". */
+/* Library version string, e.g. "0.3.0". */
 const char *gupnw_version(void);
 
 /* Lower-case name of a state letter ("resident", ...), or "unknown". */
