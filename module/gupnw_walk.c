@@ -359,6 +359,7 @@ static int gupnw_walk_hold(struct gupnw_walk *w, unsigned long budget)
 
 	while (w->pos < w->end && budget && vmas--) {
 		struct vm_area_struct *vma = find_vma(w->r->mm, w->pos);
+		struct gupnw_hide_mark mark;
 		unsigned long stop, n;
 		u8 *st;
 
@@ -386,11 +387,13 @@ static int gupnw_walk_hold(struct gupnw_walk *w, unsigned long budget)
 		if (!n)
 			break;
 		st = gupnw_out_scratch(&w->out);
+		mark.io_started = w->r->io_started;
+		mark.async_faults = w->r->async_faults;
 		ret = gupnw_walk_vma(w, vma, w->pos, n, st);
 		if (ret < 0)
 			return ret;
 		if (!gupnw_cache_visible(vma)) {
-			gupnw_hide_cache(st, n, w->r->flags);
+			gupnw_hide_cache(w->r, &mark, st, n);
 			ret = 0;
 		}
 		if (ret)

@@ -5,7 +5,8 @@
  * mincore(2) does not since Linux 5.2.  As uid 1000, such a file reads all
  * 'R' with NOFAULT (what mincore says: all resident), all 'W' by default and
  * all 'F' with WAIT, whether root made it cold or cached it: the two answers
- * are identical byte for byte.  'E' past EOF still shows (the size is
+ * are identical byte for byte, and so are the counts of reads started and
+ * of pages handed to the fault-in worker (io_started, async_faults).  'E' past EOF still shows (the size is
  * public).  Files the user owns or may write report the truth ('W' when
  * cold, 'R'/'F' when cached); root sees the truth on the read-only file.
  */
@@ -66,6 +67,7 @@ static const char *const kname[NKINDS] = {
 struct answer {
 	int ret, err;
 	int tally_ok;
+	uint64_t io_started, async_faults;
 	size_t n;
 	unsigned char st[MAXPAGES];
 };
@@ -114,6 +116,8 @@ static void ask(struct gupnw *g, const struct fcase *fc, enum kind k,
 		a->ret = gupnw_probe(g, p, a->n * gt_page, flags[k], a->st, &c);
 		a->err = errno;
 		a->tally_ok = !a->ret && gt_counts_tally_ok(&c, a->st, a->n);
+		a->io_started = c.io_started;
+		a->async_faults = c.async_faults;
 	}
 	munmap(p, a->n * gt_page);
 }
@@ -394,6 +398,36 @@ static void case_cold_equals_cached(void)
 	}
 }
 
+/* ...and so do the counts: a read started or queued is a miss */
+static void case_cold_equals_cached_counts(void)
+{
+	const struct report *cold = &sh->cold, *cached = &sh->cached;
+	const struct answer *ac, *ah;
+	size_t ci;
+	int k;
+
+	if (!sh->cold_ok || !sh->cached_ok)
+		GT_SKIP("needs the user-cold and user-cached cases' answers");
+	for (ci = 0; ci < NCASES; ci++) {
+		if (!cases[ci].hidden)
+			continue;
+		for (k = K_NOFAULT; k < NKINDS; k++) {
+			ac = &cold->a[ci][k];
+			ah = &cached->a[ci][k];
+			if (!gt_ok(!ac->ret && !ah->ret &&
+				   ac->io_started == ah->io_started &&
+				   ac->async_faults == ah->async_faults,
+				   "cache: user, %s, %s: cold and cached count the same reads started and fault-ins",
+				   cases[ci].tag, kname[k]))
+				gt_diag("io_started %llu / %llu, async_faults %llu / %llu (cold / cached)",
+					(unsigned long long)ac->io_started,
+					(unsigned long long)ah->io_started,
+					(unsigned long long)ac->async_faults,
+					(unsigned long long)ah->async_faults);
+		}
+	}
+}
+
 /* 4: everything still cached; root sees the truth */
 static void case_root_cached(void)
 {
@@ -408,6 +442,7 @@ static const struct gt_case tcases[] = {
 	GT_CASE("root-cold", case_root_cold),
 	GT_CASE("user-cached", case_user_cached),
 	GT_CASE("cold-equals-cached", case_cold_equals_cached),
+	GT_CASE("cold-equals-cached-counts", case_cold_equals_cached_counts),
 	GT_CASE("root-cached", case_root_cached),
 };
 
