@@ -428,6 +428,66 @@ static void case_cold_equals_cached_counts(void)
 	}
 }
 
+/* uid 1000's answer to one kind of probe of one file */
+struct one_ask {
+	size_t ci;
+	enum kind k;
+};
+
+static void user_one_body(void *arg, int out)
+{
+	const struct one_ask *q = arg;
+	struct answer a;
+	struct gupnw *ug;
+
+	memset(&a, 0, sizeof(a));
+	a.ret = -1;
+	a.err = -gt_become(USER_UID, USER_GID);
+	if (!a.err) {
+		ug = gupnw_open();
+		if (ug)
+			ask(ug, &cases[q->ci], q->k, &a);
+		else
+			a.err = errno;
+		gupnw_close(ug);
+	}
+	gt_write_all(out, &a, sizeof(a));
+	_exit(0);
+}
+
+/*
+ * The cold answers above come after a NOWAIT probe that already started
+ * the reads: here WAIT meets the hidden file cold, then cached.
+ */
+static void case_wait_counts_cold_equals_cached(void)
+{
+	struct one_ask q = { 1, K_WAIT };	/* root 0644 */
+	struct answer a[2];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		set_cache(i);
+		if (gt_fork_result(user_one_body, &q, &a[i], sizeof(a[i]), 0,
+				   NULL))
+			gt_bail("the uid %d child sent no answer", USER_UID);
+		if (a[i].ret)
+			gt_bail("uid %d's WAIT probe of %s: %s", USER_UID,
+				cases[q.ci].path, gt_errname(a[i].err));
+	}
+	if (!gt_ok(a[0].io_started == a[1].io_started &&
+		   a[0].async_faults == a[1].async_faults &&
+		   !memcmp(a[0].st, a[1].st, MAXPAGES),
+		   "cache: user, %s, WAIT on a cold file: the same states and counts as cached",
+		   cases[q.ci].tag))
+		gt_diag("io_started %llu / %llu, async_faults %llu / %llu, states %s / %s (cold / cached)",
+			(unsigned long long)a[0].io_started,
+			(unsigned long long)a[1].io_started,
+			(unsigned long long)a[0].async_faults,
+			(unsigned long long)a[1].async_faults,
+			gt_states_str(a[0].st, a[0].n),
+			gt_states_str(a[1].st, a[1].n));
+}
+
 /* 4: everything still cached; root sees the truth */
 static void case_root_cached(void)
 {
@@ -443,6 +503,8 @@ static const struct gt_case tcases[] = {
 	GT_CASE("user-cached", case_user_cached),
 	GT_CASE("cold-equals-cached", case_cold_equals_cached),
 	GT_CASE("cold-equals-cached-counts", case_cold_equals_cached_counts),
+	GT_CASE("wait-counts-cold-equals-cached",
+		case_wait_counts_cold_equals_cached),
 	GT_CASE("root-cached", case_root_cached),
 };
 
