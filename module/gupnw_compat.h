@@ -150,4 +150,15 @@ static inline void gupnw_uring_cmd_done(struct io_uring_cmd *ioucmd, int ret,
  */
 #define GUPNW_SWAPIN_MAY_WAIT	(LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0))
 
+/*
+ * Linux 6.6 ("mm: Introduce VM_SHADOW_STACK for shadow stack memory", x86
+ * user shadow stacks) added the flag, which GUP refuses for FOLL_WRITE; it
+ * is VM_NONE where the kernel was built without shadow stacks.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 6, 0)
+#define GUPNW_VM_SHADOW_STACK	VM_NONE
+#else
+#define GUPNW_VM_SHADOW_STACK	VM_SHADOW_STACK
+#endif
+
 #endif /* _GUPNW_COMPAT_H */

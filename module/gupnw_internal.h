@@ -134,7 +134,13 @@ unsigned long gupnw_async_fault(struct gupnw_range *r, unsigned long addr,
 
 /* gupnw_policy.c: the page-cache side channel. */
 bool gupnw_cache_visible(struct vm_area_struct *vma);
-void gupnw_hide_cache(u8 *st, unsigned long n, unsigned int flags);
+/* A range's counts before a VMA was walked, for gupnw_hide_cache(). */
+struct gupnw_hide_mark {
+	unsigned long io_started, async_faults;
+};
+void gupnw_hide_cache(struct gupnw_range *r,
+		      const struct gupnw_hide_mark *mark, u8 *st,
+		      unsigned long n);
 
 /* gupnw_target.c: the mm behind a /proc/PID/mem file descriptor. */
 int gupnw_target_init(void);

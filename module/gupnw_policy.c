@@ -40,18 +40,44 @@ bool gupnw_cache_visible(struct vm_area_struct *vma)
 				MAY_WRITE) == 0;
 }
 
-/* Replace the states of a hidden mapping's pages by the mode's answer. */
-void gupnw_hide_cache(u8 *st, unsigned long n, unsigned int flags)
+/**
+ * gupnw_hide_cache - give a hidden mapping's pages the mode's answer
+ * @r:		the probe; its counts grew while the pages were walked
+ * @mark:	its counts before
+ * @st:		the pages' states
+ * @n:		entries of @st
+ *
+ * The counts would tell a hit from a miss as well as the states do: a
+ * cached page starts no read and queues no fault-in, a cold one does.  So
+ * they too say what the answer says, whatever was done: NOWAIT and WAIT
+ * count every page of the run but the 'E' ones as a read started (up to
+ * the probe's budget, max_io_pages), none as handed to the fault-in
+ * worker; NOFAULT starts nothing.  No page is read or queued twice, so
+ * the counts stay at least what the run really used of the budget, which
+ * still bounds the probe's I/O.
+ */
+void gupnw_hide_cache(struct gupnw_range *r,
+		      const struct gupnw_hide_mark *mark, u8 *st,
+		      unsigned long n)
 {
 	u8 answer = GUPNW_STATE_RETRY;
-	unsigned long i;
+	unsigned long i, pages = 0;
 
-	if (flags & GUPNW_PROBE_NOFAULT)
+	if (r->flags & GUPNW_PROBE_NOFAULT)
 		answer = GUPNW_STATE_RESIDENT;
-	else if (flags & GUPNW_PROBE_WAIT)
+	else if (r->flags & GUPNW_PROBE_WAIT)
 		answer = GUPNW_STATE_FAULTED;
 
-	for (i = 0; i < n; i++)
-		if (st[i] != GUPNW_STATE_ERROR)
+	for (i = 0; i < n; i++) {
+		if (st[i] != GUPNW_STATE_ERROR) {
 			st[i] = answer;
+			pages++;
+		}
+	}
+
+	if (r->flags & GUPNW_PROBE_NOFAULT)
+		return;
+	r->io_started = min(mark->io_started + pages,
+			    max(r->io_limit, mark->io_started));
+	r->async_faults = mark->async_faults;
 }

@@ -38,7 +38,9 @@
  * dropped before the hold ends.  Kernel memory and lock hold times are
  * bounded whatever the range.
  */
+#include <linux/magic.h>
 #include <linux/mm.h>
+#include <linux/mmu_context.h>
 #include <linux/pagemap.h>
 #include <linux/mmap_lock.h>
 #include <linux/sched.h>
@@ -327,14 +329,25 @@ static int gupnw_walk_vma(struct gupnw_walk *w, struct vm_area_struct *vma,
 
 /*
  * What GUP's check_vma_flags() would refuse for the whole VMA, decided once
- * here so that it reads 'E' (never 'N') in every mode and costs nothing per
- * page: VM_IO/VM_PFNMAP, and no permission for the access probed.
+ * here so that it reads 'E' (never 'R' or 'N') in every mode and costs
+ * nothing per page: VM_IO/VM_PFNMAP, secretmem (vma_is_secretmem() is not
+ * exported: its file system's magic says the same), no permission for the
+ * access probed, a write to a shadow stack, and what the caller's protection
+ * keys deny (only for its own mm: pkeys do not apply to a remote access,
+ * which arch_vma_access_permitted() tells from vma->vm_mm).
  */
 bool gupnw_vma_refused(struct vm_area_struct *vma, bool write)
 {
 	if (vma->vm_flags & (VM_IO | VM_PFNMAP))
 		return true;
-	return !(vma->vm_flags & (write ? VM_WRITE : VM_READ));
+	if (vma->vm_file &&
+	    file_inode(vma->vm_file)->i_sb->s_magic == SECRETMEM_MAGIC)
+		return true;
+	if (!(vma->vm_flags & (write ? VM_WRITE : VM_READ)))
+		return true;
+	if (write && (vma->vm_flags & GUPNW_VM_SHADOW_STACK))
+		return true;
+	return !arch_vma_access_permitted(vma, write, false, false);
 }
 
 /* One mmap_lock hold: decide and stage from w->pos, bounded. */
@@ -346,6 +359,7 @@ static int gupnw_walk_hold(struct gupnw_walk *w, unsigned long budget)
 
 	while (w->pos < w->end && budget && vmas--) {
 		struct vm_area_struct *vma = find_vma(w->r->mm, w->pos);
+		struct gupnw_hide_mark mark;
 		unsigned long stop, n;
 		u8 *st;
 
@@ -373,11 +387,13 @@ static int gupnw_walk_hold(struct gupnw_walk *w, unsigned long budget)
 		if (!n)
 			break;
 		st = gupnw_out_scratch(&w->out);
+		mark.io_started = w->r->io_started;
+		mark.async_faults = w->r->async_faults;
 		ret = gupnw_walk_vma(w, vma, w->pos, n, st);
 		if (ret < 0)
 			return ret;
 		if (!gupnw_cache_visible(vma)) {
-			gupnw_hide_cache(st, n, w->r->flags);
+			gupnw_hide_cache(w->r, &mark, st, n);
 			ret = 0;
 		}
 		if (ret)

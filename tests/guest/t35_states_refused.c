@@ -2,8 +2,13 @@
 /*
  * t35_states_refused: mappings GUP refuses, which are E in every mode - a
  * VM_IO/VM_PFNMAP mapping (a PCI memory BAR through sysfs, else /dev/mem),
- * and a hardware-poisoned page (MADV_HWPOISON; 6.12 only: Debian's 6.1 has
- * no CONFIG_MEMORY_FAILURE).
+ * a hardware-poisoned page (MADV_HWPOISON; 6.12 only: Debian's 6.1 has
+ * no CONFIG_MEMORY_FAILURE), secretmem (memfd_secret(2); 6.1 only with
+ * secretmem.enable=1), pages the caller's own protection keys deny (not
+ * for a probe of another process, which pkeys do not govern), and a
+ * shadow stack probed for WRITE (map_shadow_stack(2), 6.6+, a CPU with
+ * user shadow stacks) - resident pages included, which the page tables
+ * alone would call 'R'.
  */
 #include "gupnw_test.h"
 #include "gupnw_test_mem.h"
@@ -16,8 +21,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#ifndef SYS_memfd_secret
+#define SYS_memfd_secret	447
+#endif
+#define SYS_map_shadow_stack_	453
+#define SHADOW_STACK_SET_TOKEN	(1ULL << 0)
 
 #ifndef MADV_HWPOISON
 #define MADV_HWPOISON	100
@@ -219,9 +231,154 @@ static void test_hwpoison(void)
 		gt_states_str(r.st[1], 4));
 }
 
+/*
+ * Probe 2 pages at p in the three modes (and WRITE in each if write): all
+ * must be "EE".  what names the mapping.
+ */
+static void expect_refused(const char *p, int write, const char *what)
+{
+	static const unsigned int modes[3] = { 0, GUPNW_NOFAULT, GUPNW_WAIT };
+	static const char *const mname[3] = { "NOWAIT", "NOFAULT", "WAIT" };
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		gt_expect_probe(g, 0, p, 2, modes[i], "EE", NULL,
+				"refused: %s is E in %s", what, mname[i]);
+		if (write)
+			gt_expect_probe(g, 0, p, 2, modes[i] | GUPNW_WRITE,
+					"EE", NULL,
+					"refused: %s is E in %s for WRITE",
+					what, mname[i]);
+	}
+}
+
+/* memfd_secret(2): GUP refuses the whole VMA (vma_is_secretmem()). */
+static void test_secretmem(void)
+{
+	char *p;
+	int fd;
+
+	fd = syscall(SYS_memfd_secret, 0);
+	if (fd < 0 && (errno == ENOSYS || errno == EINVAL))
+		GT_SKIP("no memfd_secret (6.1: boot with secretmem.enable=1): %s",
+			gt_errname(errno));
+	if (fd < 0)
+		gt_bail("memfd_secret: %s", gt_errname(errno));
+	if (ftruncate(fd, P(2)))
+		gt_bail("ftruncate: %s", gt_errname(errno));
+	p = mmap(NULL, P(2), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		gt_bail("mmap secretmem: %s", gt_errname(errno));
+	close(fd);
+	p[0] = 1;		/* page 0 resident, page 1 never touched */
+	expect_refused(p, 1, "secretmem (one page resident)");
+	munmap(p, P(2));
+}
+
+/*
+ * 2 touched pages under a new protection key whose rights in this thread
+ * are rights (the case runs in a process of its own), or NULL when the
+ * kernel or CPU has no pkeys.
+ */
+static char *map_pkey(unsigned int rights, int *pkey)
+{
+	char *p;
+
+	*pkey = pkey_alloc(0, 0);
+	if (*pkey < 0)
+		return NULL;
+	p = mmap(NULL, P(2), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		gt_bail("mmap: %s", gt_errname(errno));
+	madvise(p, P(2), MADV_NOHUGEPAGE);
+	gt_fill_pages(p, 2, 35);
+	if (pkey_mprotect(p, P(2), PROT_READ | PROT_WRITE, *pkey) ||
+	    pkey_set(*pkey, rights))
+		gt_bail("pkey_mprotect/pkey_set: %s", gt_errname(errno));
+	return p;
+}
+
+static void held_body(void *arg, int out)
+{
+	(void)arg;
+	gt_write_all(out, "x", 1);
+}
+
+/* PKEY_DISABLE_ACCESS: E for every probe of this process, R remotely. */
+static void test_pkey_denied(void)
+{
+	int pkey, hold;
+	char c, *p;
+	pid_t pid;
+
+	p = map_pkey(PKEY_DISABLE_ACCESS, &pkey);
+	if (!p)
+		GT_SKIP("no protection keys (pkey_alloc: %s)",
+			gt_errname(errno));
+	expect_refused(p, 1, "a page our pkey denies access to (resident)");
+	gt_expect_probe(g, getpid(), p, 2, GUPNW_NOFAULT, "EE", NULL,
+			"refused: the same through our own /proc/PID/mem is E");
+	/* a child shares the pages; pkeys do not govern a remote access */
+	pid = gt_fork_held(held_body, NULL, &c, 1, &hold);
+	if (pid < 0)
+		gt_bail("fork: %s", gt_errname(errno));
+	gt_expect_probe(g, pid, p, 2, GUPNW_NOFAULT, "RR", NULL,
+			"refused: not for another process: its pkey-protected pages are R");
+	gt_release(pid, hold);
+	munmap(p, P(2));
+}
+
+/* PKEY_DISABLE_WRITE: reads as before, E for WRITE. */
+static void test_pkey_write_denied(void)
+{
+	int pkey;
+	char *p;
+
+	p = map_pkey(PKEY_DISABLE_WRITE, &pkey);
+	if (!p)
+		GT_SKIP("no protection keys (pkey_alloc: %s)",
+			gt_errname(errno));
+	gt_expect_probe(g, 0, p, 2, GUPNW_NOFAULT, "RR", NULL,
+			"refused: a page our pkey makes read-only reads R");
+	gt_expect_probe(g, 0, p, 2, GUPNW_NOFAULT | GUPNW_WRITE, "EE", NULL,
+			"refused: a page our pkey makes read-only is E in NOFAULT for WRITE");
+	gt_expect_probe(g, 0, p, 2, GUPNW_WRITE, "EE", NULL,
+			"refused: a page our pkey makes read-only is E in NOWAIT for WRITE");
+	gt_expect_probe(g, 0, p, 2, GUPNW_WAIT | GUPNW_WRITE, "EE", NULL,
+			"refused: a page our pkey makes read-only is E in WAIT for WRITE");
+	munmap(p, P(2));
+}
+
+/* A shadow stack (its token makes the last page resident): E for WRITE. */
+static void test_shadow_stack_write(void)
+{
+	long r;
+	char *p;
+
+	r = syscall(SYS_map_shadow_stack_, 0, P(2), SHADOW_STACK_SET_TOKEN);
+	if (r == -1)
+		GT_SKIP("no user shadow stacks (map_shadow_stack: %s)",
+			gt_errname(errno));
+	p = (char *)r;
+	gt_expect_probe(g, 0, p + P(1), 1, GUPNW_NOFAULT, "R", NULL,
+			"refused: a shadow stack's token page reads R");
+	gt_expect_probe(g, 0, p, 2, GUPNW_NOFAULT | GUPNW_WRITE, "EE", NULL,
+			"refused: a shadow stack is E in NOFAULT for WRITE");
+	gt_expect_probe(g, 0, p, 2, GUPNW_WRITE, "EE", NULL,
+			"refused: a shadow stack is E in NOWAIT for WRITE");
+	gt_expect_probe(g, 0, p, 2, GUPNW_WAIT | GUPNW_WRITE, "EE", NULL,
+			"refused: a shadow stack is E in WAIT for WRITE");
+	munmap(p, P(2));
+}
+
 static const struct gt_case cases[] = {
 	GT_CASE("vm-io", test_vm_io),
 	GT_CASE("hwpoison", test_hwpoison),
+	GT_CASE("secretmem", test_secretmem),
+	GT_CASE("pkey-denied", test_pkey_denied),
+	GT_CASE("pkey-write-denied", test_pkey_write_denied),
+	GT_CASE("shadow-stack-write", test_shadow_stack_write),
 };
 
 int main(void)

@@ -5,7 +5,8 @@
  * mincore(2) does not since Linux 5.2.  As uid 1000, such a file reads all
  * 'R' with NOFAULT (what mincore says: all resident), all 'W' by default and
  * all 'F' with WAIT, whether root made it cold or cached it: the two answers
- * are identical byte for byte.  'E' past EOF still shows (the size is
+ * are identical byte for byte, and so are the counts of reads started and
+ * of pages handed to the fault-in worker (io_started, async_faults).  'E' past EOF still shows (the size is
  * public).  Files the user owns or may write report the truth ('W' when
  * cold, 'R'/'F' when cached); root sees the truth on the read-only file.
  */
@@ -66,6 +67,7 @@ static const char *const kname[NKINDS] = {
 struct answer {
 	int ret, err;
 	int tally_ok;
+	uint64_t io_started, async_faults;
 	size_t n;
 	unsigned char st[MAXPAGES];
 };
@@ -114,6 +116,8 @@ static void ask(struct gupnw *g, const struct fcase *fc, enum kind k,
 		a->ret = gupnw_probe(g, p, a->n * gt_page, flags[k], a->st, &c);
 		a->err = errno;
 		a->tally_ok = !a->ret && gt_counts_tally_ok(&c, a->st, a->n);
+		a->io_started = c.io_started;
+		a->async_faults = c.async_faults;
 	}
 	munmap(p, a->n * gt_page);
 }
@@ -394,6 +398,96 @@ static void case_cold_equals_cached(void)
 	}
 }
 
+/* ...and so do the counts: a read started or queued is a miss */
+static void case_cold_equals_cached_counts(void)
+{
+	const struct report *cold = &sh->cold, *cached = &sh->cached;
+	const struct answer *ac, *ah;
+	size_t ci;
+	int k;
+
+	if (!sh->cold_ok || !sh->cached_ok)
+		GT_SKIP("needs the user-cold and user-cached cases' answers");
+	for (ci = 0; ci < NCASES; ci++) {
+		if (!cases[ci].hidden)
+			continue;
+		for (k = K_NOFAULT; k < NKINDS; k++) {
+			ac = &cold->a[ci][k];
+			ah = &cached->a[ci][k];
+			if (!gt_ok(!ac->ret && !ah->ret &&
+				   ac->io_started == ah->io_started &&
+				   ac->async_faults == ah->async_faults,
+				   "cache: user, %s, %s: cold and cached count the same reads started and fault-ins",
+				   cases[ci].tag, kname[k]))
+				gt_diag("io_started %llu / %llu, async_faults %llu / %llu (cold / cached)",
+					(unsigned long long)ac->io_started,
+					(unsigned long long)ah->io_started,
+					(unsigned long long)ac->async_faults,
+					(unsigned long long)ah->async_faults);
+		}
+	}
+}
+
+/* uid 1000's answer to one kind of probe of one file */
+struct one_ask {
+	size_t ci;
+	enum kind k;
+};
+
+static void user_one_body(void *arg, int out)
+{
+	const struct one_ask *q = arg;
+	struct answer a;
+	struct gupnw *ug;
+
+	memset(&a, 0, sizeof(a));
+	a.ret = -1;
+	a.err = -gt_become(USER_UID, USER_GID);
+	if (!a.err) {
+		ug = gupnw_open();
+		if (ug)
+			ask(ug, &cases[q->ci], q->k, &a);
+		else
+			a.err = errno;
+		gupnw_close(ug);
+	}
+	gt_write_all(out, &a, sizeof(a));
+	_exit(0);
+}
+
+/*
+ * The cold answers above come after a NOWAIT probe that already started
+ * the reads: here WAIT meets the hidden file cold, then cached.
+ */
+static void case_wait_counts_cold_equals_cached(void)
+{
+	struct one_ask q = { 1, K_WAIT };	/* root 0644 */
+	struct answer a[2];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		set_cache(i);
+		if (gt_fork_result(user_one_body, &q, &a[i], sizeof(a[i]), 0,
+				   NULL))
+			gt_bail("the uid %d child sent no answer", USER_UID);
+		if (a[i].ret)
+			gt_bail("uid %d's WAIT probe of %s: %s", USER_UID,
+				cases[q.ci].path, gt_errname(a[i].err));
+	}
+	if (!gt_ok(a[0].io_started == a[1].io_started &&
+		   a[0].async_faults == a[1].async_faults &&
+		   !memcmp(a[0].st, a[1].st, MAXPAGES),
+		   "cache: user, %s, WAIT on a cold file: the same states and counts as cached",
+		   cases[q.ci].tag))
+		gt_diag("io_started %llu / %llu, async_faults %llu / %llu, states %s / %s (cold / cached)",
+			(unsigned long long)a[0].io_started,
+			(unsigned long long)a[1].io_started,
+			(unsigned long long)a[0].async_faults,
+			(unsigned long long)a[1].async_faults,
+			gt_states_str(a[0].st, a[0].n),
+			gt_states_str(a[1].st, a[1].n));
+}
+
 /* 4: everything still cached; root sees the truth */
 static void case_root_cached(void)
 {
@@ -408,6 +502,9 @@ static const struct gt_case tcases[] = {
 	GT_CASE("root-cold", case_root_cold),
 	GT_CASE("user-cached", case_user_cached),
 	GT_CASE("cold-equals-cached", case_cold_equals_cached),
+	GT_CASE("cold-equals-cached-counts", case_cold_equals_cached_counts),
+	GT_CASE("wait-counts-cold-equals-cached",
+		case_wait_counts_cold_equals_cached),
 	GT_CASE("root-cached", case_root_cached),
 };
 

@@ -39,11 +39,13 @@ disk slow.img 0x6 throttling.iops-total=20,throttling.iops-size=4096
 drives+=(-drive "if=none,id=eio,format=raw,snapshot=on,file.driver=blkdebug,file.config=$vm_out/eio.blkdebug,file.image.filename=$vm_out/eio.img,throttling.iops-total=20,throttling.iops-size=4096"
 	-device "virtio-blk-pci,drive=eio,addr=0x7")
 
+# secretmem.enable=1: 6.1 has memfd_secret(2) off by default (6.1 mm/secretmem.c:41;
+# on since 6.5), and t35 checks that secretmem reads E.
 set -- timeout --kill-after=10 "${GUPNW_VM_TIMEOUT:-2400}" \
 	qemu-system-x86_64 -accel tcg -cpu max -m 2048 -smp 2 \
 	-nographic -no-reboot -nic none \
 	-kernel "$(vm_kernel_image "$kver")" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 oops=panic loglevel=5 printk.time=1 $*" \
+	-append "console=ttyS0 panic=-1 oops=panic loglevel=5 printk.time=1 secretmem.enable=1 $*" \
 	"${drives[@]}"
 
 mkdir -p "$(dirname "$log")"

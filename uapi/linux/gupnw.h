@@ -89,11 +89,14 @@ struct gupnw_probe_extent {
  * @io_started:	out: pages whose read this probe started itself (page-cache
  *		misses in file mappings), at most gupnw_info.max_io_pages;
  *		reads started by the kernel's own fault paths (swap-in) are
- *		not counted.
+ *		not counted.  For a mapping whose page cache the caller may
+ *		not see (docs/security.md), every page but 'E' counts, in
+ *		NOWAIT and WAIT, whether it needed a read or not.
  * @nr_cold:	out: 'C' (GUPNW_FEATURE_COLD; a module without it leaves 0).
  * @async_faults: out: pages this probe handed to the module's fault-in
  *		worker (GUPNW_FEATURE_ASYNC_FAULT): reported 'W', brought in
- *		by blocking GUP in a kernel worker.
+ *		by blocking GUP in a kernel worker; none for a mapping whose
+ *		page cache the caller may not see.
  * @reserved:	must be 0 on input; room to grow.
  */
 struct gupnw_probe_args {
