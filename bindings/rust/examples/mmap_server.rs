@@ -68,7 +68,14 @@ impl Mapping {
         let len = file.metadata()?.len() as usize;
         // SAFETY: a fresh read-only shared mapping of the whole file.
         let p = unsafe {
-            libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, libc::MAP_SHARED, file.as_raw_fd(), 0)
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_SHARED,
+                file.as_raw_fd(),
+                0,
+            )
         };
         if p == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
@@ -82,7 +89,11 @@ impl Mapping {
             libc::madvise(p, len, libc::MADV_RANDOM);
             libc::madvise(p, len, libc::MADV_NOHUGEPAGE);
         }
-        Ok(Mapping { ptr: p as *const u8, len, _file: file })
+        Ok(Mapping {
+            ptr: p as *const u8,
+            len,
+            _file: file,
+        })
     }
 
     /// mincore(2): whether the record's page is in the page cache.
@@ -90,7 +101,11 @@ impl Mapping {
         let mut v = 0u8;
         // SAFETY: one page of the mapping, one byte of result.
         let r = unsafe {
-            libc::mincore(self.ptr.add(i as usize * RECORD) as *mut libc::c_void, RECORD, &mut v)
+            libc::mincore(
+                self.ptr.add(i as usize * RECORD) as *mut libc::c_void,
+                RECORD,
+                &mut v,
+            )
         };
         r == 0 && v & 1 != 0
     }
@@ -154,7 +169,11 @@ async fn serve_conn(
 }
 
 /// Start a server on its own runtime; returns its address and the runtime.
-fn start_server(map: Arc<Mapping>, mode: Mode, workers: usize) -> io::Result<(SocketAddr, tokio::runtime::Runtime)> {
+fn start_server(
+    map: Arc<Mapping>,
+    mode: Mode,
+    workers: usize,
+) -> io::Result<(SocketAddr, tokio::runtime::Runtime)> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .enable_all()
@@ -164,7 +183,9 @@ fn start_server(map: Arc<Mapping>, mode: Mode, workers: usize) -> io::Result<(So
         let g = if mode == Mode::Gupnw {
             let g = gupnw::AsyncGupnw::open()?;
             if !g.uses_uring() {
-                eprintln!("mmap_server: no io_uring READY: the gupnw mode waits on the blocking pool");
+                eprintln!(
+                    "mmap_server: no io_uring READY: the gupnw mode waits on the blocking pool"
+                );
             }
             Some(g)
         } else {
@@ -189,7 +210,12 @@ struct Stats {
 
 impl Stats {
     fn print(&self) {
-        let j = |v: &[u64]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(" ");
+        let j = |v: &[u64]| {
+            v.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         println!("secs {}", self.secs);
         println!("unanswered {}", self.unanswered);
         println!("hot {}", j(&self.hot_us));
@@ -197,12 +223,19 @@ impl Stats {
     }
 
     fn parse(s: &str) -> Stats {
-        let mut st = Stats { unanswered: 0, hot_us: Vec::new(), cold_us: Vec::new(), secs: 1.0 };
+        let mut st = Stats {
+            unanswered: 0,
+            hot_us: Vec::new(),
+            cold_us: Vec::new(),
+            secs: 1.0,
+        };
         for l in s.lines() {
             let mut w = l.split_whitespace();
             match w.next() {
                 Some("secs") => st.secs = w.next().and_then(|v| v.parse().ok()).unwrap_or(1.0),
-                Some("unanswered") => st.unanswered = w.next().and_then(|v| v.parse().ok()).unwrap_or(0),
+                Some("unanswered") => {
+                    st.unanswered = w.next().and_then(|v| v.parse().ok()).unwrap_or(0)
+                }
                 Some("hot") => st.hot_us = w.filter_map(|v| v.parse().ok()).collect(),
                 Some("cold") => st.cold_us = w.filter_map(|v| v.parse().ok()).collect(),
                 _ => {}
@@ -220,7 +253,16 @@ fn client(a: &[String]) -> io::Result<()> {
     // Its own mapping of the file: mincore() sees the shared page cache.
     let map = Arc::new(Mapping::open(&a[1])?);
     let cold = (p(7) as u64)..(p(8) as u64);
-    let st = load(map, addr, p(2), p(3), p(5) as usize, p(4), p(6) as usize, Arc::new(Mutex::new(cold)))?;
+    let st = load(
+        map,
+        addr,
+        p(2),
+        p(3),
+        p(5) as usize,
+        p(4),
+        p(6) as usize,
+        Arc::new(Mutex::new(cold)),
+    )?;
     st.print();
     Ok(())
 }
@@ -234,6 +276,7 @@ async fn request(s: &mut TcpStream, i: u64, buf: &mut [u8]) -> io::Result<()> {
 /// Hot clients paced at `rate` requests/s each, latency measured from the
 /// scheduled send time (a stalled server is charged for the requests it
 /// delayed); cold clients closed-loop over never-read records.
+#[allow(clippy::too_many_arguments)]
 fn load(
     map: Arc<Mapping>,
     addr: SocketAddr,
@@ -244,7 +287,9 @@ fn load(
     cold_conns: usize,
     cold: Arc<Mutex<std::ops::Range<u64>>>,
 ) -> io::Result<Stats> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         let stop = Arc::new(AtomicBool::new(false));
         // Requests before `start` warm up the emulator's code cache and the
@@ -272,7 +317,10 @@ fn load(
                     if next >= start {
                         g.0.push(next.elapsed().as_micros() as u64);
                     }
-                    k = k.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407) >> 1;
+                    k = k
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407)
+                        >> 1;
                     next += period;
                     g.1 = next;
                 }
@@ -304,10 +352,18 @@ fn load(
                 Ok::<_, io::Error>(lat)
             }));
         }
-        tokio::time::sleep_until(tokio::time::Instant::from_std(start + Duration::from_secs_f64(secs))).await;
+        tokio::time::sleep_until(tokio::time::Instant::from_std(
+            start + Duration::from_secs_f64(secs),
+        ))
+        .await;
         stop.store(true, Ordering::Relaxed);
         let elapsed = start.elapsed().as_secs_f64();
-        let mut st = Stats { unanswered: 0, hot_us: Vec::new(), cold_us: Vec::new(), secs: elapsed };
+        let mut st = Stats {
+            unanswered: 0,
+            hot_us: Vec::new(),
+            cold_us: Vec::new(),
+            secs: elapsed,
+        };
         // Requests not answered by the end (sent and waiting, or not sent
         // yet because the previous one is still waiting) count with their
         // age then: a server that answers nothing has no good percentile.
@@ -394,7 +450,10 @@ fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
     args.iter()
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1))
-        .map(|v| v.parse().unwrap_or_else(|_| panic!("bad value for {}", name)))
+        .map(|v| {
+            v.parse()
+                .unwrap_or_else(|_| panic!("bad value for {}", name))
+        })
         .unwrap_or(default)
 }
 
@@ -417,7 +476,11 @@ fn main() -> io::Result<()> {
     let hot_conns: usize = arg(&args, "--hot-conns", 2);
     let rate: f64 = arg(&args, "--hot-rate", 10.0);
     let cold_conns: usize = arg(&args, "--cold-conns", 4);
-    let modes: String = arg(&args, "--modes", "baseline,baseline-gupnw,plain,blocking,gupnw".to_string());
+    let modes: String = arg(
+        &args,
+        "--modes",
+        "baseline,baseline-gupnw,plain,blocking,gupnw".to_string(),
+    );
 
     let map = Arc::new(Mapping::open(&path)?);
     let nrec = map.records();
@@ -436,11 +499,18 @@ fn main() -> io::Result<()> {
     // tests, other benchmarks) would delay every cold request of the first
     // runs: wait until a cold read takes one throttle slot again.
     let (drained, reads) = drain(&map);
-    println!("# throttled disk drained: {} cold read(s), {:.1} s", reads, drained);
+    println!(
+        "# throttled disk drained: {} cold read(s), {:.1} s",
+        reads, drained
+    );
 
     let runs: Vec<&str> = modes.split(',').collect();
     // Each run with cold traffic gets its own slice of never-read records.
-    let cold_runs = runs.iter().filter(|r| !r.starts_with("baseline")).count().max(1) as u64;
+    let cold_runs = runs
+        .iter()
+        .filter(|r| !r.starts_with("baseline"))
+        .count()
+        .max(1) as u64;
     let per = (nrec - HOT_RECORDS) / cold_runs;
     let mut next_cold = HOT_RECORDS;
     let mut rows = Vec::new();
@@ -469,7 +539,11 @@ fn main() -> io::Result<()> {
         let out = std::process::Command::new(std::env::current_exe()?)
             .args(["--client", &addr.to_string(), &path])
             .args([secs, warmup, rate].iter().map(|v| v.to_string()))
-            .args([hot_conns, if with_cold { cold_conns } else { 0 }].iter().map(|v| v.to_string()))
+            .args(
+                [hot_conns, if with_cold { cold_conns } else { 0 }]
+                    .iter()
+                    .map(|v| v.to_string()),
+            )
             .args([cold.start, cold.end].iter().map(|v| v.to_string()))
             .stderr(std::process::Stdio::inherit())
             .output()?;
@@ -480,7 +554,11 @@ fn main() -> io::Result<()> {
         }
         let mut st = Stats::parse(&String::from_utf8_lossy(&out.stdout));
         let row = Row {
-            name: format!("{}{}", mode.name(), if with_cold { " + cold" } else { ", no cold" }),
+            name: format!(
+                "{}{}",
+                mode.name(),
+                if with_cold { " + cold" } else { ", no cold" }
+            ),
             hot: st.hot_us.len() - st.unanswered,
             unanswered: st.unanswered,
             p50: pct(&mut st.hot_us, 0.50),
@@ -503,7 +581,16 @@ fn main() -> io::Result<()> {
     println!();
     println!(
         "{:<24} {:>7} {:>6} {:>10} {:>10} {:>10} {:>9} {:>7} {:>10} {:>8}",
-        "server", "hot req", "unans", "hot p50", "hot p99", "hot max", "hot/s", "cold", "cold p50", "cold/s"
+        "server",
+        "hot req",
+        "unans",
+        "hot p50",
+        "hot p99",
+        "hot max",
+        "hot/s",
+        "cold",
+        "cold p50",
+        "cold/s"
     );
     for r in &rows {
         println!(
@@ -521,7 +608,11 @@ fn main() -> io::Result<()> {
         );
     }
     let find = |n: &str| rows.iter().find(|r| r.name == n);
-    if let (Some(b), Some(a), Some(c)) = (find("plain, no cold"), find("plain + cold"), find("gupnw + cold")) {
+    if let (Some(b), Some(a), Some(c)) = (
+        find("plain, no cold"),
+        find("plain + cold"),
+        find("gupnw + cold"),
+    ) {
         println!();
         println!("Targets (ratios of this run):");
         let r1 = c.p99 / b.p99;

@@ -60,13 +60,13 @@ use std::path::Path;
 
 pub mod sys;
 
+#[cfg(feature = "tokio")]
+mod ready;
 /// The few io_uring structures the async half uses (not a public API;
 /// exposed for the ABI test).
 #[cfg(feature = "tokio")]
 #[doc(hidden)]
 pub mod ring;
-#[cfg(feature = "tokio")]
-mod ready;
 #[cfg(feature = "tokio")]
 pub use ready::{AsyncGupnw, Ready, ReadyPath};
 
@@ -430,7 +430,13 @@ impl Gupnw {
         self.do_probe(addr, len, flags, Some(target.as_raw_fd()), states)
     }
 
-    fn args(&self, addr: u64, len: usize, flags: Flags, target: Option<RawFd>) -> sys::gupnw_probe_args {
+    fn args(
+        &self,
+        addr: u64,
+        len: usize,
+        flags: Flags,
+        target: Option<RawFd>,
+    ) -> sys::gupnw_probe_args {
         let mut a = sys::gupnw_probe_args {
             size: std::mem::size_of::<sys::gupnw_probe_args>() as u32,
             flags: flags.0,
@@ -497,4 +503,5 @@ impl AsRawFd for Gupnw {
 }
 
 // The library's runs are the ABI's, so the kernel writes them in place.
-const _: () = assert!(std::mem::size_of::<Extent>() == std::mem::size_of::<sys::gupnw_probe_extent>());
+const _: () =
+    assert!(std::mem::size_of::<Extent>() == std::mem::size_of::<sys::gupnw_probe_extent>());

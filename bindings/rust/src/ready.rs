@@ -328,7 +328,13 @@ struct ReadyFut {
 }
 
 impl ReadyFut {
-    fn submit(sh: &Arc<Shared>, g: &Gupnw, addr: usize, len: usize, flags: Flags) -> io::Result<ReadyFut> {
+    fn submit(
+        sh: &Arc<Shared>,
+        g: &Gupnw,
+        addr: usize,
+        len: usize,
+        flags: Flags,
+    ) -> io::Result<ReadyFut> {
         let mut inner = sh.lock();
         inner.reap();
         if inner.inflight.len() >= inner.ring.cq_entries() as usize / 2 {
@@ -431,7 +437,10 @@ impl Drop for ReadyFut {
         }
         let mut inner = self.sh.lock();
         inner.reap();
-        let done = matches!(inner.inflight.get(&self.id).map(|e| &e.slot), Some(Slot::Done(_)));
+        let done = matches!(
+            inner.inflight.get(&self.id).map(|e| &e.slot),
+            Some(Slot::Done(_))
+        );
         if done {
             inner.inflight.remove(&self.id);
         } else if let Some(e) = inner.inflight.get_mut(&self.id) {

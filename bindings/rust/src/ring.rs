@@ -116,7 +116,10 @@ impl Map {
         if p == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
-        Ok(Map { ptr: p as *mut u8, len })
+        Ok(Map {
+            ptr: p as *mut u8,
+            len,
+        })
     }
 }
 
@@ -155,7 +158,11 @@ impl Ring {
             let cq_len = p.cq_off.cqes as usize
                 + p.cq_entries as usize * std::mem::size_of::<io_uring_cqe>();
             let single = p.features & IORING_FEAT_SINGLE_MMAP != 0;
-            let sq_map = Map::new(fd, if single { sq_len.max(cq_len) } else { sq_len }, IORING_OFF_SQ_RING)?;
+            let sq_map = Map::new(
+                fd,
+                if single { sq_len.max(cq_len) } else { sq_len },
+                IORING_OFF_SQ_RING,
+            )?;
             let cq_map = if single {
                 None
             } else {
@@ -166,7 +173,13 @@ impl Ring {
                 p.sq_entries as usize * std::mem::size_of::<io_uring_sqe>(),
                 IORING_OFF_SQES,
             )?;
-            Ok(Ring { fd, sq_map, cq_map, sqes, p })
+            Ok(Ring {
+                fd,
+                sq_map,
+                cq_map,
+                sqes,
+                p,
+            })
         })();
         if r.is_err() {
             // SAFETY: our fd, not shared yet.
@@ -225,10 +238,7 @@ impl Ring {
         // SAFETY: idx < sq_entries, inside the SQE array and the SQ index
         // array; the kernel reads neither slot until the tail moves past it.
         unsafe {
-            ptr::write_volatile(
-                (self.sqes.ptr as *mut io_uring_sqe).add(idx as usize),
-                *sqe,
-            );
+            ptr::write_volatile((self.sqes.ptr as *mut io_uring_sqe).add(idx as usize), *sqe);
             let array = self.sq_map.ptr.add(self.p.sq_off.array as usize) as *mut u32;
             ptr::write_volatile(array.add(idx as usize), idx);
         }
@@ -255,8 +265,13 @@ impl Ring {
                 continue;
             }
             // Not consumed: take the SQE back so the ring stays consistent.
-            self.sq_u32(self.p.sq_off.tail).store(tail, Ordering::Release);
-            return Err(if r < 0 { e } else { io::Error::from_raw_os_error(libc::EAGAIN) });
+            self.sq_u32(self.p.sq_off.tail)
+                .store(tail, Ordering::Release);
+            return Err(if r < 0 {
+                e
+            } else {
+                io::Error::from_raw_os_error(libc::EAGAIN)
+            });
         }
     }
 
@@ -276,7 +291,8 @@ impl Ring {
             head = head.wrapping_add(1);
             f(cqe);
         }
-        self.cq_u32(self.p.cq_off.head).store(head, Ordering::Release);
+        self.cq_u32(self.p.cq_off.head)
+            .store(head, Ordering::Release);
     }
 
     /// Block until at least one completion is there (used only when the

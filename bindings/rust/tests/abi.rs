@@ -113,7 +113,10 @@ fn c_layout() -> HashMap<String, u64> {
             let mut w = l.split_whitespace();
             let kind = w.next().unwrap();
             let name = w.next().unwrap();
-            (format!("{} {}", kind, name), w.next().unwrap().parse().unwrap())
+            (
+                format!("{} {}", kind, name),
+                w.next().unwrap().parse().unwrap(),
+            )
         })
         .collect()
 }
