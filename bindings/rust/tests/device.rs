@@ -514,20 +514,139 @@ fn ready_dropped_is_cancelled_and_nothing_leaks() {
     assert_eq!(open_fds(), fds);
 }
 
+/// io_uring instances this process has open.
+fn uring_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter(|l| l.to_string_lossy().contains("io_uring"))
+        .count()
+}
+
+/// Wait (up to 60 s) until the process has `n` open fds again.
+fn wait_fds(n: usize) -> usize {
+    let t0 = std::time::Instant::now();
+    let mut now = open_fds();
+    while now != n && t0.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(50));
+        now = open_fds();
+    }
+    now
+}
+
 #[test]
-fn async_handle_dropped_with_a_ready_in_flight_closes_everything() {
+fn async_handle_dropped_with_a_ready_in_flight_returns_at_once_and_closes_everything() {
     need!(dev());
     let (_f, m) = need!(slow_file());
     let p = ps();
     let addr = cold_window(&m, 64, 56);
     let fds = open_fds();
+    let urings = uring_fds();
     rt_current().block_on(async {
         let a = AsyncGupnw::open().unwrap();
+        assert!(a.uses_uring(), "io_uring READY expected on 6.1+");
         let fut = a.ready_range(addr, 64 * p, false);
         let _ = tokio::time::timeout(Duration::from_millis(200), fut).await;
-        drop(a); // waits for the cancelled READY's completion
+        // Cancelled, not ended: 64 cold pages take seconds at 20 IOPS.
+        assert_eq!(a.in_flight(), 1);
+        drop(a);
+        // The drop did not wait on this (the runtime's) thread for the
+        // READY to end: its ring is still open, waited for elsewhere.
+        assert_eq!(
+            uring_fds(),
+            urings + 1,
+            "drop() waited for the cancelled READY on the runtime's thread"
+        );
     });
-    assert_eq!(open_fds(), fds);
+    // Ring, eventfd and device closed once the READY ended.
+    assert_eq!(wait_fds(fds), fds);
+}
+
+#[test]
+fn async_handle_on_a_runtime_without_io_falls_back_to_the_blocking_pool() {
+    let g = need!(dev());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let v = vec![5u8; 4 * ps()];
+    let slow = slow_file();
+    rt.block_on(async {
+        let a = AsyncGupnw::new(g).expect("AsyncGupnw::new without tokio's IO driver");
+        assert!(!a.uses_uring());
+        assert_eq!(a.ready(&v).await.unwrap().path, ReadyPath::Present);
+        if let Some((_f, m)) = &slow {
+            let addr = cold_window(m, 2, 58);
+            let r = a.ready_range(addr, 2 * ps(), false).await.unwrap();
+            assert_eq!((r.path, r.pages, r.present), (ReadyPath::Blocking, 2, 2));
+        }
+    });
+}
+
+/// A waker that takes the ring's lock (as a waker that polls inline, or
+/// drops a task owning a future, would).
+struct LockingWaker {
+    a: std::sync::Mutex<Option<AsyncGupnw>>,
+    woken: std::sync::atomic::AtomicUsize,
+}
+
+impl std::task::Wake for LockingWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref()
+    }
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        if let Some(a) = &*self.a.lock().unwrap() {
+            let _ = a.in_flight();
+        }
+        self.woken.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn ready_wakers_are_called_outside_the_ring_lock() {
+    let g = need!(dev());
+    let (_f, m) = need!(slow_file());
+    let p = ps();
+    let (wa_addr, wb_addr) = (cold_window(&m, 16, 60), cold_window(&m, 16, 62));
+    let (tx, rx) = std::sync::mpsc::channel();
+    // On a thread of its own: a deadlock fails the test instead of hanging it.
+    let t = std::thread::spawn(move || {
+        rt_current().block_on(async {
+            use std::future::Future;
+            use std::sync::atomic::Ordering;
+            let a = AsyncGupnw::new(g).unwrap();
+            assert!(a.uses_uring(), "io_uring READY expected on 6.1+");
+            let wa = std::sync::Arc::new(LockingWaker {
+                a: std::sync::Mutex::new(Some(a.clone())),
+                woken: Default::default(),
+            });
+            let waker = std::task::Waker::from(wa.clone());
+            let mut cx = std::task::Context::from_waker(&waker);
+            let mut fa = Box::pin(a.ready_range(wa_addr, 16 * p, false));
+            assert!(fa.as_mut().poll(&mut cx).is_pending());
+            let mut fb = Box::pin(a.ready_range(wb_addr, 16 * p, false));
+            assert!(fb.as_mut().poll(&mut cx).is_pending());
+            let before = wa.woken.load(Ordering::SeqCst);
+            // Dropping one wakes the others (one of them may wait on the
+            // eventfd for all): with the ring's lock held, this deadlocked.
+            drop(fb);
+            assert!(
+                wa.woken.load(Ordering::SeqCst) > before,
+                "the other READY's waker was not called"
+            );
+            drop(fa);
+            // No cycle through the waker: the ring can go.
+            *wa.a.lock().unwrap() = None;
+        });
+        let _ = tx.send(());
+    });
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(()) => t.join().unwrap(),
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("dropping a READY deadlocked in a waker (called with the ring's lock held)")
+        }
+        Err(_) => std::panic::resume_unwind(t.join().unwrap_err()),
+    }
 }
 
 #[test]
