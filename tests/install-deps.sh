@@ -8,7 +8,8 @@
 # Debian's linux-source-6.12 and what building it needs, debootstrap for the build
 # roots of kernels newer than bookworm can build (tests/vm/build-root.sh), and for
 # bindings/rust Debian's cargo/rustc and the packaged crates it builds from offline
-# (librust-tokio-dev brings every tokio feature and the crates they need).
+# (librust-tokio-dev brings every tokio feature and the crates they need), with its
+# rustfmt and clippy (cargo fmt --check, cargo clippy in bindings/rust).
 # Arguments name more packages (make bench adds linux-source-6.1).  --demo first: only
 # what "make demo" needs (one kernel line, QEMU, the build of the CLI and the module).
 # Idempotent: installs only what is missing.  Needs root (or sudo).
@@ -27,7 +28,7 @@ python3 valgrind sparse liburing-dev bash-completion groff-base gcc-multilib
 dkms dh-dkms debhelper dpkg-dev fakeroot lintian
 linux-source-6.12 bc flex bison libelf-dev libssl-dev zstd
 debootstrap debian-archive-keyring
-cargo rustc librust-tokio-dev librust-libc-dev $*"
+cargo rustc rustfmt rust-clippy librust-tokio-dev librust-libc-dev $*"
 fi
 
 missing=""

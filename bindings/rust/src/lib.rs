@@ -48,8 +48,23 @@
 //! flags, `EPERM`/`EACCES` ([`std::io::ErrorKind::PermissionDenied`]) without
 //! ptrace rights over a target, `ENOENT` ([`std::io::ErrorKind::NotFound`])
 //! without the device, `ESRCH` for a process that does not exist.
+//!
+//! # Soundness
+//!
+//! Safe code cannot make the kernel write to memory it does not borrow
+//! mutably: a probe writes only into the `&mut` buffers it is given, and
+//! the crate's io_uring, whose requests name memory for the kernel, is
+//! private (only the ABI's structures are public, in [`sys`]). This does
+//! not compile:
+//!
+//! ```compile_fail
+//! use gupnw::ring::{io_uring_sqe, Ring};
+//! let mut ring = Ring::new(8).unwrap();
+//! ring.submit(&io_uring_sqe::default()).unwrap();
+//! ```
 
 #![warn(missing_docs)]
+#![warn(unsafe_op_in_unsafe_fn)]
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -60,18 +75,17 @@ use std::path::Path;
 
 pub mod sys;
 
-/// The few io_uring structures the async half uses (not a public API;
-/// exposed for the ABI test).
-#[cfg(feature = "tokio")]
-#[doc(hidden)]
-pub mod ring;
 #[cfg(feature = "tokio")]
 mod ready;
 #[cfg(feature = "tokio")]
+mod ring;
+#[cfg(feature = "tokio")]
 pub use ready::{AsyncGupnw, Ready, ReadyPath};
 
-/// What touching one page would cost, as a probe reports it.
+/// What touching one page would cost, as a probe reports it. A newer
+/// module may report more states: match with a wildcard arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum State {
     /// `R`: mapped and present; no fault taken.
     Resident,
@@ -165,6 +179,7 @@ impl BitOr for Flags {
 
 /// How many pages of a probed range are in each state.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Counts {
     /// Pages decided (and written to the states buffer), from the start.
     pub done: u64,
@@ -232,6 +247,7 @@ impl Extent {
 
 /// What the running module is and supports (`GUPNW_IOC_GET_INFO`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ModuleInfo {
     /// `GUPNW_ABI_VERSION` of the module.
     pub abi_version: u32,
@@ -280,8 +296,12 @@ pub struct PidMem {
 
 impl PidMem {
     /// Open `/proc/PID/mem`, for writing if `write` (what a
-    /// [`Flags::WRITE`] probe needs). `ESRCH` for a process that does not
-    /// exist; `EACCES`/`EPERM` without ptrace-attach rights.
+    /// [`Flags::WRITE`] probe needs).
+    ///
+    /// # Errors
+    ///
+    /// `ESRCH` for a process that does not exist (or a pid <= 0);
+    /// `EACCES`/`EPERM` without ptrace-attach rights.
     pub fn open(pid: i32, write: bool) -> io::Result<PidMem> {
         if pid <= 0 {
             return Err(io::Error::from_raw_os_error(libc::ESRCH));
@@ -323,8 +343,16 @@ fn einval() -> io::Error {
     io::Error::from_raw_os_error(libc::EINVAL)
 }
 
+fn eoverflow() -> io::Error {
+    io::Error::from_raw_os_error(libc::EOVERFLOW)
+}
+
 impl Gupnw {
     /// Open `$GUPNW_DEVICE` if set, else `/dev/gupnw`.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Gupnw::open_path`].
     pub fn open() -> io::Result<Gupnw> {
         match std::env::var_os("GUPNW_DEVICE") {
             Some(p) if !p.is_empty() => Gupnw::open_path(p),
@@ -333,6 +361,11 @@ impl Gupnw {
     }
 
     /// Open the device at `path`.
+    ///
+    /// # Errors
+    ///
+    /// Those of `open(2)`: [`std::io::ErrorKind::NotFound`] without the
+    /// module, [`std::io::ErrorKind::PermissionDenied`] without access.
     pub fn open_path<P: AsRef<Path>>(path: P) -> io::Result<Gupnw> {
         let file = OpenOptions::new()
             .read(true)
@@ -351,14 +384,36 @@ impl Gupnw {
     }
 
     /// Pages of `[addr, addr + len)` once `addr` is rounded down to a page:
-    /// the length a states buffer needs for [`Gupnw::probe_slice`].
+    /// the length a states buffer needs for [`Gupnw::probe_slice`]. Zero for
+    /// `len == 0`. A range past the end of the address space is counted up
+    /// to its end (a probe of it fails with `EOVERFLOW`).
     pub fn pages(&self, addr: usize, len: usize) -> usize {
-        let start = addr & !(self.page_size - 1);
+        if len == 0 {
+            return 0;
+        }
+        let ps = self.page_size;
+        let start = addr & !(ps - 1);
         let end = addr.saturating_add(len);
-        (end - start + self.page_size - 1) / self.page_size
+        // Rounded up without overflow, even for end == usize::MAX.
+        let span = end - start;
+        span / ps + usize::from(span % ps != 0)
+    }
+
+    /// Pages of a probe of `len` bytes; `EOVERFLOW` if rounding `len` up
+    /// to a page does not fit (as the module says).
+    fn probe_pages(&self, len: usize) -> io::Result<u64> {
+        let ps = self.page_size;
+        if len > usize::MAX - (ps - 1) {
+            return Err(eoverflow());
+        }
+        Ok(((len + ps - 1) / ps) as u64)
     }
 
     /// What the module is and supports.
+    ///
+    /// # Errors
+    ///
+    /// The `ioctl(2)`'s: `ENOTTY` if the device is no gupnw.
     pub fn info(&self) -> io::Result<ModuleInfo> {
         let mut ki = sys::gupnw_info {
             size: std::mem::size_of::<sys::gupnw_info>() as u32,
@@ -392,22 +447,38 @@ impl Gupnw {
 
     /// Probe the pages under `mem`: its start is rounded down and its end
     /// up to whole pages. `states`, if given, gets one state byte per page
-    /// ([`State::from_byte`]) and must hold [`Gupnw::pages`] bytes
-    /// (`EINVAL` otherwise).
+    /// ([`State::from_byte`]) and must hold [`Gupnw::pages`] bytes. An
+    /// empty `mem` is zero pages: no probe is made.
+    ///
+    /// # Errors
+    ///
+    /// As [`Gupnw::probe`].
     pub fn probe_slice(
         &self,
         mem: &[u8],
         flags: Flags,
         states: Option<&mut [u8]>,
     ) -> io::Result<Counts> {
+        if mem.is_empty() {
+            return Ok(Counts::default());
+        }
         let addr = mem.as_ptr() as usize;
         let start = addr & !(self.page_size - 1);
-        self.probe(start, mem.len() + (addr - start), flags, states)
+        let len = mem.len().checked_add(addr - start).ok_or_else(eoverflow)?;
+        self.probe(start, len, flags, states)
     }
 
     /// Probe `[addr, addr + len)` of this process; `addr` must be page
     /// aligned, `len` is rounded up to whole pages. Any address may be
     /// probed (unmapped ones are `.`); nothing is read or written through it.
+    ///
+    /// # Errors
+    ///
+    /// The kernel's errno: `EINVAL` ([`std::io::ErrorKind::InvalidInput`])
+    /// for a misaligned `addr`, unknown or conflicting flags, a range past
+    /// the end of user space, or a `states` buffer shorter than the range's
+    /// pages (checked here, before the call); `EOVERFLOW` if the range does
+    /// not fit the address space; `EINTR` on a fatal signal.
     pub fn probe(
         &self,
         addr: usize,
@@ -419,6 +490,11 @@ impl Gupnw {
     }
 
     /// Probe `[addr, addr + len)` of the process behind `target`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Gupnw::probe`]; `EBADF` for a [`Flags::WRITE`] probe through a
+    /// [`PidMem`] opened read-only, `ESRCH` once the process has exited.
     pub fn probe_pid(
         &self,
         target: &PidMem,
@@ -430,7 +506,13 @@ impl Gupnw {
         self.do_probe(addr, len, flags, Some(target.as_raw_fd()), states)
     }
 
-    fn args(&self, addr: u64, len: usize, flags: Flags, target: Option<RawFd>) -> sys::gupnw_probe_args {
+    fn args(
+        &self,
+        addr: u64,
+        len: usize,
+        flags: Flags,
+        target: Option<RawFd>,
+    ) -> sys::gupnw_probe_args {
         let mut a = sys::gupnw_probe_args {
             size: std::mem::size_of::<sys::gupnw_probe_args>() as u32,
             flags: flags.0,
@@ -453,10 +535,10 @@ impl Gupnw {
         target: Option<RawFd>,
         states: Option<&mut [u8]>,
     ) -> io::Result<Counts> {
+        let pages = self.probe_pages(len)?;
         let mut a = self.args(addr, len, flags, target);
         if let Some(s) = states {
             // The kernel writes one byte per page: never past the buffer.
-            let pages = (len as u64 + self.page_size as u64 - 1) / self.page_size as u64;
             if (s.len() as u64) < pages {
                 return Err(einval());
             }
@@ -471,6 +553,10 @@ impl Gupnw {
     /// written and the counts of the pages they cover; if the buffer filled
     /// first, `counts.done` pages are covered: probe again from there.
     /// Cost follows what is mapped, not the size of the range.
+    ///
+    /// # Errors
+    ///
+    /// As [`Gupnw::probe`]; `EINVAL` for an empty `ext`.
     pub fn probe_extents(
         &self,
         addr: usize,
@@ -481,6 +567,7 @@ impl Gupnw {
         if ext.is_empty() {
             return Err(einval());
         }
+        self.probe_pages(len)?;
         let mut a = self.args(addr as u64, len, flags, None);
         a.flags |= sys::PROBE_EXTENTS;
         a.states = ext.as_mut_ptr() as u64;
@@ -496,5 +583,16 @@ impl AsRawFd for Gupnw {
     }
 }
 
+// Handles are shared between threads (a probe is one ioctl on the fd).
+const _: () = {
+    fn send_sync<T: Send + Sync>() {}
+    #[allow(dead_code)]
+    fn check() {
+        send_sync::<Gupnw>();
+        send_sync::<PidMem>();
+    }
+};
+
 // The library's runs are the ABI's, so the kernel writes them in place.
-const _: () = assert!(std::mem::size_of::<Extent>() == std::mem::size_of::<sys::gupnw_probe_extent>());
+const _: () =
+    assert!(std::mem::size_of::<Extent>() == std::mem::size_of::<sys::gupnw_probe_extent>());

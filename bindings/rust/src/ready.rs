@@ -12,23 +12,28 @@
 //! in-flight table, not in the future: a future dropped before its
 //! completion asks the kernel to cancel (`IORING_OP_ASYNC_CANCEL`) and
 //! leaves the block to the table, which frees it when the completion
-//! arrives.
+//! arrives. A ring dropped with such blocks left is drained by a thread of
+//! its own, so that no dropping thread waits for the kernel.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
+use std::mem::ManuallyDrop;
 use std::os::unix::io::{AsRawFd, FromRawFd, OwnedFd};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
+use std::time::Duration;
 
 use tokio::io::unix::AsyncFd;
 
-use crate::ring::{self, io_uring_sqe, Ring};
+use crate::ring::Ring;
+use crate::sys::uring::{self as ring, io_uring_sqe};
 use crate::{sys, Flags, Gupnw};
 
 /// How [`AsyncGupnw::ready`] got its pages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ReadyPath {
     /// The NOWAIT probe found nothing to wait for: no await at all.
     Present,
@@ -40,6 +45,7 @@ pub enum ReadyPath {
 
 /// The outcome of [`AsyncGupnw::ready`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Ready {
     /// Pages of the range.
     pub pages: u64,
@@ -75,10 +81,17 @@ struct Inner {
     next_id: u64,
     cancelled: u64,
     inflight: HashMap<u64, Entry>,
+    /// Abandoned READYs whose cancel could not be submitted yet: retried
+    /// whenever the ring is next used (and covered by the teardown's
+    /// cancel-any).
+    uncancelled: Vec<u64>,
 }
 
 impl Inner {
-    fn reap(&mut self) {
+    /// Take every completion there is; the wakers of the READYs that
+    /// finished go to `wake`, to be called once the lock is released.
+    fn reap(&mut self, wake: &mut Vec<Waker>) {
+        self.retry_cancels();
         let Inner {
             ring,
             inflight,
@@ -91,7 +104,7 @@ impl Inner {
             }
             if let Some(e) = inflight.get_mut(&cqe.user_data) {
                 match std::mem::replace(&mut e.slot, Slot::Done(cqe.res)) {
-                    Slot::Waiting(Some(w)) => w.wake(),
+                    Slot::Waiting(Some(w)) => wake.push(w),
                     Slot::Abandoned => {
                         if cqe.res == -libc::ECANCELED {
                             *cancelled += 1;
@@ -104,12 +117,41 @@ impl Inner {
         });
     }
 
+    /// Ask the kernel to end one READY (`cancel_flags` 0: by user_data), or
+    /// every request of the ring (`ALL | ANY`).
+    fn submit_cancel(&mut self, id: u64, cancel_flags: u32) -> io::Result<()> {
+        let sqe = io_uring_sqe {
+            opcode: ring::IORING_OP_ASYNC_CANCEL,
+            fd: -1,
+            addr: id,
+            op_flags: cancel_flags,
+            user_data: CANCEL_TAG | id,
+            ..Default::default()
+        };
+        // SAFETY: a cancel names no memory (addr is a user_data key).
+        unsafe { self.ring.submit(&sqe) }
+    }
+
+    fn retry_cancels(&mut self) {
+        if self.uncancelled.is_empty() {
+            return;
+        }
+        let mut ids = std::mem::take(&mut self.uncancelled);
+        ids.retain(|id| {
+            matches!(
+                self.inflight.get(id).map(|e| &e.slot),
+                Some(Slot::Abandoned)
+            ) && self.submit_cancel(*id, 0).is_err()
+        });
+        self.uncancelled = ids;
+    }
+
     // Whoever waits on the eventfd may have gone: let the others re-arm it.
-    fn wake_waiters(&mut self) {
+    fn wake_waiters(&mut self, wake: &mut Vec<Waker>) {
         for e in self.inflight.values_mut() {
             if let Slot::Waiting(w) = &mut e.slot {
                 if let Some(w) = w.take() {
-                    w.wake();
+                    wake.push(w);
                 }
             }
         }
@@ -117,7 +159,8 @@ impl Inner {
 }
 
 struct Shared {
-    inner: Mutex<Inner>,
+    // Taken out by Drop (only there): the teardown may outlive Shared.
+    inner: ManuallyDrop<Mutex<Inner>>,
     efd: AsyncFd<OwnedFd>,
 }
 
@@ -125,24 +168,91 @@ impl Shared {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// Run `f` under the ring's lock; the wakers it collects are called
+    /// after the lock is released (a waker may poll or drop a future of
+    /// this ring inline, which takes the lock again).
+    fn with<R>(&self, f: impl FnOnce(&mut Inner, &mut Vec<Waker>) -> R) -> R {
+        let mut wake = Vec::new();
+        let r = f(&mut self.lock(), &mut wake);
+        for w in wake {
+            w.wake();
+        }
+        r
+    }
 }
 
 impl Drop for Shared {
     fn drop(&mut self) {
-        // Only abandoned requests can be left (a live future holds an Arc):
-        // they are cancelled already; wait for their completions before the
-        // blocks they write into are freed. If waiting fails, leak the
-        // blocks rather than let the kernel write into freed memory.
-        let inner = self.inner.get_mut().unwrap_or_else(|e| e.into_inner());
-        inner.reap();
-        while !inner.inflight.is_empty() {
-            if inner.ring.wait_one().is_err() {
-                for (_, e) in inner.inflight.drain() {
-                    std::mem::forget(e.args);
-                }
+        // SAFETY: taken once, here; self.inner is not used after this.
+        let inner = unsafe { ManuallyDrop::take(&mut self.inner) };
+        let mut inner = inner.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut wake = Vec::new();
+        inner.reap(&mut wake);
+        drop(wake); // only abandoned READYs are left: no future waits
+        if inner.inflight.is_empty() {
+            return; // the ring closes here
+        }
+        // Abandoned READYs, cancelled already (a live future holds an Arc).
+        // Their blocks must outlive their completions, which may take
+        // seconds (a cancel is seen at the next batch boundary) or, if a
+        // cancel could not be submitted, the whole READY: never wait on
+        // this thread (often a runtime worker). One cancel of everything,
+        // then a thread of our own waits, frees the blocks, closes the ring.
+        let cancel_sent = inner
+            .submit_cancel(
+                0,
+                ring::IORING_ASYNC_CANCEL_ALL | ring::IORING_ASYNC_CANCEL_ANY,
+            )
+            .is_ok();
+        if cancel_sent {
+            inner.uncancelled.clear();
+        }
+        let drain = Drain(Some(inner));
+        // If no thread can be started, the closure and Drain with it are
+        // dropped: the blocks (and the ring) leak, never freed too early.
+        let _ = std::thread::Builder::new()
+            .name("gupnw-drain".into())
+            .spawn(move || drain.run(cancel_sent));
+    }
+}
+
+/// The rest of a ring torn down with READYs in flight. Dropped without
+/// [`Drain::run`] having finished, it leaks them.
+struct Drain(Option<Inner>);
+
+impl Drain {
+    fn run(mut self, mut cancel_sent: bool) {
+        let inner = self.0.as_mut().expect("drain");
+        let mut backoff = Duration::from_millis(1);
+        loop {
+            let mut wake = Vec::new();
+            inner.reap(&mut wake);
+            if inner.inflight.is_empty() {
                 break;
             }
-            inner.reap();
+            if !cancel_sent {
+                let any = ring::IORING_ASYNC_CANCEL_ALL | ring::IORING_ASYNC_CANCEL_ANY;
+                if inner.submit_cancel(0, any).is_err() {
+                    // Retried until it is submitted or the READYs end.
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                    continue;
+                }
+                cancel_sent = true;
+            }
+            if inner.ring.wait_one().is_err() {
+                return; // leak rather than free what the kernel may write
+            }
+        }
+        drop(self.0.take());
+    }
+}
+
+impl Drop for Drain {
+    fn drop(&mut self) {
+        if let Some(inner) = self.0.take() {
+            std::mem::forget(inner);
         }
     }
 }
@@ -151,6 +261,11 @@ impl Drop for Shared {
 /// blocking a worker thread. Cheap to clone (one ring per
 /// [`AsyncGupnw::open`], shared by the clones); create it inside the tokio
 /// runtime that will poll its futures.
+///
+/// Dropping the last clone (or the last future of a dropped handle) with
+/// READYs still in flight does not wait for them: it asks the kernel to
+/// cancel them all and leaves the wait, and the ring, to a short-lived
+/// thread of its own (`gupnw-drain`).
 #[derive(Clone)]
 pub struct AsyncGupnw {
     g: Arc<Gupnw>,
@@ -164,6 +279,20 @@ impl std::fmt::Debug for AsyncGupnw {
             .field("uring", &self.uring.is_some())
             .finish()
     }
+}
+
+/// tokio's `AsyncFd::new`, except that a runtime without the IO driver
+/// (built without `enable_io()`) is an error, not a panic. tokio 1.x has
+/// no way to ask first; its panic hook still prints the message.
+fn async_fd(fd: OwnedFd) -> io::Result<AsyncFd<OwnedFd>> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| AsyncFd::new(fd))).unwrap_or_else(
+        |_| {
+            Err(io::Error::new(
+                io::ErrorKind::Other,
+                "gupnw: the tokio runtime has no IO driver (enable_io)",
+            ))
+        },
+    )
 }
 
 fn setup_uring(g: &Gupnw) -> io::Result<Shared> {
@@ -180,13 +309,14 @@ fn setup_uring(g: &Gupnw) -> io::Result<Shared> {
     let efd = unsafe { OwnedFd::from_raw_fd(efd) };
     ring.register_eventfd(efd.as_raw_fd())?;
     Ok(Shared {
-        inner: Mutex::new(Inner {
+        efd: async_fd(efd)?,
+        inner: ManuallyDrop::new(Mutex::new(Inner {
             ring,
             next_id: 1,
             cancelled: 0,
             inflight: HashMap::new(),
-        }),
-        efd: AsyncFd::new(efd)?,
+            uncancelled: Vec::new(),
+        })),
     })
 }
 
@@ -197,15 +327,32 @@ fn no_runtime() -> io::Error {
     )
 }
 
+fn overflow() -> io::Error {
+    io::Error::from_raw_os_error(libc::EOVERFLOW)
+}
+
 impl AsyncGupnw {
     /// Open the device ([`Gupnw::open`]) and set up its io_uring.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Gupnw::open`] and [`AsyncGupnw::new`].
     pub fn open() -> io::Result<AsyncGupnw> {
         AsyncGupnw::new(Gupnw::open()?)
     }
 
     /// Use `g`, with an io_uring if the kernel and the module offer one
     /// (`IORING_OP_URING_CMD`, Linux 6.0; the module's
-    /// `GUPNW_FEATURE_URING_CMD`), else with the blocking-pool fallback.
+    /// `GUPNW_FEATURE_URING_CMD`) and the runtime has tokio's IO driver,
+    /// else with the blocking-pool fallback.
+    ///
+    /// # Errors
+    ///
+    /// [`std::io::ErrorKind::Other`] outside a tokio runtime. A ring that
+    /// cannot be set up is no error: the fallback is used. (On a runtime
+    /// without the IO driver, tokio reports that as a panic, which is
+    /// caught: its message is printed, and in a `panic = "abort"` build it
+    /// aborts; use [`AsyncGupnw::without_uring`] there.)
     pub fn new(g: Gupnw) -> io::Result<AsyncGupnw> {
         tokio::runtime::Handle::try_current().map_err(|_| no_runtime())?;
         let uring = setup_uring(&g).ok().map(Arc::new);
@@ -217,6 +364,10 @@ impl AsyncGupnw {
 
     /// Use `g` without io_uring: every wait is a `WAIT` probe on tokio's
     /// blocking pool (what [`AsyncGupnw::new`] falls back to).
+    ///
+    /// # Errors
+    ///
+    /// [`std::io::ErrorKind::Other`] outside a tokio runtime.
     pub fn without_uring(g: Gupnw) -> io::Result<AsyncGupnw> {
         tokio::runtime::Handle::try_current().map_err(|_| no_runtime())?;
         Ok(AsyncGupnw {
@@ -239,11 +390,10 @@ impl AsyncGupnw {
     /// yet, dropped (cancelled) ones included.
     pub fn in_flight(&self) -> usize {
         match &self.uring {
-            Some(sh) => {
-                let mut inner = sh.lock();
-                inner.reap();
+            Some(sh) => sh.with(|inner, wake| {
+                inner.reap(wake);
                 inner.inflight.len()
-            }
+            }),
             None => 0,
         }
     }
@@ -252,11 +402,10 @@ impl AsyncGupnw {
     /// (a dropped one whose pages arrived first is not counted).
     pub fn cancelled(&self) -> u64 {
         match &self.uring {
-            Some(sh) => {
-                let mut inner = sh.lock();
-                inner.reap();
+            Some(sh) => sh.with(|inner, wake| {
+                inner.reap(wake);
                 inner.cancelled
-            }
+            }),
             None => 0,
         }
     }
@@ -264,28 +413,58 @@ impl AsyncGupnw {
     /// Wait until every page under `mem` is present, without blocking the
     /// calling thread: a touch of `mem` afterwards waits for no I/O (while
     /// the kernel keeps the pages; under memory pressure it may take them
-    /// back). Returns at once when a NOWAIT probe finds them present.
-    /// Dropping the future cancels the wait.
+    /// back). Returns at once when a NOWAIT probe finds them present; an
+    /// empty `mem` is zero pages, with no probe.
+    ///
+    /// On the io_uring path, dropping the future cancels the wait. On the
+    /// blocking-pool fallback (no ring, or 256 waits in flight already) it
+    /// does not: the pool's thread finishes its `WAIT` probe, reading the
+    /// pages in, and its result is discarded.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Gupnw::probe`] (the NOWAIT probe) and of the wait, with
+    /// the kernel's errno.
     pub async fn ready(&self, mem: &[u8]) -> io::Result<Ready> {
-        let ps = self.g.page_size();
-        let addr = mem.as_ptr() as usize;
-        let start = addr & !(ps - 1);
-        self.ready_range(start, mem.len() + (addr - start), false)
-            .await
+        // No raw pointer held across the await: the future stays Send.
+        let range = self.slice_range(mem.as_ptr() as usize, mem.len())?;
+        match range {
+            Some((start, len)) => self.ready_range(start, len, false).await,
+            None => Ok(Ready::empty()),
+        }
     }
 
     /// [`AsyncGupnw::ready`] for write access (breaks copy-on-write of
     /// private pages).
+    ///
+    /// # Errors
+    ///
+    /// As [`AsyncGupnw::ready`].
     pub async fn ready_mut(&self, mem: &mut [u8]) -> io::Result<Ready> {
-        let ps = self.g.page_size();
-        let addr = mem.as_ptr() as usize;
-        let start = addr & !(ps - 1);
-        self.ready_range(start, mem.len() + (addr - start), true)
-            .await
+        // No raw pointer held across the await: the future stays Send.
+        let range = self.slice_range(mem.as_ptr() as usize, mem.len())?;
+        match range {
+            Some((start, len)) => self.ready_range(start, len, true).await,
+            None => Ok(Ready::empty()),
+        }
     }
 
-    /// [`AsyncGupnw::ready`] on `[addr, addr + len)` of this process; `addr`
-    /// must be page aligned (`EINVAL`).
+    /// The page-aligned range under a slice, `None` if it is empty.
+    fn slice_range(&self, addr: usize, len: usize) -> io::Result<Option<(usize, usize)>> {
+        if len == 0 {
+            return Ok(None);
+        }
+        let start = addr & !(self.g.page_size() - 1);
+        let len = len.checked_add(addr - start).ok_or_else(overflow)?;
+        Ok(Some((start, len)))
+    }
+
+    /// [`AsyncGupnw::ready`] on `[addr, addr + len)` of this process.
+    ///
+    /// # Errors
+    ///
+    /// As [`AsyncGupnw::ready`]; `EINVAL` if `addr` is not page aligned,
+    /// `EOVERFLOW` if the range does not fit the address space.
     pub async fn ready_range(&self, addr: usize, len: usize, write: bool) -> io::Result<Ready> {
         let wflag = if write { Flags::WRITE } else { Flags::NOWAIT };
         // NOWAIT: never waits; starts the reads of what is missing.
@@ -321,6 +500,18 @@ impl AsyncGupnw {
     }
 }
 
+impl Ready {
+    fn empty() -> Ready {
+        Ready {
+            pages: 0,
+            present: 0,
+            error: 0,
+            unmapped: 0,
+            path: ReadyPath::Present,
+        }
+    }
+}
+
 struct ReadyFut {
     sh: Arc<Shared>,
     id: u64,
@@ -328,42 +519,53 @@ struct ReadyFut {
 }
 
 impl ReadyFut {
-    fn submit(sh: &Arc<Shared>, g: &Gupnw, addr: usize, len: usize, flags: Flags) -> io::Result<ReadyFut> {
-        let mut inner = sh.lock();
-        inner.reap();
-        if inner.inflight.len() >= inner.ring.cq_entries() as usize / 2 {
-            return Err(io::Error::from_raw_os_error(libc::EBUSY));
-        }
-        let id = inner.next_id;
-        inner.next_id += 1;
-        let args = Box::new(sys::gupnw_probe_args {
-            size: std::mem::size_of::<sys::gupnw_probe_args>() as u32,
-            flags: flags.bits(),
-            addr: addr as u64,
-            len: len as u64,
-            ..Default::default()
-        });
-        let mut sqe = io_uring_sqe {
-            opcode: ring::IORING_OP_URING_CMD,
-            fd: g.as_raw_fd(),
-            off: sys::URING_CMD_READY as u64,
-            user_data: id,
-            ..Default::default()
-        };
-        sqe.cmd[0] = &*args as *const sys::gupnw_probe_args as u64;
-        inner.inflight.insert(
-            id,
-            Entry {
-                args,
-                slot: Slot::Waiting(None),
-            },
-        );
-        if let Err(e) = inner.ring.submit(&sqe) {
-            // Never reached the kernel: the block is ours again.
-            inner.inflight.remove(&id);
-            return Err(e);
-        }
-        drop(inner);
+    fn submit(
+        sh: &Arc<Shared>,
+        g: &Gupnw,
+        addr: usize,
+        len: usize,
+        flags: Flags,
+    ) -> io::Result<ReadyFut> {
+        let id = sh.with(|inner, wake| {
+            inner.reap(wake);
+            if inner.inflight.len() >= inner.ring.cq_entries() as usize / 2 {
+                return Err(io::Error::from_raw_os_error(libc::EBUSY));
+            }
+            let id = inner.next_id;
+            inner.next_id += 1;
+            let args = Box::new(sys::gupnw_probe_args {
+                size: std::mem::size_of::<sys::gupnw_probe_args>() as u32,
+                flags: flags.bits(),
+                addr: addr as u64,
+                len: len as u64,
+                ..Default::default()
+            });
+            let mut sqe = io_uring_sqe {
+                opcode: ring::IORING_OP_URING_CMD,
+                fd: g.as_raw_fd(),
+                off: sys::URING_CMD_READY as u64,
+                user_data: id,
+                ..Default::default()
+            };
+            sqe.cmd[0] = &*args as *const sys::gupnw_probe_args as u64;
+            inner.inflight.insert(
+                id,
+                Entry {
+                    args,
+                    slot: Slot::Waiting(None),
+                },
+            );
+            // SAFETY: the kernel writes only the argument block (states is
+            // 0), a Box owned by the in-flight table until this READY's
+            // completion is reaped; if the ring is torn down first, Drain
+            // waits for the completion or leaks the block.
+            if let Err(e) = unsafe { inner.ring.submit(&sqe) } {
+                // Never reached the kernel: the block is ours again.
+                inner.inflight.remove(&id);
+                return Err(e);
+            }
+            Ok(id)
+        })?;
         Ok(ReadyFut {
             sh: sh.clone(),
             id,
@@ -378,29 +580,34 @@ impl Future for ReadyFut {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<Ready>> {
         let this = &mut *self;
         loop {
-            {
-                let mut inner = this.sh.lock();
-                inner.reap();
-                let e = inner.inflight.get_mut(&this.id).expect("in-flight slot");
+            let id = this.id;
+            let done = this.sh.with(|inner, wake| {
+                inner.reap(wake);
+                let e = inner.inflight.get_mut(&id).expect("in-flight slot");
                 match e.slot {
                     Slot::Done(res) => {
-                        let e = inner.inflight.remove(&this.id).expect("in-flight slot");
-                        inner.wake_waiters();
-                        this.finished = true;
-                        if res < 0 {
-                            return Poll::Ready(Err(io::Error::from_raw_os_error(-res)));
-                        }
-                        let a = &e.args;
-                        return Poll::Ready(Ok(Ready {
-                            pages: a.done,
-                            present: a.nr_resident,
-                            error: a.nr_error,
-                            unmapped: a.nr_unmapped,
-                            path: ReadyPath::Uring,
-                        }));
+                        let e = inner.inflight.remove(&id).expect("in-flight slot");
+                        inner.wake_waiters(wake);
+                        Some((res, e.args))
                     }
-                    _ => e.slot = Slot::Waiting(Some(cx.waker().clone())),
+                    _ => {
+                        e.slot = Slot::Waiting(Some(cx.waker().clone()));
+                        None
+                    }
                 }
+            });
+            if let Some((res, a)) = done {
+                this.finished = true;
+                if res < 0 {
+                    return Poll::Ready(Err(io::Error::from_raw_os_error(-res)));
+                }
+                return Poll::Ready(Ok(Ready {
+                    pages: a.done,
+                    present: a.nr_resident,
+                    error: a.nr_error,
+                    unmapped: a.nr_unmapped,
+                    path: ReadyPath::Uring,
+                }));
             }
             match this.sh.efd.poll_read_ready(cx) {
                 Poll::Pending => return Poll::Pending,
@@ -429,24 +636,42 @@ impl Drop for ReadyFut {
         if self.finished {
             return;
         }
-        let mut inner = self.sh.lock();
-        inner.reap();
-        let done = matches!(inner.inflight.get(&self.id).map(|e| &e.slot), Some(Slot::Done(_)));
-        if done {
-            inner.inflight.remove(&self.id);
-        } else if let Some(e) = inner.inflight.get_mut(&self.id) {
-            e.slot = Slot::Abandoned;
-            let sqe = io_uring_sqe {
-                opcode: ring::IORING_OP_ASYNC_CANCEL,
-                fd: -1,
-                addr: self.id,
-                user_data: CANCEL_TAG | self.id,
-                ..Default::default()
-            };
-            // If this fails the READY runs to its end; its block stays in
-            // the table until then either way.
-            let _ = inner.ring.submit(&sqe);
-        }
-        inner.wake_waiters();
+        let id = self.id;
+        self.sh.with(|inner, wake| {
+            inner.reap(wake);
+            match inner.inflight.get_mut(&id) {
+                Some(Entry {
+                    slot: Slot::Done(_),
+                    ..
+                }) => {
+                    inner.inflight.remove(&id);
+                }
+                Some(e) => {
+                    e.slot = Slot::Abandoned;
+                    // Not submitted now (a full queue, ENOMEM): retried at the
+                    // ring's next use and by its teardown, never forgotten.
+                    if inner.submit_cancel(id, 0).is_err() {
+                        inner.uncancelled.push(id);
+                    }
+                }
+                None => {}
+            }
+            inner.wake_waiters(wake);
+        });
     }
 }
+
+// The handle and its futures move between a runtime's threads.
+const _: () = {
+    fn send_sync<T: Send + Sync>() {}
+    fn send_sync_val<T: Send + Sync>(_: &T) {}
+    #[allow(dead_code)]
+    fn check(a: &AsyncGupnw, m: &mut [u8]) {
+        send_sync::<AsyncGupnw>();
+        send_sync::<Ready>();
+        send_sync::<ReadyFut>();
+        send_sync_val(&a.ready(m));
+        send_sync_val(&a.ready_mut(m));
+        send_sync_val(&a.ready_range(0, 0, false));
+    }
+};

@@ -1,99 +1,17 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-#![allow(non_camel_case_types, missing_docs)]
 //! A minimal io_uring, through the raw system calls: just enough to submit
 //! `IORING_OP_URING_CMD` and `IORING_OP_ASYNC_CANCEL` and to reap
-//! completions. No io_uring crate is packaged in Debian 12, and the few
-//! structures needed are below, checked against <linux/io_uring.h> by
-//! tests/abi.rs.
+//! completions. No io_uring crate is packaged in Debian 12. Private to the
+//! crate: whoever submits an SQE decides what the kernel writes where, so
+//! [`Ring::submit`] is an `unsafe fn` and no safe public function reaches it.
+//! The structures are [`crate::sys::uring`]'s.
 
 use std::io;
 use std::os::unix::io::RawFd;
 use std::ptr;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-pub const IORING_OP_ASYNC_CANCEL: u8 = 14;
-pub const IORING_OP_URING_CMD: u8 = 46; // 6.0
-pub const IORING_FEAT_SINGLE_MMAP: u32 = 1 << 0;
-pub const IORING_OFF_SQ_RING: i64 = 0;
-pub const IORING_OFF_CQ_RING: i64 = 0x8000000;
-pub const IORING_OFF_SQES: i64 = 0x10000000;
-pub const IORING_ENTER_GETEVENTS: u32 = 1 << 0;
-pub const IORING_REGISTER_EVENTFD: u32 = 4;
-
-#[repr(C)]
-#[derive(Default, Clone, Copy, Debug)]
-pub struct io_sqring_offsets {
-    pub head: u32,
-    pub tail: u32,
-    pub ring_mask: u32,
-    pub ring_entries: u32,
-    pub flags: u32,
-    pub dropped: u32,
-    pub array: u32,
-    pub resv1: u32,
-    pub user_addr: u64,
-}
-
-#[repr(C)]
-#[derive(Default, Clone, Copy, Debug)]
-pub struct io_cqring_offsets {
-    pub head: u32,
-    pub tail: u32,
-    pub ring_mask: u32,
-    pub ring_entries: u32,
-    pub overflow: u32,
-    pub cqes: u32,
-    pub flags: u32,
-    pub resv1: u32,
-    pub user_addr: u64,
-}
-
-#[repr(C)]
-#[derive(Default, Clone, Copy, Debug)]
-pub struct io_uring_params {
-    pub sq_entries: u32,
-    pub cq_entries: u32,
-    pub flags: u32,
-    pub sq_thread_cpu: u32,
-    pub sq_thread_idle: u32,
-    pub features: u32,
-    pub wq_fd: u32,
-    pub resv: [u32; 3],
-    pub sq_off: io_sqring_offsets,
-    pub cq_off: io_cqring_offsets,
-}
-
-/// A 64-byte SQE, with the fields this crate uses named; for
-/// `IORING_OP_URING_CMD`, `off` holds `cmd_op` in its low 32 bits and the
-/// 16-byte command payload sits at `cmd` (offset 48).
-#[repr(C)]
-#[derive(Default, Clone, Copy, Debug)]
-pub struct io_uring_sqe {
-    pub opcode: u8,
-    pub flags: u8,
-    pub ioprio: u16,
-    pub fd: i32,
-    pub off: u64,
-    pub addr: u64,
-    pub len: u32,
-    pub op_flags: u32,
-    pub user_data: u64,
-    pub buf_index: u16,
-    pub personality: u16,
-    pub file_index: i32,
-    pub cmd: [u64; 2],
-}
-
-#[repr(C)]
-#[derive(Default, Clone, Copy, Debug)]
-pub struct io_uring_cqe {
-    pub user_data: u64,
-    pub res: i32,
-    pub flags: u32,
-}
-
-const _: () = assert!(std::mem::size_of::<io_uring_sqe>() == 64);
-const _: () = assert!(std::mem::size_of::<io_uring_params>() == 120);
+use crate::sys::uring::*;
 
 struct Map {
     ptr: *mut u8,
@@ -116,7 +34,10 @@ impl Map {
         if p == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
-        Ok(Map { ptr: p as *mut u8, len })
+        Ok(Map {
+            ptr: p as *mut u8,
+            len,
+        })
     }
 }
 
@@ -129,7 +50,7 @@ impl Drop for Map {
 
 /// The rings of one io_uring instance. Not synchronised: the caller
 /// serialises submissions and reaping (ready.rs holds it under a mutex).
-pub struct Ring {
+pub(crate) struct Ring {
     fd: RawFd,
     sq_map: Map,
     cq_map: Option<Map>,
@@ -142,7 +63,7 @@ pub struct Ring {
 unsafe impl Send for Ring {}
 
 impl Ring {
-    pub fn new(entries: u32) -> io::Result<Ring> {
+    pub(crate) fn new(entries: u32) -> io::Result<Ring> {
         let mut p = io_uring_params::default();
         // SAFETY: p is a valid io_uring_params for the call.
         let fd = unsafe { libc::syscall(libc::SYS_io_uring_setup, entries, &mut p as *mut _) };
@@ -155,7 +76,11 @@ impl Ring {
             let cq_len = p.cq_off.cqes as usize
                 + p.cq_entries as usize * std::mem::size_of::<io_uring_cqe>();
             let single = p.features & IORING_FEAT_SINGLE_MMAP != 0;
-            let sq_map = Map::new(fd, if single { sq_len.max(cq_len) } else { sq_len }, IORING_OFF_SQ_RING)?;
+            let sq_map = Map::new(
+                fd,
+                if single { sq_len.max(cq_len) } else { sq_len },
+                IORING_OFF_SQ_RING,
+            )?;
             let cq_map = if single {
                 None
             } else {
@@ -166,7 +91,13 @@ impl Ring {
                 p.sq_entries as usize * std::mem::size_of::<io_uring_sqe>(),
                 IORING_OFF_SQES,
             )?;
-            Ok(Ring { fd, sq_map, cq_map, sqes, p })
+            Ok(Ring {
+                fd,
+                sq_map,
+                cq_map,
+                sqes,
+                p,
+            })
         })();
         if r.is_err() {
             // SAFETY: our fd, not shared yet.
@@ -175,12 +106,12 @@ impl Ring {
         r
     }
 
-    pub fn cq_entries(&self) -> u32 {
+    pub(crate) fn cq_entries(&self) -> u32 {
         self.p.cq_entries
     }
 
     /// Signal `efd` on every completion.
-    pub fn register_eventfd(&self, efd: RawFd) -> io::Result<()> {
+    pub(crate) fn register_eventfd(&self, efd: RawFd) -> io::Result<()> {
         // SAFETY: &efd is an array of one fd, as the call wants.
         let r = unsafe {
             libc::syscall(
@@ -214,7 +145,22 @@ impl Ring {
 
     /// Queue one SQE and submit it; returns once the kernel has consumed it
     /// (without SQPOLL, io_uring_enter() consumes what it is given).
-    pub fn submit(&mut self, sqe: &io_uring_sqe) -> io::Result<()> {
+    ///
+    /// # Errors
+    ///
+    /// `EBUSY` if the submission queue is full; the error of
+    /// `io_uring_enter(2)` (`EAGAIN` if it consumed nothing). Either way the
+    /// SQE was not submitted.
+    ///
+    /// # Safety
+    ///
+    /// The kernel reads and writes whatever memory the SQE names (`addr`,
+    /// `cmd`: for `GUPNW_URING_CMD_READY` the argument block) until the
+    /// request's completion is reaped, and may do so after this returns:
+    /// that memory must stay valid, and not be otherwise accessed in a way
+    /// the request's writes would race with, until then, even if the ring
+    /// is dropped first (closing the ring does not wait for its requests).
+    pub(crate) unsafe fn submit(&mut self, sqe: &io_uring_sqe) -> io::Result<()> {
         let mask = self.p.sq_entries - 1;
         let head = self.sq_u32(self.p.sq_off.head).load(Ordering::Acquire);
         let tail = self.sq_u32(self.p.sq_off.tail).load(Ordering::Relaxed);
@@ -225,10 +171,7 @@ impl Ring {
         // SAFETY: idx < sq_entries, inside the SQE array and the SQ index
         // array; the kernel reads neither slot until the tail moves past it.
         unsafe {
-            ptr::write_volatile(
-                (self.sqes.ptr as *mut io_uring_sqe).add(idx as usize),
-                *sqe,
-            );
+            ptr::write_volatile((self.sqes.ptr as *mut io_uring_sqe).add(idx as usize), *sqe);
             let array = self.sq_map.ptr.add(self.p.sq_off.array as usize) as *mut u32;
             ptr::write_volatile(array.add(idx as usize), idx);
         }
@@ -255,13 +198,18 @@ impl Ring {
                 continue;
             }
             // Not consumed: take the SQE back so the ring stays consistent.
-            self.sq_u32(self.p.sq_off.tail).store(tail, Ordering::Release);
-            return Err(if r < 0 { e } else { io::Error::from_raw_os_error(libc::EAGAIN) });
+            self.sq_u32(self.p.sq_off.tail)
+                .store(tail, Ordering::Release);
+            return Err(if r < 0 {
+                e
+            } else {
+                io::Error::from_raw_os_error(libc::EAGAIN)
+            });
         }
     }
 
     /// Take every completion there is.
-    pub fn reap(&mut self, mut f: impl FnMut(io_uring_cqe)) {
+    pub(crate) fn reap(&mut self, mut f: impl FnMut(io_uring_cqe)) {
         let mask = self.p.cq_entries - 1;
         let mut head = self.cq_u32(self.p.cq_off.head).load(Ordering::Relaxed);
         let tail = self.cq_u32(self.p.cq_off.tail).load(Ordering::Acquire);
@@ -276,28 +224,34 @@ impl Ring {
             head = head.wrapping_add(1);
             f(cqe);
         }
-        self.cq_u32(self.p.cq_off.head).store(head, Ordering::Release);
+        self.cq_u32(self.p.cq_off.head)
+            .store(head, Ordering::Release);
     }
 
     /// Block until at least one completion is there (used only when the
-    /// ring is torn down with requests still in flight).
-    pub fn wait_one(&mut self) -> io::Result<()> {
-        // SAFETY: plain system call on our ring.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_io_uring_enter,
-                self.fd,
-                0u32,
-                1u32,
-                IORING_ENTER_GETEVENTS,
-                ptr::null::<libc::c_void>(),
-                0usize,
-            )
-        };
-        if r < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(())
+    /// ring is torn down with requests still in flight). A signal does not
+    /// end the wait.
+    pub(crate) fn wait_one(&mut self) -> io::Result<()> {
+        loop {
+            // SAFETY: plain system call on our ring.
+            let r = unsafe {
+                libc::syscall(
+                    libc::SYS_io_uring_enter,
+                    self.fd,
+                    0u32,
+                    1u32,
+                    IORING_ENTER_GETEVENTS,
+                    ptr::null::<libc::c_void>(),
+                    0usize,
+                )
+            };
+            if r >= 0 {
+                return Ok(());
+            }
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() != Some(libc::EINTR) {
+                return Err(e);
+            }
         }
     }
 }
@@ -307,5 +261,67 @@ impl Drop for Ring {
         // The maps unmap themselves after this.
         // SAFETY: our fd.
         unsafe { libc::close(self.fd) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+
+    extern "C" fn on_signal(_: libc::c_int) {}
+
+    // A signal during the teardown's wait must not end it (the blocks of
+    // the requests in flight would then be leaked for nothing).
+    #[test]
+    fn wait_one_retries_when_a_signal_interrupts_it() {
+        let mut ring = match Ring::new(4) {
+            Ok(r) => r,
+            Err(e) => {
+                println!("skipped: no io_uring ({})", e);
+                return;
+            }
+        };
+        // SAFETY: a handler that does nothing, without SA_RESTART, so the
+        // wait returns EINTR.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = on_signal as usize;
+            libc::sigaction(libc::SIGUSR1, &sa, ptr::null_mut());
+        }
+        // IORING_OP_TIMEOUT: a completion (-ETIME) 300 ms from now.
+        let ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 300_000_000,
+        };
+        let sqe = io_uring_sqe {
+            opcode: 11,
+            fd: -1,
+            addr: &ts as *const libc::timespec as u64,
+            len: 1,
+            user_data: 7,
+            ..Default::default()
+        };
+        // SAFETY: ts outlives the request: its completion is reaped below.
+        unsafe { ring.submit(&sqe) }.unwrap();
+        // SAFETY: no memory effects.
+        let me = unsafe { libc::pthread_self() };
+        let done = Arc::new(AtomicBool::new(false));
+        let d = done.clone();
+        let kicker = std::thread::spawn(move || {
+            while !d.load(Ordering::SeqCst) {
+                // SAFETY: the test thread lives until done is set.
+                unsafe { libc::pthread_kill(me, libc::SIGUSR1) };
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        });
+        let mut got = Vec::new();
+        let r = ring.wait_one();
+        ring.reap(|c| got.push((c.user_data, c.res)));
+        done.store(true, Ordering::SeqCst);
+        kicker.join().unwrap();
+        r.expect("wait_one");
+        assert_eq!(got, [(7, -libc::ETIME)]);
     }
 }

@@ -118,3 +118,100 @@ const _: () = assert!(size_of::<gupnw_probe_args>() == PROBE_ARGS_SIZE_VER0);
 const _: () = assert!(size_of::<gupnw_info>() == INFO_SIZE_VER0);
 const _: () = assert!(size_of::<gupnw_probe_extent>() == 24);
 const _: () = assert!(size_of::<gupnw_uring_cmd>() == 16);
+
+/// The io_uring structures and constants the crate uses, transcribed from
+/// `<linux/io_uring.h>` and compared with it by `tests/abi.rs`. Plain data:
+/// nothing in this crate's public API submits them. The ring that does is
+/// private, since a request names memory the kernel writes to (soundness is
+/// the submitter's burden, which safe code cannot carry).
+pub mod uring {
+    #![allow(non_camel_case_types, missing_docs)]
+
+    pub const IORING_OP_ASYNC_CANCEL: u8 = 14;
+    pub const IORING_OP_URING_CMD: u8 = 46; // 6.0
+    pub const IORING_FEAT_SINGLE_MMAP: u32 = 1 << 0;
+    pub const IORING_OFF_SQ_RING: i64 = 0;
+    pub const IORING_OFF_CQ_RING: i64 = 0x8000000;
+    pub const IORING_OFF_SQES: i64 = 0x10000000;
+    pub const IORING_ENTER_GETEVENTS: u32 = 1 << 0;
+    pub const IORING_REGISTER_EVENTFD: u32 = 4;
+    /// `cancel_flags` (the SQE's `op_flags`) of `IORING_OP_ASYNC_CANCEL`:
+    /// every match, and any request of the ring (both Linux 5.19).
+    pub const IORING_ASYNC_CANCEL_ALL: u32 = 1 << 0;
+    pub const IORING_ASYNC_CANCEL_ANY: u32 = 1 << 2;
+
+    #[repr(C)]
+    #[derive(Default, Clone, Copy, Debug)]
+    pub struct io_sqring_offsets {
+        pub head: u32,
+        pub tail: u32,
+        pub ring_mask: u32,
+        pub ring_entries: u32,
+        pub flags: u32,
+        pub dropped: u32,
+        pub array: u32,
+        pub resv1: u32,
+        pub user_addr: u64,
+    }
+
+    #[repr(C)]
+    #[derive(Default, Clone, Copy, Debug)]
+    pub struct io_cqring_offsets {
+        pub head: u32,
+        pub tail: u32,
+        pub ring_mask: u32,
+        pub ring_entries: u32,
+        pub overflow: u32,
+        pub cqes: u32,
+        pub flags: u32,
+        pub resv1: u32,
+        pub user_addr: u64,
+    }
+
+    #[repr(C)]
+    #[derive(Default, Clone, Copy, Debug)]
+    pub struct io_uring_params {
+        pub sq_entries: u32,
+        pub cq_entries: u32,
+        pub flags: u32,
+        pub sq_thread_cpu: u32,
+        pub sq_thread_idle: u32,
+        pub features: u32,
+        pub wq_fd: u32,
+        pub resv: [u32; 3],
+        pub sq_off: io_sqring_offsets,
+        pub cq_off: io_cqring_offsets,
+    }
+
+    /// A 64-byte SQE, with the fields this crate uses named; for
+    /// `IORING_OP_URING_CMD`, `off` holds `cmd_op` in its low 32 bits and the
+    /// 16-byte command payload sits at `cmd` (offset 48).
+    #[repr(C)]
+    #[derive(Default, Clone, Copy, Debug)]
+    pub struct io_uring_sqe {
+        pub opcode: u8,
+        pub flags: u8,
+        pub ioprio: u16,
+        pub fd: i32,
+        pub off: u64,
+        pub addr: u64,
+        pub len: u32,
+        pub op_flags: u32,
+        pub user_data: u64,
+        pub buf_index: u16,
+        pub personality: u16,
+        pub file_index: i32,
+        pub cmd: [u64; 2],
+    }
+
+    #[repr(C)]
+    #[derive(Default, Clone, Copy, Debug)]
+    pub struct io_uring_cqe {
+        pub user_data: u64,
+        pub res: i32,
+        pub flags: u32,
+    }
+
+    const _: () = assert!(std::mem::size_of::<io_uring_sqe>() == 64);
+    const _: () = assert!(std::mem::size_of::<io_uring_params>() == 120);
+}

@@ -12,8 +12,8 @@ use std::mem::{size_of, MaybeUninit};
 use std::path::PathBuf;
 use std::process::Command;
 
-use gupnw::ring;
 use gupnw::sys;
+use gupnw::sys::uring as ring;
 
 macro_rules! off {
     ($t:ty, $f:ident) => {{
@@ -73,6 +73,7 @@ int main(void)
 	V(IORING_OP_URING_CMD); V(IORING_OP_ASYNC_CANCEL); V(IORING_FEAT_SINGLE_MMAP);
 	V(IORING_OFF_SQ_RING); V(IORING_OFF_CQ_RING); V(IORING_OFF_SQES);
 	V(IORING_ENTER_GETEVENTS); V(IORING_REGISTER_EVENTFD);
+	V(IORING_ASYNC_CANCEL_ALL); V(IORING_ASYNC_CANCEL_ANY); O(io_uring_sqe, cancel_flags);
 	return 0;
 }
 "#;
@@ -113,7 +114,10 @@ fn c_layout() -> HashMap<String, u64> {
             let mut w = l.split_whitespace();
             let kind = w.next().unwrap();
             let name = w.next().unwrap();
-            (format!("{} {}", kind, name), w.next().unwrap().parse().unwrap())
+            (
+                format!("{} {}", kind, name),
+                w.next().unwrap().parse().unwrap(),
+            )
         })
         .collect()
 }
@@ -230,6 +234,7 @@ fn abi_structs_and_constants_match_the_c_headers() {
     o!("io_uring_sqe", Sqe, buf_index);
     o!("io_uring_sqe", Sqe, personality);
     o!("io_uring_sqe", Sqe, file_index);
+    o!("io_uring_sqe", Sqe, op_flags, cancel_flags); // one of the op_flags union
     o!("io_uring_sqe", Sqe, cmd);
     s!("io_uring_cqe", Cqe);
     o!("io_uring_cqe", Cqe, user_data);
@@ -259,6 +264,8 @@ fn abi_structs_and_constants_match_the_c_headers() {
     v!(IORING_OFF_SQES, ring::IORING_OFF_SQES);
     v!(IORING_ENTER_GETEVENTS, ring::IORING_ENTER_GETEVENTS);
     v!(IORING_REGISTER_EVENTFD, ring::IORING_REGISTER_EVENTFD);
+    v!(IORING_ASYNC_CANCEL_ALL, ring::IORING_ASYNC_CANCEL_ALL);
+    v!(IORING_ASYNC_CANCEL_ANY, ring::IORING_ASYNC_CANCEL_ANY);
 
     let mut bad = Vec::new();
     for (k, v) in &rust {

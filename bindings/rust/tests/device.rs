@@ -47,13 +47,22 @@ struct Map {
 
 impl Map {
     fn anon(pages: usize, prot: i32) -> Map {
-        Map::new(pages * ps(), prot, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
+        Map::new(
+            pages * ps(),
+            prot,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
     }
     fn new(len: usize, prot: i32, flags: i32, fd: i32, off: i64) -> Map {
         // SAFETY: a fresh mapping; checked.
         let p = unsafe { libc::mmap(std::ptr::null_mut(), len, prot, flags, fd, off) };
         assert_ne!(p, libc::MAP_FAILED, "mmap: {}", io::Error::last_os_error());
-        Map { p: p as *mut u8, len }
+        Map {
+            p: p as *mut u8,
+            len,
+        }
     }
     fn addr(&self) -> usize {
         self.p as usize
@@ -135,7 +144,10 @@ fn cold_window(m: &Map, pages: usize, from_mib: usize) -> usize {
 }
 
 fn rt_current() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 // ---------------------------------------------------------------- sync API
@@ -162,8 +174,14 @@ fn states_of_touched_untouched_unmapped_and_prot_none_memory() {
         *m.p.add(p) = 1;
     }
     use State::*;
-    assert_eq!(states(&g, m.addr(), 4 * p, Flags::NOFAULT), [Resident, Resident, NotPresent, NotPresent]);
-    assert_eq!(states(&g, m.addr(), 4 * p, Flags::NOWAIT), [Resident, Resident, Faulted, Faulted]);
+    assert_eq!(
+        states(&g, m.addr(), 4 * p, Flags::NOFAULT),
+        [Resident, Resident, NotPresent, NotPresent]
+    );
+    assert_eq!(
+        states(&g, m.addr(), 4 * p, Flags::NOWAIT),
+        [Resident, Resident, Faulted, Faulted]
+    );
     assert_eq!(states(&g, m.addr(), 4 * p, Flags::NOWAIT), [Resident; 4]);
     let none = Map::anon(2, libc::PROT_NONE);
     assert_eq!(states(&g, none.addr(), 2 * p, Flags::NOWAIT), [Error; 2]);
@@ -204,9 +222,13 @@ fn extents_describe_runs() {
         unsafe { *m.p.add(i * p) = 1 };
     }
     let mut ext = [Extent::default(); 8];
-    let (n, c) = g.probe_extents(m.addr(), 8 * p, Flags::NOFAULT, &mut ext).unwrap();
-    let got: Vec<(u64, u64, Option<State>)> =
-        ext[..n].iter().map(|e| (e.start - m.addr() as u64, e.pages, e.state())).collect();
+    let (n, c) = g
+        .probe_extents(m.addr(), 8 * p, Flags::NOFAULT, &mut ext)
+        .unwrap();
+    let got: Vec<(u64, u64, Option<State>)> = ext[..n]
+        .iter()
+        .map(|e| (e.start - m.addr() as u64, e.pages, e.state()))
+        .collect();
     let p = p as u64;
     assert_eq!(
         got,
@@ -220,11 +242,21 @@ fn extents_describe_runs() {
     assert_eq!((c.done, c.resident, c.notpresent), (8, 4, 4));
     // A full buffer: what was covered, then the rest from there.
     let mut one = [Extent::default(); 1];
-    let (n, c) = g.probe_extents(m.addr(), 8 * ps(), Flags::NOFAULT, &mut one).unwrap();
+    let (n, c) = g
+        .probe_extents(m.addr(), 8 * ps(), Flags::NOFAULT, &mut one)
+        .unwrap();
     assert_eq!(n, 1);
-    assert_eq!((one[0].start, one[0].state()), (m.addr() as u64, Some(State::Resident)));
+    assert_eq!(
+        (one[0].start, one[0].state()),
+        (m.addr() as u64, Some(State::Resident))
+    );
     // The array's end may cut the run: done says how far it got.
-    assert!(one[0].pages >= 1 && one[0].pages <= 3 && c.done == one[0].pages, "{:?} {:?}", one, c);
+    assert!(
+        one[0].pages >= 1 && one[0].pages <= 3 && c.done == one[0].pages,
+        "{:?} {:?}",
+        one,
+        c
+    );
 }
 
 #[test]
@@ -236,7 +268,15 @@ fn pid_mode_probes_through_proc_pid_mem() {
     // SAFETY: getpid has no memory effects.
     let me = PidMem::open(unsafe { libc::getpid() }, false).unwrap();
     let mut st = [0u8; 4];
-    let c = g.probe_pid(&me, m.addr() as u64, 4 * ps(), Flags::NOFAULT, Some(&mut st)).unwrap();
+    let c = g
+        .probe_pid(
+            &me,
+            m.addr() as u64,
+            4 * ps(),
+            Flags::NOFAULT,
+            Some(&mut st),
+        )
+        .unwrap();
     assert_eq!(&st, b"RNNN");
     assert_eq!((c.resident, c.notpresent), (1, 3));
 }
@@ -251,7 +291,9 @@ fn errno(e: &io::Error) -> i32 {
 fn error_misaligned_address_is_invalid_input() {
     let g = need!(dev());
     let v = vec![0u8; 2 * ps()];
-    let e = g.probe(v.as_ptr() as usize | 1, 100, Flags::NOWAIT, None).unwrap_err();
+    let e = g
+        .probe(v.as_ptr() as usize | 1, 100, Flags::NOWAIT, None)
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
     assert_eq!(errno(&e), libc::EINVAL);
 }
@@ -260,7 +302,9 @@ fn error_misaligned_address_is_invalid_input() {
 fn error_unknown_flag_is_invalid_input() {
     let g = need!(dev());
     let m = Map::anon(1, libc::PROT_READ);
-    let e = g.probe(m.addr(), ps(), Flags::from_bits_unchecked(1 << 30), None).unwrap_err();
+    let e = g
+        .probe(m.addr(), ps(), Flags::from_bits_unchecked(1 << 30), None)
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
 }
 
@@ -268,7 +312,9 @@ fn error_unknown_flag_is_invalid_input() {
 fn error_nofault_with_wait_is_invalid_input() {
     let g = need!(dev());
     let m = Map::anon(1, libc::PROT_READ);
-    let e = g.probe(m.addr(), ps(), Flags::NOFAULT | Flags::WAIT, None).unwrap_err();
+    let e = g
+        .probe(m.addr(), ps(), Flags::NOFAULT | Flags::WAIT, None)
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
 }
 
@@ -277,14 +323,18 @@ fn error_states_buffer_too_short_is_invalid_input() {
     let g = need!(dev());
     let m = Map::anon(4, libc::PROT_READ);
     let mut st = [0u8; 3];
-    let e = g.probe(m.addr(), 4 * ps(), Flags::NOFAULT, Some(&mut st)).unwrap_err();
+    let e = g
+        .probe(m.addr(), 4 * ps(), Flags::NOFAULT, Some(&mut st))
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
 }
 
 #[test]
 fn error_range_into_kernel_space_is_invalid_input() {
     let g = need!(dev());
-    let e = g.probe(0xffff_8000_0000_0000, ps(), Flags::NOFAULT, None).unwrap_err();
+    let e = g
+        .probe(0xffff_8000_0000_0000, ps(), Flags::NOFAULT, None)
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
 }
 
@@ -306,7 +356,9 @@ fn error_missing_device_is_not_found() {
 fn error_extents_with_empty_buffer_is_invalid_input() {
     let g = need!(dev());
     let m = Map::anon(1, libc::PROT_READ);
-    let e = g.probe_extents(m.addr(), ps(), Flags::NOFAULT, &mut []).unwrap_err();
+    let e = g
+        .probe_extents(m.addr(), ps(), Flags::NOFAULT, &mut [])
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
 }
 
@@ -338,7 +390,9 @@ fn ready_on_a_cold_file_range_completes_without_blocking_the_thread() {
     let (_f, m) = need!(slow_file());
     let p = ps();
     let addr = cold_window(&m, 4, 40);
-    assert!(states(&g, addr, 4 * p, Flags::NOFAULT).iter().all(|s| !s.is_present() || *s == State::NotPresent));
+    assert!(states(&g, addr, 4 * p, Flags::NOFAULT)
+        .iter()
+        .all(|s| !s.is_present() || *s == State::NotPresent));
     rt_current().block_on(async {
         let a = AsyncGupnw::new(g).unwrap();
         assert!(a.uses_uring(), "io_uring READY expected on 6.1+");
@@ -353,7 +407,11 @@ fn ready_on_a_cold_file_range_completes_without_blocking_the_thread() {
         let st = states(a.handle(), addr, 4 * p, Flags::NOFAULT);
         assert!(st.iter().all(|s| s.is_present()), "{:?}", st);
         // Touching now needs no I/O.
-        let sum: u32 = m.slice()[off..off + 4 * p].iter().step_by(p).map(|&b| b as u32).sum();
+        let sum: u32 = m.slice()[off..off + 4 * p]
+            .iter()
+            .step_by(p)
+            .map(|&b| b as u32)
+            .sum();
         assert_eq!(thread_majflt(), maj, "{}", sum);
         assert_eq!(a.in_flight(), 0);
     });
@@ -392,7 +450,9 @@ fn ready_many_at_once_all_complete() {
         let mut tasks = Vec::new();
         for i in 0..8 {
             let a = a.clone();
-            tasks.push(tokio::spawn(async move { a.ready_range(base + i * 2 * p, 2 * p, false).await }));
+            tasks.push(tokio::spawn(async move {
+                a.ready_range(base + i * 2 * p, 2 * p, false).await
+            }));
         }
         for t in tasks {
             let r = tokio::time::timeout(Duration::from_secs(60), t)
@@ -417,7 +477,11 @@ fn ready_dropped_is_cancelled_and_nothing_leaks() {
     let fds = open_fds();
     rt_current().block_on(async {
         let a = AsyncGupnw::open().unwrap();
-        let t = tokio::time::timeout(Duration::from_millis(300), a.ready_range(addr, 128 * p, false)).await;
+        let t = tokio::time::timeout(
+            Duration::from_millis(300),
+            a.ready_range(addr, 128 * p, false),
+        )
+        .await;
         assert!(t.is_err(), "a 128-page cold READY finished in 300 ms");
         // The cancel's completion frees the argument block.  The READY
         // ends at its next batch boundary, once the batch's pages are read;
@@ -431,10 +495,17 @@ fn ready_dropped_is_cancelled_and_nothing_leaks() {
             tokio::time::sleep(Duration::from_millis(50)).await;
             n = a.in_flight();
         }
-        println!("the dropped READY ended {:.1} s after its cancel", t0.elapsed().as_secs_f64());
+        println!(
+            "the dropped READY ended {:.1} s after its cancel",
+            t0.elapsed().as_secs_f64()
+        );
         assert_eq!(n, 0, "the dropped READY is still in flight after 60 s");
         // Ended by the cancel (-ECANCELED), not by its pages arriving.
-        assert_eq!(a.cancelled(), 1, "the dropped READY ran to its end: the cancel did not reach it");
+        assert_eq!(
+            a.cancelled(),
+            1,
+            "the dropped READY ran to its end: the cancel did not reach it"
+        );
         // The ring still works after a cancel.
         let v = vec![1u8; 4 * p];
         assert_eq!(a.ready(&v).await.unwrap().path, ReadyPath::Present);
@@ -443,20 +514,139 @@ fn ready_dropped_is_cancelled_and_nothing_leaks() {
     assert_eq!(open_fds(), fds);
 }
 
+/// io_uring instances this process has open.
+fn uring_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter(|l| l.to_string_lossy().contains("io_uring"))
+        .count()
+}
+
+/// Wait (up to 60 s) until the process has `n` open fds again.
+fn wait_fds(n: usize) -> usize {
+    let t0 = std::time::Instant::now();
+    let mut now = open_fds();
+    while now != n && t0.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(50));
+        now = open_fds();
+    }
+    now
+}
+
 #[test]
-fn async_handle_dropped_with_a_ready_in_flight_closes_everything() {
+fn async_handle_dropped_with_a_ready_in_flight_returns_at_once_and_closes_everything() {
     need!(dev());
     let (_f, m) = need!(slow_file());
     let p = ps();
     let addr = cold_window(&m, 64, 56);
     let fds = open_fds();
+    let urings = uring_fds();
     rt_current().block_on(async {
         let a = AsyncGupnw::open().unwrap();
+        assert!(a.uses_uring(), "io_uring READY expected on 6.1+");
         let fut = a.ready_range(addr, 64 * p, false);
         let _ = tokio::time::timeout(Duration::from_millis(200), fut).await;
-        drop(a); // waits for the cancelled READY's completion
+        // Cancelled, not ended: 64 cold pages take seconds at 20 IOPS.
+        assert_eq!(a.in_flight(), 1);
+        drop(a);
+        // The drop did not wait on this (the runtime's) thread for the
+        // READY to end: its ring is still open, waited for elsewhere.
+        assert_eq!(
+            uring_fds(),
+            urings + 1,
+            "drop() waited for the cancelled READY on the runtime's thread"
+        );
     });
-    assert_eq!(open_fds(), fds);
+    // Ring, eventfd and device closed once the READY ended.
+    assert_eq!(wait_fds(fds), fds);
+}
+
+#[test]
+fn async_handle_on_a_runtime_without_io_falls_back_to_the_blocking_pool() {
+    let g = need!(dev());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let v = vec![5u8; 4 * ps()];
+    let slow = slow_file();
+    rt.block_on(async {
+        let a = AsyncGupnw::new(g).expect("AsyncGupnw::new without tokio's IO driver");
+        assert!(!a.uses_uring());
+        assert_eq!(a.ready(&v).await.unwrap().path, ReadyPath::Present);
+        if let Some((_f, m)) = &slow {
+            let addr = cold_window(m, 2, 58);
+            let r = a.ready_range(addr, 2 * ps(), false).await.unwrap();
+            assert_eq!((r.path, r.pages, r.present), (ReadyPath::Blocking, 2, 2));
+        }
+    });
+}
+
+/// A waker that takes the ring's lock (as a waker that polls inline, or
+/// drops a task owning a future, would).
+struct LockingWaker {
+    a: std::sync::Mutex<Option<AsyncGupnw>>,
+    woken: std::sync::atomic::AtomicUsize,
+}
+
+impl std::task::Wake for LockingWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref()
+    }
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        if let Some(a) = &*self.a.lock().unwrap() {
+            let _ = a.in_flight();
+        }
+        self.woken.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn ready_wakers_are_called_outside_the_ring_lock() {
+    let g = need!(dev());
+    let (_f, m) = need!(slow_file());
+    let p = ps();
+    let (wa_addr, wb_addr) = (cold_window(&m, 16, 60), cold_window(&m, 16, 62));
+    let (tx, rx) = std::sync::mpsc::channel();
+    // On a thread of its own: a deadlock fails the test instead of hanging it.
+    let t = std::thread::spawn(move || {
+        rt_current().block_on(async {
+            use std::future::Future;
+            use std::sync::atomic::Ordering;
+            let a = AsyncGupnw::new(g).unwrap();
+            assert!(a.uses_uring(), "io_uring READY expected on 6.1+");
+            let wa = std::sync::Arc::new(LockingWaker {
+                a: std::sync::Mutex::new(Some(a.clone())),
+                woken: Default::default(),
+            });
+            let waker = std::task::Waker::from(wa.clone());
+            let mut cx = std::task::Context::from_waker(&waker);
+            let mut fa = Box::pin(a.ready_range(wa_addr, 16 * p, false));
+            assert!(fa.as_mut().poll(&mut cx).is_pending());
+            let mut fb = Box::pin(a.ready_range(wb_addr, 16 * p, false));
+            assert!(fb.as_mut().poll(&mut cx).is_pending());
+            let before = wa.woken.load(Ordering::SeqCst);
+            // Dropping one wakes the others (one of them may wait on the
+            // eventfd for all): with the ring's lock held, this deadlocked.
+            drop(fb);
+            assert!(
+                wa.woken.load(Ordering::SeqCst) > before,
+                "the other READY's waker was not called"
+            );
+            drop(fa);
+            // No cycle through the waker: the ring can go.
+            *wa.a.lock().unwrap() = None;
+        });
+        let _ = tx.send(());
+    });
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(()) => t.join().unwrap(),
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("dropping a READY deadlocked in a waker (called with the ring's lock held)")
+        }
+        Err(_) => std::panic::resume_unwind(t.join().unwrap_err()),
+    }
 }
 
 #[test]
