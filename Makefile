@@ -13,6 +13,8 @@
 #   make compat-check        build the module W=1 against every cloud kernel line Debian
 #                            has headers for (host's 6.1, 6.12; 7.x in build roots)
 #   make readme-kernels      README's "Supported kernels" table from the last make check
+#   make lint                checkpatch, kernel-doc, sparse, shellcheck, codespell, cargo
+#                            fmt/clippy, gofmt/vet: no VM, a few minutes (tests/lint.sh)
 #   make check-debug         only the debug-kernel guest: KASAN, lockdep, kmemleak, fault
 #                            injection, 60 s of fuzzing (first run builds the kernel, ~5 min)
 #   make fuzz                only the fuzzer in the debug guest, GUPNW_FUZZ_SECONDS (600)
@@ -35,7 +37,7 @@ DKMS_FILES    = Kbuild dkms.conf LICENSE uapi/linux/gupnw.h $(wildcard module/*.
 
 .PHONY: all module userspace install install-module install-userspace \
 	dkms-install dkms-remove deb check check-host check-debug fuzz demo bench \
-	bench-md clean compat-check readme-kernels
+	bench-md clean compat-check readme-kernels lint
 
 all: module userspace
 
@@ -107,6 +109,12 @@ readme-kernels:
 	tests/update-readme-kernels.sh
 
 # Host-only tests (no VM): CLI parsing and output formats, library under ASan.
+# The checks that need no VM (tests/lint.sh): checkpatch, kernel-doc, sparse,
+# shellcheck, codespell, cargo fmt/clippy, gofmt/go vet.  CI runs it first.
+lint:
+	tests/install-deps.sh
+	tests/lint.sh
+
 check-host:
 	tests/run-check.sh --host-only
 

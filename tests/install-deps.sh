@@ -9,7 +9,8 @@
 # roots of kernels newer than bookworm can build (tests/vm/build-root.sh), and for
 # bindings/rust Debian's cargo/rustc and the packaged crates it builds from offline
 # (librust-tokio-dev brings every tokio feature and the crates they need), with its
-# rustfmt and clippy (cargo fmt --check, cargo clippy in bindings/rust).
+# rustfmt and clippy (cargo fmt --check, cargo clippy in bindings/rust); shellcheck and
+# codespell for "make lint" (tests/lint.sh).
 # Arguments name more packages (make bench adds linux-source-6.1).  --demo first: only
 # what "make demo" needs (one kernel line, QEMU, the build of the CLI and the module).
 # Idempotent: installs only what is missing.  Needs root (or sudo).
@@ -24,7 +25,7 @@ PKGS="make gcc libc6-dev build-essential pkg-config kmod cpio gzip xz-utils e2fs
 qemu-system-x86 busybox-static
 linux-image-cloud-amd64 linux-headers-cloud-amd64
 linux-image-6.12-cloud-amd64 linux-headers-6.12-cloud-amd64
-python3 valgrind sparse liburing-dev bash-completion groff-base gcc-multilib
+python3 valgrind sparse liburing-dev bash-completion groff-base gcc-multilib shellcheck codespell
 dkms dh-dkms debhelper dpkg-dev fakeroot lintian
 linux-source-6.12 bc flex bison libelf-dev libssl-dev zstd
 debootstrap debian-archive-keyring

@@ -1,0 +1,112 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# "make lint": the checks that need no VM and fail in minutes, run first in CI
+# (.ci/run) as liburing's CI runs codespell and shellcheck beside its build matrix.
+# Zero findings is the rule; what is allowed is listed here, with the reason.
+#   checkpatch --strict   module/ and uapi/ (Debian's linux-source-6.12 scripts)
+#   kernel-doc -none      every kernel-doc comment of module/ well formed
+#   sparse (C=2, W=1)     the module against each host kernel line's headers
+#   shellcheck -x         every shell file of the repository
+#   codespell             every text file
+#   cargo fmt/clippy      the Rust crate (bindings/rust, offline)
+#   gofmt/go vet          the Go package (bindings/go), where it exists
+# One TAP line per check, the findings as comments, then "N passed, N failed".
+# Needs what tests/install-deps.sh installs.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+out=${GUPNW_BUILD:-$top/build}/lint
+mkdir -p "$out"
+
+pass=0
+fail=0
+# step NAME CMD...: ok when CMD exits 0 and prints nothing; its output as comments.
+step() {
+	local name=$1 log
+	shift
+	log=$out/$(printf '%s' "$name" | tr -c 'a-zA-Z0-9' '_').log
+	if "$@" >"$log" 2>&1 && [ ! -s "$log" ]; then
+		echo "ok - lint: $name"
+		pass=$((pass + 1))
+	else
+		echo "not ok - lint: $name (log: $log)"
+		head -n 30 "$log" | sed 's/^/# /'
+		fail=$((fail + 1))
+	fi
+}
+
+# checkpatch.pl and kernel-doc come from Debian's kernel source package, unpacked once.
+scripts=$out/scripts
+tarball=/usr/src/linux-source-6.12.tar.xz
+if [ ! -x "$scripts/checkpatch.pl" ]; then
+	rm -rf "$out/src" && mkdir -p "$out/src"
+	tar -xJf "$tarball" -C "$out/src" --strip-components=1 --wildcards \
+		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
+		'*/scripts/const_structs.checkpatch' '*/scripts/kernel-doc' &&
+		mv "$out/src/scripts" "$scripts"
+fi
+
+checkpatch() {
+	local cp=("$scripts/checkpatch.pl" --no-tree --strict --terse --show-types --quiet -f)
+	# The compat header is the one place version checks belong (DEVELOPERS.md):
+	# LINUX_VERSION_CODE on the left of KERNEL_VERSION() is how they are written.
+	"${cp[@]}" --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON module/gupnw_compat.h
+	# shellcheck disable=SC2046
+	"${cp[@]}" $(ls module/*.[ch] | grep -v gupnw_compat.h)
+	# uapi headers cannot use BIT() (not exported to user space), and reserved[1]
+	# is a fixed one-word field of the ABI, not a flexible array.
+	"${cp[@]}" --ignore BIT_MACRO,FLEXIBLE_ARRAY uapi/linux/gupnw.h
+}
+step "checkpatch --strict module/ uapi/" checkpatch
+
+step "kernel-doc -none module/" "$scripts/kernel-doc" -none -Wall module/*.c module/*.h
+
+# sparse on each host kernel line: a copy per line, nothing written into the tree.
+sparse_one() {
+	local b=$1 k d
+	k=${b#/lib/modules/}
+	k=${k%/build}
+	d=$out/sparse/$k
+	rm -rf "$d" && mkdir -p "$d"
+	cp -a Kbuild module uapi "$d/"
+	make -C "$b" M="$d" C=2 W=1 modules >"$d.log" 2>&1 || { tail -n 20 "$d.log"; return 1; }
+	grep -iE '(warning|error):' "$d.log"
+	return 0
+}
+for b in /lib/modules/*-cloud-amd64/build; do
+	[ -d "$b" ] || continue
+	k=${b#/lib/modules/}
+	step "sparse (C=2, W=1) against ${k%/build}" sparse_one "$b"
+done
+
+shell_files() {
+	git ls-files -z | xargs -0 grep -lIE '^#! ?/bin/(ba)?sh|^# shellcheck shell=' 2>/dev/null
+}
+# shellcheck disable=SC2046
+step "shellcheck -x" shellcheck -x $(shell_files)
+
+# Identifiers the dictionary takes for typos: Rust's crate, the kernel's uptodate,
+# in-flight tables and a variable of the benchmark.
+# shellcheck disable=SC2046
+step codespell codespell -L crate,inflight,uptodate,clen \
+	$(git ls-files | grep -vE '^(LICENSES/|.*\.(png|svg)$)')
+
+if [ -x /usr/bin/cargo-fmt ] && [ -x /usr/bin/cargo-clippy ]; then
+	rust_lint() {
+		make -s -C bindings/rust lint >"$out/rust.out" 2>&1 || { tail -n 30 "$out/rust.out"; return 1; }
+	}
+	step "cargo fmt --check, cargo clippy -D warnings" rust_lint
+else
+	echo "not ok - lint: cargo fmt/clippy: rustfmt and rust-clippy missing (tests/install-deps.sh)"
+	fail=$((fail + 1))
+fi
+
+if [ -d bindings/go ]; then
+	go_lint() {
+		make -s -C bindings/go lint >"$out/go.out" 2>&1 || { tail -n 30 "$out/go.out"; return 1; }
+	}
+	step "gofmt -l, go vet" go_lint
+fi
+
+echo "lint: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
