@@ -6,14 +6,14 @@
 #   checkpatch --strict   module/ and uapi/ (Debian's linux-source-6.12 scripts)
 #   kernel-doc -none      every kernel-doc comment of module/ well formed
 #   sparse (C=2, W=1)     the module against each host kernel line's headers
-#   shellcheck -x         every shell file of the repository
+#   ShellCheck (-x)       every shell file of the repository
 #   codespell             every text file
 #   cargo fmt/clippy      the Rust crate (bindings/rust, offline)
 #   gofmt/go vet          the Go package (bindings/go), where it exists
 # One TAP line per check, the findings as comments, then "N passed, N failed".
 # Needs what tests/install-deps.sh installs.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 top=$PWD
 out=${GUPNW_BUILD:-$top/build}/lint
 mkdir -p "$out"
@@ -51,8 +51,11 @@ checkpatch() {
 	# The compat header is the one place version checks belong (DEVELOPERS.md):
 	# LINUX_VERSION_CODE on the left of KERNEL_VERSION() is how they are written.
 	"${cp[@]}" --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON module/gupnw_compat.h
-	# shellcheck disable=SC2046
-	"${cp[@]}" $(ls module/*.[ch] | grep -v gupnw_compat.h)
+	local f rest=()
+	for f in module/*.[ch]; do
+		[ "$f" = module/gupnw_compat.h ] || rest+=("$f")
+	done
+	"${cp[@]}" "${rest[@]}"
 	# uapi headers cannot use BIT() (not exported to user space), and reserved[1]
 	# is a fixed one-word field of the ABI, not a flexible array.
 	"${cp[@]}" --ignore BIT_MACRO,FLEXIBLE_ARRAY uapi/linux/gupnw.h

@@ -8,8 +8,10 @@ set -eu
 cd "$(dirname "$0")/.."
 md=${1:-build/check/kernels.md}
 [ -s "$md" ] || { echo "update-readme-kernels: no $md: run make check first" >&2; exit 1; }
-grep -q '^<!-- kernels:begin' README.md && grep -q '^<!-- kernels:end' README.md ||
-	{ echo "update-readme-kernels: README.md has no kernels:begin/end markers" >&2; exit 1; }
+if ! grep -q '^<!-- kernels:begin' README.md || ! grep -q '^<!-- kernels:end' README.md; then
+	echo "update-readme-kernels: README.md has no kernels:begin/end markers" >&2
+	exit 1
+fi
 awk -v md="$md" '
 /^<!-- kernels:begin/ { print; while ((getline l < md) > 0) print l; skip = 1; next }
 /^<!-- kernels:end/ { skip = 0 }

@@ -11,6 +11,7 @@
 R=${GUPNW_PKGROOT:-/pkgroot}
 DATA=${GUPNW_DATA:-/mnt/data}
 SHOW_BYTES=600
+# shellcheck source=tap.shlib
 . "${0%/*}/tap.shlib"
 
 if [ ! -d "$R" ]; then
@@ -25,6 +26,7 @@ done
 CLI=$R/usr/bin/gupnw
 if [ -z "$loader" ] || [ ! -x "$CLI" ] || [ ! -e "$R/usr/lib/x86_64-linux-gnu/libgupnw.so.1" ]; then
 	notok "packaged cli: $R has the packaged tool, libgupnw.so.1 and a loader"
+	# shellcheck disable=SC2012 # a listing for a human to read
 	diag "$(ls -lR "$R" 2>&1 | head -n 40)"
 	exit 1
 fi

@@ -17,6 +17,7 @@
 
 BIN=${GUPNW_URING_SCHED:-/bin/gupnw-uring-sched}
 FILE=${GUPNW_SLOW:-/mnt/slow}/cold-64m
+# shellcheck source=tap.shlib
 . "${0%/*}/tap.shlib"
 rm -rf "$T"	# no scratch files here
 
@@ -48,7 +49,7 @@ field() { line "$1" | sed -n "s/.* $2 \([0-9.]*\).*/\1/p"; }
 
 tcase example-exits && {
 sched_run
-check "uring sched: example exits 0" [ $rc -eq 0 ]
+check "uring sched: example exits 0" [ "$rc" -eq 0 ]
 }
 tcase every-mode-reports && {
 sched_run

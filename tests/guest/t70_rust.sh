@@ -14,6 +14,7 @@
 # anything failed.
 # gupnw-test-timeout: 900
 # shellcheck source=tests/guest/tap.shlib
+# shellcheck source=tap.shlib
 . "${0%/*}/tap.shlib"
 
 TESTS=${GUPNW_RUST_TESTS:-/bin/gupnw-rust-tests}

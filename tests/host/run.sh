@@ -181,6 +181,7 @@ result $? "every exported symbol is in its node of libgupnw.map" "$tmp/log"
 
 # Install into a scratch root; a program built with pkg-config runs.
 dest=$tmp/root
+# shellcheck disable=SC2046 # pkg-config's flags are words to split
 if make -s -C "$us" install DESTDIR="$dest" PREFIX=/usr >"$tmp/log" 2>&1 &&
    for f in lib/libgupnw.a lib/libgupnw.so.1.0.0 lib/libgupnw.so.1 \
 	    lib/libgupnw.so lib/pkgconfig/gupnw.pc include/gupnw.h bin/gupnw \

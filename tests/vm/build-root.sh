@@ -51,6 +51,7 @@ fi
 
 missing=()
 for p in "$@"; do
+	# shellcheck disable=SC2016 # a dpkg-query format, not a shell expansion
 	chroot "$root" dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
 		missing+=("$p")
 done

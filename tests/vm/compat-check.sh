@@ -36,7 +36,7 @@ for b in /lib/modules/*-cloud-amd64/build; do
 done | sort -uV | while read -r line; do
 	kver=$(vm_find_kernel "$line")
 	[ -n "$kver" ] || continue
-	GUPNW_KERNEL_BUILD= build_one "$line" "$kver" "host"
+	GUPNW_KERNEL_BUILD="" build_one "$line" "$kver" "host"
 done
 for b in /lib/modules/*-cloud-amd64/build; do
 	[ -d "$b" ] || continue

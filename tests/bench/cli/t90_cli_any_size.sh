@@ -7,6 +7,7 @@
 #   GUPNW_EXTRA_TESTS=tests/bench/cli GUPNW_TESTS=t90\* tests/vm/run.sh 6.12
 # busybox sh; prints TAP (unnumbered).
 CLI=${GUPNW_CLI:-/bin/gupnw}
+# shellcheck source=../../guest/tap.shlib
 . "${0%/*}/tap.shlib"
 
 # A target with some memory: the tool itself would measure its own probe.
