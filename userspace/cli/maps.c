@@ -46,10 +46,16 @@ struct mapping {
 /* From the path column of proc(5)'s maps. */
 static enum map_kind map_kind(const char *path, const char *perms)
 {
+	/*
+	 * A private mapping of /dev/zero is anonymous memory, a shared one
+	 * shmem; "[anon_shmem:NAME]" is shared anonymous memory, named.
+	 */
 	if (!*path || !strcmp(path, "[heap]") ||
-	    !strncmp(path, "[stack", 6) || !strncmp(path, "[anon:", 6))
+	    !strncmp(path, "[stack", 6) || !strncmp(path, "[anon:", 6) ||
+	    !strncmp(path, "/dev/zero", 9))
 		return perms[3] == 's' ? KIND_SHMEM : KIND_ANON;
-	if (!strncmp(path, "/dev/zero", 9) || !strncmp(path, "/memfd:", 7) ||
+	if (!strncmp(path, "[anon_shmem:", 12) ||
+	    !strncmp(path, "/memfd:", 7) ||
 	    !strncmp(path, "/SYSV", 5) || !strncmp(path, "/dev/shm/", 9))
 		return KIND_SHMEM;
 	return KIND_FILE;
