@@ -66,20 +66,26 @@ else
 fi
 }
 
-# With a small cap on the reads one probe starts, most pages of the cold file
-# read C after the first probe: --wait must probe them NOWAIT again, pass
-# after pass, to start their reads (else it waits for nothing until the
-# timeout).
+# Pages whose read was never started (C) and no page arrived (N) in the
+# window: --wait must probe NOWAIT again to start their reads, else it
+# waits for nothing until the timeout.  With max_io_pages 0 the first probe
+# starts no read; the cap is raised while --wait looks (the sleep only
+# orders the two: if it came too soon the case would pass regardless).
 tcase wait-starts-cold-pages && {
 io=/sys/module/gupnw/parameters/max_io_pages
 old_io=$(cat "$io")
 cold
+echo 0 > "$io"
+"$CLI" prefetch --wait --interval 0.05 --timeout 60 "$DATA/cold-64m" >"$T/out" 2>"$T/err" &
+pf=$!
+sleep 2
 echo 256 > "$io"
-run "$CLI" prefetch --wait --interval 0.05 --timeout 60 "$DATA/cold-64m"
+wait $pf
+rc=$?
 echo "$old_io" > "$io"
-check "cli prefetch: max_io_pages 256: the first probe left pages C" \
-	sh -c "awk -v f='$DATA/cold-64m' '\$NF == f && \$5 > 0 { x = 1 } END { exit !x }' '$T/out'" || show
-check "cli prefetch: max_io_pages 256: --wait starts the C pages' reads, all resident" \
+check "cli prefetch: max_io_pages 0: the first probe started no read (all C)" \
+	sh -c "awk -v f='$DATA/cold-64m' '\$NF == f && \$5 == 16384 { x = 1 } END { exit !x }' '$T/out'" || show
+check "cli prefetch: --wait starts the reads of C pages, all resident" \
 	sh -c "[ $rc -eq 0 ] && tail -n 1 '$T/out' | grep -q '^$DATA/cold-64m: 16384/16384 pages resident'" || show
 }
 
