@@ -62,8 +62,43 @@ if [ "$rc" -eq 0 ]; then
 else
 	check "cli prefetch: --timeout gives up: exit 1, one line" sh -c "
 		[ $rc -eq 1 ] && [ \$(wc -l < '$T/err') -eq 1 ] &&
-		grep -q '^gupnw: prefetch $DATA/cold-64m ([0-9]* of 16384 pages resident): Timer expired\$' '$T/err'" || show
+		grep -q '^gupnw: prefetch $DATA/cold-64m: gave up after [0-9.]* s (--timeout), [0-9]* of 16384 pages resident\$' '$T/err'" || show
 fi
+}
+
+# Pages whose read was never started (C) and no page arrived (N) in the
+# window: --wait must probe NOWAIT again to start their reads, else it
+# waits for nothing until the timeout.  With max_io_pages 0 the first probe
+# starts no read; the cap is raised while --wait looks (the sleep only
+# orders the two: if it came too soon the case would pass regardless).
+tcase wait-starts-cold-pages && {
+io=/sys/module/gupnw/parameters/max_io_pages
+old_io=$(cat "$io")
+cold
+echo 0 > "$io"
+"$CLI" prefetch --wait --interval 0.05 --timeout 60 "$DATA/cold-64m" >"$T/out" 2>"$T/err" &
+pf=$!
+sleep 2
+echo 256 > "$io"
+wait $pf
+rc=$?
+echo "$old_io" > "$io"
+check "cli prefetch: max_io_pages 0: the first probe started no read (all C)" \
+	sh -c "awk -v f='$DATA/cold-64m' '\$NF == f && \$5 == 16384 { x = 1 } END { exit !x }' '$T/out'" || show
+check "cli prefetch: --wait starts the reads of C pages, all resident" \
+	sh -c "[ $rc -eq 0 ] && tail -n 1 '$T/out' | grep -q '^$DATA/cold-64m: 16384/16384 pages resident'" || show
+}
+
+# Only a regular file or a block device: a FIFO is refused at once (its
+# open would wait for a writer), a /proc file has no pages.
+tcase fifo-refused && {
+mkfifo "$T/fifo"
+run timeout 10 "$CLI" prefetch --wait "$T/fifo"
+check "cli prefetch: a FIFO is refused at once, exit 1" sh -c "
+	[ $rc -eq 1 ] && grep -qx 'gupnw: $T/fifo: not a regular file' '$T/err'" || show
+run "$CLI" probe /proc/self/status
+check "cli probe: a /proc file has no pages, exit 1" sh -c "
+	[ $rc -eq 1 ] && grep -qx 'gupnw: /proc/self/status: no pages: a file of proc, made up when read' '$T/err'" || show
 }
 
 tcase missing-file && {

@@ -27,7 +27,9 @@ if [ ! -x "$BIN" ] || [ ! -f "$FILE" ]; then
 fi
 old_ra=
 ra=
-trap '[ -n "$old_ra" ] && echo "$old_ra" > "$ra"; tap_plan' EXIT
+old_io=
+io=/sys/module/gupnw/parameters/max_io_pages
+trap '[ -n "$old_ra" ] && echo "$old_ra" > "$ra"; [ -n "$old_io" ] && echo "$old_io" > "$io"; tap_plan' EXIT
 
 # sched_run: run the example once, for the first case that asks: its output in $out,
 # its exit status in $rc.
@@ -38,7 +40,7 @@ sched_run() {
 	dev=$(awk -v m="${GUPNW_SLOW:-/mnt/slow}" '$2 == m { print $1 }' /proc/mounts)
 	wait_disk_idle "${GUPNW_SLOW:-/mnt/slow}"
 	ra=/sys/block/${dev#/dev/}/queue/read_ahead_kb
-	old_ra=$(cat "$ra" 2>/dev/null)
+	[ -n "$old_ra" ] || old_ra=$(cat "$ra" 2>/dev/null)
 	[ -n "$old_ra" ] && echo 16 > "$ra"
 
 	out=$("$BIN" -t 8 -s 3 -w 20000 "$FILE" 2>&1); rc=$?
@@ -82,6 +84,28 @@ tcase touch-blocks-on-faults && {
 sched_run
 check "uring sched: the touching thread blocked on faults" \
 	[ "$(field touch "task-thread majflt")" -gt 0 ] 2>/dev/null
+}
+# With max_io_pages 0 a NOWAIT probe starts no read: a cold page reads C.
+# The scheduler parks such a task as on W (its READY starts the read);
+# touching the page on its own thread would be a major fault.
+tcase sched-parks-on-cold && {
+dev=$(awk -v m="${GUPNW_SLOW:-/mnt/slow}" '$2 == m { print $1 }' /proc/mounts)
+wait_disk_idle "${GUPNW_SLOW:-/mnt/slow}"
+ra=/sys/block/${dev#/dev/}/queue/read_ahead_kb
+[ -n "$old_ra" ] || old_ra=$(cat "$ra" 2>/dev/null)
+[ -n "$old_ra" ] && echo 16 > "$ra"
+old_io=$(cat "$io")
+echo 0 > "$io"
+cout=$("$BIN" -m sched -t 4 -s 2 -w 1000 "$FILE" 2>&1); crc=$?
+echo "$old_io" > "$io"
+old_io=
+printf '%s\n' "$cout" | sed 's/^/# /'
+cfield() { printf '%s\n' "$cout" | grep '^sched ' | sed -n "s/.* $1 \([0-9.]*\).*/\1/p"; }
+check "uring sched: max_io_pages 0: the example exits 0" [ $crc -eq 0 ]
+check "uring sched: max_io_pages 0: tasks parked on C pages" \
+	[ "$(cfield parked)" -gt 0 ] 2>/dev/null
+check "uring sched: max_io_pages 0: the scheduler thread took no major fault" \
+	[ "$(cfield "task-thread majflt")" = 0 ]
 }
 tap_case=
 exit $failed

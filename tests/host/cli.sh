@@ -123,6 +123,8 @@ usage "unknown command: swapped letters" "unknown command 'mpas': did you mean '
 usage "unknown command: a prefix" "unknown command 'pref': did you mean 'prefetch'?" pref
 usage "unknown option" "unknown option '--frob' .*" probe --frob f
 usage "unknown short option" "unknown option '-x' .*" probe -xj f
+usage "unknown short option first in a cluster: that one is named" "unknown option '-x' .*" probe --json -xJ f
+usage "unknown short option after a long one: that one is named" "unknown option '-x' .*" probe --no-fault -Jx f
 usage "option with a stray value" "unknown option '--json=1' .*" probe --json=1 f
 usage "missing FILE" "probe takes FILE\.\.\. .*" probe
 usage "-p without a dash" "bad range '4K' (START-END, START- or -END)" probe -p 4K f
@@ -148,6 +150,81 @@ report $? "missing file exits 1"
 run "$bin" probe "$tmp"
 [ "$rc" -eq 1 ] && one_error ".*: Is a directory"
 report $? "directory exits 1"
+
+# What is neither a regular file nor a block device is refused at once,
+# without blocking (a FIFO's open would wait for a writer).
+mkfifo "$tmp/fifo"
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$tmp/sock"
+for op in fifo sock; do
+	fake probe "$tmp/$op"
+	[ "$rc" -eq 1 ] && one_error ".*/$op: not a regular file"
+	report $? "a ${op} operand: 'not a regular file', exit 1"
+done
+fake probe /dev/null
+[ "$rc" -eq 1 ] && one_error "/dev/null: not a regular file"
+report $? "a character device operand: 'not a regular file', exit 1"
+
+fake probe "$tmp/file20k" "$tmp/fifo" "$tmp/file20k"
+[ "$rc" -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
+	grep -qx 'gupnw: .*/fifo: not a regular file' "$tmp/err" &&
+	grep -q 'total (2 files)$' "$tmp/out"
+report $? "several files, one a FIFO: refused, the rest probed, exit 1"
+
+fake probe -r "$tmp/fifo"
+[ "$rc" -eq 1 ] && grep -qx 'gupnw: .*/fifo: not a regular file' "$tmp/err" &&
+	grep -q 'total (0 files)$' "$tmp/out"
+report $? "-r FIFO: refused, exit 1"
+
+FAKE_GUPNW_STATE=R fake prefetch --wait "$tmp/fifo"
+[ "$rc" -eq 1 ] && grep -qx 'gupnw: .*/fifo: not a regular file' "$tmp/err"
+report $? "prefetch of a FIFO: refused, exit 1"
+
+fake watch --count 1 "$tmp/fifo"
+[ "$rc" -eq 1 ] && one_error ".*/fifo: not a regular file"
+report $? "watch of a FIFO: refused, exit 1"
+
+# proc and sysfs files are made up when read: no page cache behind them.
+fake probe /proc/self/status
+[ "$rc" -eq 1 ] && one_error "/proc/self/status: no pages: a file of proc, made up when read"
+report $? "a /proc file: says why it has no pages, exit 1"
+
+sysfile=$(find /sys/kernel -maxdepth 1 -type f -readable 2>/dev/null | head -n 1)
+if [ -n "$sysfile" ]; then
+	fake probe "$sysfile"
+	[ "$rc" -eq 1 ] && one_error "$sysfile: no pages: a file of sysfs, made up when read"
+	report $? "a /sys file: says why it has no pages, exit 1"
+fi
+
+# -r of an operand that cannot be walked: reported, exit 1, as without -r.
+ln -s "$tmp/nonexistent" "$tmp/dangling"
+ln -s loop "$tmp/loop"
+fake probe -r "$tmp/dangling"
+[ "$rc" -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
+	grep -qx 'gupnw: .*/dangling: No such file or directory' "$tmp/err"
+report $? "-r of a dangling symlink: reported, exit 1"
+
+fake probe -r "$tmp/loop"
+[ "$rc" -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
+	grep -qx 'gupnw: .*/loop: Too many levels of symbolic links' "$tmp/err"
+report $? "-r of a symlink loop: reported, exit 1"
+
+# Unreadable: as an unprivileged user (root reads everything).
+mkdir -p "$tmp/locked/dir"
+head -c 4096 /dev/zero >"$tmp/locked/file"
+chmod 000 "$tmp/locked/dir" "$tmp/locked/file"
+as_user=""
+if [ "$(id -u)" -eq 0 ]; then
+	as_user="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	chmod 755 "$tmp"
+fi
+for op in dir file; do
+	# shellcheck disable=SC2086
+	run $as_user env GUPNW_DEVICE=/dev/null LD_PRELOAD="$fake" "$bin" \
+		probe -r "$tmp/locked/$op"
+	[ "$rc" -eq 1 ] && grep -qx "gupnw: .*/locked/$op: Permission denied" "$tmp/err"
+	report $? "-r of an unreadable $op: reported, exit 1"
+done
+chmod 700 "$tmp"
 
 run env GUPNW_DEVICE=/nonexistent "$bin" probe "$tmp/file20k"
 [ "$rc" -eq 1 ] && one_error "/nonexistent: No such file or directory"
@@ -380,6 +457,51 @@ FAKE_GUPNW_STATE=W fake probe --ranges "$tmp/tree/a" "$tmp/tree/sub/b"
 [ "$rc" -eq 0 ] && [ "$(grep '^  0x' "$tmp/out" | tr '\n' ' ')" = "  0x0-0x5000 W retry   0x0-0x2000 W retry " ]
 report $? "several files --ranges: runs under each line"
 
+# A few runs: held and printed after the report, as always.
+FAKE_GUPNW_CYCLE=RRW fake probe --ranges --map-width 4 --pid $$ 0x10000 16K
+[ "$rc" -eq 0 ] && [ "$(tail -n 5 "$tmp/out" | tr '\n' '|')" = "[RWRR]|one cell = one page|0x10000-0x11000 R resident|0x11000-0x12000 W retry|0x12000-0x14000 R resident|" ]
+report $? "--ranges: a few runs, after the report"
+
+# maxrss CMD...: the peak RSS (KiB) of the tool's command line, its output
+# in $tmp/out.
+maxrss() {
+	python3 - "$@" >"$tmp/rss" <<'PY'
+import resource, subprocess, sys
+with open(sys.argv[1], "w") as out:
+    rc = subprocess.call(sys.argv[2:], stdout=out, timeout=60)
+print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+PY
+	read -r rc rss <"$tmp/rss"
+}
+# ASan's shadow and quarantine cost more than the runs; the bound is for
+# both builds what holding 2^21 runs would exceed (48 MiB and more).
+rss_max=40000
+
+# 2^21 runs, alternating R and N: printed as they come, the report after.
+maxrss "$tmp/out" env GUPNW_DEVICE=/dev/null LD_PRELOAD="$fake" "$bin" \
+	probe --ranges --no-fault --map-width 8 --pid $$ 0x10000 8G
+[ "$rc" -eq 0 ] && [ "$rss" -lt $rss_max ] &&
+	[ "$(grep -c '^0x' "$tmp/out")" -eq $((1 << 21)) ] &&
+	head -n 1 "$tmp/out" | grep -qx '0x10000-0x11000 [RN] [a-z]*' &&
+	tail -n 1 "$tmp/out" | grep -q '^one cell = ' &&
+	awk -F'[- ]' '/^0x/ { if (NR > 1 && $1 != end) exit 1; end = $2 }' "$tmp/out"
+report $? "--ranges of 2^21 runs: streamed, memory bounded (maxrss ${rss:-?} KiB)"
+
+# "map":null: the runs in "ranges" as they come, the counts after them.
+maxrss "$tmp/out" env GUPNW_DEVICE=/dev/null LD_PRELOAD="$fake" \
+	FAKE_GUPNW_MAPPED_BELOW=0x200010000 "$bin" \
+	probe --json --no-fault --pid $$ 0x10000 80G
+[ "$rc" -eq 0 ] && [ "$rss" -lt $rss_max ] &&
+	json_check 'j["map"] is None and len(j["ranges"]) == (1 << 21) + 1 and j["ranges"][-1] == {"start": 0x200010000, "end": 0x10000 + (80 << 30), "state": "."} and all(a["end"] == b["start"] for a, b in zip(j["ranges"], j["ranges"][1:]))'
+report $? "--json map null, 2^21 runs: streamed, memory bounded (maxrss ${rss:-?} KiB)"
+
+# "map" spelled out and --ranges: past the runs held, a byte per page.
+maxrss "$tmp/out" env GUPNW_DEVICE=/dev/null LD_PRELOAD="$fake" "$bin" \
+	probe --json --ranges --no-fault --pid $$ 0x10000 8G
+[ "$rc" -eq 0 ] && [ "$rss" -lt $rss_max ] &&
+	json_check 'len(j["ranges"]) == 1 << 21 and j["ranges"][-1]["end"] == 0x10000 + (8 << 30) and all(a["end"] == b["start"] and a["state"] != b["state"] for a, b in zip(j["ranges"], j["ranges"][1:]))'
+report $? "--json --ranges with the map, 2^21 runs: memory bounded (maxrss ${rss:-?} KiB)"
+
 usage "-r with --pid" "-r and --pid exclude each other" probe -r --pid 1 0 1
 
 # --- colour ---------------------------------------------------------------
@@ -388,6 +510,12 @@ esc=$(printf '\033')
 [ "$rc" -eq 0 ] && grep -q "^\[${esc}\[[0-9]*m.*${esc}\[0m\]\$" "$tmp/out" &&
 	[ "$(grep -c "$esc" "$tmp/out")" -eq 1 ]
 report $? "--color=always colours the map, only the map"
+
+# A byte that is no known state (a newer module's, say) has a colour too.
+FAKE_GUPNW_CYCLE=RX fake probe --color=always "$tmp/file20k"
+[ "$rc" -eq 0 ] && ! grep -q 'null' "$tmp/out" &&
+	grep -q "${esc}\[7m?" "$tmp/out" && grep -q "${esc}\[32mR" "$tmp/out"
+report $? "--color=always: an unknown state letter gets a colour"
 
 fake probe --color=never "$tmp/file20k"
 [ "$rc" -eq 0 ] && ! grep -q "$esc" "$tmp/out"
@@ -460,6 +588,41 @@ report $? "maps: N is never touched in an anonymous mapping, in memory in a file
 kill $spid 2>/dev/null
 wait $spid 2>/dev/null
 
+# A private mapping of /dev/zero is anonymous memory; a shared one, and
+# shared anonymous memory named "[anon_shmem:NAME]" (6.13+), are shmem.
+python3 - "$tmp/zero-ready" <<'PY' &
+import ctypes, mmap, os, sys, time
+fd = os.open("/dev/zero", os.O_RDWR)
+priv = mmap.mmap(fd, 65536, flags=mmap.MAP_PRIVATE)
+shared = mmap.mmap(fd, 65536, flags=mmap.MAP_SHARED)
+named = mmap.mmap(-1, 65536, flags=mmap.MAP_SHARED)
+libc = ctypes.CDLL(None, use_errno=True)
+addr = ctypes.addressof(ctypes.c_char.from_buffer(named))
+# PR_SET_VMA, PR_SET_VMA_ANON_NAME
+libc.prctl(0x53564d41, 0, ctypes.c_ulong(addr), ctypes.c_ulong(65536),
+           ctypes.c_char_p(b"gupnw-test"))
+open(sys.argv[1], "w").close()
+time.sleep(30)
+PY
+zpid=$!
+i=0
+while [ ! -e "$tmp/zero-ready" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+FAKE_GUPNW_STATE=N fake maps --json --pid $zpid
+[ "$rc" -eq 0 ] && python3 - "$tmp/out" <<'PY'
+import json, sys
+j = json.loads(open(sys.argv[1]).read())
+zero = [m for m in j["mappings"] if m["path"].startswith("/dev/zero")]
+priv = [m for m in zero if m["perms"][3] == "p"]
+shared = [m for m in zero if m["perms"][3] == "s"]
+assert priv and all(m["kind"] == "anon" and m["untouched"] == m["pages"] for m in priv), priv
+assert shared and all(m["kind"] == "shmem" and m["untouched"] == 0 for m in shared), shared
+named = [m for m in j["mappings"] if m["path"].startswith("[anon_shmem:")]
+assert all(m["kind"] == "shmem" for m in named), named
+PY
+report $? "maps: private /dev/zero is anon, shared and [anon_shmem:NAME] are shmem"
+kill $zpid 2>/dev/null
+wait $zpid 2>/dev/null
+
 # One run per mapping: even ASan's terabytes of shadow are a few calls.
 FAKE_GUPNW_STATE=N fake maps --pid self
 [ "$rc" -eq 0 ] && head -n 1 "$tmp/out" | grep -q '^pid [0-9]* (self): '
@@ -495,9 +658,39 @@ report $? "prefetch --wait --json"
 
 fake prefetch --wait --interval 0.05 --timeout 0.2 "$tmp/tree/a"
 [ "$rc" -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
-	grep -qx 'gupnw: prefetch .*/tree/a ([0-4] of 5 pages resident): Timer expired' "$tmp/err" &&
+	grep -qx 'gupnw: prefetch .*/tree/a: gave up after 0\.[2-9] s (--timeout), [0-4] of 5 pages resident' "$tmp/err" &&
 	grep -qx '.*/tree/a: [0-4]/5 pages resident ([0-9.]*%) after 0\.0 s' "$tmp/out"
 report $? "prefetch --wait --timeout: gives up, exit 1"
+
+# Pages that read C (never started, or evicted since) are probed NOWAIT
+# again, which starts their reads: here the second NOWAIT probe "reads"
+# them all.  Without it the wait would never end.
+FAKE_GUPNW_STATE=C FAKE_GUPNW_READ_AFTER=2 fake prefetch --wait --interval 0.01 "$tmp/tree/a"
+[ "$rc" -eq 0 ] && tail -n 1 "$tmp/out" | grep -qx '.*/tree/a: 5/5 pages resident (100\.0%) after [0-9.]* s'
+report $? "prefetch --wait: cold (C) pages are probed NOWAIT again until resident"
+
+FAKE_GUPNW_STATE=R fake prefetch --wait --timeout 0 "$tmp/tree/a"
+[ "$rc" -eq 0 ] && tail -n 1 "$tmp/out" | grep -q '5/5 pages resident'
+report $? "prefetch --wait --timeout 0: no limit"
+
+# A file is mapped only while it is probed: past vm.max_map_count files.
+mkdir "$tmp/many"
+python3 -c '
+import sys
+for i in range(66000):
+    with open("%s/f%05d" % (sys.argv[1], i), "wb") as f: f.write(b"x")' "$tmp/many"
+(cd "$tmp/many" && FAKE_GUPNW_STATE=W GUPNW_DEVICE=/dev/null LD_PRELOAD="$fake" timeout 60 "$bin" prefetch -n f*) >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] && [ "$(wc -l <"$tmp/out")" -eq 66001 ] &&
+	tail -n 1 "$tmp/out" | grep -qx ' *66000 .*total (66000 files)'
+report $? "prefetch of 66000 files: each unmapped once started"
+
+(cd "$tmp/many" && FAKE_GUPNW_STATE=R GUPNW_DEVICE=/dev/null LD_PRELOAD="$fake" timeout 60 "$bin" prefetch --wait --json f*) >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] &&
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["total"]["files"] == 66000 and all(f["resident_after_wait"] == 1 for f in j["files"])' "$tmp/out"
+report $? "prefetch --wait of 66000 files: mapped again one at a time"
+rm -rf "$tmp/many"
 
 usage "prefetch without FILE" "prefetch takes FILE.*" prefetch
 usage "prefetch --timeout without --wait" "--interval and --timeout go with --wait" prefetch --timeout 1 f

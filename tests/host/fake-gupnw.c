@@ -15,6 +15,11 @@
  * $FAKE_GUPNW_CYCLE, its letters in turn (e.g. "RNC").  With
  * $FAKE_GUPNW_STATE set, every page is in the state of its first letter
  * instead (e.g. "R": all resident), and a range of any size is one run.
+ * "X" in either is a byte no module sends (a newer module's state, say),
+ * counted nowhere.  With $FAKE_GUPNW_READ_AFTER=n, every page is R once n
+ * default (NOWAIT) probes have been made, as if their reads had finished.
+ * With $FAKE_GUPNW_MAPPED_BELOW=ADDR, pages at and above ADDR are one run
+ * of '.', so a huge range can be fragmented in part only.
  * With $FAKE_GUPNW_FAIL_AFTER=n, probes after the n-th fail with EINTR (as
  * on a fatal signal), so a report cut short can be tested.
  */
@@ -34,7 +39,12 @@
 
 static int fake_probe(struct gupnw_probe_args *a)
 {
-	static const char letters[] = "RFW.ENC";
+	static const char letters[] = "RFW.ENCX";
+	static unsigned long nowait_calls;
+	const char *read_after = getenv("FAKE_GUPNW_READ_AFTER");
+	const char *below = getenv("FAKE_GUPNW_MAPPED_BELOW");
+	__u64 mapped_end = below ? strtoull(below, NULL, 0) : ~0ULL;
+	__u64 unknown = 0;
 	const char *all = getenv("FAKE_GUPNW_STATE");
 	const char *cycle = getenv("FAKE_GUPNW_CYCLE");
 	unsigned long ps = sysconf(_SC_PAGESIZE);
@@ -54,6 +64,8 @@ static int fake_probe(struct gupnw_probe_args *a)
 		cycle = "RFW.EN";
 	if (all && (!all[0] || !strchr(letters, all[0])))
 		all = NULL;
+	if (read_after && nowait_calls >= strtoul(read_after, NULL, 0))
+		all = "R";
 
 	if (a->size != GUPNW_PROBE_ARGS_SIZE_VER0 ||
 	    !(a->flags & GUPNW_PROBE_EXTENTS) != !a->nr_extents ||
@@ -85,12 +97,18 @@ static int fake_probe(struct gupnw_probe_args *a)
 	nr['E'] = &a->nr_error;
 	nr['N'] = &a->nr_notpresent;
 	nr['C'] = &a->nr_cold;
+	nr['X'] = &unknown;
+	if (!(a->flags & (GUPNW_PROBE_NOFAULT | GUPNW_PROBE_WAIT)))
+		nowait_calls++;
 	for (i = 0; i < n; i += run) {
 		unsigned char s;
 
 		page = a->addr / ps + i;
 		run = 1;
-		if (all) {
+		if (page * ps >= mapped_end) {
+			s = '.';
+			run = n - i;
+		} else if (all) {
 			s = all[0];
 			run = n - i;	/* one run, whatever the size */
 		} else if (a->flags & GUPNW_PROBE_WRITE) {

@@ -58,6 +58,27 @@ sh "$here/cli.sh" "$us/cli/gupnw" "$us/host-tests/fake-gupnw.so" cli ||
 sh "$here/cli.sh" "$us/build-asan/cli/gupnw" \
 	"$us/build-asan/host-tests/fake-gupnw.so" "cli (asan)" || failed=1
 
+# The example scheduler refuses a bad mode or number with one line, exit 2,
+# before it opens anything.
+ex=$us/examples/gupnw-uring-sched
+if [ -x "$ex" ]; then
+	for args in "-m foo f:bad -m 'foo' (sched, threads, touch or all)" \
+		    "-t abc f:bad -t 'abc' (1 to 16384)" \
+		    "-t 0 f:bad -t '0' (1 to 16384)" \
+		    "-s -1 f:bad -s '-1' (1 to 1048576)" \
+		    "-w 1x f:bad -w '1x' (0 to 60000000)" \
+		    "-t 99999999999999999999 f:bad -t '99999999999999999999' (1 to 16384)"; do
+		# shellcheck disable=SC2086
+		timeout 10 "$ex" ${args%%:*} >"$tmp/out" 2>"$tmp/log"
+		rc=$?
+		[ $rc -eq 2 ] && [ ! -s "$tmp/out" ] &&
+			[ "$(cat "$tmp/log")" = "gupnw-uring-sched: ${args#*:}" ]
+		result $? "uring_sched example: ${args%%:*} is a usage error (exit 2)" "$tmp/log"
+	done
+else
+	echo "ok - host: uring_sched example arguments # SKIP not built (no liburing)"
+fi
+
 # The static tool is what the guest's initramfs runs: no dynamic section.
 LC_ALL=C readelf -d "$us/cli/gupnw-static" 2>&1 |
 	grep -q 'There is no dynamic section'

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit test of the tool's number parsing (userspace/cli/parse.c). */
+/* Unit test of the tool's parsing (userspace/cli/parse.c). */
 #include <stdint.h>
 
 #include "check.h"
@@ -160,6 +160,26 @@ static void test_seconds(void)
 	CHECK(seconds_bad("99999999999999999999999"));
 }
 
+/* What N and C mean in a mapping, from its line of /proc/PID/maps. */
+static void test_map_kind(void)
+{
+	CHECK(parse_map_kind("", "rw-p") == KIND_ANON);
+	CHECK(parse_map_kind("", "rw-s") == KIND_SHMEM);
+	CHECK(parse_map_kind("[heap]", "rw-p") == KIND_ANON);
+	CHECK(parse_map_kind("[stack]", "rw-p") == KIND_ANON);
+	CHECK(parse_map_kind("[anon:name]", "rw-p") == KIND_ANON);
+	/* MAP_PRIVATE of /dev/zero is anonymous memory, MAP_SHARED shmem */
+	CHECK(parse_map_kind("/dev/zero", "rw-p") == KIND_ANON);
+	CHECK(parse_map_kind("/dev/zero (deleted)", "rw-s") == KIND_SHMEM);
+	/* shared anonymous memory named with PR_SET_VMA_ANON_NAME (6.13+) */
+	CHECK(parse_map_kind("[anon_shmem:name]", "rw-s") == KIND_SHMEM);
+	CHECK(parse_map_kind("/memfd:x (deleted)", "rw-s") == KIND_SHMEM);
+	CHECK(parse_map_kind("/SYSV00000000 (deleted)", "rw-s") == KIND_SHMEM);
+	CHECK(parse_map_kind("/dev/shm/x", "rw-s") == KIND_SHMEM);
+	CHECK(parse_map_kind("/usr/bin/sleep", "r-xp") == KIND_FILE);
+	CHECK(parse_map_kind("[vdso]", "r-xp") == KIND_FILE);
+}
+
 int main(void)
 {
 	test_u64();
@@ -167,5 +187,6 @@ int main(void)
 	test_byte_range();
 	test_pid();
 	test_seconds();
+	test_map_kind();
 	return CHECK_EXIT();
 }

@@ -73,7 +73,7 @@ static const char usage_prefetch[] =
 	"\n"
 	"      --wait         until all are resident, re-probing every\n"
 	"      --interval SEC (default 0.1) for at most\n"
-	"      --timeout SEC  (default: no limit)\n"
+	"      --timeout SEC  a file (default 600; 0: no limit)\n"
 	"  -J, --json         one JSON object\n"
 	"  -b, --bytes        amounts in bytes, not pages\n"
 	"  -n, --noheadings   no heading line\n"

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "opts.h"
 #include "output.h"
+#include "parse.h"
 #include "target.h"
 
 #define MAPS_OPTS	(OPT_JSON | OPT_PID | OPT_PID_SELF | OPT_FAULT | \
@@ -24,13 +25,6 @@
 
 /* Mappings at or above this address are the kernel's ([vsyscall]). */
 #define USER_TOP	(UINT64_C(1) << 63)
-
-/* What a report-only N and C mean in a mapping. */
-enum map_kind {
-	KIND_ANON,	/* private anonymous: N never touched, C on swap */
-	KIND_SHMEM,	/* shared memory: N in memory, C on swap */
-	KIND_FILE,	/* a file (and [vdso] & co): N cached, C on disk */
-};
 
 static const char *const kind_names[] = { "anon", "shmem", "file" };
 
@@ -42,18 +36,6 @@ struct mapping {
 	enum map_kind kind;
 	struct gupnw_counts counts;
 };
-
-/* From the path column of proc(5)'s maps. */
-static enum map_kind map_kind(const char *path, const char *perms)
-{
-	if (!*path || !strcmp(path, "[heap]") ||
-	    !strncmp(path, "[stack", 6) || !strncmp(path, "[anon:", 6))
-		return perms[3] == 's' ? KIND_SHMEM : KIND_ANON;
-	if (!strncmp(path, "/dev/zero", 9) || !strncmp(path, "/memfd:", 7) ||
-	    !strncmp(path, "/SYSV", 5) || !strncmp(path, "/dev/shm/", 9))
-		return KIND_SHMEM;
-	return KIND_FILE;
-}
 
 /* In memory, on swap, never touched: report-only counts of a mapping. */
 static void mapping_mem(const struct mapping *m, struct row_mem *x)
@@ -107,7 +89,7 @@ static int maps_add(struct maps *ms, const char *line)
 	if (!m->path)
 		return -1;
 	m->probed = m->end <= USER_TOP;
-	m->kind = map_kind(m->path, m->perms);
+	m->kind = parse_map_kind(m->path, m->perms);
 	ms->n++;
 	return 0;
 }

@@ -96,7 +96,8 @@ static int set_value(int c, const char *arg, unsigned int allowed,
 			return usage_error("bad interval '%s'", arg);
 		return EXIT_OK;
 	case V_TIMEOUT:
-		if (parse_seconds(arg, &o->timeout_ms) || !o->timeout_ms)
+		/* 0: no limit */
+		if (parse_seconds(arg, &o->timeout_ms))
 			return usage_error("bad timeout '%s'", arg);
 		return EXIT_OK;
 	case V_COUNT:
@@ -181,11 +182,16 @@ int parse_opts(int argc, char **argv, const char *cmd, unsigned int allowed,
 			return usage_error("missing argument to '%s' (try 'gupnw %s --help')",
 					   argv[optind - 1], cmd);
 		case '?':
-			/* A bad short option may sit inside "-xy"; a long
-			 * one with a value it does not take sets optopt to
-			 * its short form. */
+			/*
+			 * A short option this command does not take (inside
+			 * "-xy" optind has not moved on, so argv[optind - 1]
+			 * is the argument before it).  A '?' with optopt one
+			 * of our short options is a long one given a value
+			 * it does not take ("--json=1"); optopt 0 an unknown
+			 * long one: both are argv[optind - 1].
+			 */
 			if (optopt > 0 && optopt < V_NO_FAULT &&
-			    strncmp(argv[optind - 1], "--", 2))
+			    (optopt == ':' || !strchr(shorts, optopt)))
 				return usage_error("unknown option '-%c' (try 'gupnw %s --help')",
 						   optopt, cmd);
 			return usage_error("unknown option '%s' (try 'gupnw %s --help')",

@@ -41,7 +41,7 @@ struct cli_opts {
 	bool self;			/* --pid self */
 	enum color_when color;
 	uint64_t interval_ms;		/* 0: the subcommand's default */
-	uint64_t timeout_ms;		/* 0: none */
+	uint64_t timeout_ms;		/* 0: none; prefetch has a default */
 	uint64_t count;			/* 0: no limit */
 };
 

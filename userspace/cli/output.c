@@ -158,9 +158,13 @@ static void print_cell_size(FILE *f, const struct state_map *m)
 	      f);
 }
 
-/* SGR colour of each state, in state_letters order. */
+/*
+ * SGR colour of each state, in state_letters order; '?' (a byte that is no
+ * known state, from a newer module say) is reverse video.  Every entry is
+ * set: print_colored() prints each one with %s.
+ */
 static const char *const state_colors[NR_STATES] = {
-	"32", "36", "33", "2", "31", "34", "35",
+	"32", "36", "33", "2", "31", "34", "35", "7",
 };
 
 /* "[cells]" with each run of one state in its colour. */
@@ -342,28 +346,40 @@ void print_json_letters(FILE *f, unsigned char state, uint64_t n)
 		putc(c, f);
 }
 
+void print_json_range(FILE *f, const struct probe_report *r,
+		      uint64_t start, uint64_t end, unsigned char state,
+		      bool first)
+{
+	uint64_t base = range_base(r), ps = r->page_size;
+
+	fprintf(f, "%s{\"start\":%" PRIu64 ",\"end\":%" PRIu64
+		",\"state\":\"%c\"}", first ? "" : ",", base + start * ps,
+		base + end * ps, state_letters[state_index(state)]);
+}
+
+void print_json_end(FILE *f, const char *error)
+{
+	if (error) {
+		fputs(",\"probe_error\":", f);
+		print_json_string(f, error);
+	}
+	putc('}', f);
+}
+
 void print_json_tail(FILE *f, const struct probe_report *r,
 		     const struct runs *rs, const char *error)
 {
-	uint64_t base = range_base(r), ps = r->page_size;
 	size_t k;
 
 	print_json_counts(f, r->pages, &r->counts);
 	if (rs) {
 		fputs(",\"ranges\":[", f);
 		for (k = 0; k < rs->n; k++)
-			fprintf(f, "%s{\"start\":%" PRIu64 ",\"end\":%" PRIu64
-				",\"state\":\"%c\"}", k ? "," : "",
-				base + rs->v[k].start * ps,
-				base + rs->v[k].end * ps,
-				state_letters[state_index(rs->v[k].state)]);
+			print_json_range(f, r, rs->v[k].start, rs->v[k].end,
+					 rs->v[k].state, !k);
 		putc(']', f);
 	}
-	if (error) {
-		fputs(",\"probe_error\":", f);
-		print_json_string(f, error);
-	}
-	putc('}', f);
+	print_json_end(f, error);
 }
 
 void print_json_object(FILE *f, const struct probe_report *r,
@@ -461,19 +477,24 @@ void runs_free(struct runs *rs)
 	memset(rs, 0, sizeof(*rs));
 }
 
+void print_range(FILE *f, const struct probe_report *r, uint64_t start,
+		 uint64_t end, unsigned char state, const char *indent)
+{
+	uint64_t base = range_base(r), ps = r->page_size;
+	unsigned char c = state_letters[state_index(state)];
+
+	fprintf(f, "%s0x%" PRIx64 "-0x%" PRIx64 " %c %s\n", indent,
+		base + start * ps, base + end * ps, c, gupnw_state_name(c));
+}
+
 void print_ranges(FILE *f, const struct probe_report *r,
 		  const struct runs *rs, const char *indent)
 {
-	uint64_t base = range_base(r), ps = r->page_size;
-	unsigned char c;
 	size_t k;
 
-	for (k = 0; k < rs->n; k++) {
-		c = state_letters[state_index(rs->v[k].state)];
-		fprintf(f, "%s0x%" PRIx64 "-0x%" PRIx64 " %c %s\n", indent,
-			base + rs->v[k].start * ps, base + rs->v[k].end * ps,
-			c, gupnw_state_name(c));
-	}
+	for (k = 0; k < rs->n; k++)
+		print_range(f, r, rs->v[k].start, rs->v[k].end,
+			    rs->v[k].state, indent);
 }
 
 static const struct {

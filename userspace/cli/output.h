@@ -108,6 +108,9 @@ void runs_free(struct runs *rs);
  */
 void print_ranges(FILE *f, const struct probe_report *r,
 		  const struct runs *rs, const char *indent);
+/* One such line: pages [@start, @end) in @state. */
+void print_range(FILE *f, const struct probe_report *r, uint64_t start,
+		 uint64_t end, unsigned char state, const char *indent);
 
 /*
  * The JSON object of print_json() without its line end; @states may be
@@ -127,6 +130,12 @@ void print_json_head(FILE *f, const struct probe_report *r);
 void print_json_letters(FILE *f, unsigned char state, uint64_t n);
 void print_json_tail(FILE *f, const struct probe_report *r,
 		     const struct runs *rs, const char *error);
+/* One element of "ranges", with a comma before it unless @first. */
+void print_json_range(FILE *f, const struct probe_report *r,
+		      uint64_t start, uint64_t end, unsigned char state,
+		      bool first);
+/* The end of the tail: "probe_error" if @error, and "}". */
+void print_json_end(FILE *f, const char *error);
 
 /* "flags":["write","nofault","wait"] as set in @flags */
 void print_json_flags(FILE *f, unsigned int flags);

@@ -116,3 +116,20 @@ int parse_byte_range(const char *s, uint64_t *start, uint64_t *end,
 		return -1;
 	return *end < *start ? -1 : 0;
 }
+
+enum map_kind parse_map_kind(const char *path, const char *perms)
+{
+	/*
+	 * A private mapping of /dev/zero is anonymous memory, a shared one
+	 * shmem; "[anon_shmem:NAME]" is shared anonymous memory, named.
+	 */
+	if (!*path || !strcmp(path, "[heap]") ||
+	    !strncmp(path, "[stack", 6) || !strncmp(path, "[anon:", 6) ||
+	    !strncmp(path, "/dev/zero", 9))
+		return perms[3] == 's' ? KIND_SHMEM : KIND_ANON;
+	if (!strncmp(path, "[anon_shmem:", 12) ||
+	    !strncmp(path, "/memfd:", 7) ||
+	    !strncmp(path, "/SYSV", 5) || !strncmp(path, "/dev/shm/", 9))
+		return KIND_SHMEM;
+	return KIND_FILE;
+}

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* gupnw tool: reading numbers from the command line. */
+/* gupnw tool: reading numbers from the command line, and proc(5) text. */
 #ifndef GUPNW_CLI_PARSE_H
 #define GUPNW_CLI_PARSE_H
 
@@ -30,5 +30,15 @@ int parse_pid(const char *s, pid_t *out);
  * whole milliseconds (a finer fraction is cut); at most a year.  0 or -1.
  */
 int parse_seconds(const char *s, uint64_t *ms);
+
+/* What a report-only N and C mean in a mapping. */
+enum map_kind {
+	KIND_ANON,	/* private anonymous: N never touched, C on swap */
+	KIND_SHMEM,	/* shared memory: N in memory, C on swap */
+	KIND_FILE,	/* a file (and [vdso] & co): N cached, C on disk */
+};
+
+/* A mapping's kind from its path and perms ("rw-p") in /proc/PID/maps. */
+enum map_kind parse_map_kind(const char *path, const char *perms);
 
 #endif /* GUPNW_CLI_PARSE_H */

@@ -3,7 +3,9 @@
  * gupnw tool: the prefetch subcommand.  One default (NOWAIT) probe of each
  * file starts the I/O of every page that is not in memory and waits for
  * none of it; --wait then watches the pages arrive until every one is
- * resident (or --timeout).
+ * resident (or --timeout).  A file is mapped only while it is probed, so
+ * there is no limit on the number of files (vm.max_map_count, address
+ * space).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -23,11 +25,12 @@
 			 OPT_TABLE)
 
 #define DEFAULT_INTERVAL_MS	100
+/* --wait gives up on a file after this long; gupnw-prefetch(1). */
+#define DEFAULT_TIMEOUT_MS	(600 * 1000)
 
 /* A file being prefetched. */
 struct pf_file {
 	struct probe_report r;		/* the counts of the first probe */
-	struct target t;
 	bool ok;			/* opened and probed */
 	uint64_t resident;		/* --wait: pages in memory at the end */
 	uint64_t waited_ms;
@@ -44,8 +47,10 @@ struct pass {
 /*
  * A window of a pass has been looked at (NOFAULT).  Pages that arrived
  * since the last pass are in the page cache but not yet mapped, so NOFAULT
- * still reads them N; where there are any, a NOWAIT probe maps those (F)
- * and starts the I/O readahead has not reached yet (W).
+ * still reads them N; pages whose read was never started, or that were
+ * evicted or swapped out since, read C.  Where there are either, a NOWAIT
+ * probe maps the first (F) and starts the reads of the others (W), up to
+ * the module's cap on I/O per call.
  */
 static int pass_window(void *arg, uint64_t first, size_t n,
 		       const unsigned char *states,
@@ -57,7 +62,7 @@ static int pass_window(void *arg, uint64_t first, size_t n,
 
 	(void)states;
 	p->settled += c->unmapped + c->error;
-	if (!c->notpresent) {
+	if (!c->notpresent && !c->cold) {
 		p->resident += c->resident;
 		return 0;
 	}
@@ -69,7 +74,7 @@ static int pass_window(void *arg, uint64_t first, size_t n,
 
 /* One line of progress: a bar on a terminal, else a line per change. */
 static void show_progress(const struct pf_file *pf, uint64_t resident,
-			  uint64_t ms, bool tty, bool last)
+			  uint64_t pages, uint64_t ms, bool tty, bool last)
 {
 	char line[MAP_MAX_CELLS + 1];
 	unsigned int cols;
@@ -78,22 +83,21 @@ static void show_progress(const struct pf_file *pf, uint64_t resident,
 		cols = term_columns(STDOUT_FILENO);
 		format_progress(line, cols <= sizeof(line) ? cols - 1
 							   : sizeof(line) - 1,
-				pf->r.file, resident, pf->r.pages);
+				pf->r.file, resident, pages);
 		printf("\r%s%s", line, last ? "\n" : "");
 	} else {
 		printf("%s: %" PRIu64 "/%" PRIu64 " pages resident (%.1f%%) after %.1f s\n",
-		       pf->r.file, resident, pf->r.pages,
-		       pf->r.pages ? 100.0 * (double)resident /
-				     (double)pf->r.pages : 100.0,
+		       pf->r.file, resident, pages,
+		       pages ? 100.0 * (double)resident / (double)pages : 100.0,
 		       (double)ms / 1000);
 	}
 	fflush(stdout);
 }
 
-static int wait_resident(struct gupnw *g, const struct cli_opts *o,
-			 struct pf_file *pf)
+static int wait_passes(struct gupnw *g, const struct cli_opts *o,
+		       struct pf_file *pf, const struct target *t)
 {
-	struct pass p = { .g = g, .t = &pf->t };
+	struct pass p = { .g = g, .t = t };
 	struct window_walk nofault = {
 		.flags = GUPNW_NOFAULT, .fn = pass_window, .arg = &p,
 	};
@@ -105,42 +109,66 @@ static int wait_resident(struct gupnw *g, const struct cli_opts *o,
 	for (;;) {
 		p.resident = p.settled = 0;
 		memset(&c, 0, sizeof(c));
-		if (probe_windows(g, &pf->t, 0, pf->t.pages, &nofault, &c))
+		if (probe_windows(g, t, 0, t->pages, &nofault, &c))
 			return fail("probe %s", pf->r.file);
 		ms = now_ms() - start;
-		done = p.resident + p.settled >= pf->t.pages;
+		done = p.resident + p.settled >= t->pages;
 		pf->resident = p.resident;
 		pf->waited_ms = ms;
 		if (!o->json && (tty || done || p.resident != shown))
-			show_progress(pf, p.resident, ms, tty, done);
+			show_progress(pf, p.resident, t->pages, ms, tty, done);
 		shown = p.resident;
 		if (done)
 			return EXIT_OK;
 		if (o->timeout_ms && ms >= o->timeout_ms) {
 			if (tty)
 				putchar('\n');
-			errno = ETIME;
-			return fail("prefetch %s (%" PRIu64 " of %" PRIu64
-				    " pages resident)", pf->r.file, p.resident,
-				    pf->t.pages);
+			fprintf(stderr, "gupnw: prefetch %s: gave up after %.1f s (--timeout), %"
+				PRIu64 " of %" PRIu64 " pages resident\n",
+				pf->r.file, (double)ms / 1000, p.resident,
+				t->pages);
+			return EXIT_FAILED;
 		}
 		sleep_ms(o->interval_ms);
 	}
 }
 
-/* The first probe: starts the I/O, waits for nothing. */
+/* --wait: the file mapped again, only while its pages are waited for. */
+static int wait_resident(struct gupnw *g, const struct cli_opts *o,
+			 struct pf_file *pf)
+{
+	struct probe_report r = {
+		.file = pf->r.file, .page_size = pf->r.page_size,
+	};
+	struct target t = TARGET_INIT;
+	int ret;
+
+	ret = target_open_file(&t, &r, false);
+	if (!ret)
+		ret = wait_passes(g, o, pf, &t);
+	target_close(&t);
+	return ret;
+}
+
+/* The first probe: starts the I/O, waits for nothing, unmaps the file. */
 static int start_file(struct gupnw *g, struct pf_file *pf)
 {
 	struct window_walk nowait = { .flags = 0, .progress = true };
+	struct target t = TARGET_INIT;
+	int ret = EXIT_FAILED;
 
 	pf->r.page_size = sysconf(_SC_PAGESIZE);
-	pf->t = (struct target)TARGET_INIT;
-	if (target_open_file(&pf->t, &pf->r, false))
-		return EXIT_FAILED;
-	if (probe_windows(g, &pf->t, 0, pf->t.pages, &nowait, &pf->r.counts))
-		return fail("probe %s", pf->r.file);
+	if (target_open_file(&t, &pf->r, false))
+		goto out;
+	if (probe_windows(g, &t, 0, t.pages, &nowait, &pf->r.counts)) {
+		fail("probe %s", pf->r.file);
+		goto out;
+	}
 	pf->ok = true;
-	return EXIT_OK;
+	ret = EXIT_OK;
+out:
+	target_close(&t);
+	return ret;
 }
 
 static void print_file_json(const struct cli_opts *o, const struct pf_file *pf,
@@ -188,7 +216,10 @@ static void print_summary(const struct cli_opts *o, const struct pf_file *pf,
 
 int cmd_prefetch(int argc, char **argv)
 {
-	struct cli_opts o = { .interval_ms = DEFAULT_INTERVAL_MS };
+	struct cli_opts o = {
+		.interval_ms = DEFAULT_INTERVAL_MS,
+		.timeout_ms = DEFAULT_TIMEOUT_MS,
+	};
 	struct pf_file *pf;
 	struct gupnw *g;
 	int i, n, ret;
@@ -199,7 +230,8 @@ int cmd_prefetch(int argc, char **argv)
 	n = argc - optind;
 	if (n < 1)
 		return usage_error("prefetch takes FILE... (try 'gupnw prefetch --help')");
-	if (!o.wait && (o.timeout_ms || o.interval_ms != DEFAULT_INTERVAL_MS))
+	if (!o.wait && (o.timeout_ms != DEFAULT_TIMEOUT_MS ||
+			o.interval_ms != DEFAULT_INTERVAL_MS))
 		return usage_error("--interval and --timeout go with --wait");
 	ret = setup_table(&o, 0);
 	if (ret)
@@ -232,8 +264,6 @@ int cmd_prefetch(int argc, char **argv)
 	if (o.json)
 		print_summary(&o, pf, n);
 
-	for (i = 0; i < n; i++)
-		target_close(&pf[i].t);
 	free(pf);
 out_close:
 	gupnw_close(g);

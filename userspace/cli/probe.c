@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gupnw.h"
@@ -106,6 +107,27 @@ static void multi_tree(struct multi *mu, char *dir)
 		case FTS_NS:
 			errno = e->fts_errno;
 			mu->status = fail("%s", e->fts_path);
+			break;
+		case FTS_SLNONE:
+			/*
+			 * An operand that is a dangling link or a loop is an
+			 * error as without -r; in the tree links are skipped.
+			 */
+			if (e->fts_level == FTS_ROOTLEVEL) {
+				struct stat st;
+
+				if (!stat(e->fts_accpath, &st))
+					errno = ENOENT;	/* gone since */
+				mu->status = fail("%s", e->fts_path);
+			}
+			break;
+		case FTS_DEFAULT:
+			/*
+			 * An operand that is a FIFO, socket or device: a block
+			 * device is probed, the rest refused, as without -r.
+			 */
+			if (e->fts_level == FTS_ROOTLEVEL)
+				multi_file(mu, e->fts_path);
 			break;
 		default:	/* directories, links, devices, sockets */
 			break;

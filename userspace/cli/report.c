@@ -3,8 +3,9 @@
  * gupnw tool: probing one target and printing its report, as probe and
  * watch show it.  The probe comes as runs of pages in one state, and each
  * part of the report is built from them as they come: the map's cells, the
- * JSON "map" letters (written out, not kept), --ranges.  Nothing holds a
- * byte per page, so a range of any size is answered.
+ * JSON "map" letters (written out, not kept), --ranges (held up to a
+ * bound, then written out as they come).  Nothing holds a byte per page
+ * of a range of any size, so a range of any size is answered.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,10 +16,144 @@
 #include "opts.h"
 #include "report.h"
 
+/*
+ * --ranges, and the "ranges" of a JSON map too large to spell out.  Up to
+ * RUNS_HELD runs are held and printed after the report, as ever; past
+ * that they are printed as they come (the report after them), so memory
+ * stays bounded however fragmented the range.  Only JSON with its "map"
+ * spelled out cannot print them early (the letters are being written):
+ * there, past RUNS_HELD, a byte per page stands for them, at most
+ * JSON_MAP_MAX_PAGES bytes.
+ */
+#define RUNS_HELD	65536
+
+struct run_sink {
+	FILE *out;
+	const struct probe_report *r;
+	bool json;			/* "ranges" elements, else lines */
+	bool spelled;			/* JSON with "map": cannot stream */
+	const char *indent;
+	struct runs held;
+	unsigned char *states;		/* spelled, past RUNS_HELD */
+	bool streaming;
+	struct run pending;		/* streaming: the run not yet printed */
+	uint64_t printed;		/* streaming: runs printed */
+};
+
+static void sink_print(struct run_sink *s, const struct run *run)
+{
+	if (s->json)
+		print_json_range(s->out, s->r, run->start, run->end,
+				 run->state, !s->printed);
+	else
+		print_range(s->out, s->r, run->start, run->end, run->state,
+			    s->indent);
+	s->printed++;
+}
+
+/* The held runs become the head of the output, the last one pending. */
+static void sink_start_stream(struct run_sink *s)
+{
+	size_t k;
+
+	if (s->json)
+		fputs(",\"ranges\":[", s->out);
+	for (k = 0; k + 1 < s->held.n; k++)
+		sink_print(s, &s->held.v[k]);
+	s->pending = s->held.v[k];
+	runs_free(&s->held);
+	s->streaming = true;
+}
+
+/* The held runs become a byte per page. */
+static int sink_start_states(struct run_sink *s)
+{
+	size_t k;
+
+	s->states = malloc(s->r->pages);
+	if (!s->states)
+		return -1;
+	for (k = 0; k < s->held.n; k++)
+		memset(s->states + s->held.v[k].start, s->held.v[k].state,
+		       s->held.v[k].end - s->held.v[k].start);
+	runs_free(&s->held);
+	return 0;
+}
+
+static int sink_add(struct run_sink *s, uint64_t first, uint64_t n,
+		    unsigned char state)
+{
+	if (s->states) {
+		memset(s->states + first, state, n);
+		return 0;
+	}
+	if (s->streaming) {
+		if (s->pending.state == state && s->pending.end == first) {
+			s->pending.end += n;
+			return 0;
+		}
+		sink_print(s, &s->pending);
+		s->pending = (struct run){ first, first + n, state };
+		return 0;
+	}
+	if (runs_add_run(&s->held, first, n, state))
+		return -1;
+	if (s->held.n <= RUNS_HELD)
+		return 0;
+	if (!s->spelled) {
+		sink_start_stream(s);
+		return 0;
+	}
+	return sink_start_states(s);
+}
+
+/* Streaming: the last run, and the end of the JSON array. */
+static void sink_end_stream(struct run_sink *s)
+{
+	if (!s->streaming)
+		return;
+	sink_print(s, &s->pending);
+	if (s->json)
+		putc(']', s->out);
+}
+
+/* Not streamed: the "ranges" array after the counts. */
+static void sink_print_json(struct run_sink *s)
+{
+	struct run run = { 0 };
+	uint64_t p;
+
+	if (!s->states) {
+		print_json_tail(s->out, s->r, &s->held, NULL);
+		return;
+	}
+	print_json_counts(s->out, s->r->pages, &s->r->counts);
+	fputs(",\"ranges\":[", s->out);
+	for (p = 0; p <= s->r->pages; p++) {
+		if (p < s->r->pages && p && s->states[p] == run.state)
+			continue;
+		if (p) {
+			run.end = p;
+			sink_print(s, &run);
+		}
+		if (p < s->r->pages)
+			run = (struct run){ p, p, s->states[p] };
+	}
+	putc(']', s->out);
+	print_json_end(s->out, NULL);
+}
+
+static void sink_free(struct run_sink *s)
+{
+	runs_free(&s->held);
+	free(s->states);
+	s->states = NULL;
+}
+
 /* What the report needs of each run. */
 struct collect {
 	struct state_map *map;		/* the single report's map */
-	struct runs *runs;		/* --ranges, or a JSON map too large */
+	struct run_sink *sink;		/* --ranges, or a JSON map too large */
 	FILE *json;			/* "map" letters go here */
 };
 
@@ -31,7 +166,7 @@ static int collect_run(void *arg, uint64_t first, uint64_t n,
 		map_add_run(k->map, state, n);
 	if (k->json)
 		print_json_letters(k->json, state, n);
-	if (k->runs && runs_add_run(k->runs, first, n, state))
+	if (k->sink && sink_add(k->sink, first, n, state))
 		return -1;
 	return 0;
 }
@@ -50,7 +185,10 @@ int report_target(FILE *out, struct gupnw *g, const struct cli_opts *o,
 		  const char *sep)
 {
 	bool spell = r->pages <= JSON_MAP_MAX_PAGES;
-	struct runs rs = { 0 };
+	struct run_sink rs = {
+		.out = out, .r = r, .json = o->json, .spelled = o->json && spell,
+		.indent = multi ? "  " : "",
+	};
 	struct state_map m = { 0 };
 	struct collect k = { 0 };
 	struct run_walk w = {
@@ -61,7 +199,7 @@ int report_target(FILE *out, struct gupnw *g, const struct cli_opts *o,
 
 	r->bytes = o->bytes;
 	if (o->ranges || (o->json && !spell))
-		k.runs = &rs;
+		k.sink = &rs;
 	if (!o->json && !multi) {
 		if (map_init(&m, r->pages, map_width(o))) {
 			fail("map");
@@ -83,10 +221,12 @@ int report_target(FILE *out, struct gupnw *g, const struct cli_opts *o,
 	}
 	if (probe_runs(g, t, &w, &r->counts)) {
 		err = errno;
+		sink_end_stream(&rs);
 		if (o->json) {
 			if (spell)
 				putc('"', out);
-			print_json_tail(out, r, NULL, strerror(err));
+			print_json_counts(out, r->pages, &r->counts);
+			print_json_end(out, strerror(err));
 			if (!multi)
 				putc('\n', out);
 		}
@@ -94,11 +234,17 @@ int report_target(FILE *out, struct gupnw *g, const struct cli_opts *o,
 		probe_failed(r);
 		goto out;
 	}
+	sink_end_stream(&rs);
 
 	if (o->json) {
 		if (spell)
 			putc('"', out);
-		print_json_tail(out, r, k.runs, NULL);
+		if (!k.sink || rs.streaming) {
+			print_json_counts(out, r->pages, &r->counts);
+			print_json_end(out, NULL);
+		} else {
+			sink_print_json(&rs);
+		}
 		if (!multi)
 			putc('\n', out);
 	} else if (multi) {
@@ -107,12 +253,12 @@ int report_target(FILE *out, struct gupnw *g, const struct cli_opts *o,
 	} else {
 		print_human(out, r, &m);
 	}
-	if (o->ranges && !o->json)
-		print_ranges(out, r, k.runs, multi ? "  " : "");
+	if (o->ranges && !o->json && !rs.streaming)
+		print_ranges(out, r, &rs.held, rs.indent);
 	ret = EXIT_OK;
 out:
 	map_free(&m);
-	runs_free(&rs);
+	sink_free(&rs);
 	return ret;
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -35,6 +36,89 @@ static int range_pages(uint64_t start, uint64_t length, unsigned int ps,
 	return 0;
 }
 
+/*
+ * Filesystems whose files are made up when read (statfs(2) f_type, as
+ * linux/magic.h): no page cache stands behind them, and their st_size is 0
+ * or a made-up 4096.
+ */
+static const struct {
+	unsigned long magic;
+	const char *name;
+} pseudo_fs[] = {
+	{ 0x9fa0, "proc" },		/* PROC_SUPER_MAGIC */
+	{ 0x62656572, "sysfs" },	/* SYSFS_MAGIC */
+	{ 0x64626720, "debugfs" },	/* DEBUGFS_MAGIC */
+	{ 0x74726163, "tracefs" },	/* TRACEFS_MAGIC */
+	{ 0x27e0eb, "cgroup" },		/* CGROUP_SUPER_MAGIC */
+	{ 0x63677270, "cgroup2" },	/* CGROUP2_SUPER_MAGIC */
+	{ 0x73636673, "securityfs" },	/* SECURITYFS_MAGIC */
+	{ 0xcafe4a11, "bpf" },		/* BPF_FS_MAGIC */
+	{ 0xde5e81e4, "efivarfs" },	/* EFIVARFS_MAGIC */
+};
+
+/* The pseudo filesystem @fd is on, or NULL. */
+static const char *pseudo_fs_name(int fd)
+{
+	struct statfs sf;
+	size_t i;
+
+	if (fstatfs(fd, &sf))
+		return NULL;
+	for (i = 0; i < sizeof(pseudo_fs) / sizeof(pseudo_fs[0]); i++)
+		if ((unsigned long)sf.f_type == pseudo_fs[i].magic)
+			return pseudo_fs[i].name;
+	return NULL;
+}
+
+/*
+ * Only a regular file or a block device has pages to probe.  The open does
+ * not block (a FIFO with no writer would wait for one) nor make a terminal
+ * ours; what it opened is checked before anything else is done with it.
+ */
+static int open_operand(const char *path, struct stat *st)
+{
+	const char *fs;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		err = errno;
+		/* A socket cannot be opened at all: say what it is. */
+		if (err == ENXIO && !stat(path, st) && S_ISSOCK(st->st_mode))
+			goto not_regular;
+		errno = err;
+		fail("%s", path);
+		return -1;
+	}
+	if (fstat(fd, st)) {
+		fail("%s", path);
+		goto out_close;
+	}
+	if (S_ISDIR(st->st_mode)) {
+		errno = EISDIR;
+		fail("%s", path);
+		goto out_close;
+	}
+	if (!S_ISREG(st->st_mode) && !S_ISBLK(st->st_mode)) {
+		close(fd);
+		goto not_regular;
+	}
+	fs = S_ISREG(st->st_mode) ? pseudo_fs_name(fd) : NULL;
+	if (fs) {
+		fprintf(stderr, "gupnw: %s: no pages: a file of %s, made up when read\n",
+			path, fs);
+		goto out_close;
+	}
+	return fd;
+
+not_regular:
+	fprintf(stderr, "gupnw: %s: not a regular file\n", path);
+	return -1;
+out_close:
+	close(fd);
+	return -1;
+}
+
 int target_open_file(struct target *t, struct probe_report *r,
 		     bool has_length)
 {
@@ -45,18 +129,9 @@ int target_open_file(struct target *t, struct probe_report *r,
 	off_t size;
 
 	t->page_size = r->page_size;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_operand(path, &st);
 	if (fd < 0)
-		return fail("%s", path);
-	if (fstat(fd, &st)) {
-		ret = fail("%s", path);
-		goto out_close;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		errno = EISDIR;
-		ret = fail("%s", path);
-		goto out_close;
-	}
+		return EXIT_FAILED;
 	/* A block device's st_size is 0: ask it for its size. */
 	size = S_ISBLK(st.st_mode) ? lseek(fd, 0, SEEK_END) : st.st_size;
 	if (size < 0) {

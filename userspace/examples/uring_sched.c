@@ -9,9 +9,11 @@
  *   sched    one thread, a user-level scheduler: before running a task's
  *            next step it probes the page (GUPNW_URING_CMD_PROBE, all
  *            runnable tasks' probes in one io_uring_enter()); a task whose
- *            page is 'W' is parked and a READY is queued for the page; the
- *            task runs again when the READY completes.  The thread never
- *            takes a major fault: it computes while the disk works.
+ *            page is 'W' (read under way) or 'C' (a read not started: the
+ *            probe's I/O budget, max_io_pages, was spent) is parked and a
+ *            READY is queued for the page; the task runs again when the
+ *            READY completes.  The thread never takes a major fault: it
+ *            computes while the disk works.
  *   threads  one thread per task, plain blocking page faults.
  *   touch    one thread that just touches the pages, task after task.
  *
@@ -198,8 +200,13 @@ static long run_sched(struct gupnw *g, long *parked)
 					res < 0 ? strerror(-res) : "bad page");
 				exit(1);
 			}
-			if (!(ud & UD_READY) && t->state == GUPNW_RETRY) {
-				/* park: the module waits for the page */
+			if (!(ud & UD_READY) && (t->state == GUPNW_RETRY ||
+						 t->state == GUPNW_COLD)) {
+				/*
+				 * park: the module waits for the page (and
+				 * starts its read if the probe did not);
+				 * touching a C page here would block.
+				 */
 				(*parked)++;
 				queue_probe(&ring, g, ud & ~UD_READY, 1);
 				inflight++;
@@ -256,6 +263,24 @@ static void report(const char *mode, double t, long blocked_thr,
 	fflush(stdout);
 }
 
+/* A whole decimal (or 0x) number from @min to @max, or a usage error. */
+static unsigned int number(int opt, const char *arg, unsigned long min,
+			   unsigned long max)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(arg, &end, 0);
+	if (errno || end == arg || *end || arg[0] == '-' || v < min ||
+	    v > max) {
+		fprintf(stderr, "gupnw-uring-sched: bad -%c '%s' (%lu to %lu)\n",
+			opt, arg, min, max);
+		exit(2);
+	}
+	return v;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: gupnw-uring-sched [-t TASKS] [-s STEPS] "
@@ -274,14 +299,21 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "t:s:w:m:")) != -1) {
 		switch (opt) {
-		case 't': ntasks = strtoul(optarg, NULL, 0); break;
-		case 's': nsteps = strtoul(optarg, NULL, 0); break;
-		case 'w': work_us = strtoul(optarg, NULL, 0); break;
+		/* 2 * TASKS ring entries, at most io_uring's 32768 */
+		case 't': ntasks = number(opt, optarg, 1, 16384); break;
+		case 's': nsteps = number(opt, optarg, 1, 1U << 20); break;
+		case 'w': work_us = number(opt, optarg, 0, 60000000); break;
 		case 'm': mode = optarg; break;
 		default: usage();
 		}
 	}
-	if (optind != argc - 1 || !ntasks || !nsteps)
+	if (strcmp(mode, "all") && strcmp(mode, "sched") &&
+	    strcmp(mode, "threads") && strcmp(mode, "touch")) {
+		fprintf(stderr, "gupnw-uring-sched: bad -m '%s' (sched, threads, touch or all)\n",
+			mode);
+		return 2;
+	}
+	if (optind != argc - 1)
 		usage();
 	page = sysconf(_SC_PAGESIZE);
 	fd = open(argv[optind], O_RDONLY);
