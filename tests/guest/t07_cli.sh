@@ -10,6 +10,7 @@ CLI=${GUPNW_CLI:-/bin/gupnw}
 DATA=${GUPNW_DATA:-/mnt/data}
 SLOW=${GUPNW_SLOW:-/mnt/slow}
 SHOW_BYTES=600
+# shellcheck source=tap.shlib
 . "${0%/*}/tap.shlib"
 
 # one stderr line starting "gupnw: "
@@ -112,14 +113,14 @@ if [ -r "$SLOW/cold-64m" ]; then
 		sync; echo 3 > /proc/sys/vm/drop_caches
 		run "$CLI" probe --json --no-fault "$SLOW/cold-64m"
 		np=$(jnum notpresent); cold=$(jnum cold); pages=$(jnum pages)
-		[ $has_cold = 1 ] && np=$cold
+		[ "$has_cold" = 1 ] && np=$cold
 		[ "$rc" -eq 0 ] && [ -n "$pages" ] && [ "$np" = "$pages" ] && break
 		i=$((i + 1)); [ $i -ge 10 ] && break
 		sleep 1	# I/O of earlier tests may still be in flight
 	done
 	check "cli: --no-fault on a cold file exits 0" [ "$rc" -eq 0 ] || show
 	check_json "cli: --no-fault"
-	if [ $has_cold = 1 ]; then
+	if [ "$has_cold" = 1 ]; then
 		check "cli: --no-fault on a cold file: cold == pages (16384)" \
 			sh -c "[ '$np' = '$pages' ] && [ '$pages' = 16384 ]" || { diag "cold $np pages $pages after $i retries"; show; }
 	else
@@ -136,7 +137,7 @@ fi
 # the small file: MEM% is R + N + W over the pages, C is the rest.
 tcase mem-percent && {
 if [ -r "$SLOW/cold-64m" ]; then
-	if [ $has_cold = 1 ]; then
+	if [ "$has_cold" = 1 ]; then
 		sync; echo 3 > /proc/sys/vm/drop_caches
 		cat "$DATA/small" > /dev/null
 		dd if="$SLOW/cold-64m" of=/dev/null bs=64k count=16 2>/dev/null

@@ -8,6 +8,7 @@
 
 CLI=${GUPNW_CLI:-/bin/gupnw}
 DATA=${GUPNW_DATA:-/mnt/data}
+# shellcheck source=tap.shlib
 . "${0%/*}/tap.shlib"
 
 

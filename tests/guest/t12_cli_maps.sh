@@ -9,6 +9,7 @@
 
 CLI=${GUPNW_CLI:-/bin/gupnw}
 SHOW_BYTES=2500
+# shellcheck source=tap.shlib
 . "${0%/*}/tap.shlib"
 
 

@@ -62,6 +62,7 @@ sh "$here/cli.sh" "$us/build-asan/cli/gupnw" \
 # before it opens anything.
 ex=$us/examples/gupnw-uring-sched
 if [ -x "$ex" ]; then
+	# shellcheck disable=SC2089,SC2090 # the quotes are part of the expected message
 	for args in "-m foo f:bad -m 'foo' (sched, threads, touch or all)" \
 		    "-t abc f:bad -t 'abc' (1 to 16384)" \
 		    "-t 0 f:bad -t '0' (1 to 16384)" \
