@@ -679,13 +679,13 @@ python3 -c '
 import sys
 for i in range(66000):
     with open("%s/f%05d" % (sys.argv[1], i), "wb") as f: f.write(b"x")' "$tmp/many"
-(cd "$tmp/many" && FAKE_GUPNW_STATE=W GUPNW_DEVICE=/dev/null LD_PRELOAD="$fake" timeout 60 "$bin" prefetch -n f*) >"$tmp/out" 2>"$tmp/err"
+(cd "$tmp/many" && FAKE_GUPNW_STATE=W GUPNW_DEVICE=/dev/null timeout 60 env LD_PRELOAD="$fake" "$bin" prefetch -n f*) >"$tmp/out" 2>"$tmp/err"
 rc=$?
 [ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] && [ "$(wc -l <"$tmp/out")" -eq 66001 ] &&
 	tail -n 1 "$tmp/out" | grep -qx ' *66000 .*total (66000 files)'
 report $? "prefetch of 66000 files: each unmapped once started"
 
-(cd "$tmp/many" && FAKE_GUPNW_STATE=R GUPNW_DEVICE=/dev/null LD_PRELOAD="$fake" timeout 60 "$bin" prefetch --wait --json f*) >"$tmp/out" 2>"$tmp/err"
+(cd "$tmp/many" && FAKE_GUPNW_STATE=R GUPNW_DEVICE=/dev/null timeout 60 env LD_PRELOAD="$fake" "$bin" prefetch --wait --json f*) >"$tmp/out" 2>"$tmp/err"
 rc=$?
 [ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] &&
 	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["total"]["files"] == 66000 and all(f["resident_after_wait"] == 1 for f in j["files"])' "$tmp/out"
