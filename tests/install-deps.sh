@@ -7,7 +7,9 @@
 # Debian's linux-source-6.12 and what building it needs, debootstrap for the build
 # roots of kernels newer than bookworm can build (tests/vm/build-root.sh), and for
 # bindings/rust Debian's cargo/rustc and the packaged crates it builds from offline
-# (librust-tokio-dev brings every tokio feature and the crates they need).
+# (librust-tokio-dev brings every tokio feature and the crates they need), and for
+# bindings/go Debian's Go 1.19 and the packaged modules it builds from offline
+# (golang.org/x/sys; go.etcd.io/bbolt for the example server).
 # Arguments name more packages (make bench adds linux-source-6.1).  --demo first: only
 # what "make demo" needs (one kernel line, QEMU, the build of the CLI and the module).
 # Idempotent: installs only what is missing.  Needs root (or sudo).
@@ -26,7 +28,8 @@ python3 valgrind sparse liburing-dev bash-completion groff-base
 dkms dh-dkms debhelper dpkg-dev fakeroot lintian
 linux-source-6.12 bc flex bison libelf-dev libssl-dev zstd
 debootstrap debian-archive-keyring
-cargo rustc librust-tokio-dev librust-libc-dev $*"
+cargo rustc librust-tokio-dev librust-libc-dev
+golang-1.19-go golang-golang-x-sys-dev golang-github-coreos-bbolt-dev $*"
 fi
 
 missing=""
