@@ -26,6 +26,7 @@ import (
 	"os"
 	"runtime"
 	"sync/atomic"
+	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -160,6 +161,7 @@ func (m *PidMem) Close() error { return m.f.Close() }
 // Device is an open /dev/gupnw. Its methods are safe for concurrent use.
 type Device struct {
 	f        *os.File
+	rc       syscall.RawConn // ioctls through it: a Close waits for them, and fails later ones
 	fd       int
 	pageSize int
 	info     Info
@@ -185,6 +187,10 @@ func OpenPath(path string) (*Device, error) {
 		return nil, err
 	}
 	d := &Device{f: f, fd: int(f.Fd()), pageSize: os.Getpagesize()}
+	if d.rc, err = f.SyscallConn(); err != nil {
+		f.Close()
+		return nil, err
+	}
 	if d.info, err = d.getInfo(); err != nil {
 		f.Close()
 		return nil, err
@@ -196,7 +202,8 @@ func OpenPath(path string) (*Device, error) {
 	return d, nil
 }
 
-// Fd is the device's file descriptor (for a ring of your own).
+// Fd is the device's file descriptor (for a ring of your own), valid until
+// Close.
 func (d *Device) Fd() int { return d.fd }
 
 // PageSize is the page size probes count in.
@@ -251,18 +258,24 @@ var escapeSink struct {
 
 func (d *Device) ioctl(cmd uintptr, arg unsafe.Pointer) error {
 	escapes(arg)
-	for {
-		_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(d.fd), cmd, uintptr(arg))
-		if errno == unix.EINTR {
+	var errno unix.Errno
+	err := d.rc.Control(func(fd uintptr) {
+		for {
+			_, _, errno = unix.Syscall(unix.SYS_IOCTL, fd, cmd, uintptr(arg))
 			// The module restarts a probe interrupted by a signal the Go
 			// runtime sends (preemption) from the start.
-			continue
+			if errno != unix.EINTR {
+				return
+			}
 		}
-		if errno != 0 {
-			return errno
-		}
-		return nil
+	})
+	if err != nil {
+		return os.ErrClosed // Control fails only on a closed file
 	}
+	if errno != 0 {
+		return errno
+	}
+	return nil
 }
 
 // Probe probes the pages under b (its start rounded down, its end up to
@@ -281,28 +294,44 @@ func (d *Device) Probe(b []byte, flags Flags, states []byte) (Counts, error) {
 // aligned, length is rounded up to whole pages. Any address may be probed
 // (unmapped ones are '.'); nothing is read or written through it.
 func (d *Device) ProbeRange(addr uintptr, length int, flags Flags, states []byte) (Counts, error) {
-	return d.probe(uint64(addr), length, uint32(flags), -1, states)
+	return d.probe(uint64(addr), length, uint32(flags), nil, states)
 }
 
 // ProbePid probes [addr, addr+length) of the process behind m.
 func (d *Device) ProbePid(m *PidMem, addr uint64, length int, flags Flags, states []byte) (Counts, error) {
-	return d.probe(addr, length, uint32(flags), int(m.f.Fd()), states)
+	return d.probe(addr, length, uint32(flags), m, states)
 }
 
-func (d *Device) args(addr uint64, length int, flags uint32, target int) *probeArgs {
-	a := &probeArgs{size: uint32(unsafe.Sizeof(probeArgs{})), flags: flags, addr: addr, len: uint64(length)}
-	if target >= 0 {
-		a.flags |= probeTargetFD
-		a.targetFD = int32(target)
+func (d *Device) args(addr uint64, length int, flags uint32) *probeArgs {
+	return &probeArgs{size: uint32(unsafe.Sizeof(probeArgs{})), flags: flags, addr: addr, len: uint64(length)}
+}
+
+// ioctlTarget is the probe ioctl with a's target_fd the fd of target, held
+// open for the call.
+func (d *Device) ioctlTarget(a *probeArgs, target *PidMem) error {
+	if target == nil {
+		return d.ioctl(iocProbe, unsafe.Pointer(a))
 	}
-	return a
+	rc, err := target.f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var ierr error
+	if err = rc.Control(func(fd uintptr) {
+		a.flags |= probeTargetFD
+		a.targetFD = int32(fd)
+		ierr = d.ioctl(iocProbe, unsafe.Pointer(a))
+	}); err != nil {
+		return fmt.Errorf("target: %w", os.ErrClosed)
+	}
+	return ierr
 }
 
-func (d *Device) probe(addr uint64, length int, flags uint32, target int, states []byte) (Counts, error) {
+func (d *Device) probe(addr uint64, length int, flags uint32, target *PidMem, states []byte) (Counts, error) {
 	if length < 0 {
 		return Counts{}, fmt.Errorf("gupnw: probe: negative length: %w", unix.EINVAL)
 	}
-	a := d.args(addr, length, flags, target)
+	a := d.args(addr, length, flags)
 	if states != nil {
 		// The kernel writes one byte per page: never past the buffer.
 		pages := (uint64(length) + uint64(d.pageSize) - 1) / uint64(d.pageSize)
@@ -313,7 +342,7 @@ func (d *Device) probe(addr uint64, length int, flags uint32, target int, states
 		escapes(unsafe.Pointer(&states[0]))
 		a.states = uint64(uintptr(unsafe.Pointer(&states[0])))
 	}
-	err := d.ioctl(iocProbe, unsafe.Pointer(a))
+	err := d.ioctlTarget(a, target)
 	runtime.KeepAlive(states)
 	if err != nil {
 		return countsOf(a), fmt.Errorf("gupnw: probe: %w", err)
@@ -329,7 +358,7 @@ func (d *Device) ProbeExtents(addr uintptr, length int, flags Flags, ext []Exten
 	if len(ext) == 0 || length < 0 {
 		return nil, Counts{}, fmt.Errorf("gupnw: probe extents: empty buffer: %w", unix.EINVAL)
 	}
-	a := d.args(uint64(addr), length, uint32(flags)|probeExtents, -1)
+	a := d.args(uint64(addr), length, uint32(flags)|probeExtents)
 	escapes(unsafe.Pointer(&ext[0]))
 	a.states = uint64(uintptr(unsafe.Pointer(&ext[0])))
 	n := uint64(len(ext))

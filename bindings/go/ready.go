@@ -276,7 +276,7 @@ func (d *Device) ReadyRange(ctx context.Context, addr uintptr, length int, write
 		flags = probeWrite
 	}
 	// NOWAIT: never waits; starts the reads of what is missing.
-	c, err := d.probe(uint64(addr), length, flags, -1, nil)
+	c, err := d.probe(uint64(addr), length, flags, nil, nil)
 	if err != nil {
 		return ReadyResult{}, fmt.Errorf("gupnw: ready: %w", err)
 	}
@@ -336,7 +336,7 @@ func (d *Device) readyBlocking(ctx context.Context, addr uint64, length int, fla
 	}
 	ch := make(chan res, 1)
 	go func() {
-		c, err := d.probe(addr, length, flags|probeWait, -1, nil)
+		c, err := d.probe(addr, length, flags|probeWait, nil, nil)
 		ch <- res{c, err}
 	}()
 	select {
