@@ -66,6 +66,8 @@ const (
 	NoFault Flags = probeNoFault
 	// Wait is ordinary blocking GUP: waits for the I/O (a baseline). It
 	// blocks the calling OS thread; use Ready to wait without doing so.
+	// After a Wait probe, Retry counts pages that needed I/O and got it:
+	// they are present.
 	Wait Flags = probeWait
 )
 

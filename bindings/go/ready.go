@@ -159,6 +159,9 @@ func (u *uringState) reaper() {
 }
 
 func (u *uringState) reapLocked() {
+	if u.r == nil { // closed
+		return
+	}
 	u.r.reap(func(c cqe) {
 		if c.userData&cancelTag != 0 {
 			return
@@ -229,7 +232,10 @@ func (u *uringState) close() {
 	<-u.drained
 	u.efd.Close()
 	<-u.reaperDone
+	u.mu.Lock()
 	u.r.close()
+	u.r = nil
+	u.mu.Unlock()
 }
 
 // Ready waits until every page under b is present, without blocking the
@@ -344,8 +350,10 @@ func (d *Device) readyBlocking(ctx context.Context, addr uint64, length int, fla
 		if r.err != nil {
 			return ReadyResult{}, fmt.Errorf("gupnw: ready: %w", r.err)
 		}
-		return ReadyResult{Pages: r.c.Done, Present: r.c.Resident + r.c.Faulted, Error: r.c.Error,
-			Unmapped: r.c.Unmapped, Path: PathBlocking}, nil
+		// After a Wait probe 'W' means "needed I/O, which was waited for":
+		// present too (module/gupnw_walk.c).
+		return ReadyResult{Pages: r.c.Done, Present: r.c.Resident + r.c.Faulted + r.c.Retry,
+			Error: r.c.Error, Unmapped: r.c.Unmapped, Path: PathBlocking}, nil
 	case <-ctx.Done():
 		return ReadyResult{}, ctx.Err() // the Wait probe finishes on its own
 	}
