@@ -362,6 +362,19 @@ func TestReadyWithoutUringFallsBackToAWaitProbe(t *testing.T) {
 	}
 }
 
+// The fallback's Wait probe reads cold pages itself and reports them 'W'
+// (needed I/O, waited for): present, not ErrNotPresent.
+func TestReadyFallbackCountsPagesItsWaitProbeRead(t *testing.T) {
+	d := dev(t)
+	m := slowFile(t)
+	w := coldWindow(t, m, 2)
+	// No NOWAIT probe first (ReadyRange's): the Wait probe starts the reads.
+	r, err := d.readyBlocking(context.Background(), uint64(addrOf(w)), len(w), 0)
+	if err != nil || r.Pages != 2 || r.Present != 2 {
+		t.Fatalf("%+v %v", r, err)
+	}
+}
+
 // Thousands of goroutines at once, over a few cold pages: every Ready
 // returns, at most maxInflight READYs are in the kernel at a time.
 func TestReadyFromThousandsOfGoroutines(t *testing.T) {
