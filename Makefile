@@ -23,6 +23,7 @@
 #                            swapped-pages-under-busy-disk probe latency: build/bench/*.txt
 #   make bench-md            the same, then paste the tables into BENCHMARKS.md
 #   make rust                the Rust crate (bindings/rust/, offline from Debian's crates)
+#   make go                  the Go package (bindings/go/, offline from Debian's Go and modules)
 #   make clean
 
 KDIR	?= /lib/modules/$(shell uname -r)/build
@@ -48,9 +49,12 @@ module:
 userspace:
 	$(MAKE) -C userspace
 
-.PHONY: rust
+.PHONY: rust go
 rust:
 	$(MAKE) -C bindings/rust
+
+go:
+	$(MAKE) -C bindings/go
 
 install: install-module install-userspace
 

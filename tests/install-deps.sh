@@ -9,7 +9,9 @@
 # roots of kernels newer than bookworm can build (tests/vm/build-root.sh), and for
 # bindings/rust Debian's cargo/rustc and the packaged crates it builds from offline
 # (librust-tokio-dev brings every tokio feature and the crates they need), with its
-# rustfmt and clippy (cargo fmt --check, cargo clippy in bindings/rust); shellcheck and
+# rustfmt and clippy (cargo fmt --check, cargo clippy in bindings/rust); for
+# bindings/go Debian's Go 1.19 and the packaged modules it builds from offline
+# (golang.org/x/sys; go.etcd.io/bbolt for the example server); shellcheck and
 # codespell for "make lint" (tests/lint.sh).
 # Arguments name more packages (make bench adds linux-source-6.1).  --demo first: only
 # what "make demo" needs (one kernel line, QEMU, the build of the CLI and the module).
@@ -29,7 +31,8 @@ python3 valgrind sparse liburing-dev bash-completion groff-base gcc-multilib she
 dkms dh-dkms debhelper dpkg-dev fakeroot lintian
 linux-source-6.12 bc flex bison libelf-dev libssl-dev zstd
 debootstrap debian-archive-keyring
-cargo rustc rustfmt rust-clippy librust-tokio-dev librust-libc-dev $*"
+cargo rustc rustfmt rust-clippy librust-tokio-dev librust-libc-dev
+golang-1.19-go golang-golang-x-sys-dev golang-github-coreos-bbolt-dev $*"
 fi
 
 missing=""

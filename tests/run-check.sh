@@ -102,6 +102,12 @@ checks() {
 		rust.log make -C bindings/rust check
 	[ $host_only = 1 ] || build_step "Rust guest programs build (make -C bindings/rust guest)" \
 		rust-guest.log make -C bindings/rust guest
+	# The Go package, offline from Debian's Go and modules: vet, gofmt, host tests, and
+	# the static test program t71_go runs in the guests.
+	build_step "Go package builds offline; vet, gofmt, host tests (make -C bindings/go check)" \
+		go.log make -C bindings/go check
+	[ $host_only = 1 ] || build_step "Go guest test program builds (make -C bindings/go guest)" \
+		go-guest.log make -C bindings/go guest
 	if [ $no_host = 1 ]; then
 		echo "# --no-host: no host tests"
 	elif [ -f tests/host/run.sh ]; then

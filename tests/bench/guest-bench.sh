@@ -35,6 +35,25 @@ if [ -x /bench/gupnw-mmap-server ]; then
 		server_rc=$?
 fi
 
+# The bbolt server of the Go package (bindings/go/examples/bboltserver), likewise, on
+# bolt.db of the throttled disk (tests/vm/build-disks.sh makes it); a third block.
+bbolt_rc=
+if [ -x /bench/gupnw-bbolt-server ] && [ -f "${GUPNW_SLOW:-/mnt/slow}/bolt.db" ]; then
+	ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
+	bbolt_rc=0
+	timeout -s TERM -k 5 600 /bench/gupnw-bbolt-server -bench "${GUPNW_SLOW:-/mnt/slow}/bolt.db" \
+		-seconds "${GUPNW_BENCH_SERVER_SECONDS:-10}" </dev/null >/tmp/bbolt.out 2>&1 ||
+		bbolt_rc=$?
+	# Cold pages made present per second by 64 goroutines, plain touching vs Ready first,
+	# on the fast disk's cold-64m; the page cache is dropped after, so the benchmark
+	# below finds that file cold again.
+	echo "cold pages made present per second (the fast disk's cold-64m):" >>/tmp/bbolt.out
+	timeout -s TERM -k 5 300 /bench/gupnw-bbolt-server -touch "${GUPNW_DATA:-/mnt/data}/cold-64m" \
+		</dev/null >>/tmp/bbolt.out 2>&1 || bbolt_rc=$?
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+fi
+
 rc=0
 timeout -s TERM -k 5 "${GUPNW_BENCH_TIMEOUT:-900}" /bench/gupnw_bench </dev/null || rc=$?
 echo "GUPNW-BENCH-EXIT $rc"
@@ -48,4 +67,14 @@ if [ -n "$server_rc" ]; then
 	grep -v '^# run ' /tmp/server.out
 	echo GUPNW-BENCH-END
 	echo "GUPNW-BENCH-EXIT $server_rc"
+fi
+if [ -n "$bbolt_rc" ]; then
+	echo GUPNW-BENCH-BEGIN
+	echo
+	echo "Go bbolt server (GOMAXPROCS=2): values of a bbolt database on the throttled disk, hot p50/p99/max"
+	echo "(ms, from each request's scheduled send time) with and without cold traffic:"
+	echo "plain = bbolt's Get, pread = the B+tree walk with pread, gupnw = Ready(ctx, page) on each page first."
+	grep -v '^# run ' /tmp/bbolt.out
+	echo GUPNW-BENCH-END
+	echo "GUPNW-BENCH-EXIT $bbolt_rc"
 fi

@@ -72,6 +72,10 @@ fi
 # The tokio server's benchmark (bindings/rust): a missing Rust toolchain only drops its table.
 make -s -C "$top/bindings/rust" guest >"$build/bench/rust.log" 2>&1 ||
 	echo "bench: the Rust server does not build (see $build/bench/rust.log): no tokio server table"
+# The Go bbolt server's (bindings/go), likewise; before the disks are built, which put
+# its database on the throttled disk.
+make -s -C "$top/bindings/go" guest >"$build/bench/go.log" 2>&1 ||
+	echo "bench: the Go server does not build (see $build/bench/go.log): no bbolt server table"
 
 failed=0
 for want in "$@"; do
@@ -106,6 +110,7 @@ for want in "$@"; do
 		echo "failed build-gup-test.sh did not run" >"$pack/gup_test.status"
 	[ -f "$out/gup_test/gup_test.ko" ] && cp "$out/gup_test/gup_test.ko" "$pack/"
 	[ -x "$top/build/rust-guest/gupnw-mmap-server" ] && cp "$top/build/rust-guest/gupnw-mmap-server" "$pack/"
+	[ -x "$top/build/go-guest/gupnw-bbolt-server" ] && cp "$top/build/go-guest/gupnw-bbolt-server" "$pack/"
 
 	if [ ! -f "$vm_out/data.img" ] || [ ! -f "$vm_out/slow.img" ] || [ ! -f "$vm_out/swap.img" ]; then
 		"$vm_dir/build-disks.sh" || { echo "bench [$label]: disk images do not build"; failed=1; continue; }

@@ -5,7 +5,8 @@
 # one set serves every kernel and every boot, and each boot starts from the same state.
 #   data.img  ext4, fast      -> /dev/vda, /mnt/data: cold-64m, small, root-ro
 #   swap.img  swap, 256 MiB   -> /dev/vdb
-#   slow.img  ext4, throttled -> /dev/vdc, /mnt/slow: cold-64m
+#   slow.img  ext4, throttled -> /dev/vdc, /mnt/slow: cold-64m, and bolt.db (a bbolt
+#             database for bindings/go's example server, if make -C bindings/go guest ran)
 #   eio.img   ext4, throttled, every read of bad's blocks fails with EIO (QEMU blkdebug,
 #             rules in eio.blkdebug) -> /dev/vdd, /mnt/eio (read-only): bad, good
 set -eu
@@ -24,6 +25,11 @@ cp "$stage/data/cold-64m" "$stage/slow/cold-64m"
 head -c $((3 * 4096 + 100)) /dev/urandom >"$stage/data/small"	# past-EOF tests
 head -c 1M /dev/urandom >"$stage/data/root-ro"
 chmod 644 "$stage/data/cold-64m" "$stage/data/small" "$stage/slow/cold-64m"
+# 16384 keys of 1000 random bytes, about 16 MiB of pages in a 32 MiB sparse file (t71).
+bbolt_server=$top/build/go-guest/gupnw-bbolt-server
+if [ -x "$bbolt_server" ]; then
+	"$bbolt_server" -create "$stage/slow/bolt.db" && chmod 644 "$stage/slow/bolt.db"
+fi
 chmod 444 "$stage/data/root-ro"
 head -c $((4 * 4096)) /dev/urandom >"$stage/eio/bad"
 head -c 1M /dev/urandom >"$stage/eio/good"	# drains the throttle's burst bucket

@@ -6,7 +6,7 @@
 # node the kernel needs before /init runs (/dev/console) is written as a cpio entry.
 #   build-initramfs.sh KVER OUT.cpio
 # Packs what is already built: build/KVER/src/gupnw.ko, userspace/cli/gupnw-static,
-# build/fuzz/gupnw-fuzz, build/rust-guest/*, the executables in build/guest-tests/ and tests/guest/*.sh; a missing piece is left
+# build/fuzz/gupnw-fuzz, build/rust-guest/*, build/go-guest/*, the executables in build/guest-tests/ and tests/guest/*.sh; a missing piece is left
 # out (the guest then reports it).  GUPNW_EXTRA_TESTS=dir adds that dir's files to
 # /tests (harness development).  GUPNW_BENCH_DIR=dir packs that dir's files as /bench,
 # which GUPNW_RUN=bench runs (tests/bench/run.sh).
@@ -59,6 +59,8 @@ touch lib/modules/vm/order
 [ -f "$top/build/fuzz/gupnw-fuzz" ] && cp "$top/build/fuzz/gupnw-fuzz" bin/gupnw-fuzz
 # The Rust crate's static test and example programs (make -C bindings/rust guest), for t70.
 for f in "$top"/build/rust-guest/gupnw-*; do [ -x "$f" ] && cp "$f" bin/; done
+# The Go package's static test program (make -C bindings/go guest), for t71.
+for f in "$top"/build/go-guest/gupnw-*; do [ -x "$f" ] && cp "$f" bin/; done
 
 cp "$top"/tests/guest/*.shlib tests/	# sourced by the shell tests, never run
 for t in "$top"/build/guest-tests/* "$top"/tests/guest/*.sh ${GUPNW_EXTRA_TESTS:+"$GUPNW_EXTRA_TESTS"/*}; do
