@@ -22,8 +22,14 @@
  * io-wq a cancel - from IORING_OP_ASYNC_CANCEL, a linked timeout, the ring
  * being closed or the submitter exiting - drops a queued command at once
  * and sets TIF_NOTIFY_SIGNAL on the worker running one (io-wq.c
- * __io_wq_worker_cancel(), both kernels): READY checks signal_pending()
- * between batches of a few pages and ends with -ECANCELED.
+ * __io_wq_worker_cancel(), both kernels): READY tests that flag between
+ * batches of a few pages and ends with -ECANCELED.  Not signal_pending():
+ * a group stop (SIGSTOP, Ctrl-Z) or a freezer sets TIF_SIGPENDING on io
+ * workers too, and is no cancel.  A cancel wakes only interruptible
+ * sleeps: READY's faults wait killably for I/O (a batch at most), but
+ * a userfaultfd range waits for its monitor, perhaps for ever, so READY
+ * faults with FOLL_INTERRUPTIBLE (6.2+); on 6.1, where that is absent, it
+ * faults no page of a userfaultfd range (gupnw_ready_step()).
  *
  * Lifetimes: every command runs to its end inside ->uring_cmd(); nothing is
  * left behind in the module when it returns.  The request holds the file,
@@ -43,6 +49,7 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/uaccess.h>
+#include <linux/userfaultfd_k.h>
 
 #include "gupnw_compat.h"
 #include "gupnw_internal.h"
@@ -53,6 +60,8 @@
 #define GUPNW_READY_STAGE	64
 /* cqe->res is an int: a READY reports at most this many pages. */
 #define GUPNW_READY_MAX_PAGES	((unsigned long)INT_MAX)
+/* A group stop the worker cannot take mid-command: how often to look. */
+#define GUPNW_READY_STOP_POLL	(HZ / 20)
 
 static int gupnw_uring_probe(struct gupnw_probe_args __user *uargs,
 			     unsigned int issue_flags)
@@ -128,8 +137,10 @@ static int gupnw_ready_record(struct gupnw_ready *rd, u8 state,
  */
 static int gupnw_ready_step(struct gupnw_ready *rd)
 {
+	unsigned int flags = rd->gup_flags | GUPNW_FOLL_INTERRUPTIBLE;
 	struct vm_area_struct *vma;
 	unsigned long stop, n;
+	bool refused = false;
 	int locked = 1;
 	long got;
 
@@ -143,7 +154,18 @@ static int gupnw_ready_step(struct gupnw_ready *rd)
 					  (stop - rd->pos) >> PAGE_SHIFT);
 	}
 	stop = min(vma->vm_end, rd->end);
-	if (gupnw_vma_refused(vma, rd->write)) {
+	/*
+	 * Without FOLL_INTERRUPTIBLE (6.1) a userfaultfd fault cannot be
+	 * cancelled: only what is present is taken there, the rest is 'E'
+	 * (and a 6.1 hugetlb VMA, which faults whatever FOLL_NOFAULT says,
+	 * is 'E' whole).
+	 */
+	if (!GUPNW_FOLL_INTERRUPTIBLE && userfaultfd_armed(vma)) {
+		if (!gupnw_nofault_honoured(vma))
+			refused = true;
+		flags |= FOLL_NOFAULT;
+	}
+	if (refused || gupnw_vma_refused(vma, rd->write)) {
 		mmap_read_unlock(rd->mm);
 		return gupnw_ready_record(rd, GUPNW_STATE_ERROR,
 					  (stop - rd->pos) >> PAGE_SHIFT);
@@ -152,17 +174,23 @@ static int gupnw_ready_step(struct gupnw_ready *rd)
 		  GUPNW_READY_BATCH);
 	/* no read-around of megabytes behind a miss: gupnw_ready_read() */
 	n = min(n, gupnw_ready_read(vma, rd->pos, (stop - rd->pos) >> PAGE_SHIFT));
-	got = gupnw_gup_remote_locked(rd->mm, rd->pos, n, rd->gup_flags,
-				      &locked);
+	got = gupnw_gup_remote_locked(rd->mm, rd->pos, n, flags, &locked);
 	if (locked)
 		mmap_read_unlock(rd->mm);
 
 	if (got > 0)
 		return gupnw_ready_record(rd, GUPNW_STATE_RESIDENT, got);
+	/* a signal (FOLL_INTERRUPTIBLE): gupnw_ready_run() says which */
 	if (got == -EINTR || fatal_signal_pending(current))
 		return -EINTR;
 	/* -EFAULT (SIGBUS: I/O error, past EOF), -ENOMEM, -EHWPOISON, ... */
 	return gupnw_ready_record(rd, GUPNW_STATE_ERROR, 1);
+}
+
+/* io-wq's cancel: TIF_NOTIFY_SIGNAL on this worker, nothing else. */
+static bool gupnw_ready_cancelled(void)
+{
+	return test_thread_flag(TIF_NOTIFY_SIGNAL);
 }
 
 static int gupnw_ready_run(struct gupnw_ready *rd)
@@ -172,13 +200,24 @@ static int gupnw_ready_run(struct gupnw_ready *rd)
 	while (rd->pos < rd->end) {
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		/* io-wq's cancel: TIF_NOTIFY_SIGNAL on this worker */
-		if (signal_pending(current))
+		if (gupnw_ready_cancelled())
 			return -ECANCELED;
 		/* Only our mmget() left: the target process has gone. */
 		if (atomic_read(&rd->mm->mm_users) <= 1)
 			return -ESRCH;
 		ret = gupnw_ready_step(rd);
+		if (ret == -EINTR && !fatal_signal_pending(current)) {
+			if (gupnw_ready_cancelled())
+				return -ECANCELED;
+			/*
+			 * A group stop or a freeze interrupted a fault; this
+			 * worker takes it only once the command ends, and an
+			 * interruptible fault returns at once until then:
+			 * look again a little later.
+			 */
+			schedule_timeout_killable(GUPNW_READY_STOP_POLL);
+			continue;
+		}
 		if (ret)
 			return ret;
 		cond_resched();

@@ -5,7 +5,10 @@
  * without the submitting thread waiting or faulting; per-page results for
  * holes, PROT_NONE and pages past EOF; IORING_OP_ASYNC_CANCEL and a linked
  * timeout end a READY that would take a minute with -ECANCELED, and a
- * linked timeout that does not fire changes nothing.
+ * linked timeout that does not fire changes nothing.  A group stop
+ * (SIGSTOP/SIGCONT) is no cancel; a READY waiting on a userfaultfd range
+ * whose monitor never answers is still cancelled by ASYNC_CANCEL or a
+ * linked timeout (on 6.1 it does not wait there: 'E').
  */
 #include "gupnw_test.h"
 
@@ -15,8 +18,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/userfaultfd.h>
+#include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define P(n)	((size_t)(n) * gt_page)
@@ -291,6 +300,163 @@ static void test_link_timeout(void)
 	munmap(q, P(8));
 }
 
+/* The running kernel is at least major.minor. */
+static int kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		gt_bail("ready: uname");
+	return ma > major || (ma == major && mi >= minor);
+}
+
+/* A userfaultfd for missing faults on [p, p + len); its monitor is silent. */
+static int uffd_silent(void *p, size_t len)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = {
+		.range = { .start = (uintptr_t)p, .len = len },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	int fd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		gt_case_skip("userfaultfd: %s", gt_errname(errno));
+	if (ioctl(fd, UFFDIO_API, &api) || ioctl(fd, UFFDIO_REGISTER, &reg))
+		gt_bail("ready: userfaultfd setup: %s", gt_errname(errno));
+	return fd;
+}
+
+/*
+ * A READY of 4 untouched pages of a userfaultfd range whose monitor never
+ * answers, ended by @how: "cancel" (IORING_OP_ASYNC_CANCEL) or "timeout"
+ * (a linked timeout of 300 ms).  On 6.2+ the READY waits in the fault and
+ * must end with -ECANCELED within a second of the cancel; on 6.1 it does
+ * not fault a userfaultfd range at all: it completes at once, all 'E'.
+ */
+static void test_uffd_cancel(const char *how)
+{
+	struct __kernel_timespec ts = { .tv_nsec = 300 * 1000000L };
+	int timeout = !strcmp(how, "timeout");
+	int waits = kernel_at_least(6, 2);
+	int res, rres = 1, n = 0, uffd, got_ready = 0;
+	unsigned char st[4];
+	struct io_uring_sqe *sqe;
+	struct gupnw_req req;
+	uint64_t t0, t_end = 0, data;
+	char *p;
+
+	p = mmap(NULL, P(4), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		gt_bail("ready: mmap: %s", gt_errname(errno));
+	uffd = uffd_silent(p, P(4));
+	memset(st, 0, sizeof(st));
+	gupnw_req_init(&req, p, P(4), 0, st);
+	submit_ready(&req, 40, timeout ? IOSQE_IO_LINK : 0);
+	if (timeout) {
+		sqe = io_uring_get_sqe(&ring);
+		io_uring_prep_link_timeout(sqe, &ts, 0);
+		io_uring_sqe_set_data64(sqe, 41);
+	}
+	io_uring_submit(&ring);
+	if (!timeout) {
+		gt_sleep_ms(300);	/* the READY is in its fault now */
+		sqe = io_uring_get_sqe(&ring);
+		io_uring_prep_cancel64(sqe, 40, 0);
+		io_uring_sqe_set_data64(sqe, 41);
+		io_uring_submit(&ring);
+	}
+	t0 = gt_now_ns();
+	/* the cancel's own CQE and the READY's, 1.3 s at most */
+	while (n < 2 && !wait_one(1300, &data, &res)) {
+		n++;
+		if (data == 40) {
+			got_ready = 1;
+			rres = res;
+			t_end = gt_now_ns() - t0;
+		}
+	}
+	if (waits) {
+		gt_ok(got_ready, "uffd-%s: READY in a silent monitor's fault ends within a second of the %s",
+		      how, how);
+		gt_err(rres, ECANCELED, "uffd-%s: ... with ECANCELED", how);
+		if (got_ready)
+			gt_diag("READY ended %.1f ms after the %s",
+				gt_ms(t_end), how);
+	} else {
+		gt_ok(got_ready, "uffd-%s: 6.1: READY does not wait for a userfaultfd monitor",
+		      how);
+		gt_eq(0, rres, "uffd-%s: 6.1: no page present", how);
+		if (!gt_ok(gt_match(st, "EEEE", 4) < 0,
+			   "uffd-%s: 6.1: untouched userfaultfd pages are E",
+			   how))
+			gt_diag("states %s", gt_states_str(st, 4));
+	}
+	/* the monitor goes: whatever still waits is released */
+	close(uffd);
+	while (!got_ready && !wait_one(10000, &data, &res))
+		got_ready = data == 40;
+	munmap(p, P(4));
+}
+
+static void test_uffd_async_cancel(void)
+{
+	test_uffd_cancel("cancel");
+}
+
+static void test_uffd_link_timeout(void)
+{
+	test_uffd_cancel("timeout");
+}
+
+/*
+ * SIGSTOP, then SIGCONT, while a READY of cold pages waits for their I/O:
+ * a group stop sets TIF_SIGPENDING on io workers too, and is no cancel.
+ */
+static void test_stop_cont(void)
+{
+	const size_t n = 64;		/* ~3 s on the throttled disk */
+	unsigned char st[64];
+	struct gupnw_req req;
+	uint64_t data = 0;
+	pid_t parent = getpid(), kid;
+	int res = 1, status, ret;
+	char *p;
+
+	p = mmap(NULL, P(n), PROT_READ, MAP_SHARED, slow_fd, 56 * MiB);
+	if (p == MAP_FAILED)
+		gt_bail("ready: mmap: %s", gt_errname(errno));
+	gt_drain_throttle(gt_env("GT_SLOW_FILE", ""));
+	gupnw_req_init(&req, p, P(n), 0, st);
+	submit_ready(&req, 50, 0);
+	io_uring_submit(&ring);
+	kid = fork();
+	if (kid < 0)
+		gt_bail("ready: fork: %s", gt_errname(errno));
+	if (!kid) {
+		gt_sleep_ms(300);
+		kill(parent, SIGSTOP);
+		gt_sleep_ms(500);
+		kill(parent, SIGCONT);
+		_exit(0);
+	}
+	/* this thread was stopped too: its wait may end early */
+	do
+		ret = wait_one(60000, &data, &res);
+	while (ret == -EINTR);
+	if (!gt_ok(!ret && data == 50, "stop-cont: READY completes")) {
+		gt_diag("wait %s, user_data %llu, res %d", gt_errname(-ret),
+			(unsigned long long)data, res);
+		res = 0;
+	}
+	waitpid(kid, &status, 0);
+	gt_eq(n, res, "stop-cont: SIGSTOP/SIGCONT do not cancel a READY: every page present");
+	gt_eq(n, gupnw_req_result(&req, NULL), "stop-cont: done covers the range");
+	munmap(p, P(n));
+}
+
 /* Each case's own ring, in its own process. */
 static void setup(void)
 {
@@ -324,11 +490,19 @@ static void case_link_timeout(void)
 	need_slow(test_link_timeout);
 }
 
+static void case_stop_cont(void)
+{
+	need_slow(test_stop_cont);
+}
+
 static const struct gt_case cases[] = {
 	GT_CASE("states", test_states),
 	GT_CASE("ready-after-io", case_ready_after_io),
 	GT_CASE("cancel", case_cancel),
 	GT_CASE("link-timeout", case_link_timeout),
+	GT_CASE("stop-cont", case_stop_cont),
+	GT_CASE("uffd-async-cancel", test_uffd_async_cancel),
+	GT_CASE("uffd-link-timeout", test_uffd_link_timeout),
 };
 
 int main(void)
