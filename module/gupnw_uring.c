@@ -11,7 +11,8 @@
  * GUP, as KVM's async_pf worker does, and completes once they are present.
  * The waiting is done in an io_uring worker (io-wq), never in the
  * submitting thread: the first, non-blocking issue returns -EAGAIN and
- * io_uring hands the command to io-wq with a stable copy of its SQE.
+ * io_uring hands the command to io-wq (with what it read of the SQE,
+ * below).
  *
  * Why io-wq and not a workqueue of our own: io_uring cancels a uring_cmd
  * only while io-wq holds it.  IORING_OP_ASYNC_CANCEL and linked timeouts
@@ -30,6 +31,11 @@
  * a userfaultfd range waits for its monitor, perhaps for ever, so READY
  * faults with FOLL_INTERRUPTIBLE (6.2+); on 6.1, where that is absent, it
  * faults no page of a userfaultfd range (gupnw_ready_step()).
+ *
+ * The SQE is read once, on the first issue, and its argument pointer kept
+ * in ioucmd->pdu: 6.12 (before upstream e663da62ba86, which Debian's
+ * 6.12.118 lacks) copies the SQE on -EAGAIN but leaves ioucmd->sqe on the
+ * ring slot, which user space reuses while the command waits in io-wq.
  *
  * Lifetimes: every command runs to its end inside ->uring_cmd(); nothing is
  * left behind in the module when it returns.  The request holds the file,
@@ -62,6 +68,15 @@
 #define GUPNW_READY_MAX_PAGES	((unsigned long)INT_MAX)
 /* A group stop the worker cannot take mid-command: how often to look. */
 #define GUPNW_READY_STOP_POLL	(HZ / 20)
+
+/*
+ * What the first issue read from the SQE, kept in ioucmd->pdu for the
+ * issue from io-wq: valid when @sqe is the SQE pointer of this issue.
+ */
+struct gupnw_uring_pdu {
+	const void *sqe;
+	u64 args;
+};
 
 static int gupnw_uring_probe(struct gupnw_probe_args __user *uargs,
 			     unsigned int issue_flags)
@@ -234,7 +249,7 @@ static int gupnw_uring_ready(struct gupnw_probe_args __user *uargs,
 	u32 usize;
 	int ret;
 
-	/* Waiting is io-wq's job: io_uring copies the SQE and queues us. */
+	/* Waiting is io-wq's job: return -EAGAIN and io_uring queues us. */
 	if (issue_flags & IO_URING_F_NONBLOCK)
 		return -EAGAIN;
 
@@ -300,24 +315,51 @@ static int gupnw_uring_ready_done(struct io_uring_cmd *ioucmd,
  */
 int gupnw_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 {
+	struct gupnw_uring_pdu *pdu = (struct gupnw_uring_pdu *)ioucmd->pdu;
+	const void *sqe = gupnw_uring_cmd_sqe_ptr(ioucmd);
 	const struct gupnw_uring_cmd *payload;
 	struct gupnw_probe_args __user *uargs;
-	u64 args, reserved;
+	u64 args;
+	int ret;
 
-	/* the SQE may change once we return, unless it is -EAGAIN: read now */
-	payload = gupnw_uring_cmd_payload(ioucmd, struct gupnw_uring_cmd);
-	args = READ_ONCE(payload->args);
-	reserved = READ_ONCE(payload->reserved);
-	if (reserved)
-		return -EINVAL;
+	BUILD_BUG_ON(sizeof(*pdu) > sizeof(ioucmd->pdu));
+	/*
+	 * Issued again from io-wq on the SQE pointer of the first issue: on
+	 * 6.12 that is still the ring slot, which user space may have
+	 * reused meanwhile: take what the first issue read.  A kernel that
+	 * gave us a stable copy has a new pointer; reading it is right too.
+	 */
+	if (!(issue_flags & IO_URING_F_NONBLOCK) && pdu->sqe == sqe) {
+		args = pdu->args;
+	} else {
+		payload = gupnw_uring_cmd_payload(ioucmd,
+						  struct gupnw_uring_cmd);
+		args = READ_ONCE(payload->args);
+		if (READ_ONCE(payload->reserved))
+			return -EINVAL;
+	}
 	uargs = u64_to_user_ptr(args);
+	/*
+	 * Gone with this issue, so that a recycled request never finds it;
+	 * cleared now because READY's completion may free the request.
+	 */
+	pdu->sqe = NULL;
 
 	switch (ioucmd->cmd_op) {
 	case GUPNW_URING_CMD_PROBE:
-		return gupnw_uring_probe(uargs, issue_flags);
+		ret = gupnw_uring_probe(uargs, issue_flags);
+		break;
 	case GUPNW_URING_CMD_READY:
-		return gupnw_uring_ready_done(ioucmd, uargs, issue_flags);
+		ret = gupnw_uring_ready_done(ioucmd, uargs, issue_flags);
+		break;
 	default:
-		return -ENOTTY;
+		ret = -ENOTTY;
+		break;
 	}
+	/* to be issued again, from io-wq: nothing completed it */
+	if (ret == -EAGAIN && (issue_flags & IO_URING_F_NONBLOCK)) {
+		pdu->sqe = sqe;
+		pdu->args = args;
+	}
+	return ret;
 }

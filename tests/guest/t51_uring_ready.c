@@ -8,7 +8,9 @@
  * linked timeout that does not fire changes nothing.  A group stop
  * (SIGSTOP/SIGCONT) is no cancel; a READY waiting on a userfaultfd range
  * whose monitor never answers is still cancelled by ASYNC_CANCEL or a
- * linked timeout (on 6.1 it does not wait there: 'E').
+ * linked timeout (on 6.1 it does not wait there: 'E').  More READYs than
+ * io-wq workers, their SQ slots overwritten at once: each completes for
+ * its own range.
  */
 #include "gupnw_test.h"
 
@@ -457,6 +459,74 @@ static void test_stop_cont(void)
 	munmap(p, P(n));
 }
 
+/*
+ * More READYs than io-wq has bounded workers (limited to 1 here): the
+ * first waits for cold I/O, the others queue in io-wq, and the SQ slot of
+ * each is overwritten as soon as it is submitted (zeros, or another
+ * READY's argument).  Each must complete for its own range: i + 1 pages.
+ */
+#define REUSE_N	8
+static void test_sq_reuse(void)
+{
+	unsigned int workers[2] = { 1, 0 };
+	struct gupnw_req req[REUSE_N + 1];
+	unsigned char st[REUSE_N][REUSE_N];
+	int res[REUSE_N + 1], seen = 0, r, i;
+	struct io_uring_sqe *sqe;
+	uint64_t data;
+	char *blk, *q;
+
+	if (io_uring_register_iowq_max_workers(&ring, workers))
+		gt_case_skip("IORING_REGISTER_IOWQ_MAX_WORKERS unsupported");
+	blk = mmap(NULL, P(32), PROT_READ, MAP_SHARED, slow_fd, 60 * MiB);
+	q = mmap(NULL, P(REUSE_N * REUSE_N), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (blk == MAP_FAILED || q == MAP_FAILED)
+		gt_bail("ready: mmap: %s", gt_errname(errno));
+	gt_drain_throttle(gt_env("GT_SLOW_FILE", ""));
+	/* the blocker: 32 cold pages, ~1.5 s */
+	gupnw_req_init(&req[REUSE_N], blk, P(32), 0, NULL);
+	submit_ready(&req[REUSE_N], 100, 0);
+	io_uring_submit(&ring);
+	memset(st, 0, sizeof(st));
+	for (i = 0; i < REUSE_N; i++) {
+		gupnw_req_init(&req[i], q + P(i * REUSE_N), P(i + 1), 0, st[i]);
+		sqe = io_uring_get_sqe(&ring);
+		gupnw_prep_ready(sqe, gupnw_fd(g), &req[i]);
+		io_uring_sqe_set_data64(sqe, i);
+		if (io_uring_submit(&ring) != 1)
+			gt_bail("ready: submit %d", i);
+		/* the slot is the application's again */
+		if (i % 2)
+			memset(sqe, 0, sizeof(*sqe));
+		else
+			gupnw_prep_ready(sqe, gupnw_fd(g),
+					 &req[(i + 1) % REUSE_N]);
+	}
+	for (i = 0; i <= REUSE_N; i++)
+		res[i] = 1000;
+	while (seen <= REUSE_N && !wait_one(30000, &data, &r)) {
+		if (data <= REUSE_N)
+			res[data] = r;
+		else if (data == 100)
+			res[REUSE_N] = r;
+		seen++;
+	}
+	gt_eq(REUSE_N + 1, seen, "sq-reuse: every READY completes");
+	for (i = 0; i < REUSE_N; i++) {
+		if (!gt_eq(i + 1, res[i],
+			   "sq-reuse: READY %d queued in io-wq, its SQ slot reused: res is its own %d pages",
+			   i, i + 1))
+			continue;
+		gt_eq(i + 1, gupnw_req_result(&req[i], NULL),
+		      "sq-reuse: READY %d: done is its own range", i);
+		gt_ok(gt_match(st[i], "RRRRRRRR", i + 1) < 0,
+		      "sq-reuse: READY %d: its states are R", i);
+	}
+	munmap(blk, P(32));
+	munmap(q, P(REUSE_N * REUSE_N));
+}
+
 /* Each case's own ring, in its own process. */
 static void setup(void)
 {
@@ -495,6 +565,11 @@ static void case_stop_cont(void)
 	need_slow(test_stop_cont);
 }
 
+static void case_sq_reuse(void)
+{
+	need_slow(test_sq_reuse);
+}
+
 static const struct gt_case cases[] = {
 	GT_CASE("states", test_states),
 	GT_CASE("ready-after-io", case_ready_after_io),
@@ -503,6 +578,7 @@ static const struct gt_case cases[] = {
 	GT_CASE("stop-cont", case_stop_cont),
 	GT_CASE("uffd-async-cancel", test_uffd_async_cancel),
 	GT_CASE("uffd-link-timeout", test_uffd_link_timeout),
+	GT_CASE("sq-reuse", case_sq_reuse),
 };
 
 int main(void)
