@@ -66,6 +66,8 @@
 #define GUPNW_READY_STAGE	64
 /* cqe->res is an int: a READY reports at most this many pages. */
 #define GUPNW_READY_MAX_PAGES	((unsigned long)INT_MAX)
+/* Staged runs between reschedules and signal checks over a long hole. */
+#define GUPNW_READY_RESCHED	1024
 /* A group stop the worker cannot take mid-command: how often to look. */
 #define GUPNW_READY_STOP_POLL	(HZ / 20)
 
@@ -115,6 +117,12 @@ static int gupnw_ready_flush(struct gupnw_ready *rd)
 	return 0;
 }
 
+/* io-wq's cancel: TIF_NOTIFY_SIGNAL on this worker, nothing else. */
+static bool gupnw_ready_cancelled(void)
+{
+	return test_thread_flag(TIF_NOTIFY_SIGNAL);
+}
+
 /* Record @n pages of @state at rd->pos; mmap_lock not held. */
 static int gupnw_ready_record(struct gupnw_ready *rd, u8 state,
 			      unsigned long n)
@@ -129,6 +137,10 @@ static int gupnw_ready_record(struct gupnw_ready *rd, u8 state,
 		rd->nr_unmapped += n;
 	rd->pos += n << PAGE_SHIFT;
 
+	if (!rd->states) {		/* counts only: nothing to stage */
+		rd->done += n;
+		return 0;
+	}
 	while (n) {
 		unsigned int take = min_t(unsigned long, n,
 					  GUPNW_READY_STAGE - rd->nr_staged);
@@ -140,6 +152,14 @@ static int gupnw_ready_record(struct gupnw_ready *rd, u8 state,
 			ret = gupnw_ready_flush(rd);
 			if (ret)
 				return ret;
+			/* a hole of 2^31 pages is 2^25 copies */
+			if (!(rd->done % (GUPNW_READY_STAGE *
+					  GUPNW_READY_RESCHED))) {
+				if (fatal_signal_pending(current) ||
+				    gupnw_ready_cancelled())
+					return -EINTR;
+				cond_resched();
+			}
 		}
 	}
 	return 0;
@@ -200,12 +220,6 @@ static int gupnw_ready_step(struct gupnw_ready *rd)
 		return -EINTR;
 	/* -EFAULT (SIGBUS: I/O error, past EOF), -ENOMEM, -EHWPOISON, ... */
 	return gupnw_ready_record(rd, GUPNW_STATE_ERROR, 1);
-}
-
-/* io-wq's cancel: TIF_NOTIFY_SIGNAL on this worker, nothing else. */
-static bool gupnw_ready_cancelled(void)
-{
-	return test_thread_flag(TIF_NOTIFY_SIGNAL);
 }
 
 static int gupnw_ready_run(struct gupnw_ready *rd)
@@ -280,6 +294,9 @@ static int gupnw_uring_ready(struct gupnw_probe_args __user *uargs,
 	a.nr_error = rd.nr_error;
 	a.nr_notpresent = 0;
 	a.nr_cold = 0;
+	/* READY counts no I/O: 0, never what the caller left there */
+	a.io_started = 0;
+	a.async_faults = 0;
 	if (gupnw_put_sized(uargs, usize, &a, sizeof(a)))
 		return -EFAULT;
 	return ret ?: (int)rd.nr_present;

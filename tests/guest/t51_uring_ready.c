@@ -10,7 +10,9 @@
  * whose monitor never answers is still cancelled by ASYNC_CANCEL or a
  * linked timeout (on 6.1 it does not wait there: 'E').  More READYs than
  * io-wq workers, their SQ slots overwritten at once: each completes for
- * its own range.
+ * its own range.  A READY over a 2^31-page hole completes, with or
+ * without 2^31 bytes of states, and can be killed meanwhile; it reports
+ * only its own counts.
  */
 #include "gupnw_test.h"
 
@@ -527,6 +529,172 @@ static void test_sq_reuse(void)
 	munmap(q, P(REUSE_N * REUSE_N));
 }
 
+/*
+ * READY over a PROT_NONE reservation of 2^31 - 1 pages (8 TiB: Go and JVM
+ * heaps reserve so): one refused run, 'E' for every page, counts only or
+ * with a states buffer.  The states buffer is 1 MiB, followed by a
+ * PROT_NONE guard: a READY with it ends -EFAULT after exactly that much,
+ * having written every byte of it.
+ */
+static void test_huge_hole(void)
+{
+	const size_t npages = (size_t)INT32_MAX;
+	const size_t stlen = 1024 * 1024;
+	struct gupnw_counts c;
+	struct gupnw_req req;
+	unsigned char *st;
+	uint64_t data;
+	int res = 1;
+	char *p;
+
+	p = mmap(NULL, P(npages), PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		gt_case_skip("no 8 TiB of address space: %s", gt_errname(errno));
+	gupnw_req_init(&req, p, P(npages), 0, NULL);
+	submit_ready(&req, 60, 0);
+	io_uring_submit(&ring);
+	if (!gt_ok(!wait_one(120000, &data, &res) && data == 60,
+		   "huge-hole: counts-only READY of 2^31-1 PROT_NONE pages completes"))
+		gt_bail("huge-hole: no completion");
+	gt_eq(0, res, "huge-hole: no page present");
+	gt_eq(npages, gupnw_req_result(&req, &c), "huge-hole: done is every page");
+	gt_eq(npages, c.error, "huge-hole: every page E");
+
+	st = mmap(NULL, stlen + gt_page, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (st == MAP_FAILED || mprotect(st + stlen, gt_page, PROT_NONE))
+		gt_bail("huge-hole: states buffer: %s", gt_errname(errno));
+	/* 2^31 bytes of states would need 2 GiB: stop the copy at 1 MiB */
+	gupnw_req_init(&req, p, P(npages), 0, st);
+	submit_ready(&req, 61, 0);
+	io_uring_submit(&ring);
+	if (!gt_ok(!wait_one(120000, &data, &res) && data == 61,
+		   "huge-hole: READY with states over the hole completes"))
+		gt_bail("huge-hole: no completion");
+	gt_err(res, EFAULT, "huge-hole: the states buffer ends: EFAULT");
+	gt_eq(stlen, gupnw_req_result(&req, NULL),
+	      "huge-hole: done is what the buffer took");
+	gt_ok(gt_match(st, gt_repeat('E', 64), 64) < 0 &&
+	      gt_match(st + stlen - 64, gt_repeat('E', 64), 64) < 0,
+	      "huge-hole: the buffer says E");
+	munmap(st, stlen + gt_page);
+	munmap(p, P(npages));
+}
+
+/*
+ * A states buffer of 2^31 bytes in 2 MiB of memory: one 2 MiB memfd mapped
+ * 1024 times side by side.  Returns the buffer; *fd is the memfd.
+ */
+static unsigned char *map_states_2g(int *fd)
+{
+	const size_t part = 2 * MiB, len = (size_t)1 << 31;
+	unsigned char *b;
+	size_t off;
+
+	*fd = memfd_create("t51-states", MFD_CLOEXEC);
+	if (*fd < 0 || ftruncate(*fd, part))
+		gt_bail("huge-hole: memfd: %s", gt_errname(errno));
+	b = mmap(NULL, len, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (b == MAP_FAILED)
+		gt_bail("huge-hole: reserve: %s", gt_errname(errno));
+	for (off = 0; off < len; off += part)
+		if (mmap(b + off, part, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, *fd, 0) == MAP_FAILED)
+			gt_bail("huge-hole: map states: %s", gt_errname(errno));
+	return b;
+}
+
+/*
+ * The same hole with a whole states buffer: 2^25 copies of 64 bytes in
+ * one step.  It completes with every byte 'E', and a SIGKILL while it
+ * runs ends the process at once (the READY checks for fatal signals
+ * between copies, and reschedules).
+ */
+static void test_huge_hole_states(void)
+{
+	const size_t npages = (size_t)INT32_MAX;
+	struct gupnw_req req;
+	unsigned char *st, *part;
+	uint64_t t0, data;
+	int res = 1, fd, status;
+	pid_t kid;
+	char *p;
+
+	p = mmap(NULL, P(npages), PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		gt_case_skip("no 8 TiB of address space: %s", gt_errname(errno));
+	st = map_states_2g(&fd);
+	memset(st, 0, 2 * MiB);
+	gupnw_req_init(&req, p, P(npages), 0, st);
+	t0 = gt_now_ns();
+	submit_ready(&req, 62, 0);
+	io_uring_submit(&ring);
+	if (!gt_ok(!wait_one(600000, &data, &res) && data == 62,
+		   "huge-hole-states: READY with 2^31 bytes of states over the hole completes"))
+		gt_bail("huge-hole-states: no completion");
+	gt_diag("READY took %.1f ms", gt_ms(gt_now_ns() - t0));
+	gt_eq(0, res, "huge-hole-states: no page present");
+	gt_eq(npages, gupnw_req_result(&req, NULL),
+	      "huge-hole-states: done is every page");
+	part = mmap(NULL, 2 * MiB, PROT_READ, MAP_SHARED, fd, 0);
+	if (part == MAP_FAILED)
+		gt_bail("huge-hole-states: mmap: %s", gt_errname(errno));
+	gt_ok(gt_match(part, gt_repeat('E', 2 * MiB), 2 * MiB) < 0,
+	      "huge-hole-states: every byte of the states is E");
+	munmap(part, 2 * MiB);
+
+	/* again in a child, killed while the READY copies */
+	kid = fork();
+	if (kid < 0)
+		gt_bail("huge-hole-states: fork: %s", gt_errname(errno));
+	if (!kid) {
+		submit_ready(&req, 63, 0);
+		io_uring_submit(&ring);
+		wait_one(600000, &data, &res);
+		_exit(0);
+	}
+	gt_sleep_ms(500);
+	kill(kid, SIGKILL);
+	t0 = gt_now_ns();
+	waitpid(kid, &status, 0);
+	gt_diag("child reaped %.1f ms after SIGKILL", gt_ms(gt_now_ns() - t0));
+	gt_ok(gt_now_ns() - t0 < 3000000000ULL,
+	      "huge-hole-states: SIGKILL during the copies ends the process within 3 s");
+	munmap(st, (size_t)1 << 31);
+	close(fd);
+	munmap(p, P(npages));
+}
+
+/* READY returns its own counts, never what the caller left in the struct. */
+static void test_own_counts(void)
+{
+	struct gupnw_probe_args *a;
+	struct gupnw_req req;
+	uint64_t data;
+	int res = -1;
+	char *p;
+
+	p = mmap(NULL, P(4), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		gt_bail("ready: mmap: %s", gt_errname(errno));
+	gupnw_req_init(&req, p, P(4), 0, NULL);
+	a = (struct gupnw_probe_args *)req.opaque;
+	a->io_started = 0x5a5a5a5a5a5a5a5aULL;
+	a->async_faults = 0xa5a5a5a5a5a5a5a5ULL;
+	submit_ready(&req, 70, 0);
+	io_uring_submit(&ring);
+	if (wait_one(10000, &data, &res))
+		gt_bail("own-counts: no completion");
+	gt_eq(4, res, "own-counts: READY of 4 anon pages: 4 present");
+	gt_eq(0, a->io_started, "own-counts: io_started is READY's own 0, not the caller's junk");
+	gt_eq(0, a->async_faults, "own-counts: async_faults is READY's own 0, not the caller's junk");
+	munmap(p, P(4));
+}
+
 /* Each case's own ring, in its own process. */
 static void setup(void)
 {
@@ -579,6 +747,9 @@ static const struct gt_case cases[] = {
 	GT_CASE("uffd-async-cancel", test_uffd_async_cancel),
 	GT_CASE("uffd-link-timeout", test_uffd_link_timeout),
 	GT_CASE("sq-reuse", case_sq_reuse),
+	GT_CASE("huge-hole", test_huge_hole),
+	GT_CASE_TIMED("huge-hole-states", test_huge_hole_states, 900),
+	GT_CASE("own-counts", test_own_counts),
 };
 
 int main(void)
