@@ -6,7 +6,7 @@
  * holes, PROT_NONE and pages past EOF; IORING_OP_ASYNC_CANCEL and a linked
  * timeout end a READY that would take a minute with -ECANCELED, and a
  * linked timeout that does not fire changes nothing.  A group stop
- * (SIGSTOP/SIGCONT) is no cancel; a READY waiting on a userfaultfd range
+ * (SIGSTOP/SIGCONT) or a cgroup freeze is no cancel; a READY waiting on a userfaultfd range
  * whose monitor never answers is still cancelled by ASYNC_CANCEL or a
  * linked timeout (on 6.1 it does not wait there: 'E').  More READYs than
  * io-wq workers, their SQ slots overwritten at once: each completes for
@@ -27,6 +27,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -461,6 +462,81 @@ static void test_stop_cont(void)
 	munmap(p, P(n));
 }
 
+#define FREEZE_CG	"/sys/fs/cgroup/t51-freeze"
+
+/* The frozen child: a READY of n cold pages at p; reports 'S', then res. */
+static void freeze_child(char *p, size_t n, int out)
+{
+	struct io_uring r;
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	struct gupnw_req req;
+	int res = 1, ret;
+	char tag = 'S';
+
+	if (gt_write_file(FREEZE_CG "/cgroup.procs", "0") ||
+	    io_uring_queue_init(8, &r, 0))
+		_exit(2);
+	gupnw_req_init(&req, p, P(n), 0, NULL);
+	sqe = io_uring_get_sqe(&r);
+	gupnw_prep_ready(sqe, gupnw_fd(g), &req);
+	io_uring_submit(&r);
+	gt_write_all(out, &tag, 1);
+	do
+		ret = io_uring_wait_cqe(&r, &cqe);
+	while (ret == -EINTR);
+	if (!ret)
+		res = cqe->res;
+	gt_write_all(out, &res, sizeof(res));
+	_exit(0);
+}
+
+/*
+ * A cgroup v2 freeze, then a thaw, while a READY of cold pages waits for
+ * their I/O: the freezer marks io workers as having a signal pending, and
+ * is no cancel either.
+ */
+static void test_freeze_thaw(void)
+{
+	const size_t n = 64;
+	int pr[2], res = 1, status;
+	char tag = 0;
+	pid_t kid;
+	char *p;
+
+	if (mkdir(FREEZE_CG, 0755) && errno != EEXIST)
+		gt_case_skip("no cgroup v2 to freeze: %s", gt_errname(errno));
+	if (access(FREEZE_CG "/cgroup.freeze", W_OK))
+		gt_case_skip("no cgroup.freeze");
+	p = mmap(NULL, P(n), PROT_READ, MAP_SHARED, slow_fd, 40 * MiB);
+	if (p == MAP_FAILED || pipe(pr))
+		gt_bail("ready: mmap/pipe: %s", gt_errname(errno));
+	gt_drain_throttle(gt_env("GT_SLOW_FILE", ""));
+	fflush(stdout);
+	kid = fork();
+	if (kid < 0)
+		gt_bail("ready: fork: %s", gt_errname(errno));
+	if (!kid) {
+		close(pr[0]);
+		freeze_child(p, n, pr[1]);
+	}
+	close(pr[1]);
+	if (gt_read_all(pr[0], &tag, 1) || tag != 'S')
+		gt_bail("freeze: the child did not submit");
+	gt_sleep_ms(300);
+	gt_write_file(FREEZE_CG "/cgroup.freeze", "1");
+	gt_sleep_ms(500);
+	gt_write_file(FREEZE_CG "/cgroup.freeze", "0");
+	if (!gt_ok(!gt_read_all(pr[0], &res, sizeof(res)),
+		   "freeze-thaw: READY completes"))
+		res = 0;
+	waitpid(kid, &status, 0);
+	gt_eq(n, res, "freeze-thaw: a cgroup freeze and thaw do not cancel a READY: every page present");
+	close(pr[0]);
+	rmdir(FREEZE_CG);
+	munmap(p, P(n));
+}
+
 /*
  * More READYs than io-wq has bounded workers (limited to 1 here): the
  * first waits for cold I/O, the others queue in io-wq, and the SQ slot of
@@ -733,6 +809,11 @@ static void case_stop_cont(void)
 	need_slow(test_stop_cont);
 }
 
+static void case_freeze_thaw(void)
+{
+	need_slow(test_freeze_thaw);
+}
+
 static void case_sq_reuse(void)
 {
 	need_slow(test_sq_reuse);
@@ -744,6 +825,7 @@ static const struct gt_case cases[] = {
 	GT_CASE("cancel", case_cancel),
 	GT_CASE("link-timeout", case_link_timeout),
 	GT_CASE("stop-cont", case_stop_cont),
+	GT_CASE("freeze-thaw", case_freeze_thaw),
 	GT_CASE("uffd-async-cancel", test_uffd_async_cancel),
 	GT_CASE("uffd-link-timeout", test_uffd_link_timeout),
 	GT_CASE("sq-reuse", case_sq_reuse),
