@@ -542,14 +542,16 @@ static void test_freeze_thaw(void)
  * first waits for cold I/O, the others queue in io-wq, and the SQ slot of
  * each is overwritten as soon as it is submitted (zeros, or another
  * READY's argument).  Each must complete for its own range: i + 1 pages.
+ * The same for WAIT probes (GUPNW_URING_CMD_PROBE), which io-wq runs too.
  */
 #define REUSE_N	8
+#define REUSE_W	4
 static void test_sq_reuse(void)
 {
 	unsigned int workers[2] = { 1, 0 };
-	struct gupnw_req req[REUSE_N + 1];
-	unsigned char st[REUSE_N][REUSE_N];
-	int res[REUSE_N + 1], seen = 0, r, i;
+	struct gupnw_req req[REUSE_N + 1], wreq[REUSE_W];
+	unsigned char st[REUSE_N][REUSE_N], wst[REUSE_W][REUSE_W];
+	int res[REUSE_N + 1], wres[REUSE_W], seen = 0, r, i;
 	struct io_uring_sqe *sqe;
 	uint64_t data;
 	char *blk, *q;
@@ -581,16 +583,41 @@ static void test_sq_reuse(void)
 			gupnw_prep_ready(sqe, gupnw_fd(g),
 					 &req[(i + 1) % REUSE_N]);
 	}
+	memset(wst, 0, sizeof(wst));
+	for (i = 0; i < REUSE_W; i++) {
+		gupnw_req_init(&wreq[i], q + P(i * REUSE_W), P(i + 1),
+			       GUPNW_WAIT, wst[i]);
+		sqe = io_uring_get_sqe(&ring);
+		gupnw_prep_probe(sqe, gupnw_fd(g), &wreq[i]);
+		io_uring_sqe_set_data64(sqe, 200 + i);
+		if (io_uring_submit(&ring) != 1)
+			gt_bail("ready: submit WAIT %d", i);
+		memset(sqe, 0, sizeof(*sqe));
+	}
 	for (i = 0; i <= REUSE_N; i++)
 		res[i] = 1000;
-	while (seen <= REUSE_N && !wait_one(30000, &data, &r)) {
-		if (data <= REUSE_N)
+	for (i = 0; i < REUSE_W; i++)
+		wres[i] = 1000;
+	while (seen <= REUSE_N + REUSE_W && !wait_one(30000, &data, &r)) {
+		if (data < REUSE_N)
 			res[data] = r;
 		else if (data == 100)
 			res[REUSE_N] = r;
+		else if (data >= 200 && data < 200 + REUSE_W)
+			wres[data - 200] = r;
 		seen++;
 	}
-	gt_eq(REUSE_N + 1, seen, "sq-reuse: every READY completes");
+	gt_eq(REUSE_N + REUSE_W + 1, seen,
+	      "sq-reuse: every READY and WAIT probe completes");
+	for (i = 0; i < REUSE_W; i++) {
+		if (!gt_eq(0, wres[i],
+			   "sq-reuse: WAIT probe %d queued in io-wq, its SQ slot reused: res 0",
+			   i))
+			continue;
+		gt_eq(i + 1, gupnw_req_result(&wreq[i], NULL),
+		      "sq-reuse: WAIT probe %d: done is its own %d pages",
+		      i, i + 1);
+	}
 	for (i = 0; i < REUSE_N; i++) {
 		if (!gt_eq(i + 1, res[i],
 			   "sq-reuse: READY %d queued in io-wq, its SQ slot reused: res is its own %d pages",
