@@ -124,6 +124,30 @@ static inline long gupnw_gup_remote_locked(struct mm_struct *mm,
 #endif
 
 /*
+ * The SQE the command was issued from, as a pointer to compare: 6.1 has
+ * ioucmd->cmd (its payload), Linux 6.4 ("io_uring: Pass whole sqe to
+ * commands") ioucmd->sqe.  Which one it is does not matter to the caller,
+ * only whether it changed between two issues (gupnw_uring.c).
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 4, 0)
+#define gupnw_uring_cmd_sqe_ptr(ioucmd)	((const void *)(ioucmd)->cmd)
+#else
+#define gupnw_uring_cmd_sqe_ptr(ioucmd)	((const void *)(ioucmd)->sqe)
+#endif
+
+/*
+ * Linux 6.2 ("mm/gup: Add FOLL_INTERRUPTIBLE") lets a GUP caller have its
+ * faults' waits end on any signal, not only a fatal one; before it a
+ * userfaultfd fault from GUP waits TASK_KILLABLE for its monitor.  0 where
+ * absent: gupnw_uring.c then faults no userfaultfd range.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+#define GUPNW_FOLL_INTERRUPTIBLE	0
+#else
+#define GUPNW_FOLL_INTERRUPTIBLE	FOLL_INTERRUPTIBLE
+#endif
+
+/*
  * Post a command's result.  Linux 6.18 ("io_uring/cmd: drop unused res2 param
  * from io_uring_cmd_done()", for-6.18/io_uring-20250929) dropped the second
  * result, which only 32-byte CQEs carry (io_uring_cmd_done32() since); gupnw

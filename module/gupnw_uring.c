@@ -11,7 +11,8 @@
  * GUP, as KVM's async_pf worker does, and completes once they are present.
  * The waiting is done in an io_uring worker (io-wq), never in the
  * submitting thread: the first, non-blocking issue returns -EAGAIN and
- * io_uring hands the command to io-wq with a stable copy of its SQE.
+ * io_uring hands the command to io-wq (with what it read of the SQE,
+ * below).
  *
  * Why io-wq and not a workqueue of our own: io_uring cancels a uring_cmd
  * only while io-wq holds it.  IORING_OP_ASYNC_CANCEL and linked timeouts
@@ -22,8 +23,19 @@
  * io-wq a cancel - from IORING_OP_ASYNC_CANCEL, a linked timeout, the ring
  * being closed or the submitter exiting - drops a queued command at once
  * and sets TIF_NOTIFY_SIGNAL on the worker running one (io-wq.c
- * __io_wq_worker_cancel(), both kernels): READY checks signal_pending()
- * between batches of a few pages and ends with -ECANCELED.
+ * __io_wq_worker_cancel(), both kernels): READY tests that flag between
+ * batches of a few pages and ends with -ECANCELED.  Not signal_pending():
+ * a group stop (SIGSTOP, Ctrl-Z) or a freezer sets TIF_SIGPENDING on io
+ * workers too, and is no cancel.  A cancel wakes only interruptible
+ * sleeps: READY's faults wait killably for I/O (a batch at most), but
+ * a userfaultfd range waits for its monitor, perhaps for ever, so READY
+ * faults with FOLL_INTERRUPTIBLE (6.2+); on 6.1, where that is absent, it
+ * faults no page of a userfaultfd range (gupnw_ready_step()).
+ *
+ * The SQE is read once, on the first issue, and its argument pointer kept
+ * in ioucmd->pdu: 6.12 (before upstream e663da62ba86, which Debian's
+ * 6.12.118 lacks) copies the SQE on -EAGAIN but leaves ioucmd->sqe on the
+ * ring slot, which user space reuses while the command waits in io-wq.
  *
  * Lifetimes: every command runs to its end inside ->uring_cmd(); nothing is
  * left behind in the module when it returns.  The request holds the file,
@@ -43,6 +55,7 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/uaccess.h>
+#include <linux/userfaultfd_k.h>
 
 #include "gupnw_compat.h"
 #include "gupnw_internal.h"
@@ -53,6 +66,19 @@
 #define GUPNW_READY_STAGE	64
 /* cqe->res is an int: a READY reports at most this many pages. */
 #define GUPNW_READY_MAX_PAGES	((unsigned long)INT_MAX)
+/* Staged runs between reschedules and signal checks over a long hole. */
+#define GUPNW_READY_RESCHED	1024
+/* A group stop the worker cannot take mid-command: how often to look. */
+#define GUPNW_READY_STOP_POLL	(HZ / 20)
+
+/*
+ * What the first issue read from the SQE, kept in ioucmd->pdu for the
+ * issue from io-wq: valid when @sqe is the SQE pointer of this issue.
+ */
+struct gupnw_uring_pdu {
+	const void *sqe;
+	u64 args;
+};
 
 static int gupnw_uring_probe(struct gupnw_probe_args __user *uargs,
 			     unsigned int issue_flags)
@@ -91,6 +117,12 @@ static int gupnw_ready_flush(struct gupnw_ready *rd)
 	return 0;
 }
 
+/* io-wq's cancel: TIF_NOTIFY_SIGNAL on this worker, nothing else. */
+static bool gupnw_ready_cancelled(void)
+{
+	return test_thread_flag(TIF_NOTIFY_SIGNAL);
+}
+
 /* Record @n pages of @state at rd->pos; mmap_lock not held. */
 static int gupnw_ready_record(struct gupnw_ready *rd, u8 state,
 			      unsigned long n)
@@ -105,6 +137,10 @@ static int gupnw_ready_record(struct gupnw_ready *rd, u8 state,
 		rd->nr_unmapped += n;
 	rd->pos += n << PAGE_SHIFT;
 
+	if (!rd->states) {		/* counts only: nothing to stage */
+		rd->done += n;
+		return 0;
+	}
 	while (n) {
 		unsigned int take = min_t(unsigned long, n,
 					  GUPNW_READY_STAGE - rd->nr_staged);
@@ -116,6 +152,14 @@ static int gupnw_ready_record(struct gupnw_ready *rd, u8 state,
 			ret = gupnw_ready_flush(rd);
 			if (ret)
 				return ret;
+			/* a hole of 2^31 pages is 2^25 copies */
+			if (!(rd->done % (GUPNW_READY_STAGE *
+					  GUPNW_READY_RESCHED))) {
+				if (fatal_signal_pending(current) ||
+				    gupnw_ready_cancelled())
+					return -EINTR;
+				cond_resched();
+			}
 		}
 	}
 	return 0;
@@ -128,8 +172,10 @@ static int gupnw_ready_record(struct gupnw_ready *rd, u8 state,
  */
 static int gupnw_ready_step(struct gupnw_ready *rd)
 {
+	unsigned int flags = rd->gup_flags | GUPNW_FOLL_INTERRUPTIBLE;
 	struct vm_area_struct *vma;
 	unsigned long stop, n;
+	bool refused = false;
 	int locked = 1;
 	long got;
 
@@ -143,7 +189,18 @@ static int gupnw_ready_step(struct gupnw_ready *rd)
 					  (stop - rd->pos) >> PAGE_SHIFT);
 	}
 	stop = min(vma->vm_end, rd->end);
-	if (gupnw_vma_refused(vma, rd->write)) {
+	/*
+	 * Without FOLL_INTERRUPTIBLE (6.1) a userfaultfd fault cannot be
+	 * cancelled: only what is present is taken there, the rest is 'E'
+	 * (and a 6.1 hugetlb VMA, which faults whatever FOLL_NOFAULT says,
+	 * is 'E' whole).
+	 */
+	if (!GUPNW_FOLL_INTERRUPTIBLE && userfaultfd_armed(vma)) {
+		if (!gupnw_nofault_honoured(vma))
+			refused = true;
+		flags |= FOLL_NOFAULT;
+	}
+	if (refused || gupnw_vma_refused(vma, rd->write)) {
 		mmap_read_unlock(rd->mm);
 		return gupnw_ready_record(rd, GUPNW_STATE_ERROR,
 					  (stop - rd->pos) >> PAGE_SHIFT);
@@ -152,13 +209,13 @@ static int gupnw_ready_step(struct gupnw_ready *rd)
 		  GUPNW_READY_BATCH);
 	/* no read-around of megabytes behind a miss: gupnw_ready_read() */
 	n = min(n, gupnw_ready_read(vma, rd->pos, (stop - rd->pos) >> PAGE_SHIFT));
-	got = gupnw_gup_remote_locked(rd->mm, rd->pos, n, rd->gup_flags,
-				      &locked);
+	got = gupnw_gup_remote_locked(rd->mm, rd->pos, n, flags, &locked);
 	if (locked)
 		mmap_read_unlock(rd->mm);
 
 	if (got > 0)
 		return gupnw_ready_record(rd, GUPNW_STATE_RESIDENT, got);
+	/* a signal (FOLL_INTERRUPTIBLE): gupnw_ready_run() says which */
 	if (got == -EINTR || fatal_signal_pending(current))
 		return -EINTR;
 	/* -EFAULT (SIGBUS: I/O error, past EOF), -ENOMEM, -EHWPOISON, ... */
@@ -172,13 +229,24 @@ static int gupnw_ready_run(struct gupnw_ready *rd)
 	while (rd->pos < rd->end) {
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		/* io-wq's cancel: TIF_NOTIFY_SIGNAL on this worker */
-		if (signal_pending(current))
+		if (gupnw_ready_cancelled())
 			return -ECANCELED;
 		/* Only our mmget() left: the target process has gone. */
 		if (atomic_read(&rd->mm->mm_users) <= 1)
 			return -ESRCH;
 		ret = gupnw_ready_step(rd);
+		if (ret == -EINTR && !fatal_signal_pending(current)) {
+			if (gupnw_ready_cancelled())
+				return -ECANCELED;
+			/*
+			 * A group stop or a freeze interrupted a fault; this
+			 * worker takes it only once the command ends, and an
+			 * interruptible fault returns at once until then:
+			 * look again a little later.
+			 */
+			schedule_timeout_killable(GUPNW_READY_STOP_POLL);
+			continue;
+		}
 		if (ret)
 			return ret;
 		cond_resched();
@@ -195,7 +263,7 @@ static int gupnw_uring_ready(struct gupnw_probe_args __user *uargs,
 	u32 usize;
 	int ret;
 
-	/* Waiting is io-wq's job: io_uring copies the SQE and queues us. */
+	/* Waiting is io-wq's job: return -EAGAIN and io_uring queues us. */
 	if (issue_flags & IO_URING_F_NONBLOCK)
 		return -EAGAIN;
 
@@ -226,6 +294,9 @@ static int gupnw_uring_ready(struct gupnw_probe_args __user *uargs,
 	a.nr_error = rd.nr_error;
 	a.nr_notpresent = 0;
 	a.nr_cold = 0;
+	/* READY counts no I/O: 0, never what the caller left there */
+	a.io_started = 0;
+	a.async_faults = 0;
 	if (gupnw_put_sized(uargs, usize, &a, sizeof(a)))
 		return -EFAULT;
 	return ret ?: (int)rd.nr_present;
@@ -261,24 +332,51 @@ static int gupnw_uring_ready_done(struct io_uring_cmd *ioucmd,
  */
 int gupnw_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 {
+	struct gupnw_uring_pdu *pdu = (struct gupnw_uring_pdu *)ioucmd->pdu;
+	const void *sqe = gupnw_uring_cmd_sqe_ptr(ioucmd);
 	const struct gupnw_uring_cmd *payload;
 	struct gupnw_probe_args __user *uargs;
-	u64 args, reserved;
+	u64 args;
+	int ret;
 
-	/* the SQE may change once we return, unless it is -EAGAIN: read now */
-	payload = gupnw_uring_cmd_payload(ioucmd, struct gupnw_uring_cmd);
-	args = READ_ONCE(payload->args);
-	reserved = READ_ONCE(payload->reserved);
-	if (reserved)
-		return -EINVAL;
+	BUILD_BUG_ON(sizeof(*pdu) > sizeof(ioucmd->pdu));
+	/*
+	 * Issued again from io-wq on the SQE pointer of the first issue: on
+	 * 6.12 that is still the ring slot, which user space may have
+	 * reused meanwhile: take what the first issue read.  A kernel that
+	 * gave us a stable copy has a new pointer; reading it is right too.
+	 */
+	if (!(issue_flags & IO_URING_F_NONBLOCK) && pdu->sqe == sqe) {
+		args = pdu->args;
+	} else {
+		payload = gupnw_uring_cmd_payload(ioucmd,
+						  struct gupnw_uring_cmd);
+		args = READ_ONCE(payload->args);
+		if (READ_ONCE(payload->reserved))
+			return -EINVAL;
+	}
 	uargs = u64_to_user_ptr(args);
+	/*
+	 * Gone with this issue, so that a recycled request never finds it;
+	 * cleared now because READY's completion may free the request.
+	 */
+	pdu->sqe = NULL;
 
 	switch (ioucmd->cmd_op) {
 	case GUPNW_URING_CMD_PROBE:
-		return gupnw_uring_probe(uargs, issue_flags);
+		ret = gupnw_uring_probe(uargs, issue_flags);
+		break;
 	case GUPNW_URING_CMD_READY:
-		return gupnw_uring_ready_done(ioucmd, uargs, issue_flags);
+		ret = gupnw_uring_ready_done(ioucmd, uargs, issue_flags);
+		break;
 	default:
-		return -ENOTTY;
+		ret = -ENOTTY;
+		break;
 	}
+	/* to be issued again, from io-wq: nothing completed it */
+	if (ret == -EAGAIN && (issue_flags & IO_URING_F_NONBLOCK)) {
+		pdu->sqe = sqe;
+		pdu->args = args;
+	}
+	return ret;
 }

@@ -57,6 +57,10 @@ struct gupnw_walk {
 	unsigned int gup_flags;		/* FOLL_WRITE or 0 */
 	unsigned long pos;		/* next address to decide */
 	unsigned long end;
+	/* WAIT, after a fault dropped mmap_lock (gupnw_fault_one()): */
+	bool unlocked;			/* not held again: -EINTR */
+	bool vma_changed;		/* held again, the VMA not the same */
+	unsigned long cut;		/* ... pages of the VMA decided */
 	struct gupnw_out out;		/* decided, not yet copied out */
 	struct page *pages[GUPNW_BATCH_PAGES];
 };
@@ -163,16 +167,57 @@ static int gupnw_scan_present(struct gupnw_walk *w, struct vm_area_struct *vma,
 	return 0;
 }
 
-/* Pass 2 for one absent page: 'F', 'W' or 'E', or -EINTR. */
-static int gupnw_fault_one(struct gupnw_walk *w, unsigned long addr)
+/*
+ * WAIT's fault of one page of @vma.  With GUP's @locked protocol, as READY's:
+ * the fault waits (for I/O, a userfaultfd monitor) killably and with
+ * mmap_lock dropped, and a userfaultfd fault may wait at all (without
+ * FAULT_FLAG_ALLOW_RETRY it is SIGBUS, and a stack dump on DEBUG_VM).  GUP
+ * takes @locked only in get_user_pages_remote(), so our own mm goes that
+ * way too (its faults still count in current->maj_flt).  If the lock was
+ * dropped it is taken again, and the walk goes on only if @vma is still
+ * the VMA at @addr, unchanged; else w->vma_changed ends the hold (or
+ * w->unlocked, with -EINTR, when a fatal signal kept the lock from us).
+ */
+static long gupnw_fault_wait(struct gupnw_walk *w, struct vm_area_struct *vma,
+			     unsigned long addr)
 {
-	unsigned int extra = (w->r->flags & GUPNW_PROBE_WAIT) ? 0 : FOLL_NOWAIT;
+	unsigned long start = vma->vm_start, end = vma->vm_end;
+	unsigned long pgoff = vma->vm_pgoff, flags = vma->vm_flags;
+	struct file *file = vma->vm_file;
+	struct mm_struct *mm = w->r->mm;
+	int locked = 1;
+	long got;
+
+	got = gupnw_gup_remote_locked(mm, addr, 1, w->gup_flags, &locked);
+	if (locked)
+		return got;
+	if (fatal_signal_pending(current) || mmap_read_lock_killable(mm)) {
+		w->unlocked = true;
+		return -EINTR;
+	}
+	/* compared, not dereferenced, unless it is the VMA found now */
+	if (vma_lookup(mm, addr) != vma || vma->vm_start != start ||
+	    vma->vm_end != end || vma->vm_pgoff != pgoff ||
+	    vma->vm_flags != flags || vma->vm_file != file)
+		w->vma_changed = true;
+	return got;
+}
+
+/* Pass 2 for one absent page: 'F', 'W' or 'E', or -EINTR. */
+static int gupnw_fault_one(struct gupnw_walk *w, struct vm_area_struct *vma,
+			   unsigned long addr)
+{
 	unsigned long maj_flt = current->maj_flt;
 	long got;
 
-	got = gupnw_gup(w, addr, 1, extra);
+	if (w->r->flags & GUPNW_PROBE_WAIT) {
+		got = gupnw_fault_wait(w, vma, addr);
+	} else {
+		got = gupnw_gup(w, addr, 1, FOLL_NOWAIT);
+		if (got == 1)
+			gupnw_put_pages(w, 1);
+	}
 	if (got == 1) {
-		gupnw_put_pages(w, 1);
 		/* the fault path counts a fault that read the page as major */
 		return current->maj_flt != maj_flt ? GUPNW_STATE_RETRY :
 						     GUPNW_STATE_FAULTED;
@@ -310,7 +355,7 @@ static int gupnw_walk_vma(struct gupnw_walk *w, struct vm_area_struct *vma,
 			wait_io = gupnw_wait_read(w->r, vma,
 						  addr + (i << PAGE_SHIFT),
 						  st + i, n - i);
-		ret = gupnw_fault_one(w, addr + (i << PAGE_SHIFT));
+		ret = gupnw_fault_one(w, vma, addr + (i << PAGE_SHIFT));
 		if (ret < 0)
 			return ret;
 		if (wait_io) {
@@ -319,6 +364,10 @@ static int gupnw_walk_vma(struct gupnw_walk *w, struct vm_area_struct *vma,
 				ret = GUPNW_STATE_RETRY;
 		}
 		st[i] = ret;
+		if (w->vma_changed) {	/* @vma is not ours to use any more */
+			w->cut = i + 1;
+			return 0;
+		}
 		if (ret == GUPNW_STATE_FAULTED)
 			i += gupnw_take_faulted_around(w, vma,
 						       addr + ((i + 1) << PAGE_SHIFT),
@@ -361,6 +410,7 @@ static int gupnw_walk_hold(struct gupnw_walk *w, unsigned long budget)
 		struct vm_area_struct *vma = find_vma(w->r->mm, w->pos);
 		struct gupnw_hide_mark mark;
 		unsigned long stop, n;
+		bool visible;
 		u8 *st;
 
 		/* a hole, or a VMA GUP refuses: one run whatever its size */
@@ -387,12 +437,15 @@ static int gupnw_walk_hold(struct gupnw_walk *w, unsigned long budget)
 		if (!n)
 			break;
 		st = gupnw_out_scratch(&w->out);
+		visible = gupnw_cache_visible(vma);	/* before @vma may go */
 		mark.io_started = w->r->io_started;
 		mark.async_faults = w->r->async_faults;
 		ret = gupnw_walk_vma(w, vma, w->pos, n, st);
 		if (ret < 0)
 			return ret;
-		if (!gupnw_cache_visible(vma)) {
+		if (w->vma_changed)	/* decided before the VMA changed */
+			n = w->cut;
+		if (!visible) {
 			gupnw_hide_cache(w->r, &mark, st, n);
 			ret = 0;
 		}
@@ -402,6 +455,8 @@ static int gupnw_walk_hold(struct gupnw_walk *w, unsigned long budget)
 			gupnw_out_states(&w->out, w->pos, st, n);
 		w->pos += n << PAGE_SHIFT;
 		budget -= n;
+		if (w->vma_changed)	/* the next hold finds it again */
+			break;
 	}
 	return 0;
 }
@@ -449,7 +504,10 @@ int gupnw_walk_range(struct gupnw_range *r)
 		if (ret)
 			break;
 		ret = gupnw_walk_hold(w, budget);
-		mmap_read_unlock(r->mm);
+		if (!w->unlocked)
+			mmap_read_unlock(r->mm);
+		w->unlocked = false;
+		w->vma_changed = false;
 
 		/* what was decided before a failure is still reported */
 		err = gupnw_out_flush(&w->out);

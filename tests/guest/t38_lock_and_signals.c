@@ -12,6 +12,9 @@
  * Fatal signals: a process probing a huge range (in each mode, its own
  * memory or another process's, anon or a cold file) is SIGKILLed in the
  * middle of the probe and must be gone promptly.
+ *
+ * WAIT in a userfaultfd range: the fault waits for the monitor (and gets
+ * the page it gives), killably, and without holding mmap_lock meanwhile.
  */
 #include "gupnw_test.h"
 #include "gupnw_test_mem.h"
@@ -24,8 +27,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -322,9 +328,195 @@ static void test_sigkill(void)
 	}
 }
 
+/* --- WAIT in a userfaultfd range --- */
+
+#define UFFD_PAGES	4
+
+/* A userfaultfd for missing faults on [p, p + len). */
+static int uffd_on(void *p, size_t len, int flags)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = {
+		.range = { .start = (uintptr_t)p, .len = len },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	int fd = syscall(__NR_userfaultfd, O_CLOEXEC | flags);
+
+	if (fd < 0)
+		gt_case_skip("userfaultfd: %s", gt_errname(errno));
+	if (ioctl(fd, UFFDIO_API, &api) || ioctl(fd, UFFDIO_REGISTER, &reg))
+		gt_bail("uffd: setup: %s", gt_errname(errno));
+	return fd;
+}
+
+static volatile int monitor_stop;
+
+/* The monitor: answers every missing fault with a zero page. */
+static void *monitor_main(void *arg)
+{
+	struct pollfd pfd = { .fd = *(int *)arg, .events = POLLIN };
+	struct uffd_msg msg;
+
+	while (!monitor_stop) {
+		struct uffdio_zeropage z = {
+			.range = { .len = gt_page },
+		};
+
+		if (poll(&pfd, 1, 100) != 1 ||
+		    read(pfd.fd, &msg, sizeof(msg)) != sizeof(msg))
+			continue;
+		z.range.start = msg.arg.pagefault.address &
+				~((uint64_t)gt_page - 1);
+		if (msg.event == UFFD_EVENT_PAGEFAULT)
+			ioctl(pfd.fd, UFFDIO_ZEROPAGE, &z);
+	}
+	return NULL;
+}
+
+/*
+ * WAIT on a userfaultfd range whose monitor answers: each fault waits for
+ * it and gets the page.  Before, WAIT faulted without
+ * FAULT_FLAG_ALLOW_RETRY: SIGBUS ('E'), and "FAULT_FLAG_ALLOW_RETRY
+ * missing" with a stack dump on DEBUG_VM kernels (the log scan fails it).
+ */
+static void test_wait_uffd_answered(void)
+{
+	unsigned char st[UFFD_PAGES];
+	struct gupnw_counts c;
+	struct gupnw *g = gupnw_open();
+	pthread_t mon;
+	int fd, ret;
+	char *p;
+
+	p = mmap(NULL, UFFD_PAGES * gt_page, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!g || p == MAP_FAILED)
+		gt_bail("uffd: setup: %s", gt_errname(errno));
+	fd = uffd_on(p, UFFD_PAGES * gt_page, O_NONBLOCK);
+	if (pthread_create(&mon, NULL, monitor_main, &fd))
+		gt_bail("uffd: pthread_create");
+	ret = gupnw_probe(g, p, UFFD_PAGES * gt_page, GUPNW_WAIT, st, &c);
+	gt_eq(0, ret, "wait-uffd: WAIT probe of a userfaultfd range returns 0");
+	if (!gt_ok(!c.error && c.retry + c.faulted == UFFD_PAGES,
+		   "wait-uffd: every page faulted in by the monitor, none E"))
+		gt_diag("states %s", gt_states_str(st, UFFD_PAGES));
+	gt_eq(UFFD_PAGES, gt_resident(p, UFFD_PAGES * gt_page),
+	      "wait-uffd: the pages are present afterwards");
+	monitor_stop = 1;
+	pthread_join(mon, NULL);
+	close(fd);
+	gupnw_close(g);
+	munmap(p, UFFD_PAGES * gt_page);
+}
+
+struct silent {
+	struct gupnw *g;
+	char *p;
+	int out;
+};
+
+static void *silent_prober(void *arg)
+{
+	struct silent *s = arg;
+	unsigned char st[UFFD_PAGES];
+	char tag = 'D';
+
+	gupnw_probe(s->g, s->p, UFFD_PAGES * gt_page, GUPNW_WAIT, st, NULL);
+	gt_write_all(s->out, &tag, 1);
+	return NULL;
+}
+
+/*
+ * A child whose thread WAIT-probes a userfaultfd range with a silent
+ * monitor; it reports 'M' once an mmap()/munmap() of its own (which need
+ * mmap_lock for writing) was done while the probe waits, and the probe's
+ * end 'D' (if it ever ends).
+ */
+static void silent_child(void *arg, int out)
+{
+	struct silent s = { .g = gupnw_open(), .out = out };
+	pthread_t t;
+	char tag = 'M';
+	void *q;
+
+	(void)arg;
+	s.p = mmap(NULL, UFFD_PAGES * gt_page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!s.g || s.p == MAP_FAILED)
+		_exit(2);
+	uffd_on(s.p, UFFD_PAGES * gt_page, O_NONBLOCK);
+	if (pthread_create(&t, NULL, silent_prober, &s))
+		_exit(3);
+	gt_sleep_ms(300);		/* the probe waits in the fault now */
+	q = mmap(NULL, gt_page, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (q != MAP_FAILED && !munmap(q, gt_page))
+		gt_write_all(out, &tag, 1);
+	for (;;)
+		pause();
+}
+
+/*
+ * While the WAIT probe waits for a monitor that never answers: the
+ * process maps and unmaps (mmap_lock is not held across the wait), the
+ * probe has not ended, and SIGKILL ends the process within a second.
+ */
+static void test_wait_uffd_silent(void)
+{
+	uint64_t t_kill = 0;
+	int pr[2], status, reaped = 0;
+	char tag[2] = { 0, 0 };
+	struct pollfd pfd;
+	pid_t pid;
+
+	if (pipe(pr))
+		gt_bail("pipe");
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		gt_bail("fork: %s", gt_errname(errno));
+	if (!pid) {
+		close(pr[0]);
+		silent_child(NULL, pr[1]);
+	}
+	close(pr[1]);
+	pfd.fd = pr[0];
+	pfd.events = POLLIN;
+	/* the first byte: 'M' (mapped while the probe waits) or 'D' */
+	if (poll(&pfd, 1, 3000) == 1)
+		read(pr[0], &tag[0], 1);
+	gt_ok(tag[0] == 'M',
+	      "wait-uffd-silent: mmap/munmap while WAIT waits for the monitor: mmap_lock is not held");
+	if (tag[0] == 'M' && poll(&pfd, 1, 0) == 1)
+		read(pr[0], &tag[1], 1);
+	gt_ok(tag[0] == 'M' && tag[1] != 'D',
+	      "wait-uffd-silent: the WAIT probe is still waiting for the silent monitor");
+	if (tag[0] == 'D' || tag[1] == 'D')
+		gt_diag("the probe ended before the monitor answered");
+	t_kill = gt_now_ns();
+	kill(pid, SIGKILL);
+	while (gt_now_ns() - t_kill < 10000000000ULL) {
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			reaped = 1;
+			break;
+		}
+		gt_sleep_ms(1);
+	}
+	t_kill = gt_now_ns() - t_kill;
+	gt_ok(reaped && t_kill < 1000000000ULL,
+	      "wait-uffd-silent: SIGKILL ends a WAIT probe waiting for a monitor within a second");
+	if (reaped)
+		gt_diag("gone %.1f ms after SIGKILL", gt_ms(t_kill));
+	else
+		waitpid(pid, &status, 0);
+	close(pr[0]);
+}
+
 static const struct gt_case cases[] = {
 	GT_CASE("writer-latency", test_writer_latency),
 	GT_CASE("sigkill", test_sigkill),
+	GT_CASE("wait-uffd-answered", test_wait_uffd_answered),
+	GT_CASE("wait-uffd-silent", test_wait_uffd_silent),
 };
 
 int main(void)

@@ -5,7 +5,14 @@
  * without the submitting thread waiting or faulting; per-page results for
  * holes, PROT_NONE and pages past EOF; IORING_OP_ASYNC_CANCEL and a linked
  * timeout end a READY that would take a minute with -ECANCELED, and a
- * linked timeout that does not fire changes nothing.
+ * linked timeout that does not fire changes nothing.  A group stop
+ * (SIGSTOP/SIGCONT) or a cgroup freeze is no cancel; a READY waiting on a userfaultfd range
+ * whose monitor never answers is still cancelled by ASYNC_CANCEL or a
+ * linked timeout (on 6.1 it does not wait there: 'E').  More READYs than
+ * io-wq workers, their SQ slots overwritten at once: each completes for
+ * its own range.  A READY over a 2^31-page hole completes, with or
+ * without 2^31 bytes of states, and can be killed meanwhile; it reports
+ * only its own counts.
  */
 #include "gupnw_test.h"
 
@@ -15,8 +22,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/userfaultfd.h>
+#include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define P(n)	((size_t)(n) * gt_page)
@@ -291,6 +305,499 @@ static void test_link_timeout(void)
 	munmap(q, P(8));
 }
 
+/* The running kernel is at least major.minor. */
+static int kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		gt_bail("ready: uname");
+	return ma > major || (ma == major && mi >= minor);
+}
+
+/* A userfaultfd for missing faults on [p, p + len); its monitor is silent. */
+static int uffd_silent(void *p, size_t len)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = {
+		.range = { .start = (uintptr_t)p, .len = len },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	int fd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		gt_case_skip("userfaultfd: %s", gt_errname(errno));
+	if (ioctl(fd, UFFDIO_API, &api) || ioctl(fd, UFFDIO_REGISTER, &reg))
+		gt_bail("ready: userfaultfd setup: %s", gt_errname(errno));
+	return fd;
+}
+
+/*
+ * A READY of 4 untouched pages of a userfaultfd range whose monitor never
+ * answers, ended by @how: "cancel" (IORING_OP_ASYNC_CANCEL) or "timeout"
+ * (a linked timeout of 300 ms).  On 6.2+ the READY waits in the fault and
+ * must end with -ECANCELED within a second of the cancel; on 6.1 it does
+ * not fault a userfaultfd range at all: it completes at once, all 'E'.
+ */
+static void test_uffd_cancel(const char *how)
+{
+	struct __kernel_timespec ts = { .tv_nsec = 300 * 1000000L };
+	int timeout = !strcmp(how, "timeout");
+	int waits = kernel_at_least(6, 2);
+	int res, rres = 1, n = 0, uffd, got_ready = 0;
+	unsigned char st[4];
+	struct io_uring_sqe *sqe;
+	struct gupnw_req req;
+	uint64_t t0, t_end = 0, data;
+	char *p;
+
+	p = mmap(NULL, P(4), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		gt_bail("ready: mmap: %s", gt_errname(errno));
+	uffd = uffd_silent(p, P(4));
+	memset(st, 0, sizeof(st));
+	gupnw_req_init(&req, p, P(4), 0, st);
+	submit_ready(&req, 40, timeout ? IOSQE_IO_LINK : 0);
+	if (timeout) {
+		sqe = io_uring_get_sqe(&ring);
+		io_uring_prep_link_timeout(sqe, &ts, 0);
+		io_uring_sqe_set_data64(sqe, 41);
+	}
+	io_uring_submit(&ring);
+	if (!timeout) {
+		gt_sleep_ms(300);	/* the READY is in its fault now */
+		sqe = io_uring_get_sqe(&ring);
+		io_uring_prep_cancel64(sqe, 40, 0);
+		io_uring_sqe_set_data64(sqe, 41);
+		io_uring_submit(&ring);
+	}
+	t0 = gt_now_ns();
+	/* the cancel's own CQE and the READY's, 1.3 s at most */
+	while (n < 2 && !wait_one(1300, &data, &res)) {
+		n++;
+		if (data == 40) {
+			got_ready = 1;
+			rres = res;
+			t_end = gt_now_ns() - t0;
+		}
+	}
+	if (waits) {
+		gt_ok(got_ready, "uffd-%s: READY in a silent monitor's fault ends within a second of the %s",
+		      how, how);
+		gt_err(rres, ECANCELED, "uffd-%s: ... with ECANCELED", how);
+		if (got_ready)
+			gt_diag("READY ended %.1f ms after the %s",
+				gt_ms(t_end), how);
+	} else {
+		gt_ok(got_ready, "uffd-%s: 6.1: READY does not wait for a userfaultfd monitor",
+		      how);
+		gt_eq(0, rres, "uffd-%s: 6.1: no page present", how);
+		if (!gt_ok(gt_match(st, "EEEE", 4) < 0,
+			   "uffd-%s: 6.1: untouched userfaultfd pages are E",
+			   how))
+			gt_diag("states %s", gt_states_str(st, 4));
+	}
+	/* the monitor goes: whatever still waits is released */
+	close(uffd);
+	while (!got_ready && !wait_one(10000, &data, &res))
+		got_ready = data == 40;
+	munmap(p, P(4));
+}
+
+static void test_uffd_async_cancel(void)
+{
+	test_uffd_cancel("cancel");
+}
+
+static void test_uffd_link_timeout(void)
+{
+	test_uffd_cancel("timeout");
+}
+
+/*
+ * SIGSTOP, then SIGCONT, while a READY of cold pages waits for their I/O:
+ * a group stop sets TIF_SIGPENDING on io workers too, and is no cancel.
+ */
+static void test_stop_cont(void)
+{
+	const size_t n = 64;		/* ~3 s on the throttled disk */
+	unsigned char st[64];
+	struct gupnw_req req;
+	uint64_t data = 0;
+	pid_t parent = getpid(), kid;
+	int res = 1, status, ret;
+	char *p;
+
+	p = mmap(NULL, P(n), PROT_READ, MAP_SHARED, slow_fd, 56 * MiB);
+	if (p == MAP_FAILED)
+		gt_bail("ready: mmap: %s", gt_errname(errno));
+	gt_drain_throttle(gt_env("GT_SLOW_FILE", ""));
+	gupnw_req_init(&req, p, P(n), 0, st);
+	submit_ready(&req, 50, 0);
+	io_uring_submit(&ring);
+	kid = fork();
+	if (kid < 0)
+		gt_bail("ready: fork: %s", gt_errname(errno));
+	if (!kid) {
+		gt_sleep_ms(300);
+		kill(parent, SIGSTOP);
+		gt_sleep_ms(500);
+		kill(parent, SIGCONT);
+		_exit(0);
+	}
+	/* this thread was stopped too: its wait may end early */
+	do
+		ret = wait_one(60000, &data, &res);
+	while (ret == -EINTR);
+	if (!gt_ok(!ret && data == 50, "stop-cont: READY completes")) {
+		gt_diag("wait %s, user_data %llu, res %d", gt_errname(-ret),
+			(unsigned long long)data, res);
+		res = 0;
+	}
+	waitpid(kid, &status, 0);
+	gt_eq(n, res, "stop-cont: SIGSTOP/SIGCONT do not cancel a READY: every page present");
+	gt_eq(n, gupnw_req_result(&req, NULL), "stop-cont: done covers the range");
+	munmap(p, P(n));
+}
+
+#define FREEZE_CG	"/sys/fs/cgroup/t51-freeze"
+
+/* The frozen child: a READY of n cold pages at p; reports 'S', then res. */
+static void freeze_child(char *p, size_t n, int out)
+{
+	struct io_uring r;
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	struct gupnw_req req;
+	int res = 1, ret;
+	char tag = 'S';
+
+	if (gt_write_file(FREEZE_CG "/cgroup.procs", "0") ||
+	    io_uring_queue_init(8, &r, 0))
+		_exit(2);
+	gupnw_req_init(&req, p, P(n), 0, NULL);
+	sqe = io_uring_get_sqe(&r);
+	gupnw_prep_ready(sqe, gupnw_fd(g), &req);
+	io_uring_submit(&r);
+	gt_write_all(out, &tag, 1);
+	do
+		ret = io_uring_wait_cqe(&r, &cqe);
+	while (ret == -EINTR);
+	if (!ret)
+		res = cqe->res;
+	gt_write_all(out, &res, sizeof(res));
+	_exit(0);
+}
+
+/*
+ * A cgroup v2 freeze, then a thaw, while a READY of cold pages waits for
+ * their I/O: the freezer marks io workers as having a signal pending, and
+ * is no cancel either.
+ */
+static void test_freeze_thaw(void)
+{
+	const size_t n = 64;
+	int pr[2], res = 1, status;
+	char tag = 0;
+	pid_t kid;
+	char *p;
+
+	if (mkdir(FREEZE_CG, 0755) && errno != EEXIST)
+		gt_case_skip("no cgroup v2 to freeze: %s", gt_errname(errno));
+	if (access(FREEZE_CG "/cgroup.freeze", W_OK))
+		gt_case_skip("no cgroup.freeze");
+	p = mmap(NULL, P(n), PROT_READ, MAP_SHARED, slow_fd, 40 * MiB);
+	if (p == MAP_FAILED || pipe(pr))
+		gt_bail("ready: mmap/pipe: %s", gt_errname(errno));
+	gt_drain_throttle(gt_env("GT_SLOW_FILE", ""));
+	fflush(stdout);
+	kid = fork();
+	if (kid < 0)
+		gt_bail("ready: fork: %s", gt_errname(errno));
+	if (!kid) {
+		close(pr[0]);
+		freeze_child(p, n, pr[1]);
+	}
+	close(pr[1]);
+	if (gt_read_all(pr[0], &tag, 1) || tag != 'S')
+		gt_bail("freeze: the child did not submit");
+	gt_sleep_ms(300);
+	gt_write_file(FREEZE_CG "/cgroup.freeze", "1");
+	gt_sleep_ms(500);
+	gt_write_file(FREEZE_CG "/cgroup.freeze", "0");
+	if (!gt_ok(!gt_read_all(pr[0], &res, sizeof(res)),
+		   "freeze-thaw: READY completes"))
+		res = 0;
+	waitpid(kid, &status, 0);
+	gt_eq(n, res, "freeze-thaw: a cgroup freeze and thaw do not cancel a READY: every page present");
+	close(pr[0]);
+	rmdir(FREEZE_CG);
+	munmap(p, P(n));
+}
+
+/*
+ * More READYs than io-wq has bounded workers (limited to 1 here): the
+ * first waits for cold I/O, the others queue in io-wq, and the SQ slot of
+ * each is overwritten as soon as it is submitted (zeros, or another
+ * READY's argument).  Each must complete for its own range: i + 1 pages.
+ * The same for WAIT probes (GUPNW_URING_CMD_PROBE), which io-wq runs too.
+ */
+#define REUSE_N	8
+#define REUSE_W	4
+static void test_sq_reuse(void)
+{
+	unsigned int workers[2] = { 1, 0 };
+	struct gupnw_req req[REUSE_N + 1], wreq[REUSE_W];
+	unsigned char st[REUSE_N][REUSE_N], wst[REUSE_W][REUSE_W];
+	int res[REUSE_N + 1], wres[REUSE_W], seen = 0, r, i;
+	struct io_uring_sqe *sqe;
+	uint64_t data;
+	char *blk, *q;
+
+	if (io_uring_register_iowq_max_workers(&ring, workers))
+		gt_case_skip("IORING_REGISTER_IOWQ_MAX_WORKERS unsupported");
+	blk = mmap(NULL, P(32), PROT_READ, MAP_SHARED, slow_fd, 60 * MiB);
+	q = mmap(NULL, P(REUSE_N * REUSE_N), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (blk == MAP_FAILED || q == MAP_FAILED)
+		gt_bail("ready: mmap: %s", gt_errname(errno));
+	gt_drain_throttle(gt_env("GT_SLOW_FILE", ""));
+	/* the blocker: 32 cold pages, ~1.5 s */
+	gupnw_req_init(&req[REUSE_N], blk, P(32), 0, NULL);
+	submit_ready(&req[REUSE_N], 100, 0);
+	io_uring_submit(&ring);
+	memset(st, 0, sizeof(st));
+	for (i = 0; i < REUSE_N; i++) {
+		gupnw_req_init(&req[i], q + P(i * REUSE_N), P(i + 1), 0, st[i]);
+		sqe = io_uring_get_sqe(&ring);
+		gupnw_prep_ready(sqe, gupnw_fd(g), &req[i]);
+		io_uring_sqe_set_data64(sqe, i);
+		if (io_uring_submit(&ring) != 1)
+			gt_bail("ready: submit %d", i);
+		/* the slot is the application's again */
+		if (i % 2)
+			memset(sqe, 0, sizeof(*sqe));
+		else
+			gupnw_prep_ready(sqe, gupnw_fd(g),
+					 &req[(i + 1) % REUSE_N]);
+	}
+	memset(wst, 0, sizeof(wst));
+	for (i = 0; i < REUSE_W; i++) {
+		gupnw_req_init(&wreq[i], q + P(i * REUSE_W), P(i + 1),
+			       GUPNW_WAIT, wst[i]);
+		sqe = io_uring_get_sqe(&ring);
+		gupnw_prep_probe(sqe, gupnw_fd(g), &wreq[i]);
+		io_uring_sqe_set_data64(sqe, 200 + i);
+		if (io_uring_submit(&ring) != 1)
+			gt_bail("ready: submit WAIT %d", i);
+		memset(sqe, 0, sizeof(*sqe));
+	}
+	for (i = 0; i <= REUSE_N; i++)
+		res[i] = 1000;
+	for (i = 0; i < REUSE_W; i++)
+		wres[i] = 1000;
+	while (seen <= REUSE_N + REUSE_W && !wait_one(30000, &data, &r)) {
+		if (data < REUSE_N)
+			res[data] = r;
+		else if (data == 100)
+			res[REUSE_N] = r;
+		else if (data >= 200 && data < 200 + REUSE_W)
+			wres[data - 200] = r;
+		seen++;
+	}
+	gt_eq(REUSE_N + REUSE_W + 1, seen,
+	      "sq-reuse: every READY and WAIT probe completes");
+	for (i = 0; i < REUSE_W; i++) {
+		if (!gt_eq(0, wres[i],
+			   "sq-reuse: WAIT probe %d queued in io-wq, its SQ slot reused: res 0",
+			   i))
+			continue;
+		gt_eq(i + 1, gupnw_req_result(&wreq[i], NULL),
+		      "sq-reuse: WAIT probe %d: done is its own %d pages",
+		      i, i + 1);
+	}
+	for (i = 0; i < REUSE_N; i++) {
+		if (!gt_eq(i + 1, res[i],
+			   "sq-reuse: READY %d queued in io-wq, its SQ slot reused: res is its own %d pages",
+			   i, i + 1))
+			continue;
+		gt_eq(i + 1, gupnw_req_result(&req[i], NULL),
+		      "sq-reuse: READY %d: done is its own range", i);
+		gt_ok(gt_match(st[i], "RRRRRRRR", i + 1) < 0,
+		      "sq-reuse: READY %d: its states are R", i);
+	}
+	munmap(blk, P(32));
+	munmap(q, P(REUSE_N * REUSE_N));
+}
+
+/*
+ * READY over a PROT_NONE reservation of 2^31 - 1 pages (8 TiB: Go and JVM
+ * heaps reserve so): one refused run, 'E' for every page, counts only or
+ * with a states buffer.  The states buffer is 1 MiB, followed by a
+ * PROT_NONE guard: a READY with it ends -EFAULT after exactly that much,
+ * having written every byte of it.
+ */
+static void test_huge_hole(void)
+{
+	const size_t npages = (size_t)INT32_MAX;
+	const size_t stlen = 1024 * 1024;
+	struct gupnw_counts c;
+	struct gupnw_req req;
+	unsigned char *st;
+	uint64_t data;
+	int res = 1;
+	char *p;
+
+	p = mmap(NULL, P(npages), PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		gt_case_skip("no 8 TiB of address space: %s", gt_errname(errno));
+	gupnw_req_init(&req, p, P(npages), 0, NULL);
+	submit_ready(&req, 60, 0);
+	io_uring_submit(&ring);
+	if (!gt_ok(!wait_one(120000, &data, &res) && data == 60,
+		   "huge-hole: counts-only READY of 2^31-1 PROT_NONE pages completes"))
+		gt_bail("huge-hole: no completion");
+	gt_eq(0, res, "huge-hole: no page present");
+	gt_eq(npages, gupnw_req_result(&req, &c), "huge-hole: done is every page");
+	gt_eq(npages, c.error, "huge-hole: every page E");
+
+	st = mmap(NULL, stlen + gt_page, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (st == MAP_FAILED || mprotect(st + stlen, gt_page, PROT_NONE))
+		gt_bail("huge-hole: states buffer: %s", gt_errname(errno));
+	/* 2^31 bytes of states would need 2 GiB: stop the copy at 1 MiB */
+	gupnw_req_init(&req, p, P(npages), 0, st);
+	submit_ready(&req, 61, 0);
+	io_uring_submit(&ring);
+	if (!gt_ok(!wait_one(120000, &data, &res) && data == 61,
+		   "huge-hole: READY with states over the hole completes"))
+		gt_bail("huge-hole: no completion");
+	gt_err(res, EFAULT, "huge-hole: the states buffer ends: EFAULT");
+	gt_eq(stlen, gupnw_req_result(&req, NULL),
+	      "huge-hole: done is what the buffer took");
+	gt_ok(gt_match(st, gt_repeat('E', 64), 64) < 0 &&
+	      gt_match(st + stlen - 64, gt_repeat('E', 64), 64) < 0,
+	      "huge-hole: the buffer says E");
+	munmap(st, stlen + gt_page);
+	munmap(p, P(npages));
+}
+
+/*
+ * A states buffer of 2^31 bytes in 2 MiB of memory: one 2 MiB memfd mapped
+ * 1024 times side by side.  Returns the buffer; *fd is the memfd.
+ */
+static unsigned char *map_states_2g(int *fd)
+{
+	const size_t part = 2 * MiB, len = (size_t)1 << 31;
+	unsigned char *b;
+	size_t off;
+
+	*fd = memfd_create("t51-states", MFD_CLOEXEC);
+	if (*fd < 0 || ftruncate(*fd, part))
+		gt_bail("huge-hole: memfd: %s", gt_errname(errno));
+	b = mmap(NULL, len, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (b == MAP_FAILED)
+		gt_bail("huge-hole: reserve: %s", gt_errname(errno));
+	for (off = 0; off < len; off += part)
+		if (mmap(b + off, part, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, *fd, 0) == MAP_FAILED)
+			gt_bail("huge-hole: map states: %s", gt_errname(errno));
+	return b;
+}
+
+/*
+ * The same hole with a whole states buffer: 2^25 copies of 64 bytes in
+ * one step.  It completes with every byte 'E', and a SIGKILL while it
+ * runs ends the process at once (the READY checks for fatal signals
+ * between copies, and reschedules).
+ */
+static void test_huge_hole_states(void)
+{
+	const size_t npages = (size_t)INT32_MAX;
+	struct gupnw_req req;
+	unsigned char *st, *part;
+	uint64_t t0, data;
+	int res = 1, fd, status;
+	pid_t kid;
+	char *p;
+
+	p = mmap(NULL, P(npages), PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		gt_case_skip("no 8 TiB of address space: %s", gt_errname(errno));
+	st = map_states_2g(&fd);
+	memset(st, 0, 2 * MiB);
+	gupnw_req_init(&req, p, P(npages), 0, st);
+	t0 = gt_now_ns();
+	submit_ready(&req, 62, 0);
+	io_uring_submit(&ring);
+	if (!gt_ok(!wait_one(600000, &data, &res) && data == 62,
+		   "huge-hole-states: READY with 2^31 bytes of states over the hole completes"))
+		gt_bail("huge-hole-states: no completion");
+	gt_diag("READY took %.1f ms", gt_ms(gt_now_ns() - t0));
+	gt_eq(0, res, "huge-hole-states: no page present");
+	gt_eq(npages, gupnw_req_result(&req, NULL),
+	      "huge-hole-states: done is every page");
+	part = mmap(NULL, 2 * MiB, PROT_READ, MAP_SHARED, fd, 0);
+	if (part == MAP_FAILED)
+		gt_bail("huge-hole-states: mmap: %s", gt_errname(errno));
+	gt_ok(gt_match(part, gt_repeat('E', 2 * MiB), 2 * MiB) < 0,
+	      "huge-hole-states: every byte of the states is E");
+	munmap(part, 2 * MiB);
+
+	/* again in a child, killed while the READY copies */
+	kid = fork();
+	if (kid < 0)
+		gt_bail("huge-hole-states: fork: %s", gt_errname(errno));
+	if (!kid) {
+		submit_ready(&req, 63, 0);
+		io_uring_submit(&ring);
+		wait_one(600000, &data, &res);
+		_exit(0);
+	}
+	gt_sleep_ms(500);
+	kill(kid, SIGKILL);
+	t0 = gt_now_ns();
+	waitpid(kid, &status, 0);
+	gt_diag("child reaped %.1f ms after SIGKILL", gt_ms(gt_now_ns() - t0));
+	gt_ok(gt_now_ns() - t0 < 3000000000ULL,
+	      "huge-hole-states: SIGKILL during the copies ends the process within 3 s");
+	munmap(st, (size_t)1 << 31);
+	close(fd);
+	munmap(p, P(npages));
+}
+
+/* READY returns its own counts, never what the caller left in the struct. */
+static void test_own_counts(void)
+{
+	struct gupnw_probe_args *a;
+	struct gupnw_req req;
+	uint64_t data;
+	int res = -1;
+	char *p;
+
+	p = mmap(NULL, P(4), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		gt_bail("ready: mmap: %s", gt_errname(errno));
+	gupnw_req_init(&req, p, P(4), 0, NULL);
+	a = (struct gupnw_probe_args *)req.opaque;
+	a->io_started = 0x5a5a5a5a5a5a5a5aULL;
+	a->async_faults = 0xa5a5a5a5a5a5a5a5ULL;
+	submit_ready(&req, 70, 0);
+	io_uring_submit(&ring);
+	if (wait_one(10000, &data, &res))
+		gt_bail("own-counts: no completion");
+	gt_eq(4, res, "own-counts: READY of 4 anon pages: 4 present");
+	gt_eq(0, a->io_started, "own-counts: io_started is READY's own 0, not the caller's junk");
+	gt_eq(0, a->async_faults, "own-counts: async_faults is READY's own 0, not the caller's junk");
+	munmap(p, P(4));
+}
+
 /* Each case's own ring, in its own process. */
 static void setup(void)
 {
@@ -324,11 +831,34 @@ static void case_link_timeout(void)
 	need_slow(test_link_timeout);
 }
 
+static void case_stop_cont(void)
+{
+	need_slow(test_stop_cont);
+}
+
+static void case_freeze_thaw(void)
+{
+	need_slow(test_freeze_thaw);
+}
+
+static void case_sq_reuse(void)
+{
+	need_slow(test_sq_reuse);
+}
+
 static const struct gt_case cases[] = {
 	GT_CASE("states", test_states),
 	GT_CASE("ready-after-io", case_ready_after_io),
 	GT_CASE("cancel", case_cancel),
 	GT_CASE("link-timeout", case_link_timeout),
+	GT_CASE("stop-cont", case_stop_cont),
+	GT_CASE("freeze-thaw", case_freeze_thaw),
+	GT_CASE("uffd-async-cancel", test_uffd_async_cancel),
+	GT_CASE("uffd-link-timeout", test_uffd_link_timeout),
+	GT_CASE("sq-reuse", case_sq_reuse),
+	GT_CASE("huge-hole", test_huge_hole),
+	GT_CASE_TIMED("huge-hole-states", test_huge_hole_states, 900),
+	GT_CASE("own-counts", test_own_counts),
 };
 
 int main(void)
