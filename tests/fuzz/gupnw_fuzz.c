@@ -919,6 +919,11 @@ static void *uring_fuzzer(void *arg)
 			}
 			up = 1;
 		}
+		if (u_free_slot(&s) < 0) {
+			/* every block in use: wait for a CQE, not a spin of cancels */
+			u_reap(&ring, 50);
+			continue;
+		}
 		for (i = 1 + (int)below(&s, 4); i > 0; i--) {
 			if (chance(&s, 10)) {
 				u_one_cancel(&ring, &s);

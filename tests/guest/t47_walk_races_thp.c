@@ -22,9 +22,10 @@
  * fails the run on any kernel splat (KASAN, KFENCE, lockdep, DEBUG_VM on
  * the debug kernel).
  *
- * 6.1 collapses neither shmem nor files with MADV_COLLAPSE (EINVAL): the
- * rest of the race runs there all the same; how many collapses succeeded
- * is printed as a diagnostic.
+ * A file THP needs READ_ONLY_THP_FOR_FS (the debug kernel has it) or, on
+ * 7.x, ext4's large folios; 6.1 does not collapse files with MADV_COLLAPSE
+ * at all (EINVAL).  Where a collapse fails the rest of the race runs all
+ * the same; how many collapses succeeded is printed as a diagnostic.
  */
 #include "gupnw_test.h"
 #include "gupnw_test_mem.h"
