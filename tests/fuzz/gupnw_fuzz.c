@@ -810,9 +810,10 @@ static void u_one_cmd(struct io_uring *ring, uint64_t *s, int sqe128,
 	 * (6.12 io_uring/uring_cmd.c:189-193): such a command read a later
 	 * SQE from the reused SQ slot and ran another command's payload (seen
 	 * here as READY results in the wrong argument block).  With ASYNC on
-	 * every command after a DRAIN, 6.12 instead left all of them waiting
-	 * behind the drain for over 60 s with the io-wq worker idle.  Both are
-	 * io_uring's own; the module saw only valid SQEs either way.
+	 * every command after a DRAIN, 6.12 instead kept a drained command
+	 * (an unknown cmd_op, -ENOTTY at once) deferred for 95 s, the io-wq
+	 * worker idle and no thread in the module, and all later ones behind
+	 * it.  Both are io_uring's own, not the module's.
 	 */
 	us->sqe_flags = sqe->flags | (link ? IOSQE_IO_LINK : 0);
 	us->gen++;
@@ -919,12 +920,9 @@ static void *uring_fuzzer(void *arg)
 			}
 			up = 1;
 		}
-		if (u_free_slot(&s) < 0) {
-			/* every block in use: wait for a CQE, not a spin of cancels */
-			u_reap(&ring, 50);
-			continue;
-		}
-		for (i = 1 + (int)below(&s, 4); i > 0; i--) {
+		/* every block in use: wait for a CQE, not a spin of cancels */
+		for (i = u_free_slot(&s) < 0 ? 0 : 1 + (int)below(&s, 4); i > 0;
+		     i--) {
 			if (chance(&s, 10)) {
 				u_one_cancel(&ring, &s);
 				continue;
@@ -944,7 +942,8 @@ static void *uring_fuzzer(void *arg)
 			fail("uring: io_uring_submit: %s", strerror(-ret));
 		if (ret < 0)
 			atomic_fetch_add(&u_submit_err[-ret & 255], 1);
-		u_reap(&ring, u_inflight > URING_SLOTS / 2 ? 50 : 0);
+		u_reap(&ring, u_inflight > URING_SLOTS / 2 || u_free_slot(&s) < 0 ?
+			      50 : 0);
 		now = time(NULL);
 		for (i = 0; i < URING_SLOTS; i++)
 			if (!dumped && uslots[i].busy &&
