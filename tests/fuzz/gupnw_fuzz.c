@@ -31,7 +31,9 @@
  *
  * Output is TAP without numbers, like the guest tests; exit status 1 on a
  * failure.  The seed is printed first: -s SEED repeats the argument stream
- * of each thread (not the interleaving, which the scheduler decides).
+ * of each thread (not the interleaving, which the scheduler decides; the
+ * io_uring thread's stream also depends on which of its commands have
+ * completed when it picks the next free argument block).
  */
 #include <errno.h>
 #include <fcntl.h>
