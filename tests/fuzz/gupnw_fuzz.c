@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * gupnw_fuzz - a user-space fuzzer of the /dev/gupnw ioctls.
+ * gupnw_fuzz - a user-space fuzzer of the /dev/gupnw ioctls and io_uring
+ * commands.
  *
  *   gupnw-fuzz [-t seconds] [-s seed] [-d data-file] [-n name] [-u uid]
  *
@@ -17,19 +18,26 @@
  * exiting, of other files, closed or never opened.  The ranges lie mostly in
  * an arena that mutator threads keep changing (mmap anon/file, munmap,
  * mprotect, mremap, MADV_DONTNEED/PAGEOUT, touching), so the walk races with
- * every change of the address space.
+ * every change of the address space.  One more thread does the same through
+ * io_uring (IORING_OP_URING_CMD: PROBE, READY, other cmd_op values, bad
+ * payloads and SQE fields, cancels, linked timeouts, rings closed with
+ * commands pending; see the io_uring section below).
  *
  * It checks only what must hold whatever the arguments: the process does not
  * crash, no call hangs (a watchdog), every failure is a documented errno, and
- * a successful probe's counts add up to its 'done'.  The kernel side (KASAN,
+ * a successful probe's counts add up to its 'done' (a READY's: its result
+ * and the pages it reports present, error and unmapped).  The kernel side (KASAN,
  * lockdep, kmemleak) is checked by the harness on the kernel log.
  *
  * Output is TAP without numbers, like the guest tests; exit status 1 on a
  * failure.  The seed is printed first: -s SEED repeats the argument stream
- * of each thread (not the interleaving, which the scheduler decides).
+ * of each thread (not the interleaving, which the scheduler decides; the
+ * io_uring thread's stream also depends on which of its commands have
+ * completed when it picks the next free argument block).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <grp.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -48,6 +56,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <liburing.h>
 #include <linux/gupnw.h>
 
 #define NR_PROBERS	3
@@ -57,6 +66,7 @@
 #define MAX_EXT		64
 #define CHILD_FD	200		/* /proc/<child>/mem, replaced by dup2() */
 #define HANG_SECONDS	60		/* no prober progress this long: hang */
+#define ARENA_HINT	((char *)0x100000000000ULL)	/* 16 TiB: see main() */
 
 static long page;
 static char *arena;			/* ARENA_PAGES, changed all the time */
@@ -72,7 +82,8 @@ static int nr_fds;
 static char tag[80] = "fuzz";	/* TAP name prefix */
 static atomic_bool stop;
 static atomic_ulong nr_calls;
-static atomic_ulong calls_of[NR_PROBERS];	/* per prober, for the watchdog */
+static atomic_ulong calls_of[NR_PROBERS + 1];	/* per prober and the uring
+						 * thread, for the watchdog */
 static atomic_ulong nr_bad;
 static atomic_ulong by_errno[256];
 
@@ -354,6 +365,34 @@ static void check_probe_result(const struct gupnw_probe_args *a, long ret,
 		     (unsigned long long)a->done);
 }
 
+/* Random PROBE arguments (not placed yet: see place_args()). */
+static void rnd_probe_args(uint64_t *s, struct gupnw_probe_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->flags = (uint32_t)below(s, GUPNW_PROBE_FLAGS_ALL + 1);
+	if (chance(s, 5))
+		a->flags |= 1U << (5 + below(s, 27));		/* unknown bit */
+	if (chance(s, 30))
+		a->flags &= ~GUPNW_PROBE_WAIT;	/* WAIT blocks on the disk: rarer */
+	a->addr = rnd_addr(s);
+	a->len = rnd_len(s);
+	if (a->flags & GUPNW_PROBE_EXTENTS)
+		a->nr_extents = chance(s, 5) ? 0 : 1 + (uint32_t)below(s, MAX_EXT);
+	else if (chance(s, 3))
+		a->nr_extents = (uint32_t)rnd(s);
+	a->states = rnd_states(s);
+	if (a->flags & GUPNW_PROBE_TARGET_FD)
+		a->target_fd = rnd_fd(s);
+	else if (chance(s, 3))
+		a->target_fd = (int)rnd(s);
+	if (chance(s, 3))
+		a->reserved[below(s, sizeof(a->reserved) / sizeof(a->reserved[0]))] = rnd(s) | 1;
+	/* Keep most byte-mode probes within the good states buffer. */
+	if (a->states == (uintptr_t)states && !(a->flags & GUPNW_PROBE_EXTENTS) &&
+	    a->len > (uint64_t)STATES_PAGES * page && chance(s, 90))
+		a->len = (1 + below(s, ARENA_PAGES)) * page;
+}
+
 static void one_probe(uint64_t *s)
 {
 	struct gupnw_probe_args a, *at;
@@ -361,29 +400,7 @@ static void one_probe(uint64_t *s)
 	long ret;
 	int i;
 
-	memset(&a, 0, sizeof(a));
-	a.flags = (uint32_t)below(s, GUPNW_PROBE_FLAGS_ALL + 1);
-	if (chance(s, 5))
-		a.flags |= 1U << (5 + below(s, 27));		/* unknown bit */
-	if (chance(s, 30))
-		a.flags &= ~GUPNW_PROBE_WAIT;	/* WAIT blocks on the disk: rarer */
-	a.addr = rnd_addr(s);
-	a.len = rnd_len(s);
-	if (a.flags & GUPNW_PROBE_EXTENTS)
-		a.nr_extents = chance(s, 5) ? 0 : 1 + (uint32_t)below(s, MAX_EXT);
-	else if (chance(s, 3))
-		a.nr_extents = (uint32_t)rnd(s);
-	a.states = rnd_states(s);
-	if (a.flags & GUPNW_PROBE_TARGET_FD)
-		a.target_fd = rnd_fd(s);
-	else if (chance(s, 3))
-		a.target_fd = (int)rnd(s);
-	if (chance(s, 3))
-		a.reserved[below(s, sizeof(a.reserved) / sizeof(a.reserved[0]))] = rnd(s) | 1;
-	/* Keep most byte-mode probes within the good states buffer. */
-	if (a.states == (uintptr_t)states && !(a.flags & GUPNW_PROBE_EXTENTS) &&
-	    a.len > (uint64_t)STATES_PAGES * page && chance(s, 90))
-		a.len = (1 + below(s, ARENA_PAGES)) * page;
+	rnd_probe_args(s, &a);
 	size = rnd_size(s);
 	a.size = size;
 
@@ -466,6 +483,537 @@ static void *prober(void *arg)
 	return NULL;
 }
 
+/*
+ * --- io_uring: random GUPNW_URING_CMD_* submissions ---
+ *
+ * One thread with a ring of its own (now and then closed with commands
+ * pending, and set up again with random flags: SQE128, SQPOLL, IOPOLL,
+ * registered files, one io-wq worker) submits IORING_OP_URING_CMD SQEs:
+ * PROBE and READY mostly, other cmd_op values, the args pointer good or
+ * bad, the payload's reserved word, uring_cmd_flags, fds that are not
+ * /dev/gupnw, IOSQE_ASYNC, linked timeouts (no IOSQE_IO_DRAIN: see below), IORING_OP_ASYNC_CANCEL of
+ * pending commands (by user_data, fd, any), and argument blocks changed
+ * while their command is pending.  Every CQE must carry a result or an
+ * errno that command can give; a successful one counts that add up.
+ */
+#define URING_SLOTS	32		/* argument blocks, each 2 pages + guard */
+#define URING_QUARANTINE 10		/* s a slot rests after its ring closed */
+enum { U_CMD = 1, U_CANCEL, U_TIMEOUT };
+
+struct uslot {
+	char *mem;
+	struct gupnw_probe_args *at;	/* where the block was placed */
+	uint32_t op;			/* cmd_op sent */
+	uint32_t size;
+	uint32_t gen;
+	uint8_t sqe_flags;
+	int busy;
+	int checkable;			/* the whole block is ours, unchanged */
+	time_t since, rest_until;
+};
+
+static struct uslot uslots[URING_SLOTS];
+static atomic_ulong u_sqes, u_cqes, u_rings, u_cancels, u_timeouts, u_scribbles;
+static atomic_ulong u_res[3][256];	/* by kind (PROBE, READY, other): -res */
+static atomic_ulong u_ready_pages;
+/*
+ * READYs whose argument block, when their CQE came, did not hold their
+ * result.  6.12's io_uring copies the SQE of a command its driver sends to
+ * io-wq (-EAGAIN) but leaves ioucmd->sqe pointing into the SQ ring (6.12
+ * io_uring/uring_cmd.c:255-260), so the io-wq issue reads whatever SQE the
+ * submitter has put into that slot since: READY (always sent to io-wq) runs
+ * another command's payload and writes its result there.  Counted apart.
+ */
+static atomic_ulong u_misplaced, u_ready_checked;
+static atomic_ulong u_submit_err[256];
+
+static uint64_t u_ud(int type, unsigned int slot, uint32_t gen)
+{
+	return (uint64_t)gen << 16 | (uint64_t)type << 8 | slot;
+}
+
+static int u_kind(uint32_t op)
+{
+	return op == GUPNW_URING_CMD_PROBE ? 0 :
+	       op == GUPNW_URING_CMD_READY ? 1 : 2;
+}
+
+static int u_errno_ok(int type, int e)
+{
+	switch (type) {
+	case U_CMD:	/* the ioctl's, a cancel's, and io_uring's own */
+		return documented(e) || e == ECANCELED;
+	case U_CANCEL:
+		return e == ENOENT || e == EALREADY || e == EINVAL ||
+		       e == EBADF || e == ECANCELED;
+	default:	/* a linked timeout */
+		return e == ETIME || e == ECANCELED || e == ENOENT ||
+		       e == EALREADY || e == EINVAL;
+	}
+}
+
+static void u_check_cmd(struct uslot *us, int res)
+{
+	struct gupnw_probe_args a;
+	uint64_t sum;
+
+	atomic_fetch_add(&u_res[u_kind(us->op)][res < 0 ? -res & 255 : 0], 1);
+	if (res < 0) {
+		if (!u_errno_ok(U_CMD, -res))
+			fail("uring cmd_op %#x size %u: res %d (%s), not documented",
+			     us->op, us->size, res, strerror(-res));
+		return;
+	}
+	if (us->op != GUPNW_URING_CMD_READY && res > 0) {
+		fail("uring cmd_op %#x: res %d, not 0 or -errno", us->op, res);
+		return;
+	}
+	if (!us->checkable || us->size < sizeof(a))
+		return;
+	memcpy(&a, us->at, sizeof(a));
+	if (us->op == GUPNW_URING_CMD_PROBE) {
+		check_probe_result(&a, 0, us->size);
+		return;
+	}
+	atomic_fetch_add(&u_ready_pages, (unsigned long)res);
+	sum = a.nr_resident + a.nr_error + a.nr_unmapped;
+	atomic_fetch_add(&u_ready_checked, 1);
+	if ((a.nr_resident != (uint64_t)res || sum != a.done ||
+	     a.nr_faulted || a.nr_retry || a.nr_notpresent || a.nr_cold) &&
+	    atomic_fetch_add(&u_misplaced, 1) < 5)
+		printf("# %s: uring READY addr %#llx len %#llx flags %#x size %u sqe flags %#x: res %d, done %llu, resident %llu error %llu unmapped %llu (others %llu %llu %llu %llu)\n",
+		     tag, (unsigned long long)a.addr, (unsigned long long)a.len,
+		     a.flags, us->size, us->sqe_flags, res, (unsigned long long)a.done,
+		     (unsigned long long)a.nr_resident,
+		     (unsigned long long)a.nr_error,
+		     (unsigned long long)a.nr_unmapped,
+		     (unsigned long long)a.nr_faulted,
+		     (unsigned long long)a.nr_retry,
+		     (unsigned long long)a.nr_notpresent,
+		     (unsigned long long)a.nr_cold);
+}
+
+static unsigned long u_inflight;	/* SQEs queued whose CQE has not come */
+
+static void u_reap(struct io_uring *ring, unsigned int wait_ms)
+{
+	struct io_uring_cqe *cqe;
+	struct __kernel_timespec ts = { 0, (long long)wait_ms * 1000000 };
+	int ret;
+
+	if (wait_ms && u_inflight) {
+		ret = io_uring_wait_cqe_timeout(ring, &cqe, &ts);
+		if (ret && ret != -ETIME && ret != -EINTR && ret != -EAGAIN)
+			atomic_fetch_add(&u_submit_err[-ret & 255], 1);
+	}
+	while (!io_uring_peek_cqe(ring, &cqe)) {
+		uint64_t ud = cqe->user_data;
+		int type = (ud >> 8) & 255, res = cqe->res;
+		unsigned int slot = ud & 255, cqe_flags = cqe->flags;
+
+		io_uring_cqe_seen(ring, cqe);
+		atomic_fetch_add(&u_cqes, 1);
+		if (u_inflight)
+			u_inflight--;
+		if (type == U_CMD && slot < URING_SLOTS &&
+		    uslots[slot].busy && uslots[slot].gen == (uint32_t)(ud >> 16)) {
+			u_check_cmd(&uslots[slot], res);
+			uslots[slot].busy = 0;
+		} else if (type == U_CMD) {
+			fail("uring: CQE for a command not pending (user_data %#llx res %d flags %#x; ring flags %#x, slot gen %u busy %d rings %lu)",
+			     (unsigned long long)ud, res, cqe_flags, ring->flags,
+			     slot < URING_SLOTS ? uslots[slot].gen : 0,
+			     slot < URING_SLOTS ? uslots[slot].busy : 0,
+			     atomic_load(&u_rings));
+		} else if (res < 0 && !u_errno_ok(type, -res)) {
+			fail("uring: %s: res %d (%s), not documented",
+			     type == U_CANCEL ? "ASYNC_CANCEL" : "LINK_TIMEOUT",
+			     res, strerror(-res));
+		}
+	}
+}
+
+static int u_ring_up(struct io_uring *ring, uint64_t *s, int *sqe128)
+{
+	struct io_uring_params p;
+	unsigned int entries = 8U << below(s, 4);
+	int ret, files[4];
+
+	memset(&p, 0, sizeof(p));
+	switch (below(s, 20)) {
+	case 0:
+	case 1:
+		p.flags = IORING_SETUP_SQE128;
+		break;
+	case 2:
+		p.flags = IORING_SETUP_SQPOLL;
+		p.sq_thread_idle = 10;
+		break;
+	case 3:
+		p.flags = IORING_SETUP_IOPOLL;	/* refused by the module */
+		break;
+	}
+	ret = io_uring_queue_init_params(entries, ring, &p);
+	if (ret && p.flags) {
+		memset(&p, 0, sizeof(p));
+		ret = io_uring_queue_init_params(entries, ring, &p);
+	}
+	if (ret)
+		return ret;
+	*sqe128 = !!(p.flags & IORING_SETUP_SQE128);
+	atomic_fetch_add(&u_rings, 1);
+	if (chance(s, 30)) {
+		files[0] = dev_fd;
+		files[1] = data_fd >= 0 ? data_fd : dev_fd;
+		files[2] = fds[2];
+		files[3] = dev_fd;
+		io_uring_register_files(ring, files, 4);
+	}
+	if (chance(s, 20)) {	/* READYs queue behind one io-wq worker */
+		unsigned int max[2] = { 1, 1 };
+
+		io_uring_register_iowq_max_workers(ring, max);
+	}
+	return 0;
+}
+
+/* Close the ring with whatever is pending: io_uring cancels it. */
+static void u_ring_down(struct io_uring *ring)
+{
+	time_t now = time(NULL);
+	int i;
+
+	io_uring_queue_exit(ring);
+	for (i = 0; i < URING_SLOTS; i++)
+		if (uslots[i].busy) {
+			/* its write-back may still come: rest a while */
+			uslots[i].busy = 0;
+			uslots[i].rest_until = now + URING_QUARANTINE;
+		}
+	u_inflight = 0;
+}
+
+static int u_free_slot(uint64_t *s)
+{
+	unsigned int i, start = (unsigned int)below(s, URING_SLOTS);
+	time_t now = time(NULL);
+
+	for (i = 0; i < URING_SLOTS; i++) {
+		unsigned int k = (start + i) % URING_SLOTS;
+
+		if (!uslots[k].busy && uslots[k].rest_until <= now)
+			return (int)k;
+	}
+	return -1;
+}
+
+static int u_busy_slot(uint64_t *s)
+{
+	unsigned int i, start = (unsigned int)below(s, URING_SLOTS);
+
+	for (i = 0; i < URING_SLOTS; i++)
+		if (uslots[(start + i) % URING_SLOTS].busy)
+			return (int)((start + i) % URING_SLOTS);
+	return -1;
+}
+
+static uint32_t u_rnd_op(uint64_t *s)
+{
+	switch (below(s, 20)) {
+	case 0:
+		return (uint32_t)rnd(s);
+	case 1:		/* a neighbour of ours */
+		return _IOWR(GUPNW_IOC_MAGIC, 0x22 + below(s, 8),
+			     struct gupnw_uring_cmd);
+	case 2:
+		return GUPNW_IOC_PROBE;
+	default:
+		return chance(s, 50) ? GUPNW_URING_CMD_PROBE :
+				       GUPNW_URING_CMD_READY;
+	}
+}
+
+/* One URING_CMD SQE, maybe with a linked timeout after it. */
+static void u_one_cmd(struct io_uring *ring, uint64_t *s, int sqe128,
+		      int slot)
+{
+	static const struct __kernel_timespec tss[] = {
+		{ 0, 0 }, { 0, 100000 }, { 0, 2000000 }, { 0, 20000000 },
+	};
+	struct uslot *us = &uslots[slot];
+	struct io_uring_sqe *sqe, *ts_sqe;
+	struct gupnw_uring_cmd cmd;
+	struct gupnw_probe_args a;
+	int link = chance(s, 10);
+
+	sqe = io_uring_get_sqe(ring);
+	if (!sqe)
+		return;
+	if (link && io_uring_sq_space_left(ring) < 1)
+		link = 0;
+	us->op = u_rnd_op(s);
+	rnd_probe_args(s, &a);
+	/* READY takes WRITE and TARGET_FD only: mostly keep to those */
+	if (us->op == GUPNW_URING_CMD_READY && chance(s, 80)) {
+		a.flags &= GUPNW_PROBE_WRITE | GUPNW_PROBE_TARGET_FD;
+		if (!(a.flags & GUPNW_PROBE_TARGET_FD))
+			a.target_fd = 0;
+		a.nr_extents = 0;
+	}
+	us->size = rnd_size(s);
+	a.size = us->size;
+	args_page = us->mem;
+	us->at = place_args(s, us->size, &a, sizeof(a));
+	us->checkable = (char *)us->at + sizeof(a) <= us->mem + 2 * page;
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.args = (uintptr_t)us->at;
+	if (chance(s, 10)) {
+		cmd.args = rnd_states(s);	/* NULL, kernel, read-only, ... */
+		us->checkable = 0;
+	}
+	if (chance(s, 4))
+		cmd.reserved = rnd(s) | 1;
+
+	memset(sqe, 0, sqe128 ? 128 : 64);
+	sqe->opcode = IORING_OP_URING_CMD;
+	switch (below(s, 20)) {
+	case 0:
+		sqe->fd = data_fd >= 0 ? data_fd : fds[2];
+		break;
+	case 1:
+		sqe->fd = fds[below(s, nr_fds)];
+		break;
+	case 2:		/* a registered file, or an index that is none */
+		sqe->fd = (int)below(s, 6);
+		sqe->flags |= IOSQE_FIXED_FILE;
+		break;
+	case 3:
+		sqe->fd = (int)rnd(s);
+		break;
+	default:
+		sqe->fd = dev_fd;
+		break;
+	}
+	sqe->cmd_op = us->op;
+	memcpy(sqe->cmd, &cmd, sizeof(cmd));
+	if (sqe128 && chance(s, 20))	/* the big SQE's tail: not ours */
+		memset((char *)sqe->cmd + sizeof(cmd), (int)rnd(s), 64);
+	if (chance(s, 3))
+		sqe->uring_cmd_flags = (uint32_t)rnd(s);
+	if (chance(s, 3))
+		sqe->ioprio = (uint16_t)rnd(s);
+	if (chance(s, 15))
+		sqe->flags |= IOSQE_ASYNC;
+	/*
+	 * No IOSQE_IO_DRAIN.  A drained request, and every one submitted while
+	 * it waits, is issued after io_uring_submit() returned, and 6.12's
+	 * io_uring copies a uring_cmd's SQE at prep only with IOSQE_ASYNC
+	 * (6.12 io_uring/uring_cmd.c:189-193): such a command read a later
+	 * SQE from the reused SQ slot and ran another command's payload (seen
+	 * here as READY results in the wrong argument block).  With ASYNC on
+	 * every command after a DRAIN, 6.12 instead kept a drained command
+	 * (an unknown cmd_op, -ENOTTY at once) deferred for 95 s, the io-wq
+	 * worker idle and no thread in the module, and all later ones behind
+	 * it.  Both are io_uring's own, not the module's.
+	 */
+	us->sqe_flags = sqe->flags | (link ? IOSQE_IO_LINK : 0);
+	us->gen++;
+	us->busy = 1;
+	us->since = time(NULL);
+	sqe->user_data = u_ud(U_CMD, (unsigned int)slot, us->gen);
+	u_inflight++;
+	atomic_fetch_add(&u_sqes, 1);
+	if (!link)
+		return;
+	sqe->flags |= IOSQE_IO_LINK;
+	ts_sqe = io_uring_get_sqe(ring);
+	if (!ts_sqe) {		/* cannot happen: space was checked */
+		sqe->flags &= ~IOSQE_IO_LINK;
+		return;
+	}
+	io_uring_prep_link_timeout(ts_sqe, (struct __kernel_timespec *)
+				   &tss[below(s, 4)], 0);
+	ts_sqe->user_data = u_ud(U_TIMEOUT, 0, 0);
+	u_inflight++;
+	atomic_fetch_add(&u_sqes, 1);
+	atomic_fetch_add(&u_timeouts, 1);
+}
+
+static void u_one_cancel(struct io_uring *ring, uint64_t *s)
+{
+	static const unsigned int how[] = {
+		0, IORING_ASYNC_CANCEL_ALL, IORING_ASYNC_CANCEL_ANY,
+		IORING_ASYNC_CANCEL_FD, IORING_ASYNC_CANCEL_FD |
+		IORING_ASYNC_CANCEL_ALL,
+	};
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	int slot = u_busy_slot(s);
+	unsigned int flags = how[below(s, 5)];
+	uint64_t target;
+
+	if (!sqe)
+		return;
+	target = slot >= 0 && chance(s, 80) ?
+		 u_ud(U_CMD, (unsigned int)slot, uslots[slot].gen) : rnd(s);
+	if (chance(s, 5))
+		flags |= 1U << below(s, 32);	/* unknown, or FD_FIXED */
+	io_uring_prep_cancel64(sqe, target, (int)flags);
+	if (flags & IORING_ASYNC_CANCEL_FD)
+		sqe->fd = chance(s, 80) ? dev_fd : (int)below(s, 8);
+	sqe->user_data = u_ud(U_CANCEL, 0, 0);
+	u_inflight++;
+	atomic_fetch_add(&u_sqes, 1);
+	atomic_fetch_add(&u_cancels, 1);
+}
+
+/* Where each thread of ours (io-wq workers too) sleeps: for a hang. */
+static void dump_tasks(void)
+{
+	static const char *const what[] = { "comm", "wchan", "stack" };
+	char path[300], buf[2048];
+	struct dirent *d;
+	DIR *dir = opendir("/proc/self/task");
+	size_t k;
+	ssize_t n;
+	int fd;
+
+	while (dir && (d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		for (k = 0; k < 3; k++) {
+			snprintf(path, sizeof(path), "/proc/self/task/%s/%s",
+				 d->d_name, what[k]);
+			fd = open(path, O_RDONLY);
+			if (fd < 0)
+				continue;
+			n = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+			if (n <= 0)
+				continue;
+			buf[n] = '\0';
+			for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n"))
+				printf("# %s: task %s %s: %s\n", tag, d->d_name,
+				       what[k], l);
+		}
+	}
+	if (dir)
+		closedir(dir);
+}
+
+static void *uring_fuzzer(void *arg)
+{
+	struct prober_arg *pa = arg;
+	uint64_t s = pa->seed;
+	struct io_uring ring;
+	unsigned long iter = 0;
+	int up = 0, sqe128 = 0, i, ret, slot, dumped = 0;
+	time_t now;
+
+	while (!atomic_load(&stop)) {
+		iter++;
+		atomic_fetch_add(&calls_of[pa->idx], 1);
+		if (!up) {
+			ret = u_ring_up(&ring, &s, &sqe128);
+			if (ret) {
+				printf("# %s: uring: no ring (%s): the uring part does not run\n",
+				       tag, strerror(-ret));
+				return NULL;
+			}
+			up = 1;
+		}
+		/* every block in use: wait for a CQE, not a spin of cancels */
+		for (i = u_free_slot(&s) < 0 ? 0 : 1 + (int)below(&s, 4); i > 0;
+		     i--) {
+			if (chance(&s, 10)) {
+				u_one_cancel(&ring, &s);
+				continue;
+			}
+			slot = u_free_slot(&s);
+			if (slot >= 0)
+				u_one_cmd(&ring, &s, sqe128, slot);
+		}
+		/* a pending command's argument block changes under it */
+		if (chance(&s, 3) && (slot = u_busy_slot(&s)) >= 0) {
+			uslots[slot].mem[below(&s, 2 * page)] = (char)rnd(&s);
+			uslots[slot].checkable = 0;
+			atomic_fetch_add(&u_scribbles, 1);
+		}
+		ret = io_uring_submit(&ring);
+		if (ret < 0 && ret != -EBUSY && ret != -EAGAIN && ret != -EINTR)
+			fail("uring: io_uring_submit: %s", strerror(-ret));
+		if (ret < 0)
+			atomic_fetch_add(&u_submit_err[-ret & 255], 1);
+		u_reap(&ring, u_inflight > URING_SLOTS / 2 || u_free_slot(&s) < 0 ?
+			      50 : 0);
+		now = time(NULL);
+		for (i = 0; i < URING_SLOTS; i++)
+			if (!dumped && uslots[i].busy &&
+			    now - uslots[i].since > 20) {
+				dumped = 1;
+				printf("# %s: uring: slot %d cmd_op %#x size %u sqe flags %#x pending 20 s (ring flags %#x)\n",
+				       tag, i, uslots[i].op, uslots[i].size,
+				       uslots[i].sqe_flags, ring.flags);
+				dump_tasks();
+			}
+		for (i = 0; i < URING_SLOTS; i++)
+			if (uslots[i].busy && now - uslots[i].since > HANG_SECONDS) {
+				fail("uring: cmd_op %#x pending for %d s",
+				     uslots[i].op, HANG_SECONDS);
+				uslots[i].since = now;	/* once a minute */
+			}
+		if (chance(&s, 1)) {	/* pending commands and all */
+			u_ring_down(&ring);
+			up = 0;
+		}
+	}
+	if (up) {
+		/* let what is pending finish, then close */
+		time_t end = time(NULL) + HANG_SECONDS;
+
+		io_uring_submit(&ring);
+		while (u_inflight && time(NULL) < end) {
+			atomic_fetch_add(&calls_of[pa->idx], 1);
+			u_reap(&ring, 100);
+		}
+		if (u_inflight) {
+			fail("uring: %lu SQEs without a CQE %d s after the end (ring flags %#x)",
+			     u_inflight, HANG_SECONDS, ring.flags);
+			for (i = 0; i < URING_SLOTS; i++)
+				if (uslots[i].busy)
+					printf("# %s: uring: pending: slot %d cmd_op %#x size %u sqe flags %#x, %ld s\n",
+					       tag, i, uslots[i].op, uslots[i].size,
+					       uslots[i].sqe_flags,
+					       (long)(time(NULL) - uslots[i].since));
+			dump_tasks();
+		}
+		u_ring_down(&ring);
+	}
+	return NULL;
+}
+
+static void uring_report(void)
+{
+	static const char *const kinds[3] = { "PROBE", "READY", "other" };
+	int k, i;
+
+	printf("# %s: uring: %lu SQEs (%lu cancels, %lu linked timeouts, %lu blocks changed while pending) on %lu rings, %lu CQEs, READY made %lu pages present\n",
+	       tag, atomic_load(&u_sqes), atomic_load(&u_cancels),
+	       atomic_load(&u_timeouts), atomic_load(&u_scribbles),
+	       atomic_load(&u_rings), atomic_load(&u_cqes),
+	       atomic_load(&u_ready_pages));
+	for (k = 0; k < 3; k++)
+		for (i = 0; i < 256; i++)
+			if (atomic_load(&u_res[k][i]))
+				printf("# %s:   uring %-5s %-12s %lu\n", tag, kinds[k],
+				       i ? strerrorname_np(i) : "res >= 0",
+				       atomic_load(&u_res[k][i]));
+	for (i = 0; i < 256; i++)
+		if (atomic_load(&u_submit_err[i]))
+			printf("# %s:   uring enter  %-12s %lu\n", tag,
+			       strerrorname_np(i), atomic_load(&u_submit_err[i]));
+}
+
 /* --- targets: a child that keeps exiting --- */
 
 static pid_t child_start(uint64_t *s)
@@ -519,13 +1067,13 @@ static void *map_or_die(size_t len, int prot, int flags)
 
 int main(int argc, char **argv)
 {
-	pthread_t th[NR_PROBERS + NR_MUTATORS];
+	pthread_t th[NR_PROBERS + NR_MUTATORS + 1];
 	const char *env = getenv("GUPNW_FUZZ_SECONDS");
 	unsigned long seconds = env ? strtoul(env, NULL, 0) : 10;
 	uint64_t seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
-	struct prober_arg pa[NR_PROBERS];
-	unsigned long last_calls[NR_PROBERS] = { 0 }, calls;
-	time_t start, last_progress[NR_PROBERS];
+	struct prober_arg pa[NR_PROBERS + 1];
+	unsigned long last_calls[NR_PROBERS + 1] = { 0 }, calls;
+	time_t start, last_progress[NR_PROBERS + 1];
 	struct sigaction sa;
 	uint64_t cs;
 	pid_t child = -1;
@@ -571,7 +1119,7 @@ int main(int argc, char **argv)
 	}
 	if (!seed)
 		seed = 1;		/* xorshift's one bad seed */
-	printf("# gupnw-fuzz: %s: seed %#" PRIx64 " (-s to repeat), %lu s, %d probers, %d mutators\n",
+	printf("# gupnw-fuzz: %s: seed %#" PRIx64 " (-s to repeat), %lu s, %d probers, %d mutators, 1 io_uring submitter\n",
 	       tag, seed, seconds, NR_PROBERS, NR_MUTATORS);
 
 	page = sysconf(_SC_PAGESIZE);
@@ -586,15 +1134,35 @@ int main(int argc, char **argv)
 	if (data_path && data_fd < 0)
 		data_fd = open(data_path, O_RDONLY);
 
-	arena = map_or_die((size_t)ARENA_PAGES * page, PROT_READ | PROT_WRITE,
-			   MAP_NORESERVE);
+	/*
+	 * Far below everything else: the holes the mutators punch must never
+	 * be the first free range the kernel finds for a later mapping of our
+	 * own (thread stacks, io_uring rings), which the mutators would then
+	 * overwrite.  Seen: ring memory mapped into a hole, then replaced.
+	 */
+	arena = mmap(ARENA_HINT, (size_t)ARENA_PAGES * page,
+		     PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (arena == MAP_FAILED) {
+		printf("not ok - %s: setup: mmap arena: %s\n", tag,
+		       strerror(errno));
+		return 1;
+	}
+	if (arena != ARENA_HINT)
+		printf("# %s: arena at %p, not %p\n", tag, (void *)arena,
+		       ARENA_HINT);
 	states = map_or_die((size_t)STATES_PAGES * page, PROT_READ | PROT_WRITE,
 			    MAP_POPULATE);
 	ro = map_or_die((size_t)page, PROT_READ, 0);
 	states_ro = (unsigned char *)ro;
 	states_short = map_or_die((size_t)2 * page, PROT_READ | PROT_WRITE, 0);
 	mprotect(states_short + page, page, PROT_NONE);
-	for (i = 0; i < NR_PROBERS; i++) {
+	for (i = 0; i < URING_SLOTS; i++) {
+		uslots[i].mem = map_or_die((size_t)3 * page,
+					   PROT_READ | PROT_WRITE, MAP_POPULATE);
+		mprotect(uslots[i].mem + 2 * page, page, PROT_NONE);
+	}
+	for (i = 0; i <= NR_PROBERS; i++) {	/* [NR_PROBERS]: uring */
 		pa[i].args = map_or_die((size_t)3 * page, PROT_READ | PROT_WRITE,
 					MAP_POPULATE);
 		mprotect(pa[i].args + 2 * page, page, PROT_NONE);
@@ -626,10 +1194,12 @@ int main(int argc, char **argv)
 			       (void *)(uintptr_t)(seed * (2 * i + 3) | 1));
 	for (i = 0; i < NR_PROBERS; i++)
 		pthread_create(&th[NR_MUTATORS + i], NULL, prober, &pa[i]);
+	pthread_create(&th[NR_MUTATORS + NR_PROBERS], NULL, uring_fuzzer,
+		       &pa[NR_PROBERS]);
 
 	/* The main thread: children, the clock and the watchdog. */
 	start = time(NULL);
-	for (i = 0; i < NR_PROBERS; i++)
+	for (i = 0; i <= NR_PROBERS; i++)
 		last_progress[i] = start;
 	while ((unsigned long)(time(NULL) - start) < seconds) {
 		struct timespec ts = { 0, 50 * 1000000L };
@@ -645,7 +1215,7 @@ int main(int argc, char **argv)
 			child = child_start(&cs);
 		}
 		/* Each prober on its own: one stuck call is a hang. */
-		for (i = 0; i < NR_PROBERS; i++) {
+		for (i = 0; i <= NR_PROBERS; i++) {
 			calls = atomic_load(&calls_of[i]);
 			if (calls != last_calls[i]) {
 				last_calls[i] = calls;
@@ -659,13 +1229,13 @@ int main(int argc, char **argv)
 	}
 	if (stuck) {
 		/* The probers are stuck in the kernel: joining would hang. */
-		printf("not ok - %s: an ioctl did not return for %d s (seed %#" PRIx64 ")\n",
+		printf("not ok - %s: an ioctl or io_uring_enter did not return for %d s (seed %#" PRIx64 ")\n",
 		       tag, HANG_SECONDS, seed);
 		fflush(stdout);
 		_exit(1);
 	}
 	atomic_store(&stop, 1);
-	for (i = 0; i < NR_PROBERS + NR_MUTATORS; i++)
+	for (i = 0; i < NR_PROBERS + NR_MUTATORS + 1; i++)
 		pthread_join(th[i], NULL);
 	if (child > 0) {
 		kill(child, SIGKILL);
@@ -678,11 +1248,16 @@ int main(int argc, char **argv)
 		if (atomic_load(&by_errno[i]))
 			printf("# %s:   %-12s %lu\n", tag, i ? strerrorname_np(i) : "success",
 			       atomic_load(&by_errno[i]));
+	uring_report();
 	if (!atomic_load(&by_errno[0]))
 		fail("not one call succeeded: the fuzzer tests only argument checks");
-	printf("%s - %s: %lu ioctls with random arguments over a changing address space: only documented errnos, consistent counts (seed %#" PRIx64 ")\n",
+	printf("%s - %s: %lu ioctls and %lu uring_cmd SQEs with random arguments over a changing address space: only documented errnos, consistent counts (seed %#" PRIx64 ")\n",
 	       atomic_load(&nr_bad) ? "not ok" : "ok", tag,
-	       atomic_load(&nr_calls), seed);
-	printf("ok - %s: no ioctl took %d s\n", tag, HANG_SECONDS);
-	return atomic_load(&nr_bad) ? 1 : 0;
+	       atomic_load(&nr_calls), atomic_load(&u_sqes), seed);
+	printf("ok - %s: no ioctl, io_uring_enter or uring_cmd took %d s\n", tag,
+	       HANG_SECONDS);
+	printf("%s - %s: every uring READY's result is in its own argument block (%lu of %lu not: the io-wq issue ran another SQE's payload)\n",
+	       atomic_load(&u_misplaced) ? "not ok" : "ok", tag,
+	       atomic_load(&u_misplaced), atomic_load(&u_ready_checked));
+	return atomic_load(&nr_bad) || atomic_load(&u_misplaced) ? 1 : 0;
 }

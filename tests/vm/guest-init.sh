@@ -68,7 +68,7 @@ disks_up() {
 	# that every other read there queues behind, long after the test that mapped the
 	# file.  With max_ptes_none 0 it collapses only ranges already in memory, file or
 	# anonymous (7.3 mm/khugepaged.c:2783), so it starts no reads, on every line alike;
-	# t46 gives it the default back for its own collapses.
+	# t46 and t48 give it the default back for their own collapses.
 	echo 0 >/sys/kernel/mm/transparent_hugepage/khugepaged/max_ptes_none ||
 		{ echo "khugepaged max_ptes_none"; return 1; }
 	if [ ! -f /mnt/data/root-ro ] || [ ! -f /mnt/slow/cold-64m ] || [ ! -f /mnt/eio/bad ]; then
