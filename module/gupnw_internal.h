@@ -138,6 +138,7 @@ bool gupnw_cache_visible(struct vm_area_struct *vma);
 struct gupnw_hide_mark {
 	unsigned long io_started, async_faults;
 };
+
 void gupnw_hide_cache(struct gupnw_range *r,
 		      const struct gupnw_hide_mark *mark, u8 *st,
 		      unsigned long n);

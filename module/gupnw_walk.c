@@ -300,7 +300,7 @@ static unsigned long gupnw_take_faulted_around(struct gupnw_walk *w,
 	/* a step at a time: the walk stops where fault-around stopped */
 	while (i < max) {
 		for (k = 0; i + k < max && k < GUPNW_AROUND_STEP &&
-			    st[i + k] == GUPNW_ABSENT; k++)
+		     st[i + k] == GUPNW_ABSENT; k++)
 			;
 		if (!k)
 			break;
