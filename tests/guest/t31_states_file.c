@@ -431,12 +431,13 @@ static void test_private_write_after_fork(void)
 /*
  * A file system without a backing device (ramfs): POSIX_FADV_WILLNEED does
  * nothing there (6.12 mm/fadvise.c:50-63), so a read the probe "started"
- * would never come.  A hole of a ramfs file is faulted instead: zero-filled
- * without I/O, F, and no read counted.
+ * would never come.  A hole of a ramfs file is faulted instead (zero-filled;
+ * the kernel counts the fault major, so W or F) and no read is counted: the
+ * pages are mapped when the probe returns.
  */
 static void test_no_backing_device(void)
 {
-	const char *what = "file: hole of a ramfs file (no backing device) is F, not W";
+	const char *what = "file: hole of a ramfs file (no backing device): faulted, no read counted";
 	char dir[] = "/tmp/t31-ramfs.XXXXXX", path[64];
 	unsigned char st[4];
 	struct gupnw_counts c;
@@ -453,11 +454,11 @@ static void test_no_backing_device(void)
 		gt_bail("ramfs file: %s", gt_errname(errno));
 	p = map_file(fd, 0, 4, PROT_READ, MAP_SHARED);
 	if (!gt_ok(gupnw_probe(g, p, P(4), 0, st, &c) == 0 &&
-		   gt_match(st, "rrrr", 4) < 0 && !c.io_started, "%s", what))
+		   !c.io_started && !c.cold && !c.error, "%s", what))
 		gt_diag("states %s, io_started %llu", gt_states_str(st, 4),
 			(unsigned long long)c.io_started);
 	gt_expect_probe(g, 0, p, 4, GUPNW_NOFAULT, "RRRR", NULL,
-			"file: the ramfs pages the probe faulted are R");
+			"file: the ramfs pages the probe faulted are mapped (R)");
 	munmap(p, P(4));
 	close(fd);
 	umount(dir);

@@ -553,9 +553,11 @@ static void test_private_file_swapped(void)
 		gt_bail("gupnw_open: %s", gt_errname(errno));
 	gt_expect_probe(g, 0, p, PF_PAGES, GUPNW_NOFAULT, "CCCCCCCC", NULL,
 			"%s are C in NOFAULT", what);
+	/* F: a page the swap-ins before it read ahead into the swap cache */
 	if (!gt_ok(gupnw_probe(g, p, P(PF_PAGES), 0, st, &c) == 0 &&
-		   count(st, PF_PAGES, 'W') == PF_PAGES,
-		   "%s are W", what))
+		   st[0] == 'W' &&
+		   count(st, PF_PAGES, 'W') + count(st, PF_PAGES, 'F') ==
+		   PF_PAGES, "%s are W (or F)", what))
 		gt_diag("states %s", gt_states_str(st, PF_PAGES));
 	gt_eq(0, c.io_started, "%s: no read of the file started", what);
 	r = gt_wait_resident(p, P(PF_PAGES), 30000);
@@ -626,7 +628,9 @@ static void test_private_file_swapped_pid(void)
 			GUPNW_NOFAULT, "CCCCCCCC", NULL,
 			"%s are C in NOFAULT", what);
 	if (!gt_ok(gupnw_probe_pid(g, pid, addr, P(PF_PAGES), 0, st, &c) == 0 &&
-		   count(st, PF_PAGES, 'W') == PF_PAGES, "%s are W", what))
+		   st[0] == 'W' &&
+		   count(st, PF_PAGES, 'W') + count(st, PF_PAGES, 'F') ==
+		   PF_PAGES, "%s are W (or F)", what))
 		gt_diag("states %s", gt_states_str(st, PF_PAGES));
 	gt_eq(0, c.io_started, "%s: no read of the file started", what);
 	__atomic_store_n(&pf->probed, 1, __ATOMIC_SEQ_CST);
