@@ -86,12 +86,13 @@ static bool gupnw_cached(struct address_space *mapping, pgoff_t index)
  * @mapping:	the file's mapping
  * @index:	the page
  *
- * The folio's flags are read without a reference, inside the RCU read
- * section the lookup ran in, as the kernel's own reference-free tests do
- * (6.12 mm/filemap.c:629-650 filemap_range_has_writeback()): a folio freed
- * meanwhile is not reused before the section ends only as far as the page
- * cache's RCU lookups rely on (filemap_get_entry()); its flags then give a
- * stale answer, never a pointer read after RCU was dropped.
+ * The folio's flags are read without a reference but inside the RCU read
+ * section of the lookup, as the kernel's own reference-free tests do (6.12
+ * mm/filemap.c:629-650 filemap_range_has_writeback()), never through a
+ * pointer kept after RCU was dropped (xa_load() drops it before it
+ * returns).  A folio removed and freed meanwhile is read as the kernel's
+ * speculative lookups read one before their folio_try_get()
+ * (filemap_get_entry()): a stale answer, nothing more.
  *
  * Return: GUPNW_PC_* flags, 0 for nothing there.
  */
@@ -213,7 +214,8 @@ static unsigned long gupnw_read_ahead(struct gupnw_range *r,
  * NOWAIT path does: the run of absent, uncached pages only, in order-0
  * folios with no read-ahead mark (POSIX_FADV_WILLNEED: force_page_cache_ra(),
  * 7.3 mm/readahead.c:356); the fault then finds its page in the cache and
- * waits for that page alone.
+ * waits for that page alone.  Only where the read-ahead may be started
+ * under mmap_lock and does start reads (gupnw_willneed_ok()).
  */
 static bool gupnw_filemap_vma(struct vm_area_struct *vma)
 {
@@ -304,7 +306,7 @@ unsigned long gupnw_nowait_check(struct gupnw_range *r,
 		return gupnw_to_worker(r, vma, addr, st, i, write);
 	}
 
-	if (!gupnw_filemap_vma(vma))
+	if (!vma->vm_ops || vma->vm_ops->fault != filemap_fault)
 		return 0;
 	/* past EOF the fault fails at once (SIGBUS): let it say 'E' */
 	if (index >= gupnw_eof(mapping))
@@ -316,6 +318,9 @@ unsigned long gupnw_nowait_check(struct gupnw_range *r,
 			return 0;
 		return gupnw_to_worker(r, vma, addr, st, 1, write);
 	}
+	/* a miss we may not read ahead under mmap_lock: as elsewhere */
+	if (!gupnw_filemap_vma(vma))
+		return 0;
 
 	io_before = r->io_started;
 	done = gupnw_read_ahead(r, vma, addr, st, n);
