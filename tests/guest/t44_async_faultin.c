@@ -26,6 +26,7 @@
 #include <sys/ioctl.h>
 #include <linux/userfaultfd.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,6 +35,7 @@
 #define NPAGES		64
 #define PARAM		"/sys/module/gupnw/parameters/"
 #define LEAK_SLACK	(256 << 10)
+#define ASYNC_RUN	32	/* GUPNW_ASYNC_RUN: pages per work item */
 
 static int fd;
 static char memcg[256];
@@ -709,6 +711,71 @@ static void test_one_budget(void)
 	close(f);
 }
 
+#define TRACING		"/sys/kernel/tracing"
+
+/* Write s to a tracefs file; O_TRUNC empties "trace". */
+static int tw(const char *file, const char *s)
+{
+	char path[256];
+	int f, ret;
+
+	snprintf(path, sizeof(path), TRACING "/%s", file);
+	f = open(path, O_WRONLY | O_TRUNC);
+	if (f < 0)
+		return -errno;
+	ret = gt_write_all(f, s, strlen(s)) ? -EIO : 0;
+	close(f);
+	return ret;
+}
+
+/*
+ * 6.1 hands swapped anonymous pages to the worker: a run of them goes in
+ * work items of up to GUPNW_ASYNC_RUN (32) pages, not one item per page.
+ * Counted with the workqueue_queue_work trace event of gupnw_async_fn.
+ */
+static void test_swapped_runs(void)
+{
+	const char *what = "async: swapped anon pages reach the worker in runs of 32";
+	const char *ev = "events/workqueue/workqueue_queue_work/enable";
+	static char buf[1 << 16];
+	unsigned char st[NPAGES];
+	struct gupnw_probe_args a;
+	long n, items = 0;
+	char *p, *s;
+
+	if (access(TRACING "/trace", F_OK))
+		mount("tracefs", TRACING, "tracefs", 0, NULL);
+	if (access(TRACING "/" "events/workqueue/workqueue_queue_work", F_OK)) {
+		gt_skip("no workqueue_queue_work trace event", "%s", what);
+		return;
+	}
+	p = swapped(NPAGES, 1, NULL);
+	if (!p) {
+		gt_skip("could not swap the pages out", "%s", what);
+		return;
+	}
+	if (tw("tracing_on", "0") || tw("trace", "") || tw(ev, "1") ||
+	    tw("tracing_on", "1"))
+		gt_bail("tracefs set-up failed");
+	probe(p, NPAGES, 0, st, &a);
+	tw("tracing_on", "0");
+	n = gt_read_file(TRACING "/trace", buf, sizeof(buf) - 1);
+	tw(ev, "0");
+	for (s = buf; n > 0 && (s = strstr(s, "gupnw_async_fn")); s++)
+		items++;
+	if (!a.async_faults) {
+		gt_skip("this kernel swaps anonymous pages in without the worker (6.3+)",
+			"%s", what);
+	} else if (!gt_ok(a.async_faults == NPAGES &&
+			  items == (NPAGES + ASYNC_RUN - 1) / ASYNC_RUN,
+			  "%s", what)) {
+		gt_diag("%llu pages handed over in %ld work items",
+			(unsigned long long)a.async_faults, items);
+	}
+	drained(30000);
+	munmap(p, P(NPAGES));
+}
+
 /*
  * After the race cases (their processes gone) and the queue drained, what
  * they charged to their group is freed (as t37_races.c checks: a page the
@@ -775,6 +842,12 @@ static void case_one_io_budget(void)
 		test_one_budget();
 }
 
+static void case_swapped_runs(void)
+{
+	if (need_memcg("async: swapped anon pages in runs"))
+		test_swapped_runs();
+}
+
 static void case_write_shared(void)
 {
 	if (need_memcg("async: swapped pages"))
@@ -824,6 +897,7 @@ static const struct gt_case cases[] = {
 	GT_CASE_FIXTURE("private-file-swapped-pid",
 			case_private_file_swapped_pid, setup_swap),
 	GT_CASE_FIXTURE("one-io-budget", case_one_io_budget, setup_swap),
+	GT_CASE_FIXTURE("swapped-runs", case_swapped_runs, setup_swap),
 	GT_CASE_FIXTURE("uffd-shmem", case_uffd_shmem, setup_swap),
 	GT_CASE_FIXTURE("race-munmap", case_race_munmap, setup_race),
 	GT_CASE_FIXTURE("race-exit", case_race_exit, setup_race),
