@@ -9,8 +9,9 @@
  * page reported 'W' arrives without anything else touching it.
  *
  * Bounded: a work item covers at most GUPNW_ASYNC_RUN pages of one VMA; one
- * probe call hands over at most what is left of its I/O budget
- * (max_io_pages), and all probes together at most max_async_faults pages
+ * probe call hands over at most what is left of its one I/O budget
+ * (max_io_pages, shared with its read-ahead: gupnw_io_budget()), and all
+ * probes together at most max_async_faults pages
  * queued or in progress.  A page refused by either cap is 'C' (cold,
  * nothing started), never 'W'.
  *
@@ -125,8 +126,7 @@ static void gupnw_async_fn(struct work_struct *work)
 unsigned long gupnw_async_fault(struct gupnw_range *r, unsigned long addr,
 				unsigned long n, bool write)
 {
-	unsigned long used = r->io_started + r->async_faults;
-	unsigned long budget = r->io_limit > used ? r->io_limit - used : 0;
+	unsigned long budget = gupnw_io_budget(r);
 	long cap = READ_ONCE(max_async_faults), cur;
 	struct gupnw_async_work *aw;
 

@@ -102,12 +102,25 @@ bool gupnw_vma_refused(struct vm_area_struct *vma, bool write);
 size_t gupnw_walk_kmem(void);
 
 /*
- * Pass-1 verdicts, never copied out: not mapped now (or a write would
- * fault); a swap entry; something unusual, for GUP to decide.
+ * Pass-1 verdicts, never copied out: not mapped now; a swap entry;
+ * something unusual, for GUP to decide; mapped read-only where a WRITE is
+ * probed (a write fault: COW, or write-notify in a shared mapping).
  */
 #define GUPNW_ABSENT		0
 #define GUPNW_SWAPPED		1
 #define GUPNW_ASK		2
+#define GUPNW_RO_WRITE		3
+
+/*
+ * What is left of a probe's one I/O budget (max_io_pages): the pages it
+ * read ahead and the pages it handed to the fault-in worker together.
+ */
+static inline unsigned long gupnw_io_budget(const struct gupnw_range *r)
+{
+	unsigned long used = r->io_started + r->async_faults;
+
+	return r->io_limit > used ? r->io_limit - used : 0;
+}
 
 /* gupnw_pte.c: presence from the page tables, no page reference taken. */
 bool gupnw_pte_scan(struct mm_struct *mm, unsigned long addr, unsigned long n,
@@ -115,6 +128,13 @@ bool gupnw_pte_scan(struct mm_struct *mm, unsigned long addr, unsigned long n,
 
 /* gupnw_nowait.c: where a FOLL_NOWAIT fault would still sleep. */
 unsigned int gupnw_max_io_pages(void);
+pgoff_t gupnw_eof(struct address_space *mapping);
+/* gupnw_cache_state(): what the page cache holds at an index */
+#define GUPNW_PC_FOLIO		(1U << 0)
+#define GUPNW_PC_VALUE		(1U << 1)	/* a shadow, or shmem swap */
+#define GUPNW_PC_UPTODATE	(1U << 2)
+#define GUPNW_PC_LOCKED		(1U << 3)
+unsigned int gupnw_cache_state(struct address_space *mapping, pgoff_t index);
 unsigned long gupnw_nowait_check(struct gupnw_range *r,
 				 struct vm_area_struct *vma,
 				 unsigned long addr, u8 *st, unsigned long n);

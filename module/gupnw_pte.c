@@ -83,7 +83,7 @@ static u8 gupnw_pte_state(pte_t pte, bool write)
 	if (pte_special(pte) && !is_zero_pfn(pte_pfn(pte)))
 		return GUPNW_ASK;
 	if (write && !pte_write(pte))
-		return GUPNW_ABSENT;	/* a write would fault (COW, ...) */
+		return GUPNW_RO_WRITE;	/* a write would fault (COW, ...) */
 	return GUPNW_STATE_RESIDENT;
 }
 
@@ -94,7 +94,7 @@ static u8 gupnw_pmd_leaf_state(pmd_t pmd, bool write)
 	if (pmd_protnone(pmd) || !pmd_access_permitted(pmd, false))
 		return GUPNW_ASK;
 	if (write && !pmd_write(pmd))
-		return GUPNW_ABSENT;
+		return GUPNW_RO_WRITE;
 	return GUPNW_STATE_RESIDENT;
 }
 
@@ -179,8 +179,9 @@ ask:
  * @n:		pages
  * @write:	whether a write access is probed (needs a writable entry)
  * @st:		out: per page GUPNW_STATE_RESIDENT, GUPNW_ABSENT (nothing
- *		mapped, or a write would fault), GUPNW_SWAPPED (a swap entry)
- *		or GUPNW_ASK (ask GUP)
+ *		mapped), GUPNW_SWAPPED (a swap entry), GUPNW_RO_WRITE (mapped
+ *		read-only and @write: a write would fault) or GUPNW_ASK (ask
+ *		GUP)
  *
  * Return: true when every page is GUPNW_STATE_RESIDENT (the common case:
  * the caller need not look at the states again).

@@ -23,6 +23,9 @@
  *     finished before the fault tried the folio lock (a fast device), and
  *     the page still needed I/O: 'W'.  WAIT mode faults without
  *     FOLL_NOWAIT.
+ *     A swap entry (also the COW copy of a private file page) and a page
+ *     mapped read-only that a WRITE probe would fault on are kept apart
+ *     from the pages not mapped: their fault never reads the file.
  *     NOFAULT mode replaces pass 2 by a prediction that changes nothing:
  *     'N', 'W' or 'C' from the swap entry or the page cache, as mincore(2)
  *     looks (gupnw_predict()).
@@ -96,8 +99,11 @@ static void gupnw_put_pages(struct gupnw_walk *w, long nr)
 
 /*
  * Presence from GUP, for what the page-table read leaves to it: 'R' for
- * the pages mapped now, GUPNW_ABSENT or 'E' for the others.  GUP-fast for
- * the caller's own mm, then GUP with FOLL_NOFAULT for what it declines.
+ * the pages mapped now, 'E', or for the others what the page table says
+ * now (GUPNW_SWAPPED, GUPNW_RO_WRITE, else GUPNW_ABSENT: a PMD that changed
+ * under the first read must not turn a swap entry into a page-cache
+ * question).  GUP-fast for the caller's own mm, then GUP with FOLL_NOFAULT
+ * for what it declines.
  */
 static int gupnw_gup_present(struct gupnw_walk *w, struct vm_area_struct *vma,
 			     unsigned long addr, unsigned long n, u8 *st)
@@ -128,9 +134,18 @@ static int gupnw_gup_present(struct gupnw_walk *w, struct vm_area_struct *vma,
 			gupnw_put_pages(w, got);
 			memset(st + i, GUPNW_STATE_RESIDENT, got);
 			i += got;
-		} else {
-			st[i++] = GUPNW_ABSENT;
+			continue;
 		}
+		st[i] = GUPNW_ABSENT;
+		if (!is_vm_hugetlb_page(vma)) {
+			u8 s;
+
+			gupnw_pte_scan(w->r->mm, a, 1, w->gup_flags & FOLL_WRITE,
+				       &s);
+			if (s == GUPNW_SWAPPED || s == GUPNW_RO_WRITE)
+				st[i] = s;
+		}
+		i++;
 	}
 	return 0;
 }
@@ -236,36 +251,37 @@ static int gupnw_fault_one(struct gupnw_walk *w, struct vm_area_struct *vma,
  * huge pages), 'C' out on swap or not in the page cache, 'W' in the page
  * cache but not up to date (a read in flight), 'N' otherwise (a fault
  * without I/O: a cache hit, a never-touched anonymous, shmem or hugetlb
- * page).  A folio looked at without a reference may be freed meanwhile:
- * struct folio memory stays, so that is only a stale answer.
+ * page).  The folio's flags are read under RCU (gupnw_cache_state()).
  */
 static u8 gupnw_predict_absent(struct vm_area_struct *vma, unsigned long addr)
 {
 	struct address_space *mapping;
+	unsigned int pc;
 	pgoff_t index;
-	void *entry;
 
 	if (vma_is_anonymous(vma) || !vma->vm_file ||
 	    is_vm_hugetlb_page(vma) || vma_is_dax(vma))
 		return GUPNW_STATE_NOTPRESENT;
 	mapping = vma->vm_file->f_mapping;
 	index = linear_page_index(vma, addr);
-	if (index >= DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE))
+	if (index >= gupnw_eof(mapping))
 		return GUPNW_STATE_ERROR;
 
-	entry = xa_load(&mapping->i_pages, index);
+	pc = gupnw_cache_state(mapping, index);
 	if (shmem_mapping(mapping))	/* a hole: the fault allocates */
-		return xa_is_value(entry) ? GUPNW_STATE_COLD :
-					    GUPNW_STATE_NOTPRESENT;
-	if (!entry || xa_is_value(entry))	/* a miss, or a shadow */
+		return (pc & GUPNW_PC_VALUE) ? GUPNW_STATE_COLD :
+					       GUPNW_STATE_NOTPRESENT;
+	if (!(pc & GUPNW_PC_FOLIO))	/* a miss, or a shadow */
 		return GUPNW_STATE_COLD;
-	return folio_test_uptodate((struct folio *)entry) ?
-	       GUPNW_STATE_NOTPRESENT : GUPNW_STATE_RETRY;
+	return (pc & GUPNW_PC_UPTODATE) ? GUPNW_STATE_NOTPRESENT :
+					  GUPNW_STATE_RETRY;
 }
 
 /*
  * NOFAULT after pass 1: a swap entry is 'C' - the page may sit in the swap
- * cache, but a module cannot look there (the swap cache is not exported).
+ * cache, but a module cannot look there (the swap cache is not exported);
+ * a page mapped read-only that a WRITE probe would fault on is 'N', a
+ * copy or a write-enable without I/O, whatever the file's cache holds.
  */
 static void gupnw_predict(struct vm_area_struct *vma, unsigned long addr,
 			  u8 *st, unsigned long n)
@@ -275,6 +291,8 @@ static void gupnw_predict(struct vm_area_struct *vma, unsigned long addr,
 	for (i = 0; i < n; i++) {
 		if (st[i] == GUPNW_SWAPPED)
 			st[i] = GUPNW_STATE_COLD;
+		else if (st[i] == GUPNW_RO_WRITE)
+			st[i] = GUPNW_STATE_NOTPRESENT;
 		else if (st[i] == GUPNW_ABSENT)
 			st[i] = gupnw_predict_absent(vma,
 						     addr + (i << PAGE_SHIFT));
@@ -334,10 +352,9 @@ static int gupnw_walk_vma(struct gupnw_walk *w, struct vm_area_struct *vma,
 	}
 
 	for (i = 0, wait_io = 0; i < n; i++) {
-		/* a swapped page is faulted in like any absent one */
-		if (st[i] == GUPNW_SWAPPED)
-			st[i] = GUPNW_ABSENT;
-		if (st[i] != GUPNW_ABSENT)
+		/* not mapped, a swap entry, a write fault on a mapped page */
+		if (st[i] != GUPNW_ABSENT && st[i] != GUPNW_SWAPPED &&
+		    st[i] != GUPNW_RO_WRITE)
 			continue;
 		if (!(w->r->flags & GUPNW_PROBE_WAIT)) {
 			unsigned long k;
@@ -350,8 +367,13 @@ static int gupnw_walk_vma(struct gupnw_walk *w, struct vm_area_struct *vma,
 				continue;
 			}
 		}
-		/* WAIT: read the misses ourselves, see gupnw_wait_read() */
-		if ((w->r->flags & GUPNW_PROBE_WAIT) && !wait_io)
+		/*
+		 * WAIT: read the misses ourselves, see gupnw_wait_read();
+		 * never for a swap entry or a mapped page, whose file page
+		 * the fault does not read
+		 */
+		if ((w->r->flags & GUPNW_PROBE_WAIT) && !wait_io &&
+		    st[i] == GUPNW_ABSENT)
 			wait_io = gupnw_wait_read(w->r, vma,
 						  addr + (i << PAGE_SHIFT),
 						  st + i, n - i);

@@ -2,7 +2,9 @@
 /*
  * t31_states_file: the states of file pages, in shared and private
  * mappings: cold, arriving after the probe started the read, cached, under
- * I/O, in a MADV_RANDOM mapping, past EOF after ftruncate(), PROT_NONE.
+ * I/O, in a MADV_RANDOM mapping, past EOF after ftruncate() or cold just
+ * before EOF, PROT_NONE; a WRITE of COW pages shared after fork; a file
+ * system without a backing device.
  *
  * Cold pages on the fast disk must read W too (docs/abi.md: a page whose fault
  * read it from storage is W even if the read finished before the probe
@@ -16,7 +18,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #define P(n)	((size_t)(n) * gt_page)
@@ -295,6 +299,172 @@ static void test_truncated(void)
 	unlink(path);
 }
 
+/*
+ * A 6144-byte file mapped for 4 pages, cold: the read-ahead of the first
+ * pages stops at EOF (page 1 holds the last bytes), the pages past it read
+ * E in every mode, and io_started counts the pages inside the file only.
+ */
+static void test_past_eof_cold(void)
+{
+	static const char *const names[] = {
+		"file: cold pages before EOF then past it, NOFAULT, are CCEE",
+		"file: cold pages before EOF then past it, NOWAIT, are WWEE",
+		"file: NOWAIT past EOF: io_started counts the 2 pages in the file",
+		"file: cold pages before EOF then past it, WAIT, are WWEE",
+	};
+	struct gupnw_probe_args a;
+	unsigned char st[4];
+	char path[512], buf[6144];
+	size_t i;
+	char *p;
+	int fd, dev;
+	long ret;
+
+	snprintf(path, sizeof(path), "%s/t31-eof.%d",
+		 gt_env("GUPNW_DATA", "/mnt/data"), (int)getpid());
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0) {
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			gt_skip("cannot create a file in $GUPNW_DATA", "%s",
+				names[i]);
+		return;
+	}
+	memset(buf, 0x5a, sizeof(buf));
+	if (pwrite(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf))
+		gt_bail("pwrite %s: %s", path, gt_errname(errno));
+	p = map_file(fd, 0, 4, PROT_READ, MAP_SHARED);
+	if (gt_make_cold(fd))
+		gt_bail("could not make %s cold", path);
+	gt_expect_probe(g, 0, p, 4, GUPNW_NOFAULT, "CCEE", NULL, "%s",
+			names[0]);
+
+	gt_args_init(&a, p, P(4), 0, st);
+	dev = gt_dev_open();
+	if (dev < 0)
+		gt_bail("open %s: %s", gt_dev_path(), gt_errname(errno));
+	ret = gt_ioctl(dev, GUPNW_IOC_PROBE, &a);
+	close(dev);
+	if (!gt_ok(ret == 0 && gt_match(st, "WWEE", 4) < 0, "%s", names[1]))
+		gt_diag("ret %ld, states %s", ret, gt_states_str(st, 4));
+	if (!gt_eq(2, a.io_started, "%s", names[2]))
+		gt_diag("states %s", gt_states_str(st, 4));
+
+	munmap(p, P(4));
+	p = map_file(fd, 0, 4, PROT_READ, MAP_SHARED);
+	if (gt_make_cold(fd))
+		gt_bail("could not make %s cold again", path);
+	gt_expect_probe(g, 0, p, 4, GUPNW_WAIT, "WWEE", NULL, "%s", names[3]);
+	munmap(p, P(4));
+	close(fd);
+	unlink(path);
+}
+
+static void held_child(void *arg, int out)
+{
+	char c = 1;
+
+	(void)arg;
+	gt_write_all(out, &c, 1);
+}
+
+/*
+ * A WRITE probe of the pages of a private file mapping mapped read-only:
+ * COW copies shared with a child after fork, the file's own pages evicted.
+ * The write fault copies the page without I/O, whatever the file's cache
+ * holds: F (N in NOFAULT), and no read of the file started.
+ */
+static void test_private_write_after_fork(void)
+{
+	static const char *const names[] = {
+		"file: WRITE of COW pages shared after fork, private mapping, NOFAULT, is N",
+		"file: WRITE of COW pages shared after fork, private mapping, is F",
+		"file: WRITE of COW pages shared after fork: no read of the file",
+		"file: WRITE of the copies made by the last probe is R",
+	};
+	unsigned char st[4];
+	struct gupnw_counts c;
+	char path[512], buf[4096];
+	int fd, hold, i;
+	char *p, ok;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/t31-cow.%d",
+		 gt_env("GUPNW_DATA", "/mnt/data"), (int)getpid());
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0) {
+		for (i = 0; i < 4; i++)
+			gt_skip("cannot create a file in $GUPNW_DATA", "%s",
+				names[i]);
+		return;
+	}
+	unlink(path);
+	memset(buf, 0x3c, sizeof(buf));
+	for (i = 0; i < 4; i++)
+		if (pwrite(fd, buf, sizeof(buf), P(i)) != (ssize_t)sizeof(buf))
+			gt_bail("pwrite %s: %s", path, gt_errname(errno));
+	p = map_file(fd, 0, 4, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	for (i = 0; i < 4; i++)
+		p[P(i)] = (char)i;		/* the COW copies */
+	if (gt_make_cold(fd))
+		gt_bail("could not make %s cold", path);
+	/* the child shares the copies: both map them read-only now */
+	pid = gt_fork_held(held_child, NULL, &ok, 1, &hold);
+	if (pid < 0)
+		gt_bail("fork: %s", gt_errname(errno));
+	gt_expect_probe(g, 0, p, 4, GUPNW_NOFAULT | GUPNW_WRITE, "NNNN", NULL,
+			"%s", names[0]);
+	if (!gt_ok(gupnw_probe(g, p, P(4), GUPNW_WRITE, st, &c) == 0 &&
+		   gt_match(st, "FFFF", 4) < 0, "%s", names[1]))
+		gt_diag("states %s", gt_states_str(st, 4));
+	gt_eq(0, c.io_started, "%s", names[2]);
+	gt_expect_probe(g, 0, p, 4, GUPNW_NOFAULT | GUPNW_WRITE, "RRRR", NULL,
+			"%s", names[3]);
+	for (i = 0; i < 4; i++)
+		if (p[P(i)] != (char)i)
+			break;
+	gt_ok(i == 4, "file: the copies keep what was written");
+	gt_release(pid, hold);
+	munmap(p, P(4));
+	close(fd);
+}
+
+/*
+ * A file system without a backing device (ramfs): POSIX_FADV_WILLNEED does
+ * nothing there (6.12 mm/fadvise.c:50-63), so a read the probe "started"
+ * would never come.  A hole of a ramfs file is faulted instead (zero-filled;
+ * the kernel counts the fault major, so W or F) and no read is counted: the
+ * pages are mapped when the probe returns.
+ */
+static void test_no_backing_device(void)
+{
+	const char *what = "file: hole of a ramfs file (no backing device): faulted, no read counted";
+	char dir[] = "/tmp/t31-ramfs.XXXXXX", path[64];
+	unsigned char st[4];
+	struct gupnw_counts c;
+	char *p;
+	int fd;
+
+	if (!mkdtemp(dir) || mount("none", dir, "ramfs", 0, NULL)) {
+		gt_skip("cannot mount a ramfs", "%s", what);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/hole", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || ftruncate(fd, P(4)))
+		gt_bail("ramfs file: %s", gt_errname(errno));
+	p = map_file(fd, 0, 4, PROT_READ, MAP_SHARED);
+	if (!gt_ok(gupnw_probe(g, p, P(4), 0, st, &c) == 0 &&
+		   !c.io_started && !c.cold && !c.error, "%s", what))
+		gt_diag("states %s, io_started %llu", gt_states_str(st, 4),
+			(unsigned long long)c.io_started);
+	gt_expect_probe(g, 0, p, 4, GUPNW_NOFAULT, "RRRR", NULL,
+			"file: the ramfs pages the probe faulted are mapped (R)");
+	munmap(p, P(4));
+	close(fd);
+	umount(dir);
+	rmdir(dir);
+}
+
 static const struct gt_case cases[] = {
 	GT_CASE("cold-shared", case_cold_shared),
 	GT_CASE("cold-private", case_cold_private),
@@ -302,6 +472,9 @@ static const struct gt_case cases[] = {
 	GT_CASE("under-io", case_under_io),
 	GT_CASE("cold-madv-random", case_cold_madv_random),
 	GT_CASE("truncated", test_truncated),
+	GT_CASE("past-eof-cold", test_past_eof_cold),
+	GT_CASE("private-write-after-fork", test_private_write_after_fork),
+	GT_CASE("no-backing-device", test_no_backing_device),
 };
 
 int main(void)

@@ -6,7 +6,10 @@
  * to the module's fault-in worker, reported 'W', and arrives - mapped, seen
  * by mincore and by a later NOFAULT probe as 'R' - without anything else
  * touching it.  Past the per-call budget (max_io_pages) or the global cap
- * (max_async_faults) nothing is started and the page is 'C'.  GET_INFO
+ * (max_async_faults) nothing is started and the page is 'C'; the budget
+ * is one per call, for the worker and read-ahead together.  The swapped
+ * COW copies of a private file mapping are swapped in (never read from the
+ * file), here and in another process.  GET_INFO
  * reports the cap and the queue.  The worker is raced against munmap, the
  * target's exit and SIGKILL, swapoff and rmmod, and what the races charged
  * to their memory cgroup is freed afterwards.
@@ -23,6 +26,7 @@
 #include <sys/ioctl.h>
 #include <linux/userfaultfd.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,6 +35,7 @@
 #define NPAGES		64
 #define PARAM		"/sys/module/gupnw/parameters/"
 #define LEAK_SLACK	(256 << 10)
+#define ASYNC_RUN	32	/* GUPNW_ASYNC_RUN: pages per work item */
 
 static int fd;
 static char memcg[256];
@@ -489,6 +494,289 @@ static void case_race_rmmod(void)
 }
 
 /*
+ * A MAP_PRIVATE file mapping of n pages whose pages were all written (COW
+ * copies, filled with seed 44), the copies swapped out and the file's own
+ * pages evicted: the .data of a program or library, long idle.  NULL (and
+ * a diagnostic) if that could not be made.
+ */
+static char *private_file_swapped(size_t n, const char *name)
+{
+	char path[256], buf[4096];
+	size_t i;
+	char *p;
+	int f;
+
+	snprintf(path, sizeof(path), "/mnt/data/t44-%s.%d", name,
+		 (int)getpid());
+	f = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (f < 0)
+		return NULL;
+	unlink(path);
+	memset(buf, 'f', sizeof(buf));
+	for (i = 0; i < n; i++)
+		if (pwrite(f, buf, gt_page, P(i)) != gt_page)
+			gt_bail("pwrite: %s", gt_errname(errno));
+	p = mmap(NULL, P(n), PROT_READ | PROT_WRITE, MAP_PRIVATE, f, 0);
+	if (p == MAP_FAILED)
+		gt_bail("mmap: %s", gt_errname(errno));
+	gt_fill_pages(p, n, 44);
+	if (gt_swap_out(p, P(n), memcg, 1, GT_SWAP_EVICTED) ||
+	    gt_make_cold(f)) {
+		munmap(p, P(n));
+		p = NULL;
+	}
+	close(f);
+	return p;
+}
+
+#define PF_PAGES	8
+
+/*
+ * The swapped-out COW copies of a private file mapping are swapped in, not
+ * read from the file: W, no file read started (io_started 0), and they
+ * arrive (mincore: in memory) with their contents.
+ */
+static void test_private_file_swapped(void)
+{
+	const char *what = "async: swapped COW pages of a private file mapping";
+	unsigned char st[PF_PAGES];
+	struct gupnw_counts c;
+	struct gupnw *g;
+	long r;
+	char *p;
+
+	p = private_file_swapped(PF_PAGES, "pfs");
+	if (!p) {
+		gt_skip("could not swap the pages out", "%s", what);
+		return;
+	}
+	g = gupnw_open();
+	if (!g)
+		gt_bail("gupnw_open: %s", gt_errname(errno));
+	gt_expect_probe(g, 0, p, PF_PAGES, GUPNW_NOFAULT, "CCCCCCCC", NULL,
+			"%s are C in NOFAULT", what);
+	/* F: a page the swap-ins before it read ahead into the swap cache */
+	if (!gt_ok(gupnw_probe(g, p, P(PF_PAGES), 0, st, &c) == 0 &&
+		   st[0] == 'W' &&
+		   count(st, PF_PAGES, 'W') + count(st, PF_PAGES, 'F') ==
+		   PF_PAGES, "%s are W (or F)", what))
+		gt_diag("states %s", gt_states_str(st, PF_PAGES));
+	gt_eq(0, c.io_started, "%s: no read of the file started", what);
+	r = gt_wait_resident(p, P(PF_PAGES), 30000);
+	if (!gt_ok(r == PF_PAGES, "%s arrive with nothing else touching them",
+		   what))
+		gt_diag("%ld of %d in memory after 30 s", r, PF_PAGES);
+	drained(30000);
+	gt_expect_probe(g, 0, p, PF_PAGES, 0, "rrrrrrrr", NULL,
+			"%s, arrived, are F or R", what);
+	gt_ok(gt_check_pages(p, PF_PAGES, 44) < 0, "%s: contents intact",
+	      what);
+	gupnw_close(g);
+	munmap(p, P(PF_PAGES));
+}
+
+/* What the target of the pid case reports back, in a shared mapping. */
+static struct pf_shared {
+	int probed;		/* set by the prober */
+	long arrived;		/* set by the target: pages in memory, or -1 */
+} *pf;
+
+static void pf_target(void *arg, int out)
+{
+	uint64_t addr = (uintptr_t)private_file_swapped(PF_PAGES, "pfp");
+	uint64_t t0;
+
+	(void)arg;
+	if (gt_write_all(out, &addr, sizeof(addr)) || !addr)
+		return;
+	for (t0 = gt_now_ns(); !__atomic_load_n(&pf->probed, __ATOMIC_SEQ_CST);)
+		if (gt_now_ns() - t0 > 60ULL * 1000000000ULL)
+			return;
+		else
+			gt_sleep_ms(10);
+	pf->arrived = gt_wait_resident((void *)(uintptr_t)addr, P(PF_PAGES),
+				       30000);
+	if (gt_check_pages((void *)(uintptr_t)addr, PF_PAGES, 44) >= 0)
+		pf->arrived = -1;
+	__atomic_store_n(&pf->probed, 2, __ATOMIC_SEQ_CST);
+}
+
+/* The same in another process, probed through /proc/PID/mem. */
+static void test_private_file_swapped_pid(void)
+{
+	const char *what = "async: another process's swapped COW pages of a private file mapping";
+	unsigned char st[PF_PAGES];
+	struct gupnw_counts c;
+	struct gupnw *g;
+	uint64_t addr = 0, t0;
+	int hold;
+	pid_t pid;
+
+	pf = mmap(NULL, sizeof(*pf), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (pf == MAP_FAILED)
+		gt_bail("mmap: %s", gt_errname(errno));
+	pid = gt_fork_held(pf_target, NULL, &addr, sizeof(addr), &hold);
+	if (pid < 0 || !addr) {
+		if (pid > 0)
+			gt_release(pid, hold);
+		gt_skip("could not swap the pages out", "%s", what);
+		return;
+	}
+	g = gupnw_open();
+	if (!g)
+		gt_bail("gupnw_open: %s", gt_errname(errno));
+	gt_expect_probe(g, pid, (void *)(uintptr_t)addr, PF_PAGES,
+			GUPNW_NOFAULT, "CCCCCCCC", NULL,
+			"%s are C in NOFAULT", what);
+	if (!gt_ok(gupnw_probe_pid(g, pid, addr, P(PF_PAGES), 0, st, &c) == 0 &&
+		   st[0] == 'W' &&
+		   count(st, PF_PAGES, 'W') + count(st, PF_PAGES, 'F') ==
+		   PF_PAGES, "%s are W (or F)", what))
+		gt_diag("states %s", gt_states_str(st, PF_PAGES));
+	gt_eq(0, c.io_started, "%s: no read of the file started", what);
+	__atomic_store_n(&pf->probed, 1, __ATOMIC_SEQ_CST);
+	for (t0 = gt_now_ns(); __atomic_load_n(&pf->probed, __ATOMIC_SEQ_CST) != 2 &&
+	     gt_now_ns() - t0 < 40ULL * 1000000000ULL;)
+		gt_sleep_ms(20);
+	if (!gt_ok(pf->arrived == PF_PAGES,
+		   "%s arrive with nothing else touching them, contents intact",
+		   what))
+		gt_diag("target: %ld of %d in memory (-1: contents differ)",
+			pf->arrived, PF_PAGES);
+	drained(30000);
+	gt_expect_probe(g, pid, (void *)(uintptr_t)addr, PF_PAGES, 0,
+			"rrrrrrrr", NULL, "%s, arrived, are F or R", what);
+	gupnw_close(g);
+	gt_release(pid, hold);
+}
+
+/*
+ * One I/O budget per call: pages handed to the worker (swapped shmem,
+ * first in the range) and pages read ahead (a cold file, after it) together
+ * stay within max_io_pages.
+ */
+static void test_one_budget(void)
+{
+	const char *what = "async: worker and read-ahead share one max_io_pages budget";
+	const long cap = 8, ns = 4, nf = 16;
+	unsigned char st[4 + 16];
+	struct gupnw_counts c;
+	long old = get_param("max_io_pages");
+	struct gupnw *g;
+	char *res, *p;
+	int mfd, f;
+
+	f = open("/mnt/data/cold-64m", O_RDONLY);
+	if (old < 0 || f < 0 || gt_make_cold(f)) {
+		gt_skip(f < 0 ? "no /mnt/data/cold-64m" : "no parameter, or not cold",
+			"%s", what);
+		if (f >= 0)
+			close(f);
+		return;
+	}
+	p = swapped(ns, 0, &mfd);
+	if (!p) {
+		close(f);
+		gt_skip("could not swap the pages out", "%s", what);
+		return;
+	}
+	/* the swapped memfd pages, then the cold file pages, one range */
+	res = mmap(NULL, P(ns + nf), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		   -1, 0);
+	if (res == MAP_FAILED ||
+	    mmap(res, P(ns), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		 mfd, 0) == MAP_FAILED ||
+	    mmap(res + P(ns), P(nf), PROT_READ, MAP_SHARED | MAP_FIXED, f,
+		 36 << 20) == MAP_FAILED)
+		gt_bail("mmap: %s", gt_errname(errno));
+	munmap(p, P(ns));
+	g = gupnw_open();
+	if (!g || set_param("max_io_pages", cap))
+		gt_bail("gupnw_open or max_io_pages: %s", gt_errname(errno));
+	if (!gt_ok(gupnw_probe(g, res, P(ns + nf), 0, st, &c) == 0 &&
+		   count(st, ns + nf, 'W') == (size_t)cap &&
+		   count(st, ns + nf, 'C') == (size_t)(ns + nf - cap),
+		   "%s: %ld W, the rest C", what, cap))
+		gt_diag("states %s", gt_states_str(st, ns + nf));
+	set_param("max_io_pages", old);
+	gt_ok(c.async_faults == (uint64_t)ns && c.io_started == (uint64_t)(cap - ns),
+	      "%s: %ld handed over, %ld read ahead (got %llu, %llu)", what, ns,
+	      cap - ns, (unsigned long long)c.async_faults,
+	      (unsigned long long)c.io_started);
+	drained(30000);
+	gupnw_close(g);
+	munmap(res, P(ns + nf));
+	close(mfd);
+	close(f);
+}
+
+#define TRACING		"/sys/kernel/tracing"
+
+/* Write s to a tracefs file; O_TRUNC empties "trace". */
+static int tw(const char *file, const char *s)
+{
+	char path[256];
+	int f, ret;
+
+	snprintf(path, sizeof(path), TRACING "/%s", file);
+	f = open(path, O_WRONLY | O_TRUNC);
+	if (f < 0)
+		return -errno;
+	ret = gt_write_all(f, s, strlen(s)) ? -EIO : 0;
+	close(f);
+	return ret;
+}
+
+/*
+ * 6.1 hands swapped anonymous pages to the worker: a run of them goes in
+ * work items of up to GUPNW_ASYNC_RUN (32) pages, not one item per page.
+ * Counted with the workqueue_queue_work trace event of gupnw_async_fn.
+ */
+static void test_swapped_runs(void)
+{
+	const char *what = "async: swapped anon pages reach the worker in runs of 32";
+	const char *ev = "events/workqueue/workqueue_queue_work/enable";
+	static char buf[1 << 16];
+	unsigned char st[NPAGES];
+	struct gupnw_probe_args a;
+	long n, items = 0;
+	char *p, *s;
+
+	if (access(TRACING "/trace", F_OK))
+		mount("tracefs", TRACING, "tracefs", 0, NULL);
+	if (access(TRACING "/" "events/workqueue/workqueue_queue_work", F_OK)) {
+		gt_skip("no workqueue_queue_work trace event", "%s", what);
+		return;
+	}
+	p = swapped(NPAGES, 1, NULL);
+	if (!p) {
+		gt_skip("could not swap the pages out", "%s", what);
+		return;
+	}
+	if (tw("tracing_on", "0") || tw("trace", "") || tw(ev, "1") ||
+	    tw("tracing_on", "1"))
+		gt_bail("tracefs set-up failed");
+	probe(p, NPAGES, 0, st, &a);
+	tw("tracing_on", "0");
+	n = gt_read_file(TRACING "/trace", buf, sizeof(buf) - 1);
+	tw(ev, "0");
+	for (s = buf; n > 0 && (s = strstr(s, "gupnw_async_fn")); s++)
+		items++;
+	if (!a.async_faults) {
+		gt_skip("this kernel swaps anonymous pages in without the worker (6.3+)",
+			"%s", what);
+	} else if (!gt_ok(a.async_faults == NPAGES &&
+			  items == (NPAGES + ASYNC_RUN - 1) / ASYNC_RUN,
+			  "%s", what)) {
+		gt_diag("%llu pages handed over in %ld work items",
+			(unsigned long long)a.async_faults, items);
+	}
+	drained(30000);
+	munmap(p, P(NPAGES));
+}
+
+/*
  * After the race cases (their processes gone) and the queue drained, what
  * they charged to their group is freed (as t37_races.c checks: a page the
  * worker kept a reference to, or an address space it kept alive, would
@@ -536,6 +824,30 @@ static void case_cap_max_io_pages(void)
 		test_cap("max_io_pages", 16);
 }
 
+static void case_private_file_swapped(void)
+{
+	if (need_memcg("async: swapped COW pages of a private file mapping"))
+		test_private_file_swapped();
+}
+
+static void case_private_file_swapped_pid(void)
+{
+	if (need_memcg("async: another process's swapped COW pages"))
+		test_private_file_swapped_pid();
+}
+
+static void case_one_io_budget(void)
+{
+	if (need_memcg("async: one max_io_pages budget"))
+		test_one_budget();
+}
+
+static void case_swapped_runs(void)
+{
+	if (need_memcg("async: swapped anon pages in runs"))
+		test_swapped_runs();
+}
+
 static void case_write_shared(void)
 {
 	if (need_memcg("async: swapped pages"))
@@ -580,6 +892,12 @@ static const struct gt_case cases[] = {
 			setup_swap),
 	GT_CASE_FIXTURE("cap-max-io-pages", case_cap_max_io_pages, setup_swap),
 	GT_CASE_FIXTURE("write-shared", case_write_shared, setup_swap),
+	GT_CASE_FIXTURE("private-file-swapped", case_private_file_swapped,
+			setup_swap),
+	GT_CASE_FIXTURE("private-file-swapped-pid",
+			case_private_file_swapped_pid, setup_swap),
+	GT_CASE_FIXTURE("one-io-budget", case_one_io_budget, setup_swap),
+	GT_CASE_FIXTURE("swapped-runs", case_swapped_runs, setup_swap),
 	GT_CASE_FIXTURE("uffd-shmem", case_uffd_shmem, setup_swap),
 	GT_CASE_FIXTURE("race-munmap", case_race_munmap, setup_race),
 	GT_CASE_FIXTURE("race-exit", case_race_exit, setup_race),
