@@ -3,6 +3,7 @@
 #ifndef _GUPNW_INTERNAL_H
 #define _GUPNW_INTERNAL_H
 
+#include <linux/bits.h>
 #include <linux/mm_types.h>
 #include <linux/types.h>
 #include <linux/gupnw.h>
@@ -130,10 +131,10 @@ bool gupnw_pte_scan(struct mm_struct *mm, unsigned long addr, unsigned long n,
 unsigned int gupnw_max_io_pages(void);
 pgoff_t gupnw_eof(struct address_space *mapping);
 /* gupnw_cache_state(): what the page cache holds at an index */
-#define GUPNW_PC_FOLIO		(1U << 0)
-#define GUPNW_PC_VALUE		(1U << 1)	/* a shadow, or shmem swap */
-#define GUPNW_PC_UPTODATE	(1U << 2)
-#define GUPNW_PC_LOCKED		(1U << 3)
+#define GUPNW_PC_FOLIO		BIT(0)
+#define GUPNW_PC_VALUE		BIT(1)	/* a shadow, or shmem swap */
+#define GUPNW_PC_UPTODATE	BIT(2)
+#define GUPNW_PC_LOCKED		BIT(3)
 unsigned int gupnw_cache_state(struct address_space *mapping, pgoff_t index);
 unsigned long gupnw_nowait_check(struct gupnw_range *r,
 				 struct vm_area_struct *vma,
