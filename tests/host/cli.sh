@@ -227,8 +227,8 @@ done
 chmod 700 "$tmp"
 
 run env GUPNW_DEVICE=/nonexistent "$bin" probe "$tmp/file20k"
-[ "$rc" -eq 1 ] && one_error "/nonexistent: No such file or directory"
-report $? "no device exits 1"
+[ "$rc" -eq 1 ] && one_error "/nonexistent: No such file or directory (is the module loaded? modprobe gupnw)"
+report $? "no device exits 1, and says how to load the module"
 
 run env GUPNW_DEVICE=/dev/null "$bin" probe "$tmp/file20k"
 [ "$rc" -eq 1 ] && one_error "probe .*/file20k: Inappropriate ioctl for device"

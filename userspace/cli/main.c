@@ -176,7 +176,11 @@ struct gupnw *device_open(void)
 {
 	struct gupnw *g = gupnw_open();
 
-	if (!g)
+	/* no device node: most likely the module is not loaded, say how */
+	if (!g && errno == ENOENT)
+		fprintf(stderr, "gupnw: %s: %s (is the module loaded? modprobe gupnw)\n",
+			gupnw_device_path(), strerror(ENOENT));
+	else if (!g)
 		fail("%s", gupnw_device_path());
 	return g;
 }
