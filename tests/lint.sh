@@ -87,8 +87,19 @@ for b in /lib/modules/*-cloud-amd64/build; do
 	step "sparse (C=2, W=1) against ${k%/build}" sparse_one "$b"
 done
 
+# The repository's files: git's list in a checkout, else (a release tarball, a
+# fresh-machine copy made with git archive) every file but the build outputs.
+repo_files() {
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		git ls-files
+	else
+		find . \( -path ./build -o -path ./.git -o -path ./userspace/build-asan \
+			-o -path ./userspace/build-32 -o -path ./userspace/host-tests \) -prune \
+			-o -type f ! -name '*.[oa]' ! -name '*.so*' ! -name '*.ko' -print | sed 's|^\./||'
+	fi
+}
 shell_files() {
-	git ls-files -z | xargs -0 grep -lIE '^#! ?/bin/(ba)?sh|^# shellcheck shell=' 2>/dev/null
+	repo_files | tr '\n' '\0' | xargs -0 grep -lIE '^#! ?/bin/(ba)?sh|^# shellcheck shell=' 2>/dev/null
 }
 # shellcheck disable=SC2046
 step "shellcheck -x" shellcheck -x $(shell_files)
@@ -97,7 +108,7 @@ step "shellcheck -x" shellcheck -x $(shell_files)
 # in-flight tables and a variable of the benchmark.
 # shellcheck disable=SC2046
 step codespell codespell -L crate,inflight,uptodate,clen \
-	$(git ls-files | grep -vE '^(LICENSES/|.*\.(png|svg)$)')
+	$(repo_files | grep -vE '^(LICENSES/|.*\.(png|svg)$)')
 
 if [ -x /usr/bin/cargo-fmt ] && [ -x /usr/bin/cargo-clippy ]; then
 	rust_lint() {
