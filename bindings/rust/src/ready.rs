@@ -490,9 +490,11 @@ impl AsyncGupnw {
         let c = tokio::task::spawn_blocking(move || g.probe(addr, len, wflag | Flags::WAIT, None))
             .await
             .map_err(|e| io::Error::new(io::ErrorKind::Other, e))??;
+        // A WAIT probe waited for what it read: its W pages ("the fault had
+        // to read from storage") are present now, like its R and F ones.
         Ok(Ready {
             pages: c.done,
-            present: c.resident + c.faulted,
+            present: c.resident + c.faulted + c.retry,
             error: c.error,
             unmapped: c.unmapped,
             path: ReadyPath::Blocking,
