@@ -219,7 +219,7 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 for op in dir file; do
 	# uid 65534 must reach the tool first: not so in a root made by mktemp -d
-	# (mode 0700), as ../shared/tools/fresh-check makes its chroot.
+	# (mode 0700), as a fresh-machine check that chroots into such a root does.
 	# shellcheck disable=SC2086
 	if [ -n "$as_user" ] && ! $as_user "$bin" --version >/dev/null 2>&1; then
 		echo "ok - host: $label: -r of an unreadable $op: reported, exit 1 # SKIP uid 65534 cannot run $bin here"
