@@ -172,6 +172,24 @@ static void gupnw_start_read(struct vm_area_struct *vma, unsigned long addr,
 			(loff_t)n << PAGE_SHIFT, POSIX_FADV_WILLNEED);
 }
 
+/* The run from @addr of absent, uncached pages inside the file and the VMA. */
+static unsigned long gupnw_miss_run(struct vm_area_struct *vma,
+				    unsigned long addr, const u8 *st,
+				    unsigned long max)
+{
+	struct address_space *mapping = vma->vm_file->f_mapping;
+	pgoff_t index = linear_page_index(vma, addr);
+	pgoff_t eof = gupnw_eof(mapping);
+	unsigned long n = 0;
+
+	max = min3(max, (unsigned long)GUPNW_RA_RUN_PAGES,
+		   (vma->vm_end - addr) >> PAGE_SHIFT);
+	while (n < max && index + n < eof && (!st || st[n] == GUPNW_ABSENT) &&
+	       !gupnw_cached(mapping, index + n))
+		n++;
+	return n;
+}
+
 /*
  * Start reading the pages of @vma's file from @addr on (a miss inside the
  * file), at most @max of them and as many as are absent from the caller's
@@ -184,15 +202,8 @@ static unsigned long gupnw_read_ahead(struct gupnw_range *r,
 				      unsigned long addr, const u8 *st,
 				      unsigned long max)
 {
-	struct address_space *mapping = vma->vm_file->f_mapping;
-	pgoff_t index = linear_page_index(vma, addr);
-	unsigned long n = 1, budget;
-
-	max = min3(max, (unsigned long)GUPNW_RA_RUN_PAGES,
-		   (unsigned long)(gupnw_eof(mapping) - index));
-	while (n < max && st[n] == GUPNW_ABSENT &&
-	       !gupnw_cached(mapping, index + n))
-		n++;
+	/* the caller found @addr absent, uncached and inside the file */
+	unsigned long n = max(gupnw_miss_run(vma, addr, st, max), 1UL), budget;
 
 	budget = gupnw_io_budget(r);
 	n = min(n, max_t(unsigned long, budget, 1));
@@ -334,22 +345,6 @@ unsigned long gupnw_nowait_check(struct gupnw_range *r,
  * Pages from @addr on, at most @max, that are absent (@st, if any) and not
  * in the page cache, stopping at EOF and at the VMA's end.
  */
-static unsigned long gupnw_miss_run(struct vm_area_struct *vma,
-				    unsigned long addr, const u8 *st,
-				    unsigned long max)
-{
-	struct address_space *mapping = vma->vm_file->f_mapping;
-	pgoff_t index = linear_page_index(vma, addr);
-	pgoff_t eof = gupnw_eof(mapping);
-	unsigned long n = 0;
-
-	max = min3(max, (unsigned long)GUPNW_RA_RUN_PAGES,
-		   (vma->vm_end - addr) >> PAGE_SHIFT);
-	while (n < max && index + n < eof && (!st || st[n] == GUPNW_ABSENT) &&
-	       !gupnw_cached(mapping, index + n))
-		n++;
-	return n;
-}
 
 /**
  * gupnw_wait_read - before a WAIT probe faults an absent page: read it
