@@ -180,6 +180,19 @@ static void test_map_kind(void)
 	CHECK(parse_map_kind("[vdso]", "r-xp") == KIND_FILE);
 }
 
+/* How far a mistyped command is from one that exists ("did you mean"). */
+static void test_edit_distance(void)
+{
+	CHECK(edit_distance("probe", "probe") == 0);
+	CHECK(edit_distance("prob", "probe") == 1);
+	CHECK(edit_distance("pobe", "probe") == 1);
+	CHECK(edit_distance("wtach", "watch") == 1);	/* a swap is one */
+	CHECK(edit_distance("mapz", "maps") == 1);
+	CHECK(edit_distance("", "maps") == 4);
+	CHECK(edit_distance("xyz", "maps") == 4);
+	CHECK(edit_distance("abcdefghijklmnop", "probe") == 99);
+}
+
 int main(void)
 {
 	test_u64();
@@ -188,5 +201,6 @@ int main(void)
 	test_pid();
 	test_seconds();
 	test_map_kind();
+	test_edit_distance();
 	return CHECK_EXIT();
 }

@@ -10,9 +10,24 @@
 #define EXIT_FAILED	1	/* it could not run */
 #define EXIT_USAGE	2	/* bad command line */
 
-void print_usage(FILE *f);
-/* The usage of subcommand @cmd (gupnw CMD --help). */
-void print_command_usage(FILE *f, const char *cmd);
+/*
+ * A subcommand: main.c dispatches on @name; each is defined beside its
+ * code, with its usage.
+ */
+struct command {
+	const char *name;
+	const char *usage;	/* gupnw NAME --help */
+	unsigned int opts;	/* the OPT_* it takes (opts.h) */
+	int (*run)(int argc, char **argv);	/* argv[0] is @name */
+};
+
+extern const struct command probe_command;
+extern const struct command maps_command;
+extern const struct command prefetch_command;
+extern const struct command watch_command;
+
+/* gupnw --version: tool, library, module and its features; exit 0. */
+int cmd_version(void);
 
 /* "gupnw: WHAT: strerror(errno)" on stderr; returns EXIT_FAILED. */
 int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -24,10 +39,5 @@ struct gupnw;
 
 /* gupnw_open(), or NULL once "gupnw: DEVICE: why" is printed. */
 struct gupnw *device_open(void);
-
-int cmd_probe(int argc, char **argv);
-int cmd_maps(int argc, char **argv);
-int cmd_prefetch(int argc, char **argv);
-int cmd_watch(int argc, char **argv);
 
 #endif /* GUPNW_CLI_H */

@@ -23,6 +23,22 @@
 #define MAPS_OPTS	(OPT_JSON | OPT_PID | OPT_PID_SELF | OPT_FAULT | \
 			 OPT_TABLE)
 
+static const char usage[] =
+	"usage: gupnw maps [OPTIONS] --pid PID|self\n"
+	"\n"
+	"Every mapping of PID with its pages per state, in memory, out on swap\n"
+	"and never touched.  Report only: changes nothing.\n"
+	"\n"
+	"      --pid PID|self the process (ptrace rights), or gupnw itself\n"
+	"      --fault        NOWAIT probes instead: fault in, start I/O\n"
+	"  -J, --json         one JSON object\n"
+	"  -b, --bytes        amounts in bytes, not pages\n"
+	"  -n, --noheadings   no heading lines\n"
+	"      --raw          table without padding\n"
+	"  -o, --output COLS  columns, of PAGES,R,F,W,C,N,.,E,MEM%,SWAP,\n"
+	"                     UNTOUCHED,NAME\n"
+	"See gupnw-maps(1).\n";
+
 /* Mappings at or above this address are the kernel's ([vsyscall]). */
 #define USER_TOP	(UINT64_C(1) << 63)
 
@@ -258,7 +274,7 @@ static void print_maps_human(const struct maps *ms, pid_t pid, bool self,
 			    nofault ? &xt : NULL, label);
 }
 
-int cmd_maps(int argc, char **argv)
+static int cmd_maps(int argc, char **argv)
 {
 	struct cli_opts o = { 0 };
 	struct maps ms = { 0 };
@@ -266,7 +282,7 @@ int cmd_maps(int argc, char **argv)
 	int ret, mem_fd = -1;
 	struct gupnw *g;
 
-	ret = parse_opts(argc, argv, "maps", MAPS_OPTS, &o);
+	ret = parse_opts(argc, argv, &maps_command, &o);
 	if (ret)
 		return ret == OPTS_HELP ? EXIT_OK : ret;
 	if (!o.pid || optind != argc)
@@ -312,3 +328,10 @@ out_free:
 	maps_free(&ms);
 	return ret;
 }
+
+const struct command maps_command = {
+	.name = "maps",
+	.usage = usage,
+	.opts = MAPS_OPTS,
+	.run = cmd_maps,
+};

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* gupnw tool: the options of the subcommands, read in one place. */
 #include <getopt.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -154,12 +155,12 @@ static void set_flag(int c, struct cli_opts *o)
 	}
 }
 
-int parse_opts(int argc, char **argv, const char *cmd, unsigned int allowed,
+int parse_opts(int argc, char **argv, const struct command *cmd,
 	       struct cli_opts *o)
 {
+	unsigned int i, n = 0, allowed = cmd->opts;
 	struct option opts[NR_OPTIONS + 2];
 	char shorts[32] = ":h";
-	unsigned int i, n = 0;
 	int c, ret;
 
 	for (i = 0; i < NR_OPTIONS; i++)
@@ -176,11 +177,11 @@ int parse_opts(int argc, char **argv, const char *cmd, unsigned int allowed,
 	while ((c = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			print_command_usage(stdout, cmd);
+			fputs(cmd->usage, stdout);
 			return OPTS_HELP;
 		case ':':
 			return usage_error("missing argument to '%s' (try 'gupnw %s --help')",
-					   argv[optind - 1], cmd);
+					   argv[optind - 1], cmd->name);
 		case '?':
 			/*
 			 * A short option this command does not take (inside
@@ -193,9 +194,9 @@ int parse_opts(int argc, char **argv, const char *cmd, unsigned int allowed,
 			if (optopt > 0 && optopt < V_NO_FAULT &&
 			    (optopt == ':' || !strchr(shorts, optopt)))
 				return usage_error("unknown option '-%c' (try 'gupnw %s --help')",
-						   optopt, cmd);
+						   optopt, cmd->name);
 			return usage_error("unknown option '%s' (try 'gupnw %s --help')",
-					   argv[optind - 1], cmd);
+					   argv[optind - 1], cmd->name);
 		default:
 			set_flag(c, o);
 			ret = set_value(c, optarg, allowed, o);
@@ -206,6 +207,18 @@ int parse_opts(int argc, char **argv, const char *cmd, unsigned int allowed,
 	if ((o->flags & GUPNW_NOFAULT) && o->wait && (allowed & OPT_NO_FAULT))
 		return usage_error("--no-fault and --wait exclude each other");
 	return EXIT_OK;
+}
+
+int parse_probe_opts(int argc, char **argv, const struct command *cmd,
+		     struct cli_opts *o)
+{
+	int ret = parse_opts(argc, argv, cmd, o);
+
+	if (ret)
+		return ret;
+	if (o->wait)
+		o->flags |= GUPNW_WAIT;
+	return setup_table(o, o->flags);
 }
 
 unsigned int map_width(const struct cli_opts *o)

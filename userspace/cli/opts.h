@@ -48,13 +48,22 @@ struct cli_opts {
 /* parse_opts() printed the usage for --help: exit 0. */
 #define OPTS_HELP	(-1)
 
+struct command;
+
 /*
- * Read the options of subcommand @cmd, those in @allowed; operands start at
- * argv[optind] then.  EXIT_OK, OPTS_HELP, or EXIT_USAGE once the message is
- * printed.
+ * Read the options of subcommand @cmd, those in cmd->opts; operands start
+ * at argv[optind] then.  EXIT_OK, OPTS_HELP, or EXIT_USAGE once the message
+ * is printed.
  */
-int parse_opts(int argc, char **argv, const char *cmd, unsigned int allowed,
+int parse_opts(int argc, char **argv, const struct command *cmd,
 	       struct cli_opts *o);
+
+/*
+ * parse_opts() for a probe of a range (probe, watch): --wait is
+ * GUPNW_WAIT, and o->table is set up for the mode.  As parse_opts().
+ */
+int parse_probe_opts(int argc, char **argv, const struct command *cmd,
+		     struct cli_opts *o);
 
 struct probe_report;
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* gupnw tool: reading numbers from the command line. */
+/* gupnw tool: reading numbers from the command line, and command names. */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -132,4 +132,29 @@ enum map_kind parse_map_kind(const char *path, const char *perms)
 	    !strncmp(path, "/SYSV", 5) || !strncmp(path, "/dev/shm/", 9))
 		return KIND_SHMEM;
 	return KIND_FILE;
+}
+
+unsigned int edit_distance(const char *a, const char *b)
+{
+	unsigned int d[16][16], i, j, la = strlen(a), lb = strlen(b), v;
+
+	if (la >= 16 || lb >= 16)
+		return 99;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[la][lb];
 }

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* gupnw tool: reading numbers from the command line, and proc(5) text. */
+/*
+ * gupnw tool: reading numbers from the command line, proc(5) text, and how
+ * near a mistyped command is.
+ */
 #ifndef GUPNW_CLI_PARSE_H
 #define GUPNW_CLI_PARSE_H
 
@@ -40,5 +43,11 @@ enum map_kind {
 
 /* A mapping's kind from its path and perms ("rw-p") in /proc/PID/maps. */
 enum map_kind parse_map_kind(const char *path, const char *perms);
+
+/*
+ * Edits (insert, delete, replace, swap two neighbours) from @a to @b, for
+ * "did you mean"; 99 for a string of 16 characters or more.
+ */
+unsigned int edit_distance(const char *a, const char *b);
 
 #endif /* GUPNW_CLI_PARSE_H */

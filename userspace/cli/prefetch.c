@@ -24,6 +24,21 @@
 #define PREFETCH_OPTS	(OPT_JSON | OPT_WAIT | OPT_INTERVAL | OPT_TIMEOUT | \
 			 OPT_TABLE)
 
+static const char usage[] =
+	"usage: gupnw prefetch [OPTIONS] FILE...\n"
+	"\n"
+	"Start the I/O of every page of each FILE not in memory; wait for none.\n"
+	"\n"
+	"      --wait         until all are resident, re-probing every\n"
+	"      --interval SEC (default 0.1) for at most\n"
+	"      --timeout SEC  a file (default 600; 0: no limit)\n"
+	"  -J, --json         one JSON object\n"
+	"  -b, --bytes        amounts in bytes, not pages\n"
+	"  -n, --noheadings   no heading line\n"
+	"      --raw          table without padding\n"
+	"  -o, --output COLS  table columns\n"
+	"See gupnw-prefetch(1).\n";
+
 #define DEFAULT_INTERVAL_MS	100
 /* --wait gives up on a file after this long; gupnw-prefetch(1). */
 #define DEFAULT_TIMEOUT_MS	(600 * 1000)
@@ -214,7 +229,7 @@ static void print_summary(const struct cli_opts *o, const struct pf_file *pf,
 	print_table_row(stdout, &o->table, "", pages, &total, label);
 }
 
-int cmd_prefetch(int argc, char **argv)
+static int cmd_prefetch(int argc, char **argv)
 {
 	struct cli_opts o = {
 		.interval_ms = DEFAULT_INTERVAL_MS,
@@ -224,7 +239,7 @@ int cmd_prefetch(int argc, char **argv)
 	struct gupnw *g;
 	int i, n, ret;
 
-	ret = parse_opts(argc, argv, "prefetch", PREFETCH_OPTS, &o);
+	ret = parse_opts(argc, argv, &prefetch_command, &o);
 	if (ret)
 		return ret == OPTS_HELP ? EXIT_OK : ret;
 	n = argc - optind;
@@ -269,3 +284,10 @@ out_close:
 	gupnw_close(g);
 	return ret;
 }
+
+const struct command prefetch_command = {
+	.name = "prefetch",
+	.usage = usage,
+	.opts = PREFETCH_OPTS,
+	.run = cmd_prefetch,
+};

@@ -26,6 +26,36 @@
 			 OPT_PID | OPT_MAP_WIDTH | OPT_COLOR | OPT_RECURSIVE | \
 			 OPT_RANGES | OPT_RANGE | OPT_TABLE)
 
+static const char usage[] =
+	"usage: gupnw probe [OPTIONS] [-p RANGE] FILE...\n"
+	"       gupnw probe [OPTIONS] -r DIR...\n"
+	"       gupnw probe [OPTIONS] --pid PID ADDR LENGTH\n"
+	"\n"
+	"Show, per page, what touching it now would cost, without waiting for\n"
+	"any I/O.  Every argument is a file (mapped read-only and shared); one\n"
+	"gets a summary and a map, several a line each and a total.\n"
+	"\n"
+	"  -p, --range RANGE  the part of each file: START-END, START- or -END\n"
+	"                     (bytes, END exclusive, K/M/G/T suffixes)\n"
+	"  -r, --recursive    the files below each DIR\n"
+	"      --pid PID      ADDR LENGTH of process PID (ptrace rights); a\n"
+	"                     LENGTH past the end of user space is cut there\n"
+	"      --no-fault     report only: fault nothing in, start no I/O\n"
+	"      --write        probe for write access\n"
+	"      --wait         ordinary blocking probe, as a baseline\n"
+	"  -J, --json         one JSON object (\"map\": a letter per page)\n"
+	"      --ranges       runs of pages in one state: start-end state\n"
+	"  -b, --bytes        amounts in bytes, not pages\n"
+	"  -n, --noheadings   no heading line in the table\n"
+	"      --raw          table without padding\n"
+	"  -o, --output COLS  table columns, of PAGES,R,F,W,C,N,.,E,MEM%,NAME\n"
+	"      --map-width N  cells of the map (default: terminal width)\n"
+	"      --color[=WHEN] colour the map: auto (default), always, never\n"
+	"\n"
+	"States: R resident, F faulted, W retry (I/O under way), C cold (a read\n"
+	"from storage, not started), . unmapped, E error, N in memory but not\n"
+	"mapped (--no-fault).  See gupnw-probe(1).\n";
+
 /* One FILE or one range of PID: the report of gupnw(1) "OUTPUT". */
 static int probe_single(struct gupnw *g, const struct cli_opts *o,
 			struct probe_report *r, const struct target *t)
@@ -174,21 +204,16 @@ static int probe_multi(const struct cli_opts *o, char **files, int n)
 	return mu.status;
 }
 
-int cmd_probe(int argc, char **argv)
+static int cmd_probe(int argc, char **argv)
 {
 	struct probe_report r = { .page_size = sysconf(_SC_PAGESIZE) };
 	struct cli_opts o = { 0 };
 	bool has_length;
 	int ret, nargs;
 
-	ret = parse_opts(argc, argv, "probe", PROBE_OPTS, &o);
+	ret = parse_probe_opts(argc, argv, &probe_command, &o);
 	if (ret)
 		return ret == OPTS_HELP ? EXIT_OK : ret;
-	if (o.wait)
-		o.flags |= GUPNW_WAIT;
-	ret = setup_table(&o, o.flags);
-	if (ret)
-		return ret;
 
 	argv += optind;
 	nargs = argc - optind;
@@ -204,3 +229,10 @@ int cmd_probe(int argc, char **argv)
 		return ret;
 	return run_on_target(&o, &r, has_length, probe_single);
 }
+
+const struct command probe_command = {
+	.name = "probe",
+	.usage = usage,
+	.opts = PROBE_OPTS,
+	.run = cmd_probe,
+};

@@ -22,6 +22,20 @@
 			 OPT_PID | OPT_MAP_WIDTH | OPT_COLOR | OPT_INTERVAL | \
 			 OPT_COUNT | OPT_RANGE | OPT_TABLE)
 
+static const char usage[] =
+	"usage: gupnw watch [OPTIONS] [-p RANGE] FILE\n"
+	"       gupnw watch [OPTIONS] --pid PID ADDR LENGTH\n"
+	"\n"
+	"The probe of FILE (or of a range of PID) again every --interval.\n"
+	"\n"
+	"      --interval SEC between frames (default 1)\n"
+	"      --count N      stop after N frames\n"
+	"  -p, --range RANGE  the part of FILE: START-END, START- or -END\n"
+	"      --pid PID      ADDR LENGTH of process PID\n"
+	"      --no-fault, --write, --wait, -J/--json, -b, -n, --raw, -o,\n"
+	"      --map-width, --color: as for probe\n"
+	"See gupnw-watch(1).\n";
+
 #define DEFAULT_INTERVAL_MS	1000
 
 /* One frame: the whole report, drawn at once so the screen does not flicker. */
@@ -84,21 +98,16 @@ static int watch(struct gupnw *g, const struct cli_opts *o,
 	}
 }
 
-int cmd_watch(int argc, char **argv)
+static int cmd_watch(int argc, char **argv)
 {
 	struct probe_report r = { .page_size = sysconf(_SC_PAGESIZE) };
 	struct cli_opts o = { .interval_ms = DEFAULT_INTERVAL_MS };
 	bool has_length;
 	int ret;
 
-	ret = parse_opts(argc, argv, "watch", WATCH_OPTS, &o);
+	ret = parse_probe_opts(argc, argv, &watch_command, &o);
 	if (ret)
 		return ret == OPTS_HELP ? EXIT_OK : ret;
-	if (o.wait)
-		o.flags |= GUPNW_WAIT;
-	ret = setup_table(&o, o.flags);
-	if (ret)
-		return ret;
 	ret = parse_range(&o, "watch", argc - optind, argv + optind, &r,
 			  &has_length);
 	if (ret)
@@ -106,3 +115,10 @@ int cmd_watch(int argc, char **argv)
 
 	return run_on_target(&o, &r, has_length, watch);
 }
+
+const struct command watch_command = {
+	.name = "watch",
+	.usage = usage,
+	.opts = WATCH_OPTS,
+	.run = cmd_watch,
+};
