@@ -3,8 +3,10 @@
 #ifndef GUPNW_INTERNAL_H
 #define GUPNW_INTERNAL_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <unistd.h>
 
 struct gupnw {
 	int fd;			/* /dev/gupnw, O_RDWR | O_CLOEXEC */
@@ -51,6 +53,39 @@ struct gupnw {
 #endif
 
 /*
+ * The three entry points of a probe of another process named by @arg_type
+ * @arg (a /proc/PID/mem descriptor, a pid, a pidfd): name@GUPNW_0.1 and
+ * name@@GUPNW_0.2 with a size_t length, name64 (GUPNW_0.3) with a 64-bit
+ * one.  Each is name_sized() writing the counts of its version.
+ */
+#define GUPNW_DEFINE_PROBE_VERSIONS(name, arg_type, arg)		\
+GUPNW_SYMVER_0_2(name);							\
+									\
+int name##_0_2(struct gupnw *g, arg_type arg, uint64_t addr,		\
+	       size_t len, unsigned int flags, unsigned char *states,	\
+	       struct gupnw_counts *counts)				\
+{									\
+	return name##_sized(g, arg, addr, len, flags, states, counts,	\
+			    sizeof(*counts));				\
+}									\
+									\
+int name##64(struct gupnw *g, arg_type arg, uint64_t addr,		\
+	     uint64_t len, unsigned int flags, unsigned char *states,	\
+	     struct gupnw_counts *counts)				\
+{									\
+	return name##_sized(g, arg, addr, len, flags, states, counts,	\
+			    sizeof(*counts));				\
+}									\
+									\
+int name##_0_1(struct gupnw *g, arg_type arg, uint64_t addr,		\
+	       size_t len, unsigned int flags, unsigned char *states,	\
+	       struct gupnw_counts *counts)				\
+{									\
+	return name##_sized(g, arg, addr, len, flags, states, counts,	\
+			    GUPNW_COUNTS_SIZE_0_1);			\
+}
+
+/*
  * What the library's files share and nobody else may call: hidden, so that
  * libgupnw.a's partial link makes it local (userspace/Makefile).
  */
@@ -59,6 +94,15 @@ struct gupnw {
 /* EINVAL for a misaligned addr or an unknown flag, before any system call. */
 GUPNW_INTERNAL int gupnw_check_call(const struct gupnw *g, uint64_t addr,
 				    unsigned int flags);
+
+/* close(@fd) after a call's own failure or answer: errno stays the call's. */
+static inline void gupnw_close_keep_errno(int fd)
+{
+	int saved = errno;
+
+	close(fd);
+	errno = saved;
+}
 
 struct gupnw;
 struct gupnw_counts;
@@ -75,5 +119,20 @@ GUPNW_INTERNAL int gupnw_probe_memfd_sized(struct gupnw *g, int mem_fd,
 					   unsigned char *states,
 					   struct gupnw_counts *counts,
 					   size_t csize);
+
+/* gupnw_probe_memfd_sized() through @mem_fd, which it then closes. */
+static inline int gupnw_probe_memfd_closing(struct gupnw *g, int mem_fd,
+					    uint64_t addr, uint64_t len,
+					    unsigned int flags,
+					    unsigned char *states,
+					    struct gupnw_counts *counts,
+					    size_t csize)
+{
+	int ret = gupnw_probe_memfd_sized(g, mem_fd, addr, len, flags, states,
+					  counts, csize);
+
+	gupnw_close_keep_errno(mem_fd);
+	return ret;
+}
 
 #endif /* GUPNW_INTERNAL_H */

@@ -96,7 +96,7 @@ static int gupnw_probe_pidfd_sized(struct gupnw *g, int pidfd, uint64_t addr,
 				   unsigned char *states,
 				   struct gupnw_counts *counts, size_t csize)
 {
-	int fd, ret, saved;
+	int fd, saved;
 	pid_t pid;
 
 	if (gupnw_check_call(g, addr, flags))
@@ -114,41 +114,11 @@ static int gupnw_probe_pidfd_sized(struct gupnw *g, int pidfd, uint64_t addr,
 		return -1;
 	}
 	if (gupnw_pidfd_alive(pidfd)) {
-		saved = errno;
-		close(fd);
-		errno = saved;
+		gupnw_close_keep_errno(fd);
 		return -1;
 	}
-	ret = gupnw_probe_memfd_sized(g, fd, addr, len, flags, states, counts,
-				      csize);
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return ret;
+	return gupnw_probe_memfd_closing(g, fd, addr, len, flags, states,
+					 counts, csize);
 }
 
-GUPNW_SYMVER_0_2(gupnw_probe_pidfd);
-
-int gupnw_probe_pidfd_0_2(struct gupnw *g, int pidfd, uint64_t addr,
-			  size_t len, unsigned int flags,
-			  unsigned char *states, struct gupnw_counts *counts)
-{
-	return gupnw_probe_pidfd_sized(g, pidfd, addr, len, flags, states,
-				       counts, sizeof(*counts));
-}
-
-int gupnw_probe_pidfd64(struct gupnw *g, int pidfd, uint64_t addr,
-			uint64_t len, unsigned int flags,
-			unsigned char *states, struct gupnw_counts *counts)
-{
-	return gupnw_probe_pidfd_sized(g, pidfd, addr, len, flags, states,
-				       counts, sizeof(*counts));
-}
-
-int gupnw_probe_pidfd_0_1(struct gupnw *g, int pidfd, uint64_t addr,
-			  size_t len, unsigned int flags,
-			  unsigned char *states, struct gupnw_counts *counts)
-{
-	return gupnw_probe_pidfd_sized(g, pidfd, addr, len, flags, states,
-				       counts, GUPNW_COUNTS_SIZE_0_1);
-}
+GUPNW_DEFINE_PROBE_VERSIONS(gupnw_probe_pidfd, int, pidfd)

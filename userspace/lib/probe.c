@@ -201,31 +201,7 @@ int gupnw_probe_memfd_sized(struct gupnw *g, int mem_fd, uint64_t addr,
 			      csize);
 }
 
-GUPNW_SYMVER_0_2(gupnw_probe_memfd);
-
-int gupnw_probe_memfd_0_2(struct gupnw *g, int mem_fd, uint64_t addr,
-			  size_t len, unsigned int flags,
-			  unsigned char *states, struct gupnw_counts *counts)
-{
-	return gupnw_probe_memfd_sized(g, mem_fd, addr, len, flags, states,
-				       counts, sizeof(*counts));
-}
-
-int gupnw_probe_memfd64(struct gupnw *g, int mem_fd, uint64_t addr,
-			uint64_t len, unsigned int flags,
-			unsigned char *states, struct gupnw_counts *counts)
-{
-	return gupnw_probe_memfd_sized(g, mem_fd, addr, len, flags, states,
-				       counts, sizeof(*counts));
-}
-
-int gupnw_probe_memfd_0_1(struct gupnw *g, int mem_fd, uint64_t addr,
-			  size_t len, unsigned int flags,
-			  unsigned char *states, struct gupnw_counts *counts)
-{
-	return gupnw_probe_memfd_sized(g, mem_fd, addr, len, flags, states,
-				       counts, GUPNW_COUNTS_SIZE_0_1);
-}
+GUPNW_DEFINE_PROBE_VERSIONS(gupnw_probe_memfd, int, mem_fd)
 
 int gupnw_open_pid_mem(pid_t pid, unsigned int flags)
 {
@@ -253,46 +229,18 @@ static int gupnw_probe_pid_sized(struct gupnw *g, pid_t pid, uint64_t addr,
 				 unsigned char *states,
 				 struct gupnw_counts *counts, size_t csize)
 {
-	int fd, ret, saved;
+	int fd;
 
 	if (gupnw_check_call(g, addr, flags))
 		return -1;
 	fd = gupnw_open_pid_mem(pid, flags);
 	if (fd < 0)
 		return -1;
-	ret = gupnw_probe_memfd_sized(g, fd, addr, len, flags, states, counts,
-				      csize);
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return ret;
+	return gupnw_probe_memfd_closing(g, fd, addr, len, flags, states,
+					 counts, csize);
 }
 
-GUPNW_SYMVER_0_2(gupnw_probe_pid);
-
-int gupnw_probe_pid_0_2(struct gupnw *g, pid_t pid, uint64_t addr, size_t len,
-			unsigned int flags, unsigned char *states,
-			struct gupnw_counts *counts)
-{
-	return gupnw_probe_pid_sized(g, pid, addr, len, flags, states, counts,
-				     sizeof(*counts));
-}
-
-int gupnw_probe_pid64(struct gupnw *g, pid_t pid, uint64_t addr, uint64_t len,
-		      unsigned int flags, unsigned char *states,
-		      struct gupnw_counts *counts)
-{
-	return gupnw_probe_pid_sized(g, pid, addr, len, flags, states, counts,
-				     sizeof(*counts));
-}
-
-int gupnw_probe_pid_0_1(struct gupnw *g, pid_t pid, uint64_t addr, size_t len,
-			unsigned int flags, unsigned char *states,
-			struct gupnw_counts *counts)
-{
-	return gupnw_probe_pid_sized(g, pid, addr, len, flags, states, counts,
-				     GUPNW_COUNTS_SIZE_0_1);
-}
+GUPNW_DEFINE_PROBE_VERSIONS(gupnw_probe_pid, pid_t, pid)
 
 /*
  * Whether a one-page probe ending at @end is accepted: the module refuses
