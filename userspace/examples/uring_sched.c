@@ -102,12 +102,19 @@ static void *thread_main(void *arg)
 	return maj;
 }
 
-static long run_threads(void)
+/*
+ * The three modes share run_sched()'s arguments (for measure()); only
+ * sched probes, or parks a task.
+ */
+static long run_threads(struct gupnw *g, long *parked)
 {
 	pthread_t *th = calloc(ntasks, sizeof(*th));
 	long total = 0;
 	unsigned int i;
 	void *ret;
+
+	(void)g;
+	(void)parked;
 
 	for (i = 0; i < ntasks; i++)
 		if (pthread_create(&th[i], NULL, thread_main, &tasks[i])) {
@@ -123,10 +130,13 @@ static long run_threads(void)
 	return total;
 }
 
-static long run_touch(void)
+static long run_touch(struct gupnw *g, long *parked)
 {
 	long m0 = majflt(RUSAGE_THREAD);
 	unsigned int i;
+
+	(void)g;
+	(void)parked;
 
 	for (i = 0; i < ntasks; i++)
 		while (tasks[i].step < nsteps)
@@ -164,6 +174,7 @@ static long run_sched(struct gupnw *g, long *parked)
 	long m0 = majflt(RUSAGE_THREAD);
 	int ret;
 
+	*parked = 0;
 	ret = io_uring_queue_init(2 * ntasks, &ring, 0);
 	if (ret) {
 		fprintf(stderr, "io_uring_queue_init: %s\n", strerror(-ret));
@@ -263,6 +274,30 @@ static void report(const char *mode, double t, long blocked_thr,
 	fflush(stdout);
 }
 
+static const struct mode {
+	const char *name;
+	long (*run)(struct gupnw *g, long *parked);
+} modes[] = {
+	{ "sched", run_sched },
+	{ "threads", run_threads },
+	{ "touch", run_touch },
+};
+
+#define NR_MODES	(sizeof(modes) / sizeof(modes[0]))
+
+/* Mode @m on a cold file: its line of the report. */
+static void measure(const struct mode *m, int fd, struct gupnw *g)
+{
+	long parked = -1, p0, thr;
+	double t0;
+
+	reset(fd);
+	p0 = majflt(RUSAGE_SELF);
+	t0 = now();
+	thr = m->run(g, &parked);
+	report(m->name, now() - t0, thr, majflt(RUSAGE_SELF) - p0, parked);
+}
+
 /* A whole decimal (or 0x) number from @min to @max, or a usage error. */
 static unsigned int number(int opt, const char *arg, unsigned long min,
 			   unsigned long max)
@@ -307,8 +342,10 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (strcmp(mode, "all") && strcmp(mode, "sched") &&
-	    strcmp(mode, "threads") && strcmp(mode, "touch")) {
+	for (i = 0; i < NR_MODES; i++)
+		if (!strcmp(mode, modes[i].name))
+			break;
+	if (i == NR_MODES && strcmp(mode, "all")) {
 		fprintf(stderr, "gupnw-uring-sched: bad -m '%s' (sched, threads, touch or all)\n",
 			mode);
 		return 2;
@@ -344,38 +381,9 @@ int main(int argc, char **argv)
 	       ntasks, nsteps, work_us, argv[optind],
 	       (unsigned long long)npages);
 
-	if (!strcmp(mode, "all") || !strcmp(mode, "sched")) {
-		long parked = 0, p0, thr;
-		double t0;
-
-		reset(fd);
-		p0 = majflt(RUSAGE_SELF);
-		t0 = now();
-		thr = run_sched(g, &parked);
-		report("sched", now() - t0, thr, majflt(RUSAGE_SELF) - p0,
-		       parked);
-	}
-	if (!strcmp(mode, "all") || !strcmp(mode, "threads")) {
-		long p0, thr;
-		double t0;
-
-		reset(fd);
-		p0 = majflt(RUSAGE_SELF);
-		t0 = now();
-		thr = run_threads();
-		report("threads", now() - t0, thr, majflt(RUSAGE_SELF) - p0,
-		       -1);
-	}
-	if (!strcmp(mode, "all") || !strcmp(mode, "touch")) {
-		long p0, thr;
-		double t0;
-
-		reset(fd);
-		p0 = majflt(RUSAGE_SELF);
-		t0 = now();
-		thr = run_touch();
-		report("touch", now() - t0, thr, majflt(RUSAGE_SELF) - p0, -1);
-	}
+	for (i = 0; i < NR_MODES; i++)
+		if (!strcmp(mode, "all") || !strcmp(mode, modes[i].name))
+			measure(&modes[i], fd, g);
 	gupnw_close(g);
 	return 0;
 }
