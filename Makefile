@@ -68,13 +68,8 @@ install-userspace: userspace
 # The source goes to /usr/src/gupnw-VERSION; unless DESTDIR stages it (the gupnw-dkms
 # package does), DKMS builds and installs the module for every installed kernel that
 # has its headers, and (AUTOINSTALL) for each kernel installed later.  A version
-# already registered is removed first, so this also reinstalls.
-dkms-install:
-ifeq ($(DESTDIR),)
-	if dkms status -m gupnw -v $(DKMS_VERSION) | grep -q .; then \
-		dkms remove gupnw/$(DKMS_VERSION) --all; fi
-endif
-	rm -rf $(DKMS_SRC)
+# already registered is removed first (dkms-remove), so this also reinstalls.
+dkms-install: dkms-remove
 	for f in $(DKMS_FILES); do install -D -m 644 $$f $(DKMS_SRC)/$$f || exit 1; done
 ifeq ($(DESTDIR),)
 	dkms add gupnw/$(DKMS_VERSION)
