@@ -28,6 +28,11 @@
 #define OPT_RANGE	(1u << 14)	/* -p START-END */
 #define OPT_TABLE	(1u << 15)	/* -b, -n, --raw, -o */
 
+/* What a probe of a range takes, in probe and watch alike. */
+#define OPT_SET_PROBE	(OPT_JSON | OPT_NO_FAULT | OPT_WRITE | OPT_WAIT | \
+			 OPT_PID | OPT_MAP_WIDTH | OPT_COLOR | OPT_RANGE | \
+			 OPT_TABLE)
+
 struct cli_opts {
 	bool json, ranges, recursive, fault, wait;
 	bool bytes, raw, noheadings;	/* -b, --raw, -n */
@@ -68,9 +73,10 @@ int parse_probe_opts(int argc, char **argv, const struct command *cmd,
 struct probe_report;
 
 /*
- * The operands of watch: FILE (its part -p), or ADDR LENGTH with --pid,
- * into @r (file, pid, start, length, flags); @has_length says whether a
- * length was given.  EXIT_OK, or EXIT_USAGE once the message is printed.
+ * The operands of a probe of one target (probe, watch): FILE (its part
+ * -p), or ADDR LENGTH with --pid, into @r (file, pid, start, length,
+ * flags); @has_length says whether a length was given.  EXIT_OK, or
+ * EXIT_USAGE once the message is printed.
  */
 int parse_range(const struct cli_opts *o, const char *cmd, int nargs,
 		char **args, struct probe_report *r, bool *has_length);

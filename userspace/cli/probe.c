@@ -22,9 +22,7 @@
 #include "report.h"
 #include "target.h"
 
-#define PROBE_OPTS	(OPT_JSON | OPT_NO_FAULT | OPT_WRITE | OPT_WAIT | \
-			 OPT_PID | OPT_MAP_WIDTH | OPT_COLOR | OPT_RECURSIVE | \
-			 OPT_RANGES | OPT_RANGE | OPT_TABLE)
+#define PROBE_OPTS	(OPT_SET_PROBE | OPT_RECURSIVE | OPT_RANGES)
 
 static const char usage[] =
 	"usage: gupnw probe [OPTIONS] [-p RANGE] FILE...\n"
@@ -206,9 +204,7 @@ static int probe_multi(const struct cli_opts *o, char **files, int n)
 
 static int cmd_probe(int argc, char **argv)
 {
-	struct probe_report r = { .page_size = sysconf(_SC_PAGESIZE) };
 	struct cli_opts o = { 0 };
-	bool has_length;
 	int ret, nargs;
 
 	ret = parse_probe_opts(argc, argv, &probe_command, &o);
@@ -224,10 +220,7 @@ static int cmd_probe(int argc, char **argv)
 	/* Every argument is a file: one gets the full report. */
 	if (!o.pid && (o.recursive || nargs > 1))
 		return probe_multi(&o, argv, nargs);
-	ret = parse_range(&o, "probe", nargs, argv, &r, &has_length);
-	if (ret)
-		return ret;
-	return run_on_target(&o, &r, has_length, probe_single);
+	return run_on_target(&o, "probe", nargs, argv, probe_single);
 }
 
 const struct command probe_command = {

@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "opts.h"
@@ -262,14 +263,19 @@ out:
 	return ret;
 }
 
-int run_on_target(const struct cli_opts *o, struct probe_report *r,
-		  bool has_length, target_fn *fn)
+int run_on_target(const struct cli_opts *o, const char *cmd, int nargs,
+		  char **args, target_fn *fn)
 {
+	struct probe_report r = { .page_size = sysconf(_SC_PAGESIZE) };
 	struct target t = TARGET_INIT;
 	struct gupnw *g;
+	bool has_length;
 	int ret;
 
-	ret = target_open(&t, r, has_length);
+	ret = parse_range(o, cmd, nargs, args, &r, &has_length);
+	if (ret)
+		return ret;
+	ret = target_open(&t, &r, has_length);
 	if (ret)
 		goto out_target;
 	g = device_open();
@@ -277,9 +283,9 @@ int run_on_target(const struct cli_opts *o, struct probe_report *r,
 		ret = EXIT_FAILED;
 		goto out_target;
 	}
-	ret = target_clip(g, &t, r);
+	ret = target_clip(g, &t, &r);
 	if (!ret)
-		ret = fn(g, o, r, &t);
+		ret = fn(g, o, &r, &t);
 	gupnw_close(g);
 out_target:
 	target_close(&t);

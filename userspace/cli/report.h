@@ -30,11 +30,12 @@ typedef int target_fn(struct gupnw *g, const struct cli_opts *o,
 		      struct probe_report *r, const struct target *t);
 
 /*
- * Open the target of @r (the file or the process) and the device, run @fn
- * on them and close them: @fn's exit status, or EXIT_FAILED once the
+ * Open the target the operands @args of subcommand @cmd name (FILE, or ADDR
+ * LENGTH with --pid: parse_range()) and the device, run @fn on them and
+ * close them: @fn's exit status, or EXIT_USAGE or EXIT_FAILED once the
  * error is printed.
  */
-int run_on_target(const struct cli_opts *o, struct probe_report *r,
-		  bool has_length, target_fn *fn);
+int run_on_target(const struct cli_opts *o, const char *cmd, int nargs,
+		  char **args, target_fn *fn);
 
 #endif /* GUPNW_CLI_REPORT_H */

@@ -243,6 +243,18 @@ static int probe_window(struct gupnw *g, const struct target *t,
 			   n * t->page_size, flags, st, c);
 }
 
+/* The end of a walk: its bar erased, @buf freed, errno kept; returns @ret. */
+static int walk_end(struct progress *pg, bool progress, void *buf, int ret)
+{
+	int saved = errno;
+
+	if (progress)
+		progress_end(pg);
+	free(buf);
+	errno = saved;
+	return ret;
+}
+
 int probe_windows(struct gupnw *g, const struct target *t, uint64_t first,
 		  uint64_t pages, const struct window_walk *w,
 		  struct gupnw_counts *sum)
@@ -252,7 +264,7 @@ int probe_windows(struct gupnw *g, const struct target *t, uint64_t first,
 	struct gupnw_counts c;
 	uint64_t done;
 	size_t n;
-	int ret = 0, saved;
+	int ret = 0;
 
 	if (w->window_states) {
 		buf = malloc(pages < WINDOW_PAGES ? pages : WINDOW_PAGES);
@@ -273,12 +285,7 @@ int probe_windows(struct gupnw *g, const struct target *t, uint64_t first,
 		if (w->progress)
 			progress_update(&pg, done + n);
 	}
-	saved = errno;
-	if (w->progress)
-		progress_end(&pg);
-	free(buf);
-	errno = saved;
-	return ret;
+	return walk_end(&pg, w->progress, buf, ret);
 }
 
 static ssize_t probe_extents(struct gupnw *g, const struct target *t,
@@ -311,7 +318,7 @@ int probe_runs(struct gupnw *g, const struct target *t,
 	struct progress pg;
 	uint64_t done = 0, first, n;
 	ssize_t k, i;
-	int ret = 0, saved;
+	int ret = 0;
 
 	if (!t->pages)
 		return 0;
@@ -345,10 +352,5 @@ int probe_runs(struct gupnw *g, const struct target *t,
 		if (w->progress)
 			progress_update(&pg, done);
 	}
-	saved = errno;
-	if (w->progress)
-		progress_end(&pg);
-	free(ext);
-	errno = saved;
-	return ret;
+	return walk_end(&pg, w->progress, ext, ret);
 }

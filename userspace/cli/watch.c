@@ -18,9 +18,7 @@
 #include "target.h"
 #include "term.h"
 
-#define WATCH_OPTS	(OPT_JSON | OPT_NO_FAULT | OPT_WRITE | OPT_WAIT | \
-			 OPT_PID | OPT_MAP_WIDTH | OPT_COLOR | OPT_INTERVAL | \
-			 OPT_COUNT | OPT_RANGE | OPT_TABLE)
+#define WATCH_OPTS	(OPT_SET_PROBE | OPT_INTERVAL | OPT_COUNT)
 
 static const char usage[] =
 	"usage: gupnw watch [OPTIONS] [-p RANGE] FILE\n"
@@ -100,20 +98,14 @@ static int watch(struct gupnw *g, const struct cli_opts *o,
 
 static int cmd_watch(int argc, char **argv)
 {
-	struct probe_report r = { .page_size = sysconf(_SC_PAGESIZE) };
 	struct cli_opts o = { .interval_ms = DEFAULT_INTERVAL_MS };
-	bool has_length;
 	int ret;
 
 	ret = parse_probe_opts(argc, argv, &watch_command, &o);
 	if (ret)
 		return ret == OPTS_HELP ? EXIT_OK : ret;
-	ret = parse_range(&o, "watch", argc - optind, argv + optind, &r,
-			  &has_length);
-	if (ret)
-		return ret;
-
-	return run_on_target(&o, &r, has_length, watch);
+	return run_on_target(&o, "watch", argc - optind, argv + optind,
+			     watch);
 }
 
 const struct command watch_command = {
