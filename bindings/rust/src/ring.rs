@@ -178,18 +178,7 @@ impl Ring {
         self.sq_u32(self.p.sq_off.tail)
             .store(tail.wrapping_add(1), Ordering::Release);
         loop {
-            // SAFETY: plain system call on our ring.
-            let r = unsafe {
-                libc::syscall(
-                    libc::SYS_io_uring_enter,
-                    self.fd,
-                    1u32,
-                    0u32,
-                    0u32,
-                    ptr::null::<libc::c_void>(),
-                    0usize,
-                )
-            };
+            let r = self.enter(1, 0, 0);
             if r >= 1 {
                 return Ok(());
             }
@@ -205,6 +194,23 @@ impl Ring {
             } else {
                 io::Error::from_raw_os_error(libc::EAGAIN)
             });
+        }
+    }
+
+    /// `io_uring_enter(2)` on our ring, without a signal mask: its return
+    /// value (-1 with errno on failure).
+    fn enter(&self, to_submit: u32, min_complete: u32, flags: u32) -> libc::c_long {
+        // SAFETY: plain system call on our ring; it reads no memory of ours.
+        unsafe {
+            libc::syscall(
+                libc::SYS_io_uring_enter,
+                self.fd,
+                to_submit,
+                min_complete,
+                flags,
+                ptr::null::<libc::c_void>(),
+                0usize,
+            )
         }
     }
 
@@ -233,18 +239,7 @@ impl Ring {
     /// end the wait.
     pub(crate) fn wait_one(&mut self) -> io::Result<()> {
         loop {
-            // SAFETY: plain system call on our ring.
-            let r = unsafe {
-                libc::syscall(
-                    libc::SYS_io_uring_enter,
-                    self.fd,
-                    0u32,
-                    1u32,
-                    IORING_ENTER_GETEVENTS,
-                    ptr::null::<libc::c_void>(),
-                    0usize,
-                )
-            };
+            let r = self.enter(0, 1, IORING_ENTER_GETEVENTS);
             if r >= 0 {
                 return Ok(());
             }
