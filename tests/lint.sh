@@ -10,6 +10,12 @@
 #   codespell             every text file
 #   cargo fmt/clippy      the Rust crate (bindings/rust, offline)
 #   gofmt/go vet          the Go package (bindings/go), where it exists
+#   commit subjects       "area: what", under 72 characters, for every commit
+#                         but merges after bffc2ef (main's tip when the rule
+#                         became a check; older subjects are history):
+#                         git log --no-merges bffc2ef..HEAD.  Skipped outside a
+#                         git checkout, or in one without that commit (a
+#                         tarball, a shallow clone).
 # One TAP line per check, the findings as comments, then "N passed, N failed".
 # Needs what tests/install-deps.sh installs.
 set -uo pipefail
@@ -125,6 +131,26 @@ if [ -d bindings/go ]; then
 		make -s -C bindings/go lint >"$out/go.out" 2>&1 || { tail -n 30 "$out/go.out"; return 1; }
 	}
 	step "gofmt -l, go vet" go_lint
+fi
+
+# "area: what": an area of up to 32 characters (a directory, a file, "rust tests",
+# "cli, docs"), a colon, one space, then the subject proper.
+subjects_base=bffc2ef
+commit_subjects() {
+	local LC_ALL=C.UTF-8 h s
+	git log --no-merges --format='%h %s' "$subjects_base..HEAD" |
+		while read -r h s; do
+			[ "${#s}" -lt 72 ] || echo "$h: ${#s} characters, not under 72: $s"
+			[[ $s =~ ^[A-Za-z0-9][A-Za-z0-9_./,+\ -]{0,31}:\ [^\ ] ]] ||
+				echo "$h: not \"area: what\": $s"
+		done
+}
+if git rev-parse -q --verify "$subjects_base^{commit}" >/dev/null 2>&1; then
+	step "commit subjects after $subjects_base: \"area: what\", under 72 characters" \
+		commit_subjects
+else
+	echo "ok - lint: commit subjects # SKIP no git history with $subjects_base"
+	pass=$((pass + 1))
 fi
 
 echo "lint: $pass passed, $fail failed"
