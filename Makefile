@@ -14,7 +14,8 @@
 #                            has headers for (host's 6.1, 6.12; 7.x in build roots)
 #   make readme-kernels      README's "Supported kernels" table from the last make check
 #   make lint                checkpatch, kernel-doc, sparse, shellcheck, codespell, cargo
-#                            fmt/clippy, gofmt/vet: no VM, a few minutes (tests/lint.sh)
+#                            fmt/clippy, gofmt/vet, commit subjects: no VM, a few minutes
+#                            (tests/lint.sh)
 #   make check-debug         only the debug-kernel guest: KASAN, lockdep, kmemleak, fault
 #                            injection, 60 s of fuzzing (first run builds the kernel, ~5 min)
 #   make fuzz                only the fuzzer in the debug guest, GUPNW_FUZZ_SECONDS (600)
@@ -109,7 +110,8 @@ readme-kernels:
 
 # Host-only tests (no VM): CLI parsing and output formats, library under ASan.
 # The checks that need no VM (tests/lint.sh): checkpatch, kernel-doc, sparse,
-# shellcheck, codespell, cargo fmt/clippy, gofmt/go vet.  CI runs it first.
+# shellcheck, codespell, cargo fmt/clippy, gofmt/go vet, commit subjects.  CI
+# runs it first.
 lint:
 	tests/install-deps.sh
 	tests/lint.sh
