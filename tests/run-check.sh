@@ -141,7 +141,10 @@ kernels_md() {
 		if grep -q '^not ok' "$log" || ! grep -q '^ok' "$log"; then
 			result="failed"
 		else
-			result="every guest test passed ($(grep -c '^ok' "$log") checks)"
+			# its results, each C case counted as the checks it made
+			result="every guest test passed ($(awk '/^ok/ { n++ }
+				/^# \[[^]]*\] checks: .*\(results: / { sub(/^[^]]*\] checks: /, ""); split($0, w, /[^0-9]+/); n += w[1] - w[4] }
+				END { print n + 0 }' "$log") checks)"
 		fi
 		case $k in
 		debug) k="6.12 debug (KASAN, lockdep, kmemleak)" ;;
@@ -161,8 +164,18 @@ kernels_md() {
 
 # Numbers the TAP lines as they come and counts them; SKIPs are neither passes nor
 # failures.  The failures are listed again just before the count, so the tail of a long
-# run (all a CI report may keep) names them.  Its exit status is the run's.
+# run (all a CI report may keep) names them.  A guest's C test prints one result per
+# case and its checks as comments; scan-log.sh sums each guest's checks in a line
+# "# [6.12] checks: ... (results: ...)", so the line before the count gives the
+# checks of the whole run (any other result is one check).  Its exit status is the run's.
 checks | awk '
+/^# \[[^]]*\] checks: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped \(results: / {
+	s = $0
+	sub(/^[^]]*\] checks: /, "", s)
+	split(s, w, /[^0-9]+/)
+	for (k = 1; k <= 3; k++)
+		extra[k] += w[k] - w[k + 3]
+}
 /^(not )?ok( |$)/ {
 	s = $0
 	notok = sub(/^not ok/, "", s)
@@ -186,6 +199,8 @@ END {
 		print "# what failed:"
 	for (i = 1; i <= failed; i++)
 		print "#   not ok " failures[i]
+	printf "# checks: %d passed, %d failed, %d skipped\n", passed + extra[1],
+		failed + extra[2], skipped + extra[3]
 	printf "%d passed, %d failed", passed, failed
 	if (skipped)
 		printf ", %d skipped", skipped

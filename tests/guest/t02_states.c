@@ -283,7 +283,4 @@ static const struct gt_case cases[] = {
 	GT_CASE("cold-file", case_cold_file),
 };
 
-int main(void)
-{
-	return gt_main(GT_CASES(cases));
-}
+GT_FILE(cases);

@@ -242,17 +242,20 @@ static const struct gt_case cases[] = {
 	GT_CASE("progress", test_progress),
 };
 
-int main(void)
+static int before(void)
 {
-	int status;
-
-	gt_init();
 	g = gupnw_open();
 	dev = gt_dev_open();
 	if (!g || dev < 0)
 		gt_bail("chunks: open %s: %s", gt_dev_path(), gt_errname(errno));
-	status = gt_main(GT_CASES(cases));
+	return 0;
+}
+
+static int after(void)
+{
 	gupnw_close(g);
 	close(dev);
-	return gt_exit() | status;
+	return 0;
 }
+
+GT_FILE(cases, .before = before, .after = after);

@@ -187,16 +187,19 @@ static const struct gt_case cases[] = {
 	GT_CASE("shared-anon", test_shared_anon),
 };
 
-int main(void)
+static int before(void)
 {
-	int status;
-
-	gt_init();
 	g = gupnw_open();
 	if (!g)
 		gt_bail("shmem: gupnw_open: %s", gt_errname(errno));
-	status = gt_main_setup(GT_CASES(cases), enter_memcg);
+	return 0;
+}
+
+static int after(void)
+{
 	gt_memcg_leave("/sys/fs/cgroup/gupnw-t32");
 	gupnw_close(g);
-	return gt_exit() | status;
+	return 0;
 }
+
+GT_FILE(cases, .setup = enter_memcg, .before = before, .after = after);

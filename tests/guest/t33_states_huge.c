@@ -188,11 +188,8 @@ static const struct gt_case cases[] = {
 	GT_CASE("hugetlb-memfd", case_hugetlb_memfd),
 };
 
-int main(void)
+static int before(void)
 {
-	int status;
-
-	gt_init();
 	g = gupnw_open();
 	if (!g)
 		gt_bail("huge: gupnw_open: %s", gt_errname(errno));
@@ -202,7 +199,13 @@ int main(void)
 	all_n = pattern('N');
 	all_e = pattern('E');
 
-	status = gt_main(GT_CASES(cases));
-	gupnw_close(g);
-	return gt_exit() | status;
+	return 0;
 }
+
+static int after(void)
+{
+	gupnw_close(g);
+	return 0;
+}
+
+GT_FILE(cases, .before = before, .after = after);

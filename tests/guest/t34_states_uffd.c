@@ -302,15 +302,18 @@ static const struct gt_case cases[] = {
 	GT_CASE("minor-hugetlbfs", test_minor_hugetlbfs),
 };
 
-int main(void)
+static int before(void)
 {
-	int status;
-
-	gt_init();
 	g = gupnw_open();
 	if (!g)
 		gt_bail("uffd: gupnw_open: %s", gt_errname(errno));
-	status = gt_main(GT_CASES(cases));
-	gupnw_close(g);
-	return gt_exit() | status;
+	return 0;
 }
+
+static int after(void)
+{
+	gupnw_close(g);
+	return 0;
+}
+
+GT_FILE(cases, .before = before, .after = after);

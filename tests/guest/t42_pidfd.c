@@ -301,15 +301,18 @@ static const struct gt_case cases[] = {
 	GT_CASE("race", test_race),
 };
 
-int main(void)
+static int before(void)
 {
-	int status;
-
-	gt_init();
 	g = gupnw_open();
 	if (!g)
 		gt_bail("open %s: %s", gupnw_device_path(), gt_errname(errno));
-	status = gt_main_setup(GT_CASES(cases), setup);
-	gupnw_close(g);
-	return gt_exit() | status;
+	return 0;
 }
+
+static int after(void)
+{
+	gupnw_close(g);
+	return 0;
+}
+
+GT_FILE(cases, .setup = setup, .before = before, .after = after);

@@ -293,11 +293,8 @@ static const struct gt_case cases[] = {
 	GT_CASE("file-for-comparison", case_file_for_comparison),
 };
 
-int main(void)
+static int before(void)
 {
-	int status;
-
-	gt_init();
 	if (getenv("GUPNW_DEBUG"))
 		margin = 2;
 	g = gupnw_open();
@@ -311,9 +308,15 @@ int main(void)
 	 * the swap read-ahead, bring test pages back into the swap cache.
 	 */
 	in_memcg = !gt_memcg_enter("gupnw-t45", memcg, sizeof(memcg));
-	status = gt_main(GT_CASES(cases));
+	return 0;
+}
+
+static int after(void)
+{
 	if (in_memcg)
 		gt_memcg_leave(memcg);
 	gupnw_close(g);
-	return gt_exit() | status;
+	return 0;
 }
+
+GT_FILE(cases, .before = before, .after = after);
