@@ -375,11 +375,19 @@ __attribute__((weak)) int main(int argc, char **argv)
 	if (argc > 1 && f->helper)
 		return f->helper(argc, argv);
 	gt_init();
+#ifndef GT_NO_LIB
+	if (f->lib && !(*f->lib = gupnw_open()))
+		gt_bail("open %s: %s", gupnw_device_path(), gt_errname(errno));
+#endif
 	if (f->before && f->before())
 		return gt_exit();	/* it skipped or bailed as a whole */
 	status = gt_main_setup(f->cases, f->n, f->setup);
 	if (f->after)
 		status |= f->after();
+#ifndef GT_NO_LIB
+	if (f->lib)
+		gupnw_close(*f->lib);
+#endif
 	return gt_exit() | status;
 }
 

@@ -91,13 +91,18 @@ extern const struct gt_variant *gt_variant;
  * A test file: its cases and what runs around them.  Every hook is
  * optional.  gupnw_test.c's main() runs helper() if the program has
  * arguments (a file that runs itself as a helper process, t41), else
- * gt_init(), before() (returning non-zero ends the program there: it
+ * gt_init(), opens *lib, before() (returning non-zero ends the program there: it
  * skipped or bailed as a whole), the cases (setup() first in each case's
  * process), then after(), whose result is or'ed into the exit status.
  */
 struct gt_file {
 	const struct gt_case *cases;
 	size_t n;
+#ifndef GT_NO_LIB
+	/* opened with gupnw_open() before before() (bails if it cannot be),
+	 * closed after after(): the library handle the cases share */
+	struct gupnw **lib;
+#endif
 	void (*setup)(void);
 	int (*before)(void);
 	int (*after)(void);

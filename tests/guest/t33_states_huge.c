@@ -190,9 +190,6 @@ static const struct gt_case cases[] = {
 
 static int before(void)
 {
-	g = gupnw_open();
-	if (!g)
-		gt_bail("huge: gupnw_open: %s", gt_errname(errno));
 	npages = LEN / gt_page;
 	all_r = pattern('R');
 	all_f = pattern('F');
@@ -202,10 +199,4 @@ static int before(void)
 	return 0;
 }
 
-static int after(void)
-{
-	gupnw_close(g);
-	return 0;
-}
-
-GT_FILE(cases, .before = before, .after = after);
+GT_FILE(cases, .lib = &g, .before = before);

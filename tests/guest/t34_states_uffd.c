@@ -302,18 +302,4 @@ static const struct gt_case cases[] = {
 	GT_CASE("minor-hugetlbfs", test_minor_hugetlbfs),
 };
 
-static int before(void)
-{
-	g = gupnw_open();
-	if (!g)
-		gt_bail("uffd: gupnw_open: %s", gt_errname(errno));
-	return 0;
-}
-
-static int after(void)
-{
-	gupnw_close(g);
-	return 0;
-}
-
-GT_FILE(cases, .before = before, .after = after);
+GT_FILE(cases, .lib = &g);

@@ -514,9 +514,6 @@ static int before(void)
 	struct stat sb;
 	size_t ci;
 
-	g = gupnw_open();
-	if (!g)
-		gt_bail("open %s: %s", gupnw_device_path(), gt_errname(errno));
 	snprintf(cases[0].path, sizeof(cases[0].path), "%s/root-ro", dir);
 	if (stat(cases[0].path, &sb) || sb.st_uid != 0 ||
 	    (sb.st_mode & 07777) != 0444 || sb.st_size != 256 * gt_page) {
@@ -540,8 +537,7 @@ static int after(void)
 
 	for (ci = 1; ci < NCASES; ci++)
 		unlink(cases[ci].path);
-	gupnw_close(g);
 	return 0;
 }
 
-GT_FILE(tcases, .before = before, .after = after);
+GT_FILE(tcases, .lib = &g, .before = before, .after = after);

@@ -301,18 +301,4 @@ static const struct gt_case cases[] = {
 	GT_CASE("race", test_race),
 };
 
-static int before(void)
-{
-	g = gupnw_open();
-	if (!g)
-		gt_bail("open %s: %s", gupnw_device_path(), gt_errname(errno));
-	return 0;
-}
-
-static int after(void)
-{
-	gupnw_close(g);
-	return 0;
-}
-
-GT_FILE(cases, .setup = setup, .before = before, .after = after);
+GT_FILE(cases, .lib = &g, .setup = setup);

@@ -532,19 +532,10 @@ static const struct gt_case cases[] = {
 	GT_CASE("changes-nothing", test_changes_nothing),
 };
 
-static int before(void)
-{
-	g = gupnw_open();
-	if (!g)
-		gt_bail("gupnw_open: %s", gt_errname(errno));
-	return 0;
-}
-
 static int after(void)
 {
 	gt_memcg_leave("/sys/fs/cgroup/gupnw-t43");
-	gupnw_close(g);
 	return 0;
 }
 
-GT_FILE(cases, .setup = enter_memcg, .before = before, .after = after);
+GT_FILE(cases, .lib = &g, .setup = enter_memcg, .after = after);

@@ -297,9 +297,6 @@ static int before(void)
 {
 	if (getenv("GUPNW_DEBUG"))
 		margin = 2;
-	g = gupnw_open();
-	if (!g)
-		gt_bail("gupnw_open: %s", gt_errname(errno));
 	/*
 	 * The cases inherit the group, as when the file was one process.  A
 	 * case that entered it itself (t30's way) could not evict the last
@@ -315,8 +312,7 @@ static int after(void)
 {
 	if (in_memcg)
 		gt_memcg_leave(memcg);
-	gupnw_close(g);
 	return 0;
 }
 
-GT_FILE(cases, .before = before, .after = after);
+GT_FILE(cases, .lib = &g, .before = before, .after = after);

@@ -303,9 +303,6 @@ static const struct gt_case cases[] = {
 
 static int before(void)
 {
-	g = gupnw_open();
-	if (!g)
-		gt_bail("gupnw_open: %s", gt_errname(errno));
 	khugepaged_eager(1);
 	return 0;
 }
@@ -313,8 +310,7 @@ static int before(void)
 static int after(void)
 {
 	khugepaged_eager(0);
-	gupnw_close(g);
 	return 0;
 }
 
-GT_FILE(cases, .before = before, .after = after);
+GT_FILE(cases, .lib = &g, .before = before, .after = after);

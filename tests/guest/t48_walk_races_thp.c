@@ -554,9 +554,6 @@ static const struct gt_case cases[] = {
 
 static int before(void)
 {
-	g = gupnw_open();
-	if (!g)
-		gt_bail("gupnw_open: %s", gt_errname(errno));
 	knobs_set(1);
 	return 0;
 }
@@ -564,8 +561,7 @@ static int before(void)
 static int after(void)
 {
 	knobs_set(0);
-	gupnw_close(g);
 	return 0;
 }
 
-GT_FILE(cases, .before = before, .after = after);
+GT_FILE(cases, .lib = &g, .before = before, .after = after);

@@ -289,18 +289,4 @@ static const struct gt_case cases[] = {
 	GT_CASE("errors", test_errors),
 };
 
-static int before(void)
-{
-	g = gupnw_open();
-	if (!g)
-		gt_bail("uring probe: gupnw_open: %s", gt_errname(errno));
-	return 0;
-}
-
-static int after(void)
-{
-	gupnw_close(g);
-	return 0;
-}
-
-GT_FILE(cases, .setup = setup, .before = before, .after = after);
+GT_FILE(cases, .lib = &g, .setup = setup);

@@ -868,19 +868,10 @@ static int before(void)
 	snprintf(path, sizeof(path), "%s/cold-64m",
 		 gt_env("GUPNW_SLOW", "/mnt/slow"));
 	setenv("GT_SLOW_FILE", path, 1);
-	g = gupnw_open();
-	if (!g)
-		gt_bail("ready: gupnw_open: %s", gt_errname(errno));
 	slow_fd = open(path, O_RDONLY);
 	if (slow_fd >= 0 && gt_make_cold(slow_fd))
 		gt_bail("ready: could not make %s cold", path);
 	return 0;
 }
 
-static int after(void)
-{
-	gupnw_close(g);
-	return 0;
-}
-
-GT_FILE(cases, .setup = setup, .before = before, .after = after);
+GT_FILE(cases, .lib = &g, .setup = setup, .before = before);
