@@ -32,7 +32,7 @@ struct gt_shared {
 	long checks[3];		/* the file's, by GT_PASS... */
 	long case_checks[3];	/* the running case's */
 	long failures;		/* failed checks of any process */
-	long lines;		/* top-level TAP lines (outside a case) */
+	long lines;		/* checks outside a case */
 	char skip_why[256];	/* the running case's GT_SKIP */
 	char first_skip[256];	/* its first skipped check's reason */
 };
@@ -68,11 +68,22 @@ static void gt_print_checks(void)
 
 int gt_exit(void)
 {
-	if (gt_shared && getpid() == gt_owner && !gt_plan_done) {
-		/* no case ran (a skip or bail of the whole file): plan last */
+	struct gt_shared *sh = gt_shared;
+
+	if (sh && getpid() == gt_owner && !gt_plan_done) {
+		/*
+		 * No case ran: the file skipped or bailed as a whole before
+		 * them, its checks above.  One result for the file.
+		 */
 		gt_plan_done = 1;
-		printf("1..%ld\n", __atomic_load_n(&gt_shared->lines,
-						   __ATOMIC_SEQ_CST));
+		printf("1..1\n");
+		if (sh->checks[GT_FAIL])
+			printf("not ok 1 %s\n", gt_file_id());
+		else if (!sh->checks[GT_PASS] && sh->checks[GT_SKIPPED])
+			printf("ok 1 %s # SKIP %s\n", gt_file_id(),
+			       sh->first_skip);
+		else
+			printf("ok 1 %s\n", gt_file_id());
 		gt_print_checks();
 	}
 	fflush(stdout);
@@ -146,9 +157,10 @@ static void gt_on_term(int sig)
 }
 
 /*
- * One check: in a case a comment line "# ok 3 t31:case - what" under the
- * case's "# RUN" line; outside a case (a file that skips or bails as a
- * whole) a numbered TAP line of its own.  suffix is " # SKIP why" or NULL.
+ * One check: a comment line "# ok 3 t31:case - what" under the case's
+ * "# RUN" line, numbered in the case; outside a case (a file that skips or
+ * bails as a whole, in its .before) "# ok 1 t31 - what", numbered in the
+ * file.  suffix is " # SKIP why" or NULL.
  */
 static void gt_vresult(int pass, const char *fmt, va_list ap,
 		       const char *suffix)
@@ -172,19 +184,15 @@ static void gt_vresult(int pass, const char *fmt, va_list ap,
 				     __ATOMIC_SEQ_CST);
 		n += __atomic_load_n(&gt_shared->case_checks[(kind + 2) % 3],
 				     __ATOMIC_SEQ_CST);
-		if (kind == GT_SKIPPED && !gt_shared->first_skip[0])
-			snprintf(gt_shared->first_skip,
-				 sizeof(gt_shared->first_skip), "%.200s",
-				 suffix + strlen(" # SKIP "));
-		printf("# %s %ld %s:%s%s%s%s\n", pass ? "ok" : "not ok", n,
-		       gt_file_id(), gt_cur_case, *what ? " - " : "", what,
-		       suffix ? suffix : "");
 	} else {
 		n = __atomic_add_fetch(&gt_shared->lines, 1, __ATOMIC_SEQ_CST);
-		printf("%s %ld %s%s%s%s\n", pass ? "ok" : "not ok", n,
-		       gt_file_id(), *what ? " - " : "", what,
-		       suffix ? suffix : "");
 	}
+	if (kind == GT_SKIPPED && !gt_shared->first_skip[0])
+		snprintf(gt_shared->first_skip, sizeof(gt_shared->first_skip),
+			 "%.200s", suffix + strlen(" # SKIP "));
+	printf("# %s %ld %s%s%s%s%s%s\n", pass ? "ok" : "not ok", n,
+	       gt_file_id(), gt_cur_case[0] ? ":" : "", gt_cur_case,
+	       *what ? " - " : "", what, suffix ? suffix : "");
 }
 
 static void gt_result(int pass, const char *suffix, const char *fmt, ...)

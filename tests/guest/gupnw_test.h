@@ -34,7 +34,8 @@
  * A case fails if a check of it fails, or it crashes, bails, times out or
  * exits non-zero; it is a SKIP if it skipped (GT_SKIP) or every check of it
  * did.  A file that skips or bails as a whole before its cases (in its
- * .before) prints its lines as results, the plan after them.  The program
+ * .before) prints its checks, then the plan "1..1" and one result for the
+ * file: "ok 1 t60 # SKIP why" or "not ok 1 t05".  The program
  * exits non-zero when a case or a check failed.  GUPNW_TESTS
  * (tests/README.md) selects files and cases by name: "t31" or "t31*" a
  * whole file, "t31:cold-*" some of its cases, "t30:*.shared" a variant.
