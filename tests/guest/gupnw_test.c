@@ -387,6 +387,8 @@ __attribute__((weak)) int main(int argc, char **argv)
 	if (f->lib && !(*f->lib = gupnw_open()))
 		gt_bail("open %s: %s", gupnw_device_path(), gt_errname(errno));
 #endif
+	if (f->dev && (*f->dev = gt_dev_open()) < 0)
+		gt_bail("open %s: %s", gt_dev_path(), gt_errname(errno));
 	if (f->before && f->before())
 		return gt_exit();	/* it skipped or bailed as a whole */
 	status = gt_main_setup(f->cases, f->n, f->setup);
@@ -396,6 +398,8 @@ __attribute__((weak)) int main(int argc, char **argv)
 	if (f->lib)
 		gupnw_close(*f->lib);
 #endif
+	if (f->dev)
+		close(*f->dev);
 	return gt_exit() | status;
 }
 

@@ -92,7 +92,7 @@ extern const struct gt_variant *gt_variant;
  * A test file: its cases and what runs around them.  Every hook is
  * optional.  gupnw_test.c's main() runs helper() if the program has
  * arguments (a file that runs itself as a helper process, t41), else
- * gt_init(), opens *lib, before() (returning non-zero ends the program there: it
+ * gt_init(), opens *lib and *dev, before() (returning non-zero ends the program there: it
  * skipped or bailed as a whole), the cases (setup() first in each case's
  * process), then after(), whose result is or'ed into the exit status.
  */
@@ -104,6 +104,7 @@ struct gt_file {
 	 * closed after after(): the library handle the cases share */
 	struct gupnw **lib;
 #endif
+	int *dev;	/* the same for the raw device (gt_dev_open()) */
 	void (*setup)(void);
 	int (*before)(void);
 	int (*after)(void);

@@ -377,20 +377,4 @@ static const struct gt_case cases[] = {
 	GT_CASE("target-fd-errors", case_target_fd_errors),
 };
 
-static int before(void)
-{
-	g = gupnw_open();
-	dev = gt_dev_open();
-	if (!g || dev < 0)
-		gt_bail("pid: open %s: %s", gt_dev_path(), gt_errname(errno));
-	return 0;
-}
-
-static int after(void)
-{
-	gupnw_close(g);
-	close(dev);
-	return 0;
-}
-
-GT_FILE(cases, .before = before, .after = after);
+GT_FILE(cases, .lib = &g, .dev = &dev);

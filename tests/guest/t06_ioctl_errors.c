@@ -357,18 +357,4 @@ static const struct gt_case cases[] = {
 	GT_CASE("commands", test_commands),
 };
 
-static int before(void)
-{
-	dev = gt_dev_open();
-	if (dev < 0)
-		gt_bail("ioctl: open %s: %s", gt_dev_path(), gt_errname(errno));
-	return 0;
-}
-
-static int after(void)
-{
-	close(dev);
-	return 0;
-}
-
-GT_FILE(cases, .setup = setup, .before = before, .after = after);
+GT_FILE(cases, .dev = &dev, .setup = setup);

@@ -247,19 +247,4 @@ static const struct gt_case cases[] = {
 	GT_CASE("errors", test_errors),
 };
 
-static int before(void)
-{
-	dev = gt_dev_open();
-	g = gupnw_open();
-	if (dev < 0 || !g)
-		gt_bail("open %s: %s", gt_dev_path(), gt_errname(errno));
-	return 0;
-}
-
-static int after(void)
-{
-	gupnw_close(g);
-	return 0;
-}
-
-GT_FILE(cases, .before = before, .after = after);
+GT_FILE(cases, .lib = &g, .dev = &dev);
