@@ -10,7 +10,7 @@
  *           GT_CASE("cold-madv-random", case_cold_madv_random),
  *           GT_CASE_VARIANTS("untouched", case_untouched, kinds),
  *   };
- *   GT_FILE(cases, .setup = enter_memcg, .before = open_device);
+ *   GT_FILE(cases, .lib = &g, .setup = enter_memcg);
  *
  * Each case runs in a forked child of its own under a time limit, so a
  * crash, a gt_bail() or a hang fails that case and the next one still runs.
@@ -22,11 +22,11 @@
  * its checks as "#" lines between its "# RUN" line and its result, and the
  * file's check count last:
  *   1..2
- *   # RUN t01:get-info
- *   # ok 1 t01:get-info - info: GET_INFO succeeds
- *   # not ok 2 t01:get-info - info: abi_version is GUPNW_ABI_VERSION
- *   # expected 1 (0x1), got 2 (0x2)
- *   not ok 1 t01:get-info
+ *   # RUN t31:cold.shared
+ *   # ok 1 t31:cold.shared - file: cold page, shared mapping, is C ...
+ *   # not ok 2 t31:cold.shared - file: cold page, shared mapping, is W
+ *   # expected W, got R
+ *   not ok 1 t31:cold.shared
  *   # RUN t31:cold-madv-random
  *   # ok 1 t31:cold-madv-random # SKIP no cold-64m
  *   ok 2 t31:cold-madv-random # SKIP no cold-64m
@@ -92,9 +92,10 @@ extern const struct gt_variant *gt_variant;
  * A test file: its cases and what runs around them.  Every hook is
  * optional.  gupnw_test.c's main() runs helper() if the program has
  * arguments (a file that runs itself as a helper process, t41), else
- * gt_init(), opens *lib and *dev, before() (returning non-zero ends the program there: it
- * skipped or bailed as a whole), the cases (setup() first in each case's
- * process), then after(), whose result is or'ed into the exit status.
+ * gt_init(), opens *lib and *dev, before() (returning non-zero ends the
+ * program there: it skipped or bailed as a whole), the cases (setup()
+ * first in each case's process), then after(), whose result is or'ed into
+ * the exit status.
  */
 struct gt_file {
 	const struct gt_case *cases;
@@ -122,9 +123,9 @@ void gt_register(const struct gt_file *f);
 	}
 /*
  * Print the plan, then run the selected cases of the table in order, each
- * in a child of its own (see above): what main() does with GT_FILE()'s.  Returns the exit status: 1 if any
- * check failed or any case died, timed out or exited non-zero.  Calls
- * gt_init() if it has not been called.
+ * in a child of its own (see above): what main() does with GT_FILE()'s.
+ * Returns the exit status: 1 if any check failed or any case died, timed
+ * out or exited non-zero.  Calls gt_init() if it has not been called.
  */
 int gt_main(const struct gt_case *cases, size_t n);
 /*
@@ -156,7 +157,7 @@ void gt_init(void);		/* call first (and in a forked child that
 				 * no failures counted yet */
 /* Exit status, 1 if a check of this process failed; in a program that ran
  * no case, the first call in the process that called gt_init() first
- * prints the plan (of its top-level lines) and the check count. */
+ * prints the plan, the file's one result and the check count. */
 int gt_exit(void);
 void gt_diag(const char *fmt, ...) GT_PRINTF(1, 2);
 /* A check: "# ok N tNN:case - name" or "# not ok ..."; returns cond (0/1). */
