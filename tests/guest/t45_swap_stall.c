@@ -242,6 +242,17 @@ static int measure_ref(void)
  */
 static int stall_setup(void)
 {
+	/*
+	 * memory.reclaim swaps out whatever of the group's memory is idle,
+	 * this process's own pages too: a page the parent wrote after it
+	 * entered the group and the case only reads (a static, a heap page)
+	 * comes back with a blocking swap-in fault in user space, inside the
+	 * timed and traced probe call.  Locked, only the test pages mapped
+	 * later are reclaimed.
+	 */
+	if (mlockall(MCL_CURRENT))
+		gt_diag("mlockall: %s: the case's own pages may be swapped out",
+			gt_errname(errno));
 	if (!in_memcg) {
 		gt_skip("no memory cgroup", "stall: swapped pages");
 		return -1;
