@@ -7,9 +7,10 @@
 # the debug kernel (KASAN, lockdep, kmemleak, fault injection; built from
 # linux-source-6.12 on first use in the background from the start, cached in
 # build/debug-kernel/) followed by
-# the ioctl fuzzer.  Every result is a TAP line, numbered here; the last line is
-# "N passed, N failed[, N skipped]".  Exit 0 only if nothing failed (a kernel line
-# that is not installed is a failure).
+# the ioctl fuzzer.  Every result is a TAP line, numbered here (a guest's C test
+# gives one per case); the last line is "N passed, N failed[, N skipped]", the line
+# before it "# checks: ..." (each case counted as the checks it made).  Exit 0 only
+# if nothing failed (a kernel line that is not installed is a failure).
 #   tests/run-check.sh [--host-only] [--no-host] [--kernel 6.1|6.12|newest|debug]...
 # --no-host skips the host tests (make check-debug, make fuzz).
 # A run of every kernel line also writes build/check/kernels.md, the exact kernels and
