@@ -7,9 +7,10 @@
 # the debug kernel (KASAN, lockdep, kmemleak, fault injection; built from
 # linux-source-6.12 on first use in the background from the start, cached in
 # build/debug-kernel/) followed by
-# the ioctl fuzzer.  Every result is a TAP line, numbered here; the last line is
-# "N passed, N failed[, N skipped]".  Exit 0 only if nothing failed (a kernel line
-# that is not installed is a failure).
+# the ioctl fuzzer.  Every result is a TAP line, numbered here (a guest's C test
+# gives one per case); the last line is "N passed, N failed[, N skipped]", the line
+# before it "# checks: ..." (each case counted as the checks it made).  Exit 0 only
+# if nothing failed (a kernel line that is not installed is a failure).
 #   tests/run-check.sh [--host-only] [--no-host] [--kernel 6.1|6.12|newest|debug]...
 # --no-host skips the host tests (make check-debug, make fuzz).
 # A run of every kernel line also writes build/check/kernels.md, the exact kernels and
@@ -141,7 +142,10 @@ kernels_md() {
 		if grep -q '^not ok' "$log" || ! grep -q '^ok' "$log"; then
 			result="failed"
 		else
-			result="every guest test passed ($(grep -c '^ok' "$log") checks)"
+			# its results, each C case counted as the checks it made
+			result="every guest test passed ($(awk '/^ok/ { n++ }
+				/^# \[[^]]*\] checks: .*\(results: / { sub(/^[^]]*\] checks: /, ""); split($0, w, /[^0-9]+/); n += w[1] - w[4] }
+				END { print n + 0 }' "$log") checks)"
 		fi
 		case $k in
 		debug) k="6.12 debug (KASAN, lockdep, kmemleak)" ;;
@@ -161,8 +165,18 @@ kernels_md() {
 
 # Numbers the TAP lines as they come and counts them; SKIPs are neither passes nor
 # failures.  The failures are listed again just before the count, so the tail of a long
-# run (all a CI report may keep) names them.  Its exit status is the run's.
+# run (all a CI report may keep) names them.  A guest's C test prints one result per
+# case and its checks as comments; scan-log.sh sums each guest's checks in a line
+# "# [6.12] checks: ... (results: ...)", so the line before the count gives the
+# checks of the whole run (any other result is one check).  Its exit status is the run's.
 checks | awk '
+/^# \[[^]]*\] checks: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped \(results: / {
+	s = $0
+	sub(/^[^]]*\] checks: /, "", s)
+	split(s, w, /[^0-9]+/)
+	for (k = 1; k <= 3; k++)
+		extra[k] += w[k] - w[k + 3]
+}
 /^(not )?ok( |$)/ {
 	s = $0
 	notok = sub(/^not ok/, "", s)
@@ -186,6 +200,8 @@ END {
 		print "# what failed:"
 	for (i = 1; i <= failed; i++)
 		print "#   not ok " failures[i]
+	printf "# checks: %d passed, %d failed, %d skipped\n", passed + extra[1],
+		failed + extra[2], skipped + extra[3]
 	printf "%d passed, %d failed", passed, failed
 	if (skipped)
 		printf ", %d skipped", skipped

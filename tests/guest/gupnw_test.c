@@ -24,17 +24,24 @@ static int gt_failures;		/* of this process since its gt_init() */
 
 /*
  * What every process of a test program shares (forked cases, and children
- * that report on their own): the TAP line numbers and the failures.
+ * that report on their own): the check counts of the file and of the running
+ * case, the numbers of the top-level TAP lines, a case's skip reason.
  */
+enum { GT_PASS, GT_FAIL, GT_SKIPPED };
 struct gt_shared {
-	long lines;
-	long failures;
+	long checks[3];		/* the file's, by GT_PASS... */
+	long case_checks[3];	/* the running case's */
+	long failures;		/* failed checks of any process */
+	long lines;		/* checks outside a case */
+	char skip_why[256];	/* the running case's GT_SKIP */
+	char first_skip[256];	/* its first skipped check's reason */
 };
 static struct gt_shared gt_shared_fallback, *gt_shared;
 static pid_t gt_owner;			/* the process that prints the plan */
 static int gt_plan_done;
-static const char *gt_cur_case;		/* the running case, NULL outside */
+static char gt_cur_case[160];		/* the running case, "" outside */
 static int gt_in_case;			/* this process is a forked case */
+const struct gt_variant *gt_variant;	/* the running case's variant */
 
 void gt_init(void)
 {
@@ -51,12 +58,33 @@ void gt_init(void)
 	gt_owner = getpid();
 }
 
+/* "# checks: 12 passed, 0 failed, 1 skipped": what the host adds up. */
+static void gt_print_checks(void)
+{
+	printf("# checks: %ld passed, %ld failed, %ld skipped\n",
+	       gt_shared->checks[GT_PASS], gt_shared->checks[GT_FAIL],
+	       gt_shared->checks[GT_SKIPPED]);
+}
+
 int gt_exit(void)
 {
-	if (gt_shared && getpid() == gt_owner && !gt_plan_done) {
+	struct gt_shared *sh = gt_shared;
+
+	if (sh && getpid() == gt_owner && !gt_plan_done) {
+		/*
+		 * No case ran: the file skipped or bailed as a whole before
+		 * them, its checks above.  One result for the file.
+		 */
 		gt_plan_done = 1;
-		printf("1..%ld\n", __atomic_load_n(&gt_shared->lines,
-						   __ATOMIC_SEQ_CST));
+		printf("1..1\n");
+		if (sh->checks[GT_FAIL])
+			printf("not ok 1 %s\n", gt_file_id());
+		else if (!sh->checks[GT_PASS] && sh->checks[GT_SKIPPED])
+			printf("ok 1 %s # SKIP %s\n", gt_file_id(),
+			       sh->first_skip);
+		else
+			printf("ok 1 %s\n", gt_file_id());
+		gt_print_checks();
 	}
 	fflush(stdout);
 	return gt_failures ? 1 : 0;
@@ -109,8 +137,6 @@ int gt_selected(const char *case_name)
 	return !file_named;
 }
 
-static void gt_result(int pass, const char *suffix, const char *fmt, ...)
-	GT_PRINTF(3, 4);
 static pid_t gt_case_pid;
 static void (*gt_case_setup)(void);
 static volatile sig_atomic_t gt_case_expired;
@@ -130,27 +156,91 @@ static void gt_on_term(int sig)
 	raise(sig);
 }
 
-static int gt_run_case(const struct gt_case *c)
+/*
+ * One check: a comment line "# ok 3 t31:case - what" under the case's
+ * "# RUN" line, numbered in the case; outside a case (a file that skips or
+ * bails as a whole, in its .before) "# ok 1 t31 - what", numbered in the
+ * file.  suffix is " # SKIP why" or NULL.
+ */
+static void gt_vresult(int pass, const char *fmt, va_list ap,
+		       const char *suffix)
+{
+	int kind = !pass ? GT_FAIL : suffix ? GT_SKIPPED : GT_PASS;
+	char what[1024];
+	long n;
+
+	if (!gt_shared)
+		gt_init();
+	if (!pass) {
+		gt_failures++;
+		__atomic_add_fetch(&gt_shared->failures, 1, __ATOMIC_SEQ_CST);
+	}
+	__atomic_add_fetch(&gt_shared->checks[kind], 1, __ATOMIC_SEQ_CST);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	if (gt_cur_case[0]) {
+		n = __atomic_add_fetch(&gt_shared->case_checks[kind], 1,
+				       __ATOMIC_SEQ_CST);
+		n += __atomic_load_n(&gt_shared->case_checks[(kind + 1) % 3],
+				     __ATOMIC_SEQ_CST);
+		n += __atomic_load_n(&gt_shared->case_checks[(kind + 2) % 3],
+				     __ATOMIC_SEQ_CST);
+	} else {
+		n = __atomic_add_fetch(&gt_shared->lines, 1, __ATOMIC_SEQ_CST);
+	}
+	if (kind == GT_SKIPPED && !gt_shared->first_skip[0])
+		snprintf(gt_shared->first_skip, sizeof(gt_shared->first_skip),
+			 "%.200s", suffix + strlen(" # SKIP "));
+	printf("# %s %ld %s%s%s%s%s%s\n", pass ? "ok" : "not ok", n,
+	       gt_file_id(), gt_cur_case[0] ? ":" : "", gt_cur_case,
+	       *what ? " - " : "", what, suffix ? suffix : "");
+}
+
+static void gt_result(int pass, const char *suffix, const char *fmt, ...)
+	GT_PRINTF(3, 4);
+static void gt_result(int pass, const char *suffix, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	gt_vresult(pass, fmt, ap, suffix);
+	va_end(ap);
+}
+
+static unsigned int gt_case_limit(const struct gt_case *c)
 {
 	unsigned int limit = c->timeout_s ? c->timeout_s : GT_CASE_TIMEOUT;
-	long lines0 = gt_shared->lines, fail0 = gt_shared->failures;
-	struct sigaction sa;
-	int status = 0, failed;
-	pid_t pid;
 
 	/* KASAN and lockdep slow the emulated CPU about tenfold */
 	if (getenv("GUPNW_DEBUG"))
 		limit *= 5;
 	if (atoi(gt_env("GUPNW_CASE_TIMEOUT", "0")) > 0)
 		limit = atoi(gt_env("GUPNW_CASE_TIMEOUT", "0"));
-	gt_cur_case = c->name;
+	return limit;
+}
+
+/* Run case c (variant v, or NULL) as TAP result number num. */
+static int gt_run_case(const struct gt_case *c, const struct gt_variant *v,
+		       long num)
+{
+	unsigned int limit = gt_case_limit(c);
+	struct gt_shared *sh = gt_shared;
+	struct sigaction sa;
+	int status = 0, failed = 0;
+	pid_t pid;
+
+	snprintf(gt_cur_case, sizeof(gt_cur_case), "%s%s%s", c->name,
+		 v ? "." : "", v ? v->name : "");
+	gt_variant = v;
+	memset(sh->case_checks, 0, sizeof(sh->case_checks));
+	sh->skip_why[0] = sh->first_skip[0] = '\0';
+	printf("# RUN %s:%s\n", gt_file_id(), gt_cur_case);
 	fflush(stdout);
 	fflush(stderr);
 	pid = fork();
 	if (pid < 0) {
 		gt_ok(0, "fork for the case: %s", gt_errname(errno));
-		gt_cur_case = NULL;
-		return 1;
+		failed = 1;
+		goto out;
 	}
 	if (!pid) {
 		setpgid(0, 0);		/* its children die with it */
@@ -183,7 +273,7 @@ static int gt_run_case(const struct gt_case *c)
 	alarm(0);
 	kill(-pid, SIGKILL);		/* what it left behind */
 	gt_case_pid = 0;
-	failed = gt_shared->failures != fail0;
+	failed = sh->case_checks[GT_FAIL] != 0;
 	if (gt_case_expired) {
 		gt_ok(0, "the case ends within %u s", limit);
 		failed = 1;
@@ -195,12 +285,57 @@ static int gt_run_case(const struct gt_case *c)
 		gt_ok(0, "the case exits with status 0, not %d",
 		      WEXITSTATUS(status));
 		failed = 1;
-	} else if (gt_shared->lines == lines0) {
+	} else if (!sh->case_checks[GT_PASS] && !sh->case_checks[GT_FAIL] &&
+		   !sh->case_checks[GT_SKIPPED]) {
 		/* it returned early without a word: say so, fail nothing */
 		gt_result(1, " # SKIP the case made no check", "%s", "");
 	}
-	gt_cur_case = NULL;
+out:
+	if (failed)
+		printf("not ok %ld %s:%s\n", num, gt_file_id(), gt_cur_case);
+	else if (sh->skip_why[0])
+		printf("ok %ld %s:%s # SKIP %s\n", num, gt_file_id(),
+		       gt_cur_case, sh->skip_why);
+	else if (!sh->case_checks[GT_PASS])
+		printf("ok %ld %s:%s # SKIP %s\n", num, gt_file_id(),
+		       gt_cur_case, sh->first_skip);
+	else
+		printf("ok %ld %s:%s\n", num, gt_file_id(), gt_cur_case);
+	fflush(stdout);
+	gt_cur_case[0] = '\0';
+	gt_variant = NULL;
 	return failed;
+}
+
+/* The number of TAP results the table gives: a case per variant. */
+static size_t gt_count(const struct gt_case *cases, size_t n, int run,
+		       long *num, int *failed)
+{
+	char name[160];
+	size_t i, j, count = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!cases[i].nvariants) {
+			if (!gt_selected(cases[i].name))
+				continue;
+			count++;
+			if (run)
+				*failed |= gt_run_case(&cases[i], NULL, ++*num);
+			continue;
+		}
+		for (j = 0; j < cases[i].nvariants; j++) {
+			const struct gt_variant *v = &cases[i].variants[j];
+
+			snprintf(name, sizeof(name), "%s.%s", cases[i].name,
+				 v->name);
+			if (!gt_selected(name))
+				continue;
+			count++;
+			if (run)
+				*failed |= gt_run_case(&cases[i], v, ++*num);
+		}
+	}
+	return count;
 }
 
 int gt_main(const struct gt_case *cases, size_t n)
@@ -211,16 +346,61 @@ int gt_main(const struct gt_case *cases, size_t n)
 int gt_main_setup(const struct gt_case *cases, size_t n, void (*setup)(void))
 {
 	int failed = 0;
-	size_t i;
+	long num = 0;
 
 	gt_case_setup = setup;
 	if (!gt_shared)
 		gt_init();
 	signal(SIGTERM, gt_on_term);
-	for (i = 0; i < n; i++)
-		if (gt_selected(cases[i].name))
-			failed |= gt_run_case(&cases[i]);
+	if (!gt_plan_done) {
+		gt_plan_done = 1;
+		printf("1..%zu\n", gt_count(cases, n, 0, NULL, NULL));
+	}
+	gt_count(cases, n, 1, &num, &failed);
+	gt_print_checks();
+	fflush(stdout);
 	return gt_exit() | failed;
+}
+
+/* The one main() of every test file (GT_FILE() registers the file). */
+static const struct gt_file *gt_this_file;
+
+void gt_register(const struct gt_file *f)
+{
+	gt_this_file = f;
+}
+
+__attribute__((weak)) int main(int argc, char **argv)
+{
+	const struct gt_file *f = gt_this_file;
+	int status;
+
+	if (!f) {
+		printf("not ok 1 %s - the program registers its cases (GT_FILE)\n1..1\n",
+		       gt_file_id());
+		return 1;
+	}
+	if (argc > 1 && f->helper)
+		return f->helper(argc, argv);
+	gt_init();
+#ifndef GT_NO_LIB
+	if (f->lib && !(*f->lib = gupnw_open()))
+		gt_bail("open %s: %s", gupnw_device_path(), gt_errname(errno));
+#endif
+	if (f->dev && (*f->dev = gt_dev_open()) < 0)
+		gt_bail("open %s: %s", gt_dev_path(), gt_errname(errno));
+	if (f->before && f->before())
+		return gt_exit();	/* it skipped or bailed as a whole */
+	status = gt_main_setup(f->cases, f->n, f->setup);
+	if (f->after)
+		status |= f->after();
+#ifndef GT_NO_LIB
+	if (f->lib)
+		gupnw_close(*f->lib);
+#endif
+	if (f->dev)
+		close(*f->dev);
+	return gt_exit() | status;
 }
 
 static void gt_vline(const char *prefix, const char *fmt, va_list ap,
@@ -232,43 +412,12 @@ static void gt_vline(const char *prefix, const char *fmt, va_list ap,
 	printf("%s%s%s\n", prefix, buf, suffix ? suffix : "");
 }
 
-/* One result line: "ok N t31:case - what# SKIP why" (what may be empty). */
-static void gt_vresult(int pass, const char *fmt, va_list ap,
-		       const char *suffix)
-{
-	char what[1024], prefix[256];
-	long n;
-
-	if (!gt_shared)
-		gt_init();
-	if (!pass) {
-		gt_failures++;
-		__atomic_add_fetch(&gt_shared->failures, 1, __ATOMIC_SEQ_CST);
-	}
-	n = __atomic_add_fetch(&gt_shared->lines, 1, __ATOMIC_SEQ_CST);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	snprintf(prefix, sizeof(prefix), "%s %ld %s%s%s", pass ? "ok" : "not ok",
-		 n, gt_file_id(), gt_cur_case ? ":" : "",
-		 gt_cur_case ? gt_cur_case : "");
-	printf("%s%s%s%s\n", prefix, *what ? " - " : "", what,
-	       suffix ? suffix : "");
-}
-
 void gt_diag(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	gt_vline("# ", fmt, ap, NULL);
-	va_end(ap);
-}
-
-static void gt_result(int pass, const char *suffix, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	gt_vresult(pass, fmt, ap, suffix);
 	va_end(ap);
 }
 
@@ -309,6 +458,9 @@ void gt_case_skip(const char *fmt, ...)
 	va_end(ap);
 	snprintf(suffix, sizeof(suffix), " # SKIP %s", why);
 	gt_result(1, suffix, "%s", "");
+	if (gt_cur_case[0] && !gt_shared->skip_why[0])
+		snprintf(gt_shared->skip_why, sizeof(gt_shared->skip_why),
+			 "%.200s", why);
 	if (gt_in_case)
 		exit(gt_exit());
 }

@@ -2,21 +2,43 @@
 /*
  * gupnw_test.h - shared helpers of the in-guest tests (tests/guest/t*.c).
  *
- * Output is TAP (tests/README.md): every check is one numbered line that
- * names its file and, in a program made of cases, its case, and the plan
- * comes last (the number of checks is known only at the end):
- *   ok 1 t01:get-info - info: GET_INFO succeeds
- *   not ok 2 t01:get-info - info: abi_version is GUPNW_ABI_VERSION
- *   # expected 1 (0x1), got 2 (0x2)
- *   ok 3 t31:cold-madv-random # SKIP no cold-64m
- *   1..3
- * A program exits non-zero when any of its checks failed (gt_exit()).
+ * A test file is a table of cases, registered with GT_FILE() and run by the
+ * one main() of gupnw_test.c, as kselftest_harness.h's TEST_HARNESS_MAIN
+ * runs a file's TEST()s:
  *
- * A program is a table of cases (struct gt_case) run by gt_main(): each
- * case runs in a forked child of its own under a time limit, so a crash,
- * a gt_bail() or a hang in one case fails that case and the next one still
- * runs.  GUPNW_TESTS (tests/README.md) selects files and cases by name:
- * "t31" or "t31*" a whole file, "t31:cold-*" some of its cases.
+ *   static const struct gt_case cases[] = {
+ *           GT_CASE("cold-madv-random", case_cold_madv_random),
+ *           GT_CASE_VARIANTS("untouched", case_untouched, kinds),
+ *   };
+ *   GT_FILE(cases, .lib = &g, .setup = enter_memcg);
+ *
+ * Each case runs in a forked child of its own under a time limit, so a
+ * crash, a gt_bail() or a hang fails that case and the next one still runs.
+ * A case with variants (struct gt_variant, kselftest's FIXTURE_VARIANT: one
+ * behaviour over the kinds of memory it applies to, as mm/cow.c does) runs
+ * once per variant, named "untouched.private"; the body reads gt_variant.
+ *
+ * Output is TAP (tests/README.md), the plan first: one result line per case,
+ * its checks as "#" lines between its "# RUN" line and its result, and the
+ * file's check count last:
+ *   1..2
+ *   # RUN t31:cold.shared
+ *   # ok 1 t31:cold.shared - file: cold page, shared mapping, is C ...
+ *   # not ok 2 t31:cold.shared - file: cold page, shared mapping, is W
+ *   # expected W, got R
+ *   not ok 1 t31:cold.shared
+ *   # RUN t31:cold-madv-random
+ *   # ok 1 t31:cold-madv-random # SKIP no cold-64m
+ *   ok 2 t31:cold-madv-random # SKIP no cold-64m
+ *   # checks: 1 passed, 1 failed, 1 skipped
+ * A case fails if a check of it fails, or it crashes, bails, times out or
+ * exits non-zero; it is a SKIP if it skipped (GT_SKIP) or every check of it
+ * did.  A file that skips or bails as a whole before its cases (in its
+ * .before) prints its checks, then the plan "1..1" and one result for the
+ * file: "ok 1 t60 # SKIP why" or "not ok 1 t05".  The program
+ * exits non-zero when a case or a check failed.  GUPNW_TESTS
+ * (tests/README.md) selects files and cases by name: "t31" or "t31*" a
+ * whole file, "t31:cold-*" some of its cases, "t30:*.shared" a variant.
  */
 #ifndef GUPNW_TEST_H
 #define GUPNW_TEST_H
@@ -36,12 +58,21 @@
 extern long gt_page;			/* page size, set by gt_init() */
 
 /* --- cases --- */
+/* One kind of memory (or other setting) a case with variants runs over. */
+struct gt_variant {
+	const char *name;	/* "shared": lower case, dashes */
+	const void *data;	/* what the body needs to know of it */
+};
 struct gt_case {
 	const char *name;	/* "cold-madv-random": lower case, dashes */
 	void (*fn)(void);	/* sets up what it needs, checks, cleans up */
 	unsigned int timeout_s;	/* 0: GT_CASE_TIMEOUT */
 	void (*setup)(void);	/* NULL: gt_main_setup()'s, if any */
+	const struct gt_variant *variants;	/* run once per variant */
+	size_t nvariants;
 };
+/* The running case's variant (NULL in a case without variants). */
+extern const struct gt_variant *gt_variant;
 /* s; five times that on the debug kernel; $GUPNW_CASE_TIMEOUT overrides both */
 #define GT_CASE_TIMEOUT 120
 /* A table row: GT_CASE("cold-madv-random", case_cold_madv_random). */
@@ -50,13 +81,51 @@ struct gt_case {
 #define GT_CASE_TIMED(n, f, s) { .name = (n), .fn = (f), .timeout_s = (s) }
 /* The same with a setup of its own, called first in the case's process. */
 #define GT_CASE_FIXTURE(n, f, s) { .name = (n), .fn = (f), .setup = (s) }
+/* A case run once per row of vtable, a struct gt_variant array. */
+#define GT_CASE_VARIANTS(n, f, vtable) { .name = (n), .fn = (f), \
+	.variants = (vtable), .nvariants = GT_ARRAY_SIZE(vtable) }
+#define GT_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 /* The table and its length, for gt_main(). */
-#define GT_CASES(table) (table), (sizeof(table) / sizeof((table)[0]))
+#define GT_CASES(table) (table), GT_ARRAY_SIZE(table)
+
 /*
- * Run the selected cases of the table in order, each in a child of its own
- * (see above), then print the plan.  Returns the exit status: 1 if any
- * check failed or any case died, timed out or exited non-zero.  Calls
- * gt_init() if it has not been called.
+ * A test file: its cases and what runs around them.  Every hook is
+ * optional.  gupnw_test.c's main() runs helper() if the program has
+ * arguments (a file that runs itself as a helper process, t41), else
+ * gt_init(), opens *lib and *dev, before() (returning non-zero ends the
+ * program there: it skipped or bailed as a whole), the cases (setup()
+ * first in each case's process), then after(), whose result is or'ed into
+ * the exit status.
+ */
+struct gt_file {
+	const struct gt_case *cases;
+	size_t n;
+#ifndef GT_NO_LIB
+	/* opened with gupnw_open() before before() (bails if it cannot be),
+	 * closed after after(): the library handle the cases share */
+	struct gupnw **lib;
+#endif
+	int *dev;	/* the same for the raw device (gt_dev_open()) */
+	void (*setup)(void);
+	int (*before)(void);
+	int (*after)(void);
+	int (*helper)(int argc, char **argv);
+};
+void gt_register(const struct gt_file *f);
+/* GT_FILE(cases, .before = open_device, ...): register this file's table. */
+#define GT_FILE(table, ...)						\
+	static const struct gt_file gt_file_ = {			\
+		.cases = (table), .n = GT_ARRAY_SIZE(table), __VA_ARGS__ \
+	};								\
+	__attribute__((constructor)) static void gt_file_register(void) \
+	{								\
+		gt_register(&gt_file_);					\
+	}
+/*
+ * Print the plan, then run the selected cases of the table in order, each
+ * in a child of its own (see above): what main() does with GT_FILE()'s.
+ * Returns the exit status: 1 if any check failed or any case died, timed
+ * out or exited non-zero.  Calls gt_init() if it has not been called.
  */
 int gt_main(const struct gt_case *cases, size_t n);
 /*
@@ -74,8 +143,9 @@ int gt_selected(const char *case_name);
 /* "t31" for t31_states_file: the program's number, its name in TAP lines. */
 const char *gt_file_id(void);
 /*
- * Skip the rest of the running case with one line "ok N t01:case # SKIP
- * why" (the case passes).  Outside a case it prints the line and returns.
+ * Skip the rest of the running case: a skipped check, and the case's result
+ * "ok N t01:case # SKIP why" unless a check failed before.  Outside a case
+ * it prints the line and returns.
  */
 void gt_case_skip(const char *fmt, ...) GT_PRINTF(1, 2);
 /* In a case function: skip, and return when not in a forked case. */
@@ -85,11 +155,12 @@ void gt_case_skip(const char *fmt, ...) GT_PRINTF(1, 2);
 void gt_init(void);		/* call first (and in a forked child that
 				 * reports on its own): stdout line-buffered,
 				 * no failures counted yet */
-/* Exit status, 1 if a check of this process failed; the first call in the
- * process that called gt_init() first prints the plan. */
+/* Exit status, 1 if a check of this process failed; in a program that ran
+ * no case, the first call in the process that called gt_init() first
+ * prints the plan, the file's one result and the check count. */
 int gt_exit(void);
 void gt_diag(const char *fmt, ...) GT_PRINTF(1, 2);
-/* Print "ok N tNN:case - name" or "not ok ..."; returns cond (as 0/1). */
+/* A check: "# ok N tNN:case - name" or "# not ok ..."; returns cond (0/1). */
 int gt_ok(int cond, const char *fmt, ...) GT_PRINTF(2, 3);
 void gt_skip(const char *why, const char *fmt, ...) GT_PRINTF(2, 3);
 /* ok if got == expect; on failure a "# expected ..., got ..." line. */

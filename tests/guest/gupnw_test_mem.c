@@ -222,6 +222,47 @@ int64_t gt_drain_device(const char *dev)
 	return n == (ssize_t)len ? (int64_t)t0 : -1;
 }
 
+
+/* --- kinds of memory --- */
+
+static char *gt_mem_map_private(size_t npages, int prot)
+{
+	return gt_map_anon(npages, prot, MAP_PRIVATE);
+}
+
+static char *gt_mem_map_shared(size_t npages, int prot)
+{
+	return gt_map_anon(npages, prot, MAP_SHARED);
+}
+
+/* The mapping keeps the memfd's file: its descriptor is closed at once. */
+static char *gt_mem_map_memfd(size_t npages, int prot)
+{
+	int fd = memfd_create("gupnw-test", MFD_CLOEXEC);
+	char *p;
+
+	if (fd < 0)
+		gt_bail("memfd_create: %s", gt_errname(errno));
+	if (ftruncate(fd, npages * gt_page))
+		gt_bail("ftruncate memfd: %s", gt_errname(errno));
+	p = mmap(NULL, npages * gt_page, prot, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		gt_bail("mmap memfd: %s", gt_errname(errno));
+	madvise(p, npages * gt_page, MADV_NOHUGEPAGE);
+	close(fd);
+	return p;
+}
+
+const struct gt_mem gt_mem_private_anon = {
+	.name = "private anon", .anon = 1, .map = gt_mem_map_private,
+};
+const struct gt_mem gt_mem_shared_anon = {
+	.name = "shared anon", .anon = 0, .map = gt_mem_map_shared,
+};
+const struct gt_mem gt_mem_memfd = {
+	.name = "memfd", .anon = 0, .map = gt_mem_map_memfd,
+};
+
 /* Is every page where it should be?  Returns the first page that is not, or
  * -1 when all are. */
 static long gt_swap_check(const char *p, size_t n, int anon,

@@ -12,6 +12,26 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* --- kinds of memory --- */
+/*
+ * A kind of memory one behaviour runs over, as mm/cow.c runs each COW test
+ * over anonymous, THP and file memory: the data of a struct gt_variant
+ * (gupnw_test.h), its name the variant's ("t30:fault-in.shared").
+ */
+struct gt_mem {
+	const char *name;	/* in check names: "shared anon", "memfd" */
+	int anon;		/* 1 anonymous, 0 shmem (for gt_swap_out) */
+	/* npages of it, no THP, unmapped and untouched; bails on failure */
+	char *(*map)(size_t npages, int prot);
+};
+extern const struct gt_mem gt_mem_private_anon;	/* MAP_PRIVATE anon */
+extern const struct gt_mem gt_mem_shared_anon;	/* MAP_SHARED anon: shmem */
+extern const struct gt_mem gt_mem_memfd;	/* a memfd, MAP_SHARED */
+/* A variant row for kind k: { "shared-anon", &gt_mem_shared_anon }. */
+#define GT_MEM_VARIANT(vname, k) { .name = (vname), .data = &(k) }
+/* The running case's kind of memory (the data of its variant). */
+#define GT_MEM() ((const struct gt_mem *)gt_variant->data)
+
 /* --- memory cgroup (cgroup v2, mounted at /sys/fs/cgroup) --- */
 /*
  * Create /sys/fs/cgroup/NAME with the memory controller on (path receives

@@ -99,7 +99,4 @@ static const struct gt_case cases[] = {
 	GT_CASE("library-version", case_library_version),
 };
 
-int main(void)
-{
-	return gt_main(GT_CASES(cases));
-}
+GT_FILE(cases);

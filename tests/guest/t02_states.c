@@ -111,47 +111,64 @@ static void case_prot_none(void)
 	munmap(p, P(2));
 }
 
-static void case_write_read_only(void)
-{
-	char *p;
+/* A read-only mapping of one kind of memory: anon, or a cached file. */
+struct read_only {
+	const char *kind;	/* in the check names */
+	char *(*map)(size_t npages);	/* NULL after a SKIP line */
+};
 
-	setup();
-	p = map_anon(2, PROT_READ);
-	gt_expect_probe(g, 0, p, 2, GUPNW_WRITE, "EE", NULL,
-			"states: WRITE on a read-only anon mapping is E");
-	gt_expect_probe(g, 0, p, 2, GUPNW_WRITE | GUPNW_NOFAULT, "EE", NULL,
-			"states: WRITE|NOFAULT on a read-only mapping is E");
-	munmap(p, P(2));
+static char *map_anon_ro(size_t npages)
+{
+	return map_anon(npages, PROT_READ);
 }
 
-static void case_write_read_only_file(void)
+static char *map_file_ro(size_t npages)
 {
+	char path[512], buf[64];
 	char *p;
 	int fd;
 
-	setup();
-	{
-		char path[512], buf[64];
-
-		snprintf(path, sizeof(path), "%s/small",
-			 gt_env("GUPNW_DATA", "/mnt/data"));
-		fd = open(path, O_RDONLY);
-		if (fd < 0) {
-			gt_skip("no $GUPNW_DATA/small",
-				"states: WRITE on a read-only file mapping is E");
-		} else {
-			if (pread(fd, buf, sizeof(buf), 0) < 0)
-				gt_diag("pread %s: %s", path,
-					gt_errname(errno));
-			p = mmap(NULL, P(1), PROT_READ, MAP_SHARED, fd, 0);
-			if (p == MAP_FAILED)
-				gt_bail("mmap %s: %s", path, gt_errname(errno));
-			gt_expect_probe(g, 0, p, 1, GUPNW_WRITE, "E", NULL,
-					"states: WRITE on a read-only file mapping is E");
-			munmap(p, P(1));
-			close(fd);
-		}
+	snprintf(path, sizeof(path), "%s/small",
+		 gt_env("GUPNW_DATA", "/mnt/data"));
+	fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		gt_skip("no $GUPNW_DATA/small",
+			"states: WRITE on a read-only file mapping is E");
+		return NULL;
 	}
+	if (pread(fd, buf, sizeof(buf), 0) < 0)
+		gt_diag("pread %s: %s", path, gt_errname(errno));
+	p = mmap(NULL, P(npages), PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		gt_bail("mmap %s: %s", path, gt_errname(errno));
+	close(fd);
+	return p;
+}
+
+static const struct read_only ro_anon = { "anon", map_anon_ro };
+static const struct read_only ro_file = { "file", map_file_ro };
+
+static const struct gt_variant read_only_kinds[] = {
+	{ "anon", &ro_anon },
+	{ "file", &ro_file },
+};
+
+/* WRITE is refused before anything is faulted, with or without NOFAULT. */
+static void case_write_read_only(void)
+{
+	const struct read_only *v = gt_variant->data;
+	char *p;
+
+	setup();
+	p = v->map(1);
+	if (!p)
+		return;
+	gt_expect_probe(g, 0, p, 1, GUPNW_WRITE, "E", NULL,
+			"states: WRITE on a read-only %s mapping is E", v->kind);
+	gt_expect_probe(g, 0, p, 1, GUPNW_WRITE | GUPNW_NOFAULT, "E", NULL,
+			"states: WRITE|NOFAULT on a read-only %s mapping is E",
+			v->kind);
+	munmap(p, P(1));
 }
 
 static void case_mixed_range(void)
@@ -276,14 +293,11 @@ static const struct gt_case cases[] = {
 	GT_CASE("anon-write", case_anon_write),
 	GT_CASE("hole", case_hole),
 	GT_CASE("prot-none", case_prot_none),
-	GT_CASE("write-read-only", case_write_read_only),
-	GT_CASE("write-read-only-file", case_write_read_only_file),
+	GT_CASE_VARIANTS("write-read-only", case_write_read_only,
+			 read_only_kinds),
 	GT_CASE("mixed-range", case_mixed_range),
 	GT_CASE("past-eof", case_past_eof),
 	GT_CASE("cold-file", case_cold_file),
 };
 
-int main(void)
-{
-	return gt_main(GT_CASES(cases));
-}
+GT_FILE(cases);

@@ -125,7 +125,4 @@ static const struct gt_case cases[] = {
 	GT_CASE("untouched-anon", case_untouched_anon),
 };
 
-int main(void)
-{
-	return gt_main(GT_CASES(cases));
-}
+GT_FILE(cases);

@@ -100,7 +100,4 @@ static const struct gt_case cases[] = {
 	GT_CASE("cold-page", case_cold_page),
 };
 
-int main(void)
-{
-	return gt_main(GT_CASES(cases));
-}
+GT_FILE(cases);

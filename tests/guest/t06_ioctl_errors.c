@@ -357,15 +357,4 @@ static const struct gt_case cases[] = {
 	GT_CASE("commands", test_commands),
 };
 
-int main(void)
-{
-	int status;
-
-	gt_init();
-	dev = gt_dev_open();
-	if (dev < 0)
-		gt_bail("ioctl: open %s: %s", gt_dev_path(), gt_errname(errno));
-	status = gt_main_setup(GT_CASES(cases), setup);
-	close(dev);
-	return gt_exit() | status;
-}
+GT_FILE(cases, .dev = &dev, .setup = setup);

@@ -226,19 +226,22 @@ static const struct gt_case cases[] = {
 	GT_CASE("user-cached", case_user_cached),
 };
 
-int main(void)
+static int before(void)
 {
-	int status;
-
-	gt_init();
 	snprintf(root_ro, sizeof(root_ro), "%s/root-ro",
 		 gt_env("GUPNW_DATA", "/mnt/data"));
 	fd = open(root_ro, O_RDONLY);
 	if (fd < 0 || gt_make_cold(fd)) {
 		gt_skip("no cold $GUPNW_DATA/root-ro", "unpriv: all");
-		return gt_exit();
+		return 1;
 	}
-	status = gt_main(GT_CASES(cases));
-	close(fd);
-	return gt_exit() | status;
+	return 0;
 }
+
+static int after(void)
+{
+	close(fd);
+	return 0;
+}
+
+GT_FILE(cases, .before = before, .after = after);

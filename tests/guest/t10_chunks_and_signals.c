@@ -242,17 +242,4 @@ static const struct gt_case cases[] = {
 	GT_CASE("progress", test_progress),
 };
 
-int main(void)
-{
-	int status;
-
-	gt_init();
-	g = gupnw_open();
-	dev = gt_dev_open();
-	if (!g || dev < 0)
-		gt_bail("chunks: open %s: %s", gt_dev_path(), gt_errname(errno));
-	status = gt_main(GT_CASES(cases));
-	gupnw_close(g);
-	close(dev);
-	return gt_exit() | status;
-}
+GT_FILE(cases, .lib = &g, .dev = &dev);

@@ -229,7 +229,17 @@ static void test_errors(void)
 	munmap(p, gt_page);
 }
 
+static void case_feature(void)
+{
+	struct gupnw_module_info mi;
+
+	gt_ok(!gupnw_module_info(g, &mi) &&
+	      (mi.features & GUPNW_FEATURE_EXTENTS),
+	      "extents: the module reports GUPNW_FEATURE_EXTENTS");
+}
+
 static const struct gt_case cases[] = {
+	GT_CASE("feature", case_feature),
 	GT_CASE("matches-bytes", test_matches_bytes),
 	GT_CASE("merge-across-holds", test_merge_across_holds),
 	GT_CASE("resume", test_resume),
@@ -237,20 +247,4 @@ static const struct gt_case cases[] = {
 	GT_CASE("errors", test_errors),
 };
 
-int main(void)
-{
-	int status;
-	struct gupnw_module_info mi;
-
-	gt_init();
-	dev = gt_dev_open();
-	g = gupnw_open();
-	if (dev < 0 || !g)
-		gt_bail("open %s: %s", gt_dev_path(), gt_errname(errno));
-	gt_ok(!gupnw_module_info(g, &mi) &&
-	      (mi.features & GUPNW_FEATURE_EXTENTS),
-	      "extents: the module reports GUPNW_FEATURE_EXTENTS");
-	status = gt_main(GT_CASES(cases));
-	gupnw_close(g);
-	return gt_exit() | status;
-}
+GT_FILE(cases, .lib = &g, .dev = &dev);

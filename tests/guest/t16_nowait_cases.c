@@ -347,13 +347,11 @@ static const struct gt_case cases[] = {
 	GT_CASE("io-cap", case_io_cap),
 };
 
-int main(void)
+static int before(void)
 {
 	char buf[4096];
 	uint64_t t0;
-	int status;
 
-	gt_init();
 	if (getenv("GUPNW_DEBUG"))
 		margin = 2;
 	snprintf(slow, sizeof(slow), "%s/cold-64m",
@@ -381,8 +379,14 @@ int main(void)
 	gt_diag("reference: blocking 4 KiB read of a cold page: %.3f ms",
 		gt_ms(t_ref));
 
-	status = gt_main(GT_CASES(cases));
+	return 0;
+}
+
+static int after(void)
+{
 	close(fd);
 	gupnw_close(g);
-	return gt_exit() | status;
+	return 0;
 }
+
+GT_FILE(cases, .before = before, .after = after);

@@ -199,12 +199,11 @@ static const struct gt_case cases[] = {
 	GT_CASE("wait-64-pages-unaligned", case_wait_64_pages_unaligned),
 };
 
-int main(void)
-{
-	char ra_path[128], ra_old[32];
-	int status;
+/* the slow disk's read-ahead, set for the file and restored after it */
+static char ra_path[128], ra_old[32];
 
-	gt_init();
+static int before(void)
+{
 	dev = gt_env("GUPNW_SLOW_DEV", "vdc");
 	snprintf(ra_path, sizeof(ra_path), "/sys/block/%s/queue/read_ahead_kb",
 		 dev);
@@ -216,8 +215,14 @@ int main(void)
 		gt_write_file(ra_path, ra_old);
 		gt_bail("io bounded: gupnw_open: %s", gt_errname(errno));
 	}
-	status = gt_main(GT_CASES(cases));
+	return 0;
+}
+
+static int after(void)
+{
 	gupnw_close(g);
 	gt_write_file(ra_path, ra_old);
-	return gt_exit() | status;
+	return 0;
 }
+
+GT_FILE(cases, .before = before, .after = after);

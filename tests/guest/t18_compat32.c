@@ -11,8 +11,8 @@
  *
  * Cases (GUPNW_TESTS=t18:errors): get-info, probe-states, errors.  Without
  * libc there is no fork: a case that cannot go on returns, and the next one
- * runs; the TAP lines are numbered and the plan comes last, as in the other
- * files (tests/guest/gupnw_test.c).
+ * runs; one numbered TAP line per check and the plan last, as the shell
+ * tests print them (tests/README.md): it cannot link the C harness.
  */
 #ifdef GT_NO_M32
 #include <stdio.h>

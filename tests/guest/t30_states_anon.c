@@ -45,26 +45,43 @@ static char *pattern_of(char c, size_t n)
 	return buf;
 }
 
-static void test_private(void)
+/* The seed of each kind's page contents. */
+struct fault_in {
+	const struct gt_mem *mem;
+	unsigned int seed;
+};
+
+static const struct fault_in private_anon = { &gt_mem_private_anon, 1 };
+static const struct fault_in shared_anon = { &gt_mem_shared_anon, 4 };
+
+/* Untouched, faulted in by a probe, touched: private and shared alike. */
+static void test_fault_in(void)
 {
-	char *p = map(4, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+	const struct fault_in *v = gt_variant->data;
+	const char *kind = v->mem->name;
+	char *p = v->mem->map(4, PROT_READ | PROT_WRITE);
 
 	gt_expect_probe(g, 0, p, 4, GUPNW_NOFAULT, "NNNN", NULL,
-			"anon: untouched private anon is N in NOFAULT");
+			"anon: untouched %s is N in NOFAULT", kind);
 	gt_expect_probe(g, 0, p, 4, 0, "FFFF", NULL,
-			"anon: untouched private anon is F");
+			"anon: untouched %s is F", kind);
 	gt_expect_probe(g, 0, p, 4, 0, "RRRR", NULL,
-			"anon: private anon is R after the probe faulted it");
+			"anon: %s is R after the probe faulted it", kind);
 	munmap(p, P(4));
 
-	p = map(4, PROT_READ | PROT_WRITE, MAP_PRIVATE);
-	gt_fill_pages(p, 4, 1);
+	p = v->mem->map(4, PROT_READ | PROT_WRITE);
+	gt_fill_pages(p, 4, v->seed);
 	gt_expect_probe(g, 0, p, 4, 0, "RRRR", NULL,
-			"anon: touched private anon is R");
+			"anon: touched %s is R", kind);
 	gt_expect_probe(g, 0, p, 4, GUPNW_WRITE, "RRRR", NULL,
-			"anon: touched private anon is R for WRITE");
+			"anon: touched %s is R for WRITE", kind);
 	munmap(p, P(4));
 }
+
+static const struct gt_variant anon_kinds[] = {
+	{ "private", &private_anon },
+	{ "shared", &shared_anon },
+};
 
 static void test_swapped_evicted(void)
 {
@@ -228,27 +245,6 @@ static void test_swap_cache(void)
 	munmap(p, P(SWAP_PAGES));
 }
 
-static void test_shared(void)
-{
-	char *p = map(4, PROT_READ | PROT_WRITE, MAP_SHARED);
-
-	gt_expect_probe(g, 0, p, 4, GUPNW_NOFAULT, "NNNN", NULL,
-			"anon: untouched shared anon is N in NOFAULT");
-	gt_expect_probe(g, 0, p, 4, 0, "FFFF", NULL,
-			"anon: untouched shared anon is F");
-	gt_expect_probe(g, 0, p, 4, 0, "RRRR", NULL,
-			"anon: shared anon is R after the probe faulted it");
-	munmap(p, P(4));
-
-	p = map(4, PROT_READ | PROT_WRITE, MAP_SHARED);
-	gt_fill_pages(p, 4, 4);
-	gt_expect_probe(g, 0, p, 4, 0, "RRRR", NULL,
-			"anon: touched shared anon is R");
-	gt_expect_probe(g, 0, p, 4, GUPNW_WRITE, "RRRR", NULL,
-			"anon: touched shared anon is R for WRITE");
-	munmap(p, P(4));
-}
-
 static void test_mlocked(void)
 {
 	char *p = map(4, PROT_READ | PROT_WRITE, MAP_PRIVATE);
@@ -366,25 +362,18 @@ static void enter_memcg(void)
 }
 
 static const struct gt_case cases[] = {
-	GT_CASE("private", test_private),
+	GT_CASE_VARIANTS("fault-in", test_fault_in, anon_kinds),
 	GT_CASE("swapped-evicted", test_swapped_evicted),
 	GT_CASE("swap-cache", test_swap_cache),
-	GT_CASE("shared", test_shared),
 	GT_CASE("mlocked", test_mlocked),
 	GT_CASE("prot-none", test_prot_none),
 	GT_CASE("cow", test_cow),
 };
 
-int main(void)
+static int after(void)
 {
-	int status;
-
-	gt_init();
-	g = gupnw_open();
-	if (!g)
-		gt_bail("anon: gupnw_open: %s", gt_errname(errno));
-	status = gt_main_setup(GT_CASES(cases), enter_memcg);
 	gt_memcg_leave("/sys/fs/cgroup/gupnw-t30");
-	gupnw_close(g);
-	return gt_exit() | status;
+	return 0;
 }
+
+GT_FILE(cases, .lib = &g, .setup = enter_memcg, .after = after);

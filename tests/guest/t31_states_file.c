@@ -102,32 +102,44 @@ static int open_fast(const char *name)
 	return open_cold("GUPNW_DATA", "/mnt/data", &name, 1);
 }
 
-static void case_cold_shared(void)
-{
-	int fd = open_fast("file: cold page, shared mapping, is W");
+/* A mapping of the cold file, and where in the file it probes. */
+struct cold_map {
+	const char *kind;	/* "shared": MAP_SHARED */
+	int flags;
+	off_t off;
+};
 
-	if (fd < 0)
-		return;
-	test_cold_to_cached(fd, 20 * MIB, MAP_SHARED, "shared");
-	close(fd);
-}
+static const struct cold_map cold_shared = { "shared", MAP_SHARED, 20 * MIB };
+static const struct cold_map cold_private = { "private", MAP_PRIVATE, 24 * MIB };
 
-static void case_cold_private(void)
+static const struct gt_variant cold_maps[] = {
+	{ "shared", &cold_shared },
+	{ "private", &cold_private },
+};
+
+static void case_cold(void)
 {
-	int fd = open_fast("file: cold page, private mapping, is W");
+	const struct cold_map *v = gt_variant->data;
+	char name[96];
+	int fd;
 	char *p;
 
+	snprintf(name, sizeof(name), "file: cold page, %s mapping, is W",
+		 v->kind);
+	fd = open_fast(name);
 	if (fd < 0)
 		return;
-	test_cold_to_cached(fd, 24 * MIB, MAP_PRIVATE, "private");
-
-	/* a private writable mapping of a cached page: WRITE copies it */
-	p = map_file(fd, 24 * MIB, 1, PROT_READ | PROT_WRITE, MAP_PRIVATE);
-	gt_expect_probe(g, 0, p, 1, GUPNW_WRITE, "F", NULL,
-			"file: WRITE on a cached page of a private mapping is F (COW)");
-	gt_expect_probe(g, 0, p, 1, GUPNW_WRITE, "R", NULL,
-			"file: WRITE on the private copy made by the last probe is R");
-	munmap(p, P(1));
+	test_cold_to_cached(fd, v->off, v->flags, v->kind);
+	if (v->flags & MAP_PRIVATE) {
+		/* a private writable mapping of a cached page: WRITE copies it */
+		p = map_file(fd, v->off, 1, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE);
+		gt_expect_probe(g, 0, p, 1, GUPNW_WRITE, "F", NULL,
+				"file: WRITE on a cached page of a private mapping is F (COW)");
+		gt_expect_probe(g, 0, p, 1, GUPNW_WRITE, "R", NULL,
+				"file: WRITE on the private copy made by the last probe is R");
+		munmap(p, P(1));
+	}
 	close(fd);
 }
 
@@ -466,8 +478,7 @@ static void test_no_backing_device(void)
 }
 
 static const struct gt_case cases[] = {
-	GT_CASE("cold-shared", case_cold_shared),
-	GT_CASE("cold-private", case_cold_private),
+	GT_CASE_VARIANTS("cold", case_cold, cold_maps),
 	GT_CASE("prot-none", case_prot_none),
 	GT_CASE("under-io", case_under_io),
 	GT_CASE("cold-madv-random", case_cold_madv_random),
@@ -477,15 +488,4 @@ static const struct gt_case cases[] = {
 	GT_CASE("no-backing-device", test_no_backing_device),
 };
 
-int main(void)
-{
-	int status;
-
-	gt_init();
-	g = gupnw_open();
-	if (!g)
-		gt_bail("file: gupnw_open: %s", gt_errname(errno));
-	status = gt_main(GT_CASES(cases));
-	gupnw_close(g);
-	return gt_exit() | status;
-}
+GT_FILE(cases, .lib = &g);

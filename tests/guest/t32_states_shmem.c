@@ -149,24 +149,26 @@ static void test_swapped(char *p, unsigned int seed, const char *kind)
 			"shmem: %s swapped back in by touching is R", kind);
 }
 
-static void test_swapped_memfd(void)
+/* The seed of each kind's page contents. */
+struct swapped {
+	const struct gt_mem *mem;
+	unsigned int seed;
+};
+
+static const struct swapped memfd = { &gt_mem_memfd, 12 };
+static const struct swapped shared_anon = { &gt_mem_shared_anon, 13 };
+
+static const struct gt_variant shmem_kinds[] = {
+	{ "memfd", &memfd },
+	{ "shared-anon", &shared_anon },
+};
+
+static void case_swapped(void)
 {
-	int fd = new_memfd(SWAP_PAGES);
-	char *p = map_fd(fd, SWAP_PAGES, PROT_READ | PROT_WRITE);
+	const struct swapped *v = gt_variant->data;
+	char *p = v->mem->map(SWAP_PAGES, PROT_READ | PROT_WRITE);
 
-	test_swapped(p, 12, "memfd");
-	munmap(p, P(SWAP_PAGES));
-	close(fd);
-}
-
-static void test_shared_anon(void)
-{
-	char *p = mmap(NULL, P(SWAP_PAGES), PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		gt_bail("mmap shared anon: %s", gt_errname(errno));
-	test_swapped(p, 13, "shared anon");
+	test_swapped(p, v->seed, v->mem->name);
 	munmap(p, P(SWAP_PAGES));
 }
 
@@ -183,20 +185,13 @@ static void enter_memcg(void)
 
 static const struct gt_case cases[] = {
 	GT_CASE("memfd", test_memfd),
-	GT_CASE("swapped-memfd", test_swapped_memfd),
-	GT_CASE("shared-anon", test_shared_anon),
+	GT_CASE_VARIANTS("swapped", case_swapped, shmem_kinds),
 };
 
-int main(void)
+static int after(void)
 {
-	int status;
-
-	gt_init();
-	g = gupnw_open();
-	if (!g)
-		gt_bail("shmem: gupnw_open: %s", gt_errname(errno));
-	status = gt_main_setup(GT_CASES(cases), enter_memcg);
 	gt_memcg_leave("/sys/fs/cgroup/gupnw-t32");
-	gupnw_close(g);
-	return gt_exit() | status;
+	return 0;
 }
+
+GT_FILE(cases, .lib = &g, .setup = enter_memcg, .after = after);

@@ -161,48 +161,45 @@ static void test_hugetlb_memfd(void)
 	close(fd);
 }
 
-/* 2 mappings of HUGE_PAGES each may be alive at once */
-static void with_hugetlb(void (*test)(void))
+/* A kind of hugetlb memory: what its states are checked with. */
+struct hugetlb_kind {
+	void (*test)(void);
+};
+
+static const struct hugetlb_kind hugetlb_private = { test_hugetlb_private };
+static const struct hugetlb_kind hugetlb_memfd = { test_hugetlb_memfd };
+
+static const struct gt_variant hugetlb_kinds[] = {
+	{ "private", &hugetlb_private },
+	{ "memfd", &hugetlb_memfd },
+};
+
+/* Hugetlb memory of a kind; 2 mappings of HUGE_PAGES each may be alive. */
+static void case_hugetlb(void)
 {
+	const struct hugetlb_kind *k = gt_variant->data;
 	long old = gt_hugetlb_reserve(2 * HUGE_PAGES);
 
 	if (old < 0)
 		GT_SKIP("could not reserve 2 MiB pages (vm.nr_hugepages)");
-	test();
+	k->test();
 	gt_hugetlb_restore(old);
-}
-
-static void case_hugetlb_private(void)
-{
-	with_hugetlb(test_hugetlb_private);
-}
-
-static void case_hugetlb_memfd(void)
-{
-	with_hugetlb(test_hugetlb_memfd);
 }
 
 static const struct gt_case cases[] = {
 	GT_CASE("thp", test_thp),
-	GT_CASE("hugetlb-private", case_hugetlb_private),
-	GT_CASE("hugetlb-memfd", case_hugetlb_memfd),
+	GT_CASE_VARIANTS("hugetlb", case_hugetlb, hugetlb_kinds),
 };
 
-int main(void)
+static int before(void)
 {
-	int status;
-
-	gt_init();
-	g = gupnw_open();
-	if (!g)
-		gt_bail("huge: gupnw_open: %s", gt_errname(errno));
 	npages = LEN / gt_page;
 	all_r = pattern('R');
 	all_f = pattern('F');
 	all_n = pattern('N');
 	all_e = pattern('E');
 
-	status = gt_main(GT_CASES(cases));
-	gupnw_close(g);
-	return gt_exit() | status;
+	return 0;
 }
+
+GT_FILE(cases, .lib = &g, .before = before);

@@ -381,15 +381,4 @@ static const struct gt_case cases[] = {
 	GT_CASE("shadow-stack-write", test_shadow_stack_write),
 };
 
-int main(void)
-{
-	int status;
-
-	gt_init();
-	g = gupnw_open();
-	if (!g)
-		gt_bail("refused: gupnw_open: %s", gt_errname(errno));
-	status = gt_main(GT_CASES(cases));
-	gupnw_close(g);
-	return gt_exit() | status;
-}
+GT_FILE(cases, .lib = &g);

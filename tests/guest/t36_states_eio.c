@@ -109,7 +109,4 @@ static const struct gt_case cases[] = {
 	GT_CASE("failing-page", case_failing_page),
 };
 
-int main(void)
-{
-	return gt_main(GT_CASES(cases));
-}
+GT_FILE(cases);

@@ -821,8 +821,4 @@ static const struct gt_case cases[] = {
 	GT_CASE("reload", case_reload),
 };
 
-int main(void)
-{
-	gt_init();
-	return gt_main(GT_CASES(cases));
-}
+GT_FILE(cases);

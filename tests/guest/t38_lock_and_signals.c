@@ -519,11 +519,4 @@ static const struct gt_case cases[] = {
 	GT_CASE("wait-uffd-silent", test_wait_uffd_silent),
 };
 
-int main(void)
-{
-	int status;
-
-	gt_init();
-	status = gt_main(GT_CASES(cases));
-	return gt_exit() | status;
-}
+GT_FILE(cases);

@@ -248,12 +248,8 @@ static const struct gt_case cases[] = {
 	GT_CASE("works-after", test_works_after),
 };
 
-int main(void)
+static int before(void)
 {
-	char err[256];
-	int status;
-
-	gt_init();
 	ko = gt_env("GUPNW_KO", "/lib/gupnw/gupnw.ko");
 	pg = mmap(NULL, sizeof(*pg), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -261,9 +257,17 @@ int main(void)
 		gt_bail("mmap: %s", gt_errname(errno));
 	if (loaded() != 1)
 		gt_bail("unload: the module is not loaded at the start");
-	status = gt_main(GT_CASES(cases));
+	return 0;
+}
+
+static int after(void)
+{
+	char err[256];
+
 	/* whatever happened above, leave it loaded */
 	if (loaded() != 1 && insmod(err, sizeof(err)))
 		gt_diag("final insmod: %s", err);
-	return gt_exit() | status;
+	return 0;
 }
+
+GT_FILE(cases, .before = before, .after = after);

@@ -508,23 +508,18 @@ static const struct gt_case tcases[] = {
 	GT_CASE("root-cached", case_root_cached),
 };
 
-int main(void)
+static int before(void)
 {
 	const char *dir = gt_env("GUPNW_DATA", "/mnt/data");
 	struct stat sb;
 	size_t ci;
-	int status;
 
-	gt_init();
-	g = gupnw_open();
-	if (!g)
-		gt_bail("open %s: %s", gupnw_device_path(), gt_errname(errno));
 	snprintf(cases[0].path, sizeof(cases[0].path), "%s/root-ro", dir);
 	if (stat(cases[0].path, &sb) || sb.st_uid != 0 ||
 	    (sb.st_mode & 07777) != 0444 || sb.st_size != 256 * gt_page) {
 		gt_skip("no root-owned 0444 1 MiB $GUPNW_DATA/root-ro",
 			"cache: all");
-		return gt_exit();
+		return 1;
 	}
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -533,9 +528,16 @@ int main(void)
 	cases[0].n = 256;
 	for (ci = 1; ci < NCASES; ci++)
 		make_file(&cases[ci], dir);
-	status = gt_main(GT_CASES(tcases));
+	return 0;
+}
+
+static int after(void)
+{
+	size_t ci;
+
 	for (ci = 1; ci < NCASES; ci++)
 		unlink(cases[ci].path);
-	gupnw_close(g);
-	return gt_exit() | status;
+	return 0;
 }
+
+GT_FILE(tcases, .lib = &g, .before = before, .after = after);

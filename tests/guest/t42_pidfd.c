@@ -301,15 +301,4 @@ static const struct gt_case cases[] = {
 	GT_CASE("race", test_race),
 };
 
-int main(void)
-{
-	int status;
-
-	gt_init();
-	g = gupnw_open();
-	if (!g)
-		gt_bail("open %s: %s", gupnw_device_path(), gt_errname(errno));
-	status = gt_main_setup(GT_CASES(cases), setup);
-	gupnw_close(g);
-	return gt_exit() | status;
-}
+GT_FILE(cases, .lib = &g, .setup = setup);

@@ -282,117 +282,115 @@ static void want_from_pagemap(const char *p, size_t npages, char *want)
 	want[npages] = '\0';
 }
 
-static void test_anon_swap(void)
-{
-	const char *name = "predicts: private anon: R present, C on swap, N untouched, as pagemap says";
-	char want[APAGES + 1];
-	size_t i, nswap = 0, nr = 0, nn = 0;
-	pid_t pid;
-	char *p;
+/*
+ * Memory partly pushed to swap, as one kind of memory (a variant of the
+ * case "swap") leaves it: the range to probe, what NOFAULT must say of each
+ * page (want), and what to free.
+ */
+struct swapped {
+	char *p;		/* the range to probe */
+	size_t n;		/* its pages */
+	char *want;		/* n letters and a NUL */
+	char *map;		/* the mapping to unmap, of maplen bytes */
+	size_t maplen;
+	int fd;
+};
 
-	if (!in_memcg) {
-		gt_skip("no memory cgroup", "%s", name);
-		return;
-	}
-	p = mmap(NULL, P(APAGES), PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
+struct swap_kind {
+	const char *check;	/* the name of the agreement check */
+	/* 0, or -1 after a SKIP line for check */
+	int (*prepare)(const struct swap_kind *k, struct swapped *s);
+	/* checks after the agreement, or NULL */
+	void (*after)(struct swapped *s);
+};
+
+/* Private anon: pages 0-31 swapped out, 32-47 resident, 48-63 untouched. */
+static int swap_anon(const struct swap_kind *k, struct swapped *s)
+{
+	size_t i, nswap = 0, nr = 0, nn = 0;
+
+	s->n = APAGES;
+	s->maplen = P(APAGES);
+	s->map = mmap(NULL, s->maplen, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (s->map == MAP_FAILED)
 		gt_bail("mmap: %s", gt_errname(errno));
-	madvise(p, P(APAGES), MADV_NOHUGEPAGE);
-	/* 0-31 swapped out, 32-47 resident, 48-63 never touched */
-	gt_fill_pages(p, 48, 43);
-	if (gt_swap_out(p, P(32), memcg, 1, GT_SWAP_EVICTED)) {
-		gt_skip("could not swap the pages out", "%s", name);
-		munmap(p, P(APAGES));
-		return;
+	s->p = s->map;
+	madvise(s->p, P(APAGES), MADV_NOHUGEPAGE);
+	gt_fill_pages(s->p, 48, 43);
+	if (gt_swap_out(s->p, P(32), memcg, 1, GT_SWAP_EVICTED)) {
+		gt_skip("could not swap the pages out", "%s", k->check);
+		return -1;
 	}
-	want_from_pagemap(p, APAGES, want);
+	want_from_pagemap(s->p, APAGES, s->want);
 	for (i = 0; i < APAGES; i++) {
-		nswap += want[i] == 'C';
-		nr += want[i] == 'R';
-		nn += want[i] == 'N';
+		nswap += s->want[i] == 'C';
+		nr += s->want[i] == 'R';
+		nn += s->want[i] == 'N';
 	}
 	gt_diag("pagemap: %zu swapped, %zu present, %zu untouched", nswap, nr,
 		nn);
-	expect_agrees(0, p, APAGES, want, name);
-	/* a forked child shares the swap entries and the present pages */
-	pid = fork_sleeper();
-	expect_agrees(pid, p, APAGES, want, name);
-	kill_sleeper(pid);
-	gt_ok(gt_resident(p, P(32)) == 0,
+	return 0;
+}
+
+static void swap_anon_after(struct swapped *s)
+{
+	gt_ok(gt_resident(s->p, P(32)) == 0,
 	      "predicts: NOFAULT of swapped anon started no swap-in (mincore 0)");
-	munmap(p, P(APAGES));
 }
 
-/* THP-backed anon: R while in THPs, C once pushed to swap (split or not). */
-static void test_thp_swap(void)
+/* THP-backed anon: two THPs, the first pushed to swap (split or not). */
+static int swap_thp(const struct swap_kind *k, struct swapped *s)
 {
-	const char *name = "predicts: THP anon: R in THPs, C on swap, as pagemap says";
-	const size_t thp = 2 << 20, n = 2 * thp / gt_page;
-	char *r, *p, *want = malloc(n + 1);
-	pid_t pid;
+	const size_t thp = 2 << 20;
 
-	if (!want)
-		gt_bail("malloc");
-	if (!in_memcg) {
-		gt_skip("no memory cgroup", "%s", name);
-		free(want);
-		return;
-	}
-	r = mmap(NULL, 3 * thp, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (r == MAP_FAILED)
+	s->n = 2 * thp / gt_page;
+	s->maplen = 3 * thp;
+	s->map = mmap(NULL, s->maplen, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (s->map == MAP_FAILED)
 		gt_bail("mmap: %s", gt_errname(errno));
-	p = (char *)(((uintptr_t)r + thp - 1) & ~(uintptr_t)(thp - 1));
-	madvise(p, 2 * thp, MADV_HUGEPAGE);
-	gt_fill_pages(p, n, 46);
+	s->p = (char *)(((uintptr_t)s->map + thp - 1) & ~(uintptr_t)(thp - 1));
+	madvise(s->p, 2 * thp, MADV_HUGEPAGE);
+	gt_fill_pages(s->p, s->n, 46);
 	gt_diag("AnonHugePages before the swap-out: %ld kB",
-		gt_smaps_kb(p, "AnonHugePages"));
-	if (gt_swap_out(p, thp, memcg, 1, GT_SWAP_EVICTED)) {
-		gt_skip("could not swap the first THP out", "%s", name);
-	} else {
-		want_from_pagemap(p, n, want);
-		expect_agrees(0, p, n, want, name);
-		pid = fork_sleeper();
-		expect_agrees(pid, p, n, want, name);
-		kill_sleeper(pid);
+		gt_smaps_kb(s->p, "AnonHugePages"));
+	if (gt_swap_out(s->p, thp, memcg, 1, GT_SWAP_EVICTED)) {
+		gt_skip("could not swap the first THP out", "%s", k->check);
+		return -1;
 	}
-	munmap(r, 3 * thp);
-	free(want);
+	want_from_pagemap(s->p, s->n, s->want);
+	return 0;
 }
 
-static void test_shmem_swap(void)
+/*
+ * A memfd: pages 0-31 swapped out, 32-47 in memory, 48-63 holes, probed
+ * through a fresh mapping (nothing mapped: the answer is the page cache's).
+ */
+static int swap_memfd(const struct swap_kind *k, struct swapped *s)
 {
-	const char *name = "predicts: memfd: C out on swap, N cached or a hole, as mincore says";
-	char want[APAGES + 1], *p;
 	size_t i;
-	pid_t pid;
-	int fd;
 
-	if (!in_memcg) {
-		gt_skip("no memory cgroup", "%s", name);
-		return;
-	}
-	fd = memfd_create("gupnw-t43", MFD_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, P(APAGES)))
+	s->n = APAGES;
+	s->maplen = P(APAGES);
+	s->fd = memfd_create("gupnw-t43", MFD_CLOEXEC);
+	if (s->fd < 0 || ftruncate(s->fd, P(APAGES)))
 		gt_bail("memfd: %s", gt_errname(errno));
-	p = mmap(NULL, P(APAGES), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
+	s->map = mmap(NULL, P(APAGES), PROT_READ | PROT_WRITE, MAP_SHARED,
+		      s->fd, 0);
+	if (s->map == MAP_FAILED)
 		gt_bail("mmap memfd: %s", gt_errname(errno));
-	madvise(p, P(APAGES), MADV_NOHUGEPAGE);
-	/* 0-31 swapped out, 32-47 in memory, 48-63 holes */
-	gt_fill_pages(p, 48, 44);
-	if (gt_swap_out(p, P(32), memcg, 0, GT_SWAP_EVICTED)) {
-		gt_skip("could not swap the pages out", "%s", name);
-		munmap(p, P(APAGES));
-		close(fd);
-		return;
+	madvise(s->map, P(APAGES), MADV_NOHUGEPAGE);
+	gt_fill_pages(s->map, 48, 44);
+	if (gt_swap_out(s->map, P(32), memcg, 0, GT_SWAP_EVICTED)) {
+		gt_skip("could not swap the pages out", "%s", k->check);
+		return -1;
 	}
-	munmap(p, P(APAGES));
-	/* a fresh mapping: nothing mapped, the answer is the page cache's */
-	p = mmap(NULL, P(APAGES), PROT_READ, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
+	munmap(s->map, P(APAGES));
+	s->map = mmap(NULL, P(APAGES), PROT_READ, MAP_SHARED, s->fd, 0);
+	if (s->map == MAP_FAILED)
 		gt_bail("mmap memfd: %s", gt_errname(errno));
+	s->p = s->map;
 	/*
 	 * mincore(2) looks a shmem swap entry up in the swap cache; a module
 	 * cannot (README.md, "What --no-fault answers"), so a page reclaim
@@ -401,15 +399,62 @@ static void test_shmem_swap(void)
 	 * mincore calls cold must read 'C'.
 	 */
 	for (i = 0; i < APAGES; i++)
-		want[i] = i >= 48 ? 'N' :
-			  gt_page_resident(p + P(i)) == 1 ? 'n' : 'C';
-	want[APAGES] = '\0';
-	expect_agrees(0, p, APAGES, want, name);
-	pid = fork_sleeper();
-	expect_agrees(pid, p, APAGES, want, name);
-	kill_sleeper(pid);
-	munmap(p, P(APAGES));
-	close(fd);
+		s->want[i] = i >= 48 ? 'N' :
+			     gt_page_resident(s->p + P(i)) == 1 ? 'n' : 'C';
+	s->want[APAGES] = '\0';
+	return 0;
+}
+
+static const struct swap_kind swap_anon_kind = {
+	"predicts: private anon: R present, C on swap, N untouched, as pagemap says",
+	swap_anon, swap_anon_after,
+};
+static const struct swap_kind swap_thp_kind = {
+	"predicts: THP anon: R in THPs, C on swap, as pagemap says",
+	swap_thp, NULL,
+};
+static const struct swap_kind swap_memfd_kind = {
+	"predicts: memfd: C out on swap, N cached or a hole, as mincore says",
+	swap_memfd, NULL,
+};
+
+static const struct gt_variant swap_kinds[] = {
+	{ "anon", &swap_anon_kind },
+	{ "thp", &swap_thp_kind },
+	{ "memfd", &swap_memfd_kind },
+};
+
+/*
+ * NOFAULT agrees with the kernel's view of memory partly on swap, in the
+ * caller's mm and in pid mode (a forked child shares the swap entries and
+ * the pages in memory).
+ */
+static void case_swap(void)
+{
+	const struct swap_kind *k = gt_variant->data;
+	struct swapped s = { .fd = -1 };
+	pid_t pid;
+
+	if (!in_memcg) {
+		gt_skip("no memory cgroup", "%s", k->check);
+		return;
+	}
+	s.want = malloc(2 * (2 << 20) / gt_page + 1);
+	if (!s.want)
+		gt_bail("malloc");
+	if (!k->prepare(k, &s)) {
+		expect_agrees(0, s.p, s.n, s.want, k->check);
+		pid = fork_sleeper();
+		expect_agrees(pid, s.p, s.n, s.want, k->check);
+		kill_sleeper(pid);
+		if (k->after)
+			k->after(&s);
+	}
+	if (s.map && s.map != MAP_FAILED)
+		munmap(s.map, s.maplen);
+	if (s.fd >= 0)
+		close(s.fd);
+	free(s.want);
 }
 
 /* Fields 10 (minflt) and 12 (majflt) of /proc/self/stat. */
@@ -526,22 +571,14 @@ static const struct gt_case cases[] = {
 	GT_CASE("feature-cold", case_feature_cold),
 	GT_CASE("file-pattern", test_file_pattern),
 	GT_CASE("file-in-flight", test_file_in_flight),
-	GT_CASE("anon-swap", test_anon_swap),
-	GT_CASE("thp-swap", test_thp_swap),
-	GT_CASE("shmem-swap", test_shmem_swap),
+	GT_CASE_VARIANTS("swap", case_swap, swap_kinds),
 	GT_CASE("changes-nothing", test_changes_nothing),
 };
 
-int main(void)
+static int after(void)
 {
-	int status;
-
-	gt_init();
-	g = gupnw_open();
-	if (!g)
-		gt_bail("gupnw_open: %s", gt_errname(errno));
-	status = gt_main_setup(GT_CASES(cases), enter_memcg);
 	gt_memcg_leave("/sys/fs/cgroup/gupnw-t43");
-	gupnw_close(g);
-	return gt_exit() | status;
+	return 0;
 }
+
+GT_FILE(cases, .lib = &g, .setup = enter_memcg, .after = after);

@@ -907,17 +907,20 @@ static const struct gt_case cases[] = {
 	GT_CASE_FIXTURE("races-freed", case_races_freed, open_dev),
 };
 
-int main(void)
+static int before(void)
 {
-	int status;
-
-	gt_init();
 	runs = mmap(NULL, sizeof(*runs), PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (runs == MAP_FAILED)
 		gt_bail("mmap: %s", gt_errname(errno));
-	status = gt_main(GT_CASES(cases));
+	return 0;
+}
+
+static int after(void)
+{
 	gt_memcg_leave("/sys/fs/cgroup/gupnw-t44");
 	gt_memcg_leave("/sys/fs/cgroup/gupnw-t44r");
-	return gt_exit() | status;
+	return 0;
 }
+
+GT_FILE(cases, .before = before, .after = after);

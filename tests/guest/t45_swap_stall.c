@@ -242,6 +242,17 @@ static int measure_ref(void)
  */
 static int stall_setup(void)
 {
+	/*
+	 * memory.reclaim swaps out whatever of the group's memory is idle,
+	 * this process's own pages too: a page the parent wrote after it
+	 * entered the group and the case only reads (a static, a heap page)
+	 * comes back with a blocking swap-in fault in user space, inside the
+	 * timed and traced probe call.  Locked, only the test pages mapped
+	 * later are reclaimed.
+	 */
+	if (mlockall(MCL_CURRENT))
+		gt_diag("mlockall: %s: the case's own pages may be swapped out",
+			gt_errname(errno));
 	if (!in_memcg) {
 		gt_skip("no memory cgroup", "stall: swapped pages");
 		return -1;
@@ -293,16 +304,10 @@ static const struct gt_case cases[] = {
 	GT_CASE("file-for-comparison", case_file_for_comparison),
 };
 
-int main(void)
+static int before(void)
 {
-	int status;
-
-	gt_init();
 	if (getenv("GUPNW_DEBUG"))
 		margin = 2;
-	g = gupnw_open();
-	if (!g)
-		gt_bail("gupnw_open: %s", gt_errname(errno));
 	/*
 	 * The cases inherit the group, as when the file was one process.  A
 	 * case that entered it itself (t30's way) could not evict the last
@@ -311,9 +316,14 @@ int main(void)
 	 * the swap read-ahead, bring test pages back into the swap cache.
 	 */
 	in_memcg = !gt_memcg_enter("gupnw-t45", memcg, sizeof(memcg));
-	status = gt_main(GT_CASES(cases));
+	return 0;
+}
+
+static int after(void)
+{
 	if (in_memcg)
 		gt_memcg_leave(memcg);
-	gupnw_close(g);
-	return gt_exit() | status;
+	return 0;
 }
+
+GT_FILE(cases, .lib = &g, .before = before, .after = after);

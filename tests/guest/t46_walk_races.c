@@ -301,17 +301,16 @@ static const struct gt_case cases[] = {
 	GT_CASE("pid-mode", race_pid),
 };
 
-int main(void)
+static int before(void)
 {
-	int status;
-
-	gt_init();
-	g = gupnw_open();
-	if (!g)
-		gt_bail("gupnw_open: %s", gt_errname(errno));
 	khugepaged_eager(1);
-	status = gt_main(GT_CASES(cases));
-	khugepaged_eager(0);
-	gupnw_close(g);
-	return gt_exit() | status;
+	return 0;
 }
+
+static int after(void)
+{
+	khugepaged_eager(0);
+	return 0;
+}
+
+GT_FILE(cases, .lib = &g, .before = before, .after = after);

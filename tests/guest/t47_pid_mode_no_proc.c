@@ -419,20 +419,23 @@ static int leave_normal_module(void)
 	return 1;
 }
 
-int main(void)
+static int before(void)
 {
-	int status;
-
-	gt_init();
 	ko = gt_env("GUPNW_KO", "/lib/gupnw/gupnw.ko");
 	if (access(ko, R_OK)) {
 		gt_skip("no module file at $GUPNW_KO", "no-proc: all");
-		return gt_exit();
+		return 1;
 	}
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED)
 		gt_bail("mmap: %s", gt_errname(errno));
-	status = gt_main(GT_CASES(cases));
-	return gt_exit() | status | leave_normal_module();
+	return 0;
 }
+
+static int after(void)
+{
+	return leave_normal_module();
+}
+
+GT_FILE(cases, .before = before, .after = after);

@@ -552,17 +552,16 @@ static const struct gt_case cases[] = {
 	GT_CASE("memory-freed", memory_freed),
 };
 
-int main(void)
+static int before(void)
 {
-	int status;
-
-	gt_init();
-	g = gupnw_open();
-	if (!g)
-		gt_bail("gupnw_open: %s", gt_errname(errno));
 	knobs_set(1);
-	status = gt_main(GT_CASES(cases));
-	knobs_set(0);
-	gupnw_close(g);
-	return gt_exit() | status;
+	return 0;
 }
+
+static int after(void)
+{
+	knobs_set(0);
+	return 0;
+}
+
+GT_FILE(cases, .lib = &g, .before = before, .after = after);

@@ -289,15 +289,4 @@ static const struct gt_case cases[] = {
 	GT_CASE("errors", test_errors),
 };
 
-int main(void)
-{
-	int status;
-
-	gt_init();
-	g = gupnw_open();
-	if (!g)
-		gt_bail("uring probe: gupnw_open: %s", gt_errname(errno));
-	status = gt_main_setup(GT_CASES(cases), setup);
-	gupnw_close(g);
-	return gt_exit() | status;
-}
+GT_FILE(cases, .lib = &g, .setup = setup);

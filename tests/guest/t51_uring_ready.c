@@ -861,22 +861,17 @@ static const struct gt_case cases[] = {
 	GT_CASE("own-counts", test_own_counts),
 };
 
-int main(void)
+static int before(void)
 {
 	static char path[512];
-	int status;
 
-	gt_init();
 	snprintf(path, sizeof(path), "%s/cold-64m",
 		 gt_env("GUPNW_SLOW", "/mnt/slow"));
 	setenv("GT_SLOW_FILE", path, 1);
-	g = gupnw_open();
-	if (!g)
-		gt_bail("ready: gupnw_open: %s", gt_errname(errno));
 	slow_fd = open(path, O_RDONLY);
 	if (slow_fd >= 0 && gt_make_cold(slow_fd))
 		gt_bail("ready: could not make %s cold", path);
-	status = gt_main_setup(GT_CASES(cases), setup);
-	gupnw_close(g);
-	return gt_exit() | status;
+	return 0;
 }
+
+GT_FILE(cases, .lib = &g, .setup = setup, .before = before);

@@ -372,23 +372,22 @@ static const struct gt_case cases[] = {
 	GT_CASE("unload", case_unload),
 };
 
-int main(void)
+static int before(void)
 {
 	struct io_uring ring;
 	int fd;
 
-	gt_init();
 	snprintf(path, sizeof(path), "%s/cold-64m",
 		 gt_env("GUPNW_SLOW", "/mnt/slow"));
 	fd = open(path, O_RDONLY);
 	if (fd < 0) {
 		gt_skip("no $GUPNW_SLOW/cold-64m", "lifetime: pending READYs");
-		return gt_exit();
+		return 1;
 	}
 	if (io_uring_queue_init(8, &ring, 0)) {
 		gt_skip("io_uring_queue_init failed (io_uring disabled?)",
 			"lifetime: pending READYs");
-		return gt_exit();
+		return 1;
 	}
 	io_uring_queue_exit(&ring);
 	if (gt_make_cold(fd))
@@ -398,5 +397,7 @@ int main(void)
 	if (base < 0)
 		gt_bail("lifetime: no /sys/module/gupnw/refcnt");
 
-	return gt_main(GT_CASES(cases));
+	return 0;
 }
+
+GT_FILE(cases, .before = before);

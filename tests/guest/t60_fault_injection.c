@@ -597,22 +597,21 @@ static const struct gt_case cases[] = {
 	GT_CASE_TIMED("module-load", test_module_load, 300),
 };
 
-int main(void)
+static int before(void)
 {
-	int fd, status;
+	int fd;
 
-	gt_init();
 	fd = open("/proc/self/fail-nth", O_RDWR);
 	if (fd < 0) {
 		gt_skip("no /proc/self/fail-nth: kernel without CONFIG_FAULT_INJECTION (the debug kernel of make check-debug has it)",
 			"fail-nth: allocation failures give clean errors");
-		return gt_exit();
+		return 1;
 	}
 	close(fd);
 	if (setup_injection()) {
 		gt_skip("no failslab/fail_page_alloc in debugfs: kernel without CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC or CONFIG_FAULT_INJECTION_DEBUG_FS",
 			"fail-nth: allocation failures give clean errors");
-		return gt_exit();
+		return 1;
 	}
 	patterns();
 	/*
@@ -620,7 +619,13 @@ int main(void)
 	 * cases, so it closes even when a case crashes or times out.
 	 */
 	kmsg_mark("begin");
-	status = gt_main_setup(GT_CASES(cases), setup);
-	kmsg_mark("end");
-	return gt_exit() | status;
+	return 0;
 }
+
+static int after(void)
+{
+	kmsg_mark("end");
+	return 0;
+}
+
+GT_FILE(cases, .setup = setup, .before = before, .after = after);
