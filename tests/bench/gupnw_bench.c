@@ -1156,10 +1156,31 @@ static void print_sweep(void)
 	printf("What each walk found on the sparse ranges (last run), and why a cell is n/a:\n");
 	for (i = 0; i < SWEEP_N; i++)
 		for (w = 0; w < NW; w++)
-			if ((is_sparse(i) && sweep_med[i][w] >= 0) ||
-			    (sweep_med[i][w] < 0 && strcmp(sweep_why[i][w], "-")))
+			if (is_sparse(i) && sweep_med[i][w] >= 0)
 				printf("  %-7s %-8s %s\n", sweep_size[i],
 				       walk_name[w], sweep_why[i][w]);
+	/* each reason once per walk, with the sizes it stopped */
+	for (w = 0; w < NW; w++) {
+		for (i = 0; i < SWEEP_N; i++) {
+			const char *why = sweep_why[i][w];
+			int j, first = 1;
+
+			if (sweep_med[i][w] >= 0 || !strcmp(why, "-"))
+				continue;
+			for (j = 0; j < i; j++)
+				if (sweep_med[j][w] < 0 && !strcmp(sweep_why[j][w], why))
+					break;
+			if (j < i)
+				continue;	/* printed with its first size */
+			printf("  %-8s n/a at", walk_name[w]);
+			for (j = i; j < SWEEP_N; j++)
+				if (sweep_med[j][w] < 0 && !strcmp(sweep_why[j][w], why)) {
+					printf("%s %s", first ? "" : ",", sweep_size[j]);
+					first = 0;
+				}
+			printf(": %s\n", why);
+		}
+	}
 	/* for tests/bench/plot.sh: walk, range bytes, ns per page */
 	for (i = 0; i < SWEEP_N; i++)
 		for (w = 0; w < NW; w++)
