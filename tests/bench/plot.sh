@@ -135,15 +135,22 @@ EOF
 				for (i = 1; i <= n; i++) {
 					printf "$r%d << EOD\n%sEOD\n", i, d[name[i]]
 				}
-				printf "plot"
+				for (i = 1; i <= n && d[name[i]] == ""; i++) ;
+				if (i > n)	# no row answered a hot request: say so
+					printf "set label \"no hot requests answered\" at graph 0.5, graph 0.5 center\nset xrange [1:10]\nplot NaN notitle\n"
+				else
+					printf "plot"
+				sep = " "
 				for (i = 1; i <= n; i++) {
+					if (d[name[i]] == "") continue	# a row without requests
 					how = name[i]; sub(/-.*/, "", how)
 					load = name[i]; if (!sub(/^[^-]*-/, "", load)) load = ""
 					if (!(how in fixed)) fixed[how] = pal[5 + (k++ % 2)]
 					dt = load == "" ? 2 : load == "cold" ? 1 : 4
 					lw = load == "" ? 1.5 : 2.5
-					printf "%s $r%d using 1:2 with lines lw %s dt %d lc rgb \"%s\" title \"%s\"", \
-						(i > 1 ? ", \\\n    " : " "), i, lw, dt, fixed[how], name[i]
+					printf "%s$r%d using 1:2 with lines lw %s dt %d lc rgb \"%s\" title \"%s\"", \
+						sep, i, lw, dt, fixed[how], name[i]
+					sep = ", \\\n    "
 				}
 				printf "\n"
 			}' "$f"
