@@ -22,7 +22,8 @@
 #   make demo                boot a VM and show a probe of a cold file
 #   make bench               benchmark in QEMU guests (6.1, 6.12, newest), then the
 #                            swapped-pages-under-busy-disk probe latency: build/bench/*.txt
-#   make bench-md            the same, then paste the tables into BENCHMARKS.md
+#   make bench-md            the same, then paste the tables into BENCHMARKS.md and
+#                            draw its pictures (docs/bench/*.svg, gnuplot)
 #   make rust                the Rust crate (bindings/rust/, offline from Debian's crates)
 #   make go                  the Go package (bindings/go/, offline from Debian's Go and modules)
 #   make clean

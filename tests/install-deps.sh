@@ -12,7 +12,8 @@
 # rustfmt and clippy (cargo fmt --check, cargo clippy in bindings/rust); for
 # bindings/go Debian's Go 1.19 and the packaged modules it builds from offline
 # (golang.org/x/sys; go.etcd.io/bbolt for the example server); shellcheck and
-# codespell for "make lint" (tests/lint.sh).
+# codespell for "make lint" (tests/lint.sh); gnuplot-nox (its svg terminal) for the
+# plots "make bench-md" draws (tests/bench/plot.sh).
 # Arguments name more packages (make bench adds linux-source-6.1).  --demo first: only
 # what "make demo" needs (one kernel line, QEMU, the build of the CLI and the module).
 # Idempotent: installs only what is missing.  Needs root (or sudo).
@@ -32,7 +33,8 @@ dkms dh-dkms debhelper dpkg-dev fakeroot lintian
 linux-source-6.12 bc flex bison libelf-dev libssl-dev zstd
 debootstrap debian-archive-keyring
 cargo rustc rustfmt rust-clippy librust-tokio-dev librust-libc-dev
-golang-1.19-go golang-golang-x-sys-dev golang-github-coreos-bbolt-dev $*"
+golang-1.19-go golang-golang-x-sys-dev golang-github-coreos-bbolt-dev
+gnuplot-nox $*"
 fi
 
 missing=""

@@ -22,12 +22,21 @@ echo "# bench: THP $(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null
 
 cd /tmp || exit 1
 
+# GUPNW_BENCH_ONLY: the parts to run, comma-separated (bench = gupnw_bench, sweep =
+# its range-size sweep alone, tokio, bbolt); unset or empty: all.
+only() {
+	case ",${GUPNW_BENCH_ONLY:-all}," in
+	*,all,* | *,"$1",*) return 0 ;;
+	esac
+	return 1
+}
+
 # The tokio server of the Rust crate (bindings/rust/examples/mmap_server.rs), if packed,
 # runs first, while the throttled disk has no reads queued (the benchmark below leaves
 # many); its table is printed after the benchmark's report, as a second report block
 # that run.sh appends to the first.
 server_rc=
-if [ -x /bench/gupnw-mmap-server ]; then
+if [ -x /bench/gupnw-mmap-server ] && only tokio; then
 	ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 	server_rc=0
 	timeout -s TERM -k 5 600 /bench/gupnw-mmap-server "${GUPNW_SLOW:-/mnt/slow}/cold-64m" \
@@ -38,7 +47,7 @@ fi
 # The bbolt server of the Go package (bindings/go/examples/bboltserver), likewise, on
 # bolt.db of the throttled disk (tests/vm/build-disks.sh makes it); a third block.
 bbolt_rc=
-if [ -x /bench/gupnw-bbolt-server ] && [ -f "${GUPNW_SLOW:-/mnt/slow}/bolt.db" ]; then
+if [ -x /bench/gupnw-bbolt-server ] && only bbolt && [ -f "${GUPNW_SLOW:-/mnt/slow}/bolt.db" ]; then
 	ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 	bbolt_rc=0
 	timeout -s TERM -k 5 600 /bench/gupnw-bbolt-server -bench "${GUPNW_SLOW:-/mnt/slow}/bolt.db" \
@@ -54,9 +63,11 @@ if [ -x /bench/gupnw-bbolt-server ] && [ -f "${GUPNW_SLOW:-/mnt/slow}/bolt.db" ]
 	echo 3 >/proc/sys/vm/drop_caches
 fi
 
-rc=0
-timeout -s TERM -k 5 "${GUPNW_BENCH_TIMEOUT:-900}" /bench/gupnw_bench </dev/null || rc=$?
-echo "GUPNW-BENCH-EXIT $rc"
+if only bench || only sweep; then
+	rc=0
+	timeout -s TERM -k 5 "${GUPNW_BENCH_TIMEOUT:-900}" /bench/gupnw_bench </dev/null || rc=$?
+	echo "GUPNW-BENCH-EXIT $rc"
+fi
 
 if [ -n "$server_rc" ]; then
 	echo GUPNW-BENCH-BEGIN

@@ -19,6 +19,9 @@
  *   GUPNW_BENCH_COLD_KB   cold range on the throttled disk, KiB (default 2048)
  *   GUPNW_DATA, GUPNW_SLOW  mount points of the fast and throttled disks
  *   GUPNW_GUP_TEST_STATUS what tests/bench/build-gup-test.sh said
+ *   GUPNW_BENCH_ONLY      comma-separated parts (tests/bench/guest-bench.sh):
+ *                         without "bench" or "all" but with "sweep", only the
+ *                         range-size sweep runs; unset: everything
  */
 #include "gupnw_test.h"
 
@@ -914,6 +917,294 @@ static double pte_read_limit_ns(size_t pages)
 	return (double)median(t, runs) / pages;
 }
 
+/* ---------------------------------------------------- the range-size sweep */
+
+/*
+ * ns/page of every walk against the size of the range walked.  Up to 256 MiB
+ * the range is the start of the main table's resident 4 KiB anon range (every
+ * page present); 4 GiB and 64 GiB are the start of a 64 GiB anonymous
+ * MAP_NORESERVE mapping of which only SWEEP_PER_GIB pages at the start of
+ * each GiB were written.  A run of a range smaller than SWEEP_BATCH pages
+ * walks it SWEEP_BATCH / pages times; a cell is the median of every call of
+ * every run.  Short calls, not batches summed: on a loaded host a batch of
+ * many calls is seldom spared a preemption, a single call often is.
+ */
+#define GiB (1024 * MiB)
+#define SWEEP_N 7
+#define SWEEP_BATCH 1024
+#define SWEEP_PER_GIB 16
+#define SWEEP_SPARSE (64 * GiB)
+
+static const size_t sweep_len[SWEEP_N] = {
+	4096, 64 * 1024, MiB, 16 * MiB, 256 * MiB, 4 * GiB, 64 * GiB,
+};
+static const char *const sweep_size[SWEEP_N] = {
+	"4 KiB", "64 KiB", "1 MiB", "16 MiB", "256 MiB", "4 GiB", "64 GiB",
+};
+static double sweep_med[SWEEP_N][NW];	/* ns per page; < 0: not measured */
+static char sweep_why[SWEEP_N][NW][96];	/* why not measured, or what it found */
+static int sweep_ran;
+static char sweep_fail[128];
+static size_t pm_pages;			/* entries pmbuf holds */
+static size_t sweep_dense;		/* bytes of the resident range */
+
+static int is_sparse(int i)
+{
+	return sweep_len[i] > 256 * MiB;
+}
+
+/*
+ * One walk w of [a, a + len) as the main table times it, ns, or -errno with
+ * why set; found gets what it found.  pagemap is read into pmbuf (the main
+ * table's size) piece by piece; gup_test is timed around its ioctl here
+ * (kvcalloc of the page array, get, put), as its own microsecond counters
+ * cannot resolve a walk of a few pages.
+ */
+static int64_t sweep_walk(char *a, size_t len, enum walk w, char *found,
+			  size_t fsz)
+{
+	size_t chunk = len, off;
+	int64_t sum = 0, ns;
+	size_t present = 0, c;
+	struct scen t;
+
+#if HAVE_GUP_TEST
+	if (w == W_GUPTEST && gtfd >= 0) {
+		struct gup_test g;
+		uint64_t t0;
+		long ret;
+
+		memset(&g, 0, sizeof(g));
+		g.addr = (uintptr_t)a;
+		g.size = len;
+		g.nr_pages_per_call = len / gt_page;
+		t0 = gt_now_ns();
+		ret = gt_ioctl(gtfd, GUP_FAST_BENCHMARK, &g);
+		t0 = gt_now_ns() - t0;
+		if (ret < 0) {
+			snprintf(found, fsz, "GUP_FAST_BENCHMARK: %s",
+				 gt_errname((int)-ret));
+			return ret;
+		}
+		snprintf(found, fsz, "pages=%llu",
+			 (unsigned long long)(g.size / gt_page));
+		return (int64_t)t0;
+	}
+#endif
+	if (w == W_PAGEMAP && len / gt_page > pm_pages)
+		chunk = pm_pages * gt_page;
+	for (off = 0; off < len; off += chunk) {
+		memset(&t, 0, sizeof(t));
+		t.addr = a + off;
+		t.len = len - off < chunk ? len - off : chunk;
+		t.pages = t.len / gt_page;
+		t.fd = -1;
+		ns = walk_once(&t, w);
+		if (ns < 0) {
+			snprintf(found, fsz, "%s", t.why[w]);
+			return ns;
+		}
+		sum += ns;
+		if (sscanf(t.check[w], "present=%zu", &c) == 1)
+			present += c;
+	}
+	if (chunk < len)
+		snprintf(found, fsz, "present=%zu (%zu reads of %zu entries)",
+			 present, len / chunk, pm_pages);
+	else
+		snprintf(found, fsz, "%s", t.check[w]);
+	return sum;
+}
+
+/*
+ * The sweep: dense is the resident 4 KiB anon range of dense_len bytes.  The
+ * buffers of the walks grow to the largest range for its duration.
+ */
+static void sweep_measure(char *dense, size_t dense_len)
+{
+	unsigned char *st0 = states, *mc0 = mcvec;
+	static uint64_t *v[SWEEP_N][NW];
+	static size_t nv[SWEEP_N][NW];
+	static int bad[SWEEP_N][NW];
+	size_t maxp = SWEEP_SPARSE / gt_page, g, p;
+	char *sparse;
+	int i, w, r;
+
+	sweep_ran = 1;
+	sweep_dense = dense_len;
+	for (i = 0; i < SWEEP_N; i++)
+		for (w = 0; w < NW; w++)
+			sweep_med[i][w] = -1;
+	sparse = mmap(NULL, SWEEP_SPARSE, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (sparse == MAP_FAILED) {
+		snprintf(sweep_fail, sizeof(sweep_fail),
+			 "mmap 64 GiB MAP_NORESERVE: %s", strerror(errno));
+		sparse = NULL;
+	} else {
+		/* no THP: exactly the pages written are present */
+		if (madvise(sparse, SWEEP_SPARSE, MADV_NOHUGEPAGE))
+			progress("sweep: MADV_NOHUGEPAGE: %s", strerror(errno));
+		for (g = 0; g < SWEEP_SPARSE / GiB; g++)
+			for (p = 0; p < SWEEP_PER_GIB; p++)
+				sparse[g * GiB + p * gt_page] = 1;
+		states = xalloc(maxp);
+		mcvec = xalloc(maxp);
+	}
+
+	for (i = 0; i < SWEEP_N; i++) {
+		for (w = 0; w < NW; w++) {
+			char *why = sweep_why[i][w];
+
+			bad[i][w] = 1;
+			if (!sparse && is_sparse(i))
+				snprintf(why, 96, "%.90s", sweep_fail);
+			else if (!is_sparse(i) && sweep_len[i] > dense_len)
+				snprintf(why, 96, "larger than the resident range (GUPNW_BENCH_MB)");
+			else if (is_sparse(i) && (w == W_NOWAIT || w == W_WAIT ||
+						  w == W_GUPTEST))
+				/* they would fault in every page never touched */
+				snprintf(why, 96, "-");
+			else
+				bad[i][w] = 0;
+		}
+	}
+	/* run by run over every size and walk, so that drift hits them alike */
+	for (r = 0; r < runs; r++) {
+		progress("sweep: run %d of %d", r + 1, runs);
+		for (i = 0; i < SWEEP_N; i++) {
+			size_t len = sweep_len[i], pages = len / gt_page, k;
+			size_t batch = pages < SWEEP_BATCH ? SWEEP_BATCH / pages : 1;
+			char *a = is_sparse(i) ? sparse : dense;
+
+			for (w = 0; w < NW; w++) {
+				if (!v[i][w])
+					v[i][w] = xalloc(runs * batch *
+							 sizeof(uint64_t));
+				for (k = 0; k < batch && !bad[i][w]; k++) {
+					int64_t ns = sweep_walk(a, len, w,
+								sweep_why[i][w],
+								sizeof(sweep_why[i][w]));
+
+					if (ns < 0)
+						bad[i][w] = 1;
+					else
+						v[i][w][nv[i][w]++] = (uint64_t)ns;
+				}
+			}
+		}
+	}
+	for (i = 0; i < SWEEP_N; i++) {
+		size_t pages = sweep_len[i] / gt_page;
+		size_t batch = pages < SWEEP_BATCH ? SWEEP_BATCH / pages : 1;
+
+		for (w = 0; w < NW; w++) {
+			if (!bad[i][w])
+				sweep_med[i][w] = (double)median(v[i][w], nv[i][w]) /
+						  pages;
+			munmap(v[i][w], runs * batch * sizeof(uint64_t));
+		}
+	}
+
+	if (sparse) {
+		munmap(sparse, SWEEP_SPARSE);
+		munmap(states, maxp);
+		munmap(mcvec, maxp);
+		states = st0;
+		mcvec = mc0;
+	}
+}
+
+static void print_sweep(void)
+{
+	char cell[32];
+	int i, w;
+
+	if (!sweep_ran)
+		return;
+	printf("\nRange-size sweep: ns/page of each walk against the size of the range walked in\n"
+	       "one call, median of every call of %d runs (a run walks a range of fewer than %d\n"
+	       "pages %d/pages times).\n"
+	       "  4 KiB .. 256 MiB: the start of a resident %zu MiB anon range (MADV_NOHUGEPAGE,\n"
+	       "  every page written: all present, 4 KiB pages).\n"
+	       "  4 GiB, 64 GiB (sparse): the start of a 64 GiB MAP_PRIVATE|MAP_ANONYMOUS|MAP_NORESERVE\n"
+	       "  mapping, MADV_NOHUGEPAGE, of which %d pages at the start of each GiB were written and\n"
+	       "  no other page touched (1 page in %d present). NOWAIT, WAIT and gup_test do not\n"
+	       "  run there (-): they would fault in every page never touched.\n"
+	       "  pagemap: pread() of at most %zu entries at a time; gup_test: its ioctl's wall time.\n",
+	       runs, SWEEP_BATCH, SWEEP_BATCH, sweep_dense / MiB, SWEEP_PER_GIB,
+	       (int)(GiB / gt_page / SWEEP_PER_GIB), pm_pages);
+	if (sweep_fail[0])
+		printf("  (%s)\n", sweep_fail);
+	printf("%-10s %9s", "size", "pages");
+	for (w = 0; w < NW; w++)
+		printf(" %8s", walk_name[w]);
+	printf("\n");
+	for (i = 0; i < SWEEP_N; i++) {
+		printf("%-10s %9zu", sweep_size[i], sweep_len[i] / gt_page);
+		for (w = 0; w < NW; w++) {
+			if (sweep_med[i][w] >= 0)
+				snprintf(cell, sizeof(cell), "%.1f",
+					 sweep_med[i][w]);
+			else
+				snprintf(cell, sizeof(cell), "%s",
+					 strcmp(sweep_why[i][w], "-") ? "n/a" : "-");
+			printf(" %8s", cell);
+		}
+		printf("\n");
+	}
+	printf("What each walk found on the sparse ranges (last run), and why a cell is n/a:\n");
+	for (i = 0; i < SWEEP_N; i++)
+		for (w = 0; w < NW; w++)
+			if (is_sparse(i) && sweep_med[i][w] >= 0)
+				printf("  %-7s %-8s %s\n", sweep_size[i],
+				       walk_name[w], sweep_why[i][w]);
+	/* each reason once per walk, with the sizes it stopped */
+	for (w = 0; w < NW; w++) {
+		for (i = 0; i < SWEEP_N; i++) {
+			const char *why = sweep_why[i][w];
+			int j, first = 1;
+
+			if (sweep_med[i][w] >= 0 || !strcmp(why, "-"))
+				continue;
+			for (j = 0; j < i; j++)
+				if (sweep_med[j][w] < 0 && !strcmp(sweep_why[j][w], why))
+					break;
+			if (j < i)
+				continue;	/* printed with its first size */
+			printf("  %-8s n/a at", walk_name[w]);
+			for (j = i; j < SWEEP_N; j++)
+				if (sweep_med[j][w] < 0 && !strcmp(sweep_why[j][w], why)) {
+					printf("%s %s", first ? "" : ",", sweep_size[j]);
+					first = 0;
+				}
+			printf(": %s\n", why);
+		}
+	}
+	/* for tests/bench/plot.sh: walk, range bytes, ns per page */
+	for (i = 0; i < SWEEP_N; i++)
+		for (w = 0; w < NW; w++)
+			if (sweep_med[i][w] >= 0)
+				printf("sweep %s %zu %.2f\n", walk_name[w],
+				       sweep_len[i], sweep_med[i][w]);
+}
+
+/* Whether GUPNW_BENCH_ONLY (comma-separated parts) is unset, or names "all" or part. */
+static int bench_part(const char *part)
+{
+	const char *only = getenv("GUPNW_BENCH_ONLY"), *p, *want[2] = { "all", part };
+	size_t n;
+	int k;
+
+	if (!only || !*only)
+		return 1;
+	for (k = 0; k < 2; k++)
+		for (n = strlen(want[k]), p = only; (p = strstr(p, want[k])); p += n)
+			if ((p == only || p[-1] == ',') && (!p[n] || p[n] == ','))
+				return 1;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ main */
 
 struct info_result {
@@ -976,6 +1267,26 @@ int main(void)
 	mcvec = xalloc(maxpages);
 	pmbuf = xalloc(maxpages * 8);
 	pmvec = xalloc(PMVEC_LEN * sizeof(*pmvec));
+	pm_pages = maxpages;
+
+	if (!bench_part("bench")) {
+		/* GUPNW_BENCH_ONLY=sweep: the sweep alone */
+		char kv[256] = "?";
+
+		if (bench_part("sweep")) {
+			progress("faulting in %zu MiB of 4 KiB anon pages", mb);
+			sweep_measure(anon_4k(len), len);
+		}
+		gt_read_file("/proc/sys/kernel/osrelease", kv, sizeof(kv));
+		kv[strcspn(kv, "\n")] = '\0';
+		printf("GUPNW-BENCH-BEGIN\n");
+		printf("gupnw benchmark - kernel %s, QEMU TCG guest (2 vCPU, 2 GiB), GUPNW_BENCH_ONLY=%s\n",
+		       kv, getenv("GUPNW_BENCH_ONLY"));
+		print_sweep();
+		printf("\nbench ran for %.0f s\n", (gt_now_ns() - t_start) / 1e9);
+		printf("GUPNW-BENCH-END\n");
+		return 0;
+	}
 
 	/* 1. resident private anon, 4 KiB pages */
 	progress("faulting in %zu MiB of 4 KiB anon pages", mb);
@@ -1022,6 +1333,9 @@ int main(void)
 		measure(sfile2);
 		munmap(sfile2->addr, sfile2->len);
 	}
+
+	/* the range-size sweep, on s4k's pages and a sparse 64 GiB */
+	sweep_measure(s4k->addr, s4k->len);
 
 	/* 4. a 1 TiB PROT_NONE reservation with a few thousand pages mapped */
 	const size_t tib = 1ULL << 40, clusters = 256, per = 16;
@@ -1219,6 +1533,7 @@ int main(void)
 	printf("gup_test: %s\n\n", gt_why);
 
 	print_table(sc, nsc);
+	print_sweep();
 
 	/* sparse */
 	printf("\n1 TiB PROT_NONE|MAP_NORESERVE reservation, %zu pages mapped (%zu clusters of %zu), GUPNW_PROBE_EXTENTS:\n",

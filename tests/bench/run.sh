@@ -13,7 +13,9 @@
 # Exit status: 0 if every kernel produced a report (targets missed do not count).
 # Knobs (optional): GUPNW_BENCH_RUNS (runs per cell, >= 5, default 7),
 # GUPNW_BENCH_MB (resident ranges, default 256), GUPNW_BENCH_COLD_KB (cold range,
-# default 2048), GUPNW_VM_TIMEOUT (default 900 here), GUPNW_BUILD (see tests/vm/run.sh).
+# default 2048), GUPNW_VM_TIMEOUT (default 900 here), GUPNW_BUILD (see tests/vm/run.sh),
+# GUPNW_BENCH_ONLY (parts run in the guest, comma-separated: bench, sweep (gupnw_bench's
+# range-size sweep alone), tokio, bbolt; default all).
 set -u
 bench_dir=$(cd "$(dirname "$0")" && pwd)
 vm_dir=$(cd "$bench_dir/../vm" && pwd)
@@ -122,7 +124,7 @@ for want in "$@"; do
 	fi
 
 	args=(GUPNW_RUN=bench)
-	for v in GUPNW_BENCH_RUNS GUPNW_BENCH_MB GUPNW_BENCH_COLD_KB; do
+	for v in GUPNW_BENCH_RUNS GUPNW_BENCH_MB GUPNW_BENCH_COLD_KB GUPNW_BENCH_ONLY; do
 		[ -n "${!v:-}" ] && args+=("$v=${!v}")
 	done
 	log=$vm_out/bench-$kver.log

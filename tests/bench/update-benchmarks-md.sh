@@ -4,7 +4,9 @@
 # the newest line's, e.g. build/bench/7.3.txt, written by tests/bench/run.sh) into
 # BENCHMARKS.md, between its
 # "<!-- bench-tables:begin -->" and "<!-- bench-tables:end -->" lines, with the list
-# of missed targets per kernel.  Nothing in those sections is typed by hand.
+# of missed targets per kernel, and below each report its pictures (docs/bench/*.svg,
+# drawn by tests/bench/plot.sh from the same reports).  Nothing in those sections is
+# typed by hand.
 #   tests/bench/update-benchmarks-md.sh [--run]
 # --run runs the bench on the three kernel lines first ("make bench-md" does this).
 set -euo pipefail
@@ -22,6 +24,39 @@ md=$top/BENCHMARKS.md
 if ! grep -q '^<!-- bench-tables:begin -->$' "$md" || ! grep -q '^<!-- bench-tables:end -->$' "$md"; then
 	die "$md lacks the bench-tables markers"
 fi
+
+# The pictures first: plot.sh removes the old ones, so that none outlives its report.
+"$bench_dir/plot.sh" >/dev/null || die "the pictures were not drawn (tests/bench/plot.sh)"
+
+# The pictures of line $1 that plot.sh drew, each with how to read it.
+pictures() {
+	local svg server
+	svg=docs/bench/sweep-$1.svg
+	if [ -f "$top/$svg" ]; then
+		echo
+		echo "![ns per page of each walk against range size, Linux $1]($svg)"
+		echo
+		echo "ns per page of each walk (log scale) against the size of the range it walks in"
+		echo "one call (log scale), from the range-size sweep above: on the left a call's fixed"
+		echo "cost is shared by few pages; right of the dotted line the range is sparse (1 page"
+		echo "in 16384 present), where a walk that skips empty page tables drops and one that"
+		echo "still costs something per page stays level."
+	fi
+	# tokio's, then bbolt's (the order of the report's blocks), then any other
+	for server in tokio bbolt $(cd "$top/docs/bench" && printf '%s\n' cdf-*-"$1".svg |
+		sed -n "s/^cdf-\(.*\)-$1[.]svg\$/\1/p" | grep -vx -e tokio -e bbolt); do
+		svg=$top/docs/bench/cdf-$server-$1.svg
+		[ -f "$svg" ] || continue
+		echo
+		echo "![hot-request latency CDF of the $server server, Linux $1](docs/bench/${svg##*/})"
+		echo
+		echo "Hot-request latency of each row of the $server server's table above: a curve"
+		echo "rises to the share of hot requests answered within x ms (log scale); the y axis"
+		echo "is in nines (90%, 99%, 99.9%, 99.99%, then the slowest), so the tail gets most"
+		echo "of the height. Dashed rows ran without cold traffic, solid rows with it; a curve"
+		echo "further left is faster, and one that bends right near the top has a long tail."
+	done
+}
 
 gen=$(mktemp)
 trap 'rm -f "$gen"' EXIT
@@ -46,7 +81,8 @@ trap 'rm -f "$gen"' EXIT
 		echo "Run of $(date -u -r "$f" '+%Y-%m-%d %H:%M UTC') ($(sed -n 's/^source: //p' "$f" | head -n 1))."
 		echo
 		echo '```'
-		cat "$f"
+		# the "sweep" and "cdf" lines are the pictures' data, drawn below
+		grep -vE '^(sweep|cdf) ' "$f"
 		echo '```'
 		echo
 		missed=$(sed -n '/^Targets /,$p' "$f" | grep -E ' MISS( |$)' || true)
@@ -57,6 +93,7 @@ trap 'rm -f "$gen"' EXIT
 		else
 			echo "Every target is met on $line."
 		fi
+		pictures "$line"
 	done
 	echo
 	echo "<!-- bench-tables:end -->"
