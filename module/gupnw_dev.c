@@ -164,6 +164,16 @@ struct mm_struct *gupnw_probe_args_get(const void __user *uarg, u32 flags_ok,
 	return mm;
 }
 
+/* The probe's mode, from its flags: decided here, once. */
+static enum gupnw_mode gupnw_probe_mode(u32 flags)
+{
+	if (flags & GUPNW_PROBE_NOFAULT)
+		return GUPNW_MODE_NOFAULT;
+	if (flags & GUPNW_PROBE_WAIT)
+		return GUPNW_MODE_WAIT;
+	return GUPNW_MODE_NOWAIT;
+}
+
 long gupnw_ioctl_probe(void __user *uarg)
 {
 	struct gupnw_probe_args a;
@@ -178,7 +188,8 @@ long gupnw_ioctl_probe(void __user *uarg)
 		return PTR_ERR(r.mm);
 	r.start = a.addr;
 	r.nr_pages = PAGE_ALIGN(a.len) >> PAGE_SHIFT;
-	r.flags = a.flags;
+	r.mode = gupnw_probe_mode(a.flags);
+	r.write = a.flags & GUPNW_PROBE_WRITE;
 	r.io_limit = gupnw_max_io_pages();
 	if (a.flags & GUPNW_PROBE_EXTENTS) {
 		r.extents = u64_to_user_ptr(a.states);

@@ -38,12 +38,46 @@ enum gupnw_state_idx {
 	GUPNW_NR_STATES
 };
 
+/*
+ * What a probe does with a page that is not mapped, decided once from the
+ * command and its flags (gupnw_probe_cmd()); the walker, the no-wait
+ * decisions and the side-channel rule ask the predicates below.
+ */
+enum gupnw_mode {
+	GUPNW_MODE_NOWAIT,	/* fault with FOLL_NOWAIT: 'F', or 'W' */
+	GUPNW_MODE_NOFAULT,	/* fault nothing: predict 'N', 'W', 'C' */
+	GUPNW_MODE_WAIT,	/* fault and wait: the blocking baseline */
+	GUPNW_MODE_READY,	/* io_uring READY: fault in, report present */
+};
+
+/* Whether absent pages are faulted (pass 2), not only predicted. */
+static inline bool gupnw_mode_faults(enum gupnw_mode mode)
+{
+	return mode != GUPNW_MODE_NOFAULT;
+}
+
+/* Whether a fault may sleep on I/O: GUP's @locked protocol, no NOWAIT. */
+static inline bool gupnw_mode_waits(enum gupnw_mode mode)
+{
+	return mode == GUPNW_MODE_WAIT || mode == GUPNW_MODE_READY;
+}
+
+/*
+ * Whether the probe is io_uring's READY: it answers only present or not,
+ * and ends at an io_uring cancel (gupnw_walk_stop()).
+ */
+static inline bool gupnw_mode_ready(enum gupnw_mode mode)
+{
+	return mode == GUPNW_MODE_READY;
+}
+
 /* One probe of one range: what the ioctl validated, and what it got back. */
 struct gupnw_range {
 	struct mm_struct *mm;		/* target, held by the caller */
 	unsigned long start;		/* page aligned */
 	unsigned long nr_pages;
-	unsigned int flags;		/* GUPNW_PROBE_* */
+	enum gupnw_mode mode;
+	bool write;			/* GUPNW_PROBE_WRITE */
 	u8 __user *states;		/* NULL: counts only */
 	struct gupnw_probe_extent __user *extents; /* GUPNW_PROBE_EXTENTS */
 	u32 max_extents;
@@ -103,14 +137,20 @@ bool gupnw_vma_refused(struct vm_area_struct *vma, bool write);
 size_t gupnw_walk_kmem(void);
 
 /*
- * Pass-1 verdicts, never copied out: not mapped now; a swap entry;
- * something unusual, for GUP to decide; mapped read-only where a WRITE is
- * probed (a write fault: COW, or write-notify in a shared mapping).
+ * Pass-1 verdicts, kept in the same per-page bytes as the states but never
+ * copied out (pass 2 or NOFAULT's prediction turns each into a state): not
+ * mapped now; a swap entry; something unusual, for GUP to decide; mapped
+ * read-only where a WRITE is probed (a write fault: COW, or write-notify in
+ * a shared mapping).  Small numbers, apart from the ABI's letters.
  */
-#define GUPNW_ABSENT		0
-#define GUPNW_SWAPPED		1
-#define GUPNW_ASK		2
-#define GUPNW_RO_WRITE		3
+enum gupnw_verdict {
+	GUPNW_ABSENT,
+	GUPNW_SWAPPED,
+	GUPNW_ASK,
+	GUPNW_RO_WRITE,
+	GUPNW_NR_VERDICTS
+};
+static_assert(GUPNW_NR_VERDICTS <= GUPNW_STATE_UNMAPPED);	/* the least letter */
 
 /*
  * What is left of a probe's one I/O budget (max_io_pages): the pages it

@@ -284,7 +284,7 @@ unsigned long gupnw_nowait_check(struct gupnw_range *r,
 				 struct vm_area_struct *vma,
 				 unsigned long addr, u8 *st, unsigned long n)
 {
-	bool write = r->flags & GUPNW_PROBE_WRITE;
+	bool write = r->write;
 	struct file *file = vma->vm_file;
 	unsigned long i, done, io_before;
 	struct address_space *mapping;

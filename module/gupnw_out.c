@@ -43,7 +43,7 @@ static int gupnw_state_idx(u8 state)
 
 static bool gupnw_extent_mode(const struct gupnw_out *o)
 {
-	return o->r->flags & GUPNW_PROBE_EXTENTS;
+	return o->r->extents;
 }
 
 /* Pages in arbitrary states that can be staged now. */

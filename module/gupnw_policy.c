@@ -63,9 +63,9 @@ void gupnw_hide_cache(struct gupnw_range *r,
 	u8 answer = GUPNW_STATE_RETRY;
 	unsigned long i, pages = 0;
 
-	if (r->flags & GUPNW_PROBE_NOFAULT)
+	if (!gupnw_mode_faults(r->mode))
 		answer = GUPNW_STATE_RESIDENT;
-	else if (r->flags & GUPNW_PROBE_WAIT)
+	else if (gupnw_mode_waits(r->mode))
 		answer = GUPNW_STATE_FAULTED;
 
 	for (i = 0; i < n; i++) {
@@ -75,7 +75,7 @@ void gupnw_hide_cache(struct gupnw_range *r,
 		}
 	}
 
-	if (r->flags & GUPNW_PROBE_NOFAULT)
+	if (!gupnw_mode_faults(r->mode))
 		return;
 	r->io_started = min(mark->io_started + pages,
 			    max(r->io_limit, mark->io_started));

@@ -225,7 +225,7 @@ static int gupnw_fault_one(struct gupnw_walk *w, struct vm_area_struct *vma,
 	unsigned long maj_flt = current->maj_flt;
 	long got;
 
-	if (w->r->flags & GUPNW_PROBE_WAIT) {
+	if (gupnw_mode_waits(w->r->mode)) {
 		got = gupnw_fault_wait(w, vma, addr);
 	} else {
 		got = gupnw_gup(w, addr, 1, FOLL_NOWAIT);
@@ -346,7 +346,7 @@ static int gupnw_walk_vma(struct gupnw_walk *w, struct vm_area_struct *vma,
 	ret = gupnw_scan_present(w, vma, addr, n, st);
 	if (ret)			/* all 'R', or -EINTR */
 		return ret;
-	if (w->r->flags & GUPNW_PROBE_NOFAULT) {
+	if (!gupnw_mode_faults(w->r->mode)) {
 		gupnw_predict(vma, addr, st, n);
 		return 0;
 	}
@@ -356,7 +356,7 @@ static int gupnw_walk_vma(struct gupnw_walk *w, struct vm_area_struct *vma,
 		if (st[i] != GUPNW_ABSENT && st[i] != GUPNW_SWAPPED &&
 		    st[i] != GUPNW_RO_WRITE)
 			continue;
-		if (!(w->r->flags & GUPNW_PROBE_WAIT)) {
+		if (!gupnw_mode_waits(w->r->mode)) {
 			unsigned long k;
 
 			k = gupnw_nowait_check(w->r, vma,
@@ -372,7 +372,7 @@ static int gupnw_walk_vma(struct gupnw_walk *w, struct vm_area_struct *vma,
 		 * never for a swap entry or a mapped page, whose file page
 		 * the fault does not read
 		 */
-		if ((w->r->flags & GUPNW_PROBE_WAIT) && !wait_io &&
+		if (gupnw_mode_waits(w->r->mode) && !wait_io &&
 		    st[i] == GUPNW_ABSENT)
 			wait_io = gupnw_wait_read(w->r, vma,
 						  addr + (i << PAGE_SHIFT),
@@ -424,7 +424,7 @@ bool gupnw_vma_refused(struct vm_area_struct *vma, bool write)
 /* One mmap_lock hold: decide and stage from w->pos, bounded. */
 static int gupnw_walk_hold(struct gupnw_walk *w, unsigned long budget)
 {
-	bool write = w->r->flags & GUPNW_PROBE_WRITE;
+	bool write = w->r->write;
 	unsigned int vmas = GUPNW_HOLD_VMAS;
 	int ret;
 
@@ -500,7 +500,7 @@ size_t gupnw_walk_kmem(void)
  */
 int gupnw_walk_range(struct gupnw_range *r)
 {
-	unsigned long budget = (r->flags & GUPNW_PROBE_WAIT) ?
+	unsigned long budget = gupnw_mode_waits(r->mode) ?
 			       GUPNW_WAIT_CHUNK_PAGES : GUPNW_CHUNK_PAGES;
 	struct gupnw_walk *w;
 	int ret = 0, err;
@@ -511,7 +511,7 @@ int gupnw_walk_range(struct gupnw_range *r)
 	w->r = r;
 	w->out.r = r;
 	w->local = r->mm == current->mm;
-	w->gup_flags = (r->flags & GUPNW_PROBE_WRITE) ? FOLL_WRITE : 0;
+	w->gup_flags = r->write ? FOLL_WRITE : 0;
 	w->pos = r->start;
 	w->end = r->start + (r->nr_pages << PAGE_SHIFT);
 
