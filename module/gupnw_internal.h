@@ -150,7 +150,9 @@ enum gupnw_verdict {
 	GUPNW_RO_WRITE,
 	GUPNW_NR_VERDICTS
 };
-static_assert(GUPNW_NR_VERDICTS <= GUPNW_STATE_UNMAPPED);	/* the least letter */
+
+/* apart from the least of the letters */
+static_assert(GUPNW_NR_VERDICTS <= GUPNW_STATE_UNMAPPED);
 
 /*
  * What is left of a probe's one I/O budget (max_io_pages): the pages it
