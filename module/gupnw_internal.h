@@ -169,22 +169,29 @@ static inline unsigned long gupnw_io_budget(const struct gupnw_range *r)
 bool gupnw_pte_scan(struct mm_struct *mm, unsigned long addr, unsigned long n,
 		    bool write, u8 *st);
 
-/* gupnw_nowait.c: where a FOLL_NOWAIT fault would still sleep. */
+/* gupnw_readahead.c: what the module reads itself; the page cache. */
 unsigned int gupnw_max_io_pages(void);
 pgoff_t gupnw_eof(struct address_space *mapping);
+bool gupnw_cached(struct address_space *mapping, pgoff_t index);
 /* gupnw_cache_state(): what the page cache holds at an index */
 #define GUPNW_PC_FOLIO		BIT(0)
 #define GUPNW_PC_VALUE		BIT(1)	/* a shadow, or shmem swap */
 #define GUPNW_PC_UPTODATE	BIT(2)
 #define GUPNW_PC_LOCKED		BIT(3)
 unsigned int gupnw_cache_state(struct address_space *mapping, pgoff_t index);
-unsigned long gupnw_nowait_check(struct gupnw_range *r,
-				 struct vm_area_struct *vma,
-				 unsigned long addr, u8 *st, unsigned long n);
+bool gupnw_filemap_vma(struct vm_area_struct *vma);
+unsigned long gupnw_nowait_read(struct gupnw_range *r,
+				struct vm_area_struct *vma, unsigned long addr,
+				const u8 *st, unsigned long max);
 unsigned long gupnw_wait_read(struct gupnw_range *r, struct vm_area_struct *vma,
 			      unsigned long addr, const u8 *st, unsigned long n);
 unsigned long gupnw_ready_read(struct vm_area_struct *vma, unsigned long addr,
 			       unsigned long max);
+
+/* gupnw_nowait.c: where a FOLL_NOWAIT fault would still sleep. */
+unsigned long gupnw_nowait_check(struct gupnw_range *r,
+				 struct vm_area_struct *vma,
+				 unsigned long addr, u8 *st, unsigned long n);
 
 /* gupnw_async.c: the fault-in worker. */
 #define GUPNW_ASYNC_RUN		32	/* pages per work item */
