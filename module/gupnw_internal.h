@@ -12,11 +12,14 @@
 
 /*
  * Pages decided per mmap_lock hold (NOWAIT and NOFAULT: faults never wait
- * there) and, in WAIT mode, where each fault may sleep on I/O, far fewer.
+ * there) and, in WAIT and READY, where each fault may sleep on I/O, far
+ * fewer.
  * The states of one chunk are kept in the kernel and copied out at once.
  */
 #define GUPNW_CHUNK_PAGES	1024
 #define GUPNW_WAIT_CHUNK_PAGES	16
+/* READY: pages faulted per hold, what an io_uring cancel may wait for. */
+#define GUPNW_READY_BATCH	8
 /* Page pointers per GUP call: a whole 2 MiB THP in one GUP-fast call. */
 #define GUPNW_BATCH_PAGES	512
 /* Pages read per step after a fault: fault-around's default, 64 KiB. */
@@ -90,15 +93,10 @@ struct gupnw_range {
 	u64 counts[GUPNW_NR_STATES];	/* by enum gupnw_state_idx */
 };
 
-/* gupnw_dev.c: the ioctl's argument handling, shared with io_uring. */
-int gupnw_get_usize(const void __user *uarg, u32 size_ver0, u32 *usize);
-int gupnw_put_sized(void __user *uarg, u32 usize, const void *kbuf,
-		    size_t ksize);
-int gupnw_check_probe_args(const struct gupnw_probe_args *a);
-struct mm_struct *gupnw_probe_args_get(const void __user *uarg, u32 flags_ok,
-				       unsigned long max_pages,
-				       struct gupnw_probe_args *a, u32 *usize);
-long gupnw_ioctl_probe(void __user *uarg);
+/* gupnw_dev.c: a probe's arguments in, its answer out; ioctl and io_uring. */
+/* cqe->res is an int: a READY covers at most this many pages. */
+#define GUPNW_READY_MAX_PAGES	((unsigned long)INT_MAX)
+long gupnw_probe_cmd(void __user *uarg, bool ready, bool nonblock);
 
 /* gupnw_uring.c: IORING_OP_URING_CMD (GUPNW_URING_CMD_*). */
 struct io_uring_cmd;
@@ -133,7 +131,7 @@ int gupnw_out_flush(struct gupnw_out *o);
 
 /* gupnw_walk.c: the range walker. */
 int gupnw_walk_range(struct gupnw_range *r);
-bool gupnw_vma_refused(struct vm_area_struct *vma, bool write);
+int gupnw_walk_stop(const struct gupnw_range *r);
 size_t gupnw_walk_kmem(void);
 
 /*
