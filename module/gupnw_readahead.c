@@ -253,10 +253,11 @@ unsigned long gupnw_wait_read(struct gupnw_range *r, struct vm_area_struct *vma,
  * @addr:	the first page
  * @max:	pages from @addr on that READY is about to fault
  *
- * Return: how many pages from @addr on can be faulted without a page-cache
- * miss in the middle (a miss run whose read was started here, or a run of
- * cached pages), or @max when the mapping is not one read through
- * filemap_fault().
+ * Return: how many pages from @addr on, at most @max and a read-ahead run,
+ * can be faulted without a page-cache miss in the middle (a miss run whose
+ * read was started here, or a run of cached pages), or that many when the
+ * mapping is not one read through filemap_fault().  Bounded, so that a
+ * cached file costs a few lookups per batch, not one per page to its end.
  */
 unsigned long gupnw_ready_read(struct vm_area_struct *vma, unsigned long addr,
 			       unsigned long max)
@@ -265,6 +266,7 @@ unsigned long gupnw_ready_read(struct vm_area_struct *vma, unsigned long addr,
 	unsigned long n;
 	pgoff_t index;
 
+	max = min_t(unsigned long, max, GUPNW_RA_RUN_PAGES);
 	if (!max || !gupnw_filemap_vma(vma))
 		return max;
 	n = gupnw_miss_run(vma, addr, NULL, max);
