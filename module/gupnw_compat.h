@@ -139,7 +139,7 @@ static inline long gupnw_gup_remote_locked(struct mm_struct *mm,
  * Linux 6.2 ("mm/gup: Add FOLL_INTERRUPTIBLE") lets a GUP caller have its
  * faults' waits end on any signal, not only a fatal one; before it a
  * userfaultfd fault from GUP waits TASK_KILLABLE for its monitor.  0 where
- * absent: gupnw_uring.c then faults no userfaultfd range.
+ * absent: READY (gupnw_fault_ready()) then faults no userfaultfd range.
  */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
 #define GUPNW_FOLL_INTERRUPTIBLE	0

@@ -29,7 +29,7 @@ static u64 gupnw_features(void)
 }
 
 /* Read the caller's 'size' and check it against the struct's first version. */
-int gupnw_get_usize(const void __user *uarg, u32 size_ver0, u32 *usize)
+static int gupnw_get_usize(const void __user *uarg, u32 size_ver0, u32 *usize)
 {
 	if (get_user(*usize, (const u32 __user *)uarg))
 		return -EFAULT;
@@ -41,8 +41,8 @@ int gupnw_get_usize(const void __user *uarg, u32 size_ver0, u32 *usize)
 }
 
 /* Write back the first @usize bytes of @kbuf; zero what we do not know. */
-int gupnw_put_sized(void __user *uarg, u32 usize, const void *kbuf,
-		    size_t ksize)
+static int gupnw_put_sized(void __user *uarg, u32 usize, const void *kbuf,
+			   size_t ksize)
 {
 	if (copy_to_user(uarg, kbuf, min_t(size_t, usize, ksize)))
 		return -EFAULT;
@@ -76,7 +76,7 @@ static long gupnw_ioctl_get_info(void __user *uarg)
 	return gupnw_put_sized(uarg, usize, &info, sizeof(info));
 }
 
-int gupnw_check_probe_args(const struct gupnw_probe_args *a)
+static int gupnw_check_probe_args(const struct gupnw_probe_args *a)
 {
 	unsigned int i;
 
@@ -121,9 +121,10 @@ int gupnw_check_probe_args(const struct gupnw_probe_args *a)
  * ERR_PTR(): -EFAULT, -EINVAL, -E2BIG, -EOVERFLOW for the argument, the
  * errors of gupnw_target_get_mm(), -ESRCH for a caller without an mm.
  */
-struct mm_struct *gupnw_probe_args_get(const void __user *uarg, u32 flags_ok,
-				       unsigned long max_pages,
-				       struct gupnw_probe_args *a, u32 *usize)
+static struct mm_struct *
+gupnw_probe_args_get(const void __user *uarg, u32 flags_ok,
+		     unsigned long max_pages, struct gupnw_probe_args *a,
+		     u32 *usize)
 {
 	unsigned long nr_pages;
 	struct mm_struct *mm;
@@ -164,22 +165,61 @@ struct mm_struct *gupnw_probe_args_get(const void __user *uarg, u32 flags_ok,
 	return mm;
 }
 
-long gupnw_ioctl_probe(void __user *uarg)
+/* The probe's mode, from its flags: decided here, once. */
+static enum gupnw_mode gupnw_probe_mode(u32 flags)
+{
+	if (flags & GUPNW_PROBE_NOFAULT)
+		return GUPNW_MODE_NOFAULT;
+	if (flags & GUPNW_PROBE_WAIT)
+		return GUPNW_MODE_WAIT;
+	return GUPNW_MODE_NOWAIT;
+}
+
+/**
+ * gupnw_probe_cmd - a probe, from the ioctl or an io_uring command
+ * @uarg:	the caller's struct gupnw_probe_args
+ * @ready:	io_uring READY (fault the range in), not a probe
+ * @nonblock:	issued where it must not sleep on I/O (io_uring's first
+ *		issue): a probe that would is refused with -EAGAIN, to be
+ *		issued again from io-wq
+ *
+ * Reads the arguments, decides the mode, walks the range
+ * (gupnw_walk_range()) and writes back what it found, on failure too: a
+ * partial result is never silent.  READY reports only what it can know
+ * (present, unmapped, refused), and no I/O: its other counts are 0.
+ *
+ * Return: 0 (READY: the pages present, at most INT_MAX) or -errno.
+ */
+long gupnw_probe_cmd(void __user *uarg, bool ready, bool nonblock)
 {
 	struct gupnw_probe_args a;
 	struct gupnw_range r;
 	u32 usize;
 	int ret;
 
+	/* READY waits: io-wq's job; its arguments are read there */
+	if (ready && nonblock)
+		return -EAGAIN;
 	memset(&r, 0, sizeof(r));
-	r.mm = gupnw_probe_args_get(uarg, GUPNW_PROBE_FLAGS_ALL, ULONG_MAX,
-				    &a, &usize);
+	if (ready)
+		r.mm = gupnw_probe_args_get(uarg, GUPNW_PROBE_WRITE |
+					    GUPNW_PROBE_TARGET_FD,
+					    GUPNW_READY_MAX_PAGES, &a, &usize);
+	else
+		r.mm = gupnw_probe_args_get(uarg, GUPNW_PROBE_FLAGS_ALL,
+					    ULONG_MAX, &a, &usize);
 	if (IS_ERR(r.mm))
 		return PTR_ERR(r.mm);
+	r.mode = ready ? GUPNW_MODE_READY : gupnw_probe_mode(a.flags);
+	if (nonblock && gupnw_mode_waits(r.mode)) {
+		mmput(r.mm);
+		return -EAGAIN;
+	}
+	r.write = a.flags & GUPNW_PROBE_WRITE;
 	r.start = a.addr;
 	r.nr_pages = PAGE_ALIGN(a.len) >> PAGE_SHIFT;
-	r.flags = a.flags;
-	r.io_limit = gupnw_max_io_pages();
+	/* READY waits for what it reads: no budget, and none counted */
+	r.io_limit = ready ? 0 : gupnw_max_io_pages();
 	if (a.flags & GUPNW_PROBE_EXTENTS) {
 		r.extents = u64_to_user_ptr(a.states);
 		r.max_extents = a.nr_extents;
@@ -190,7 +230,6 @@ long gupnw_ioctl_probe(void __user *uarg)
 	ret = gupnw_walk_range(&r);
 	mmput(r.mm);
 
-	/* Report progress on failure too: a partial result is never silent. */
 	a.done = r.done;
 	a.nr_extents = r.nr_extents;
 	a.io_started = r.io_started;
@@ -204,6 +243,8 @@ long gupnw_ioctl_probe(void __user *uarg)
 	a.async_faults = r.async_faults;
 	if (gupnw_put_sized(uarg, usize, &a, sizeof(a)))
 		return -EFAULT;
+	if (ready && !ret)
+		return (int)r.counts[GUPNW_IDX_RESIDENT];
 	return ret;
 }
 
@@ -223,7 +264,7 @@ static long gupnw_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case _IOC_NR(GUPNW_IOC_GET_INFO):
 		return gupnw_ioctl_get_info(uarg);
 	case _IOC_NR(GUPNW_IOC_PROBE):
-		return gupnw_ioctl_probe(uarg);
+		return gupnw_probe_cmd(uarg, false, false);
 	default:
 		return -ENOTTY;
 	}

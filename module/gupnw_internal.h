@@ -12,11 +12,14 @@
 
 /*
  * Pages decided per mmap_lock hold (NOWAIT and NOFAULT: faults never wait
- * there) and, in WAIT mode, where each fault may sleep on I/O, far fewer.
+ * there) and, in WAIT and READY, where each fault may sleep on I/O, far
+ * fewer.
  * The states of one chunk are kept in the kernel and copied out at once.
  */
 #define GUPNW_CHUNK_PAGES	1024
 #define GUPNW_WAIT_CHUNK_PAGES	16
+/* READY: pages faulted per hold, what an io_uring cancel may wait for. */
+#define GUPNW_READY_BATCH	8
 /* Page pointers per GUP call: a whole 2 MiB THP in one GUP-fast call. */
 #define GUPNW_BATCH_PAGES	512
 /* Pages read per step after a fault: fault-around's default, 64 KiB. */
@@ -38,12 +41,46 @@ enum gupnw_state_idx {
 	GUPNW_NR_STATES
 };
 
+/*
+ * What a probe does with a page that is not mapped, decided once from the
+ * command and its flags (gupnw_probe_cmd()); the walker, the no-wait
+ * decisions and the side-channel rule ask the predicates below.
+ */
+enum gupnw_mode {
+	GUPNW_MODE_NOWAIT,	/* fault with FOLL_NOWAIT: 'F', or 'W' */
+	GUPNW_MODE_NOFAULT,	/* fault nothing: predict 'N', 'W', 'C' */
+	GUPNW_MODE_WAIT,	/* fault and wait: the blocking baseline */
+	GUPNW_MODE_READY,	/* io_uring READY: fault in, report present */
+};
+
+/* Whether absent pages are faulted (pass 2), not only predicted. */
+static inline bool gupnw_mode_faults(enum gupnw_mode mode)
+{
+	return mode != GUPNW_MODE_NOFAULT;
+}
+
+/* Whether a fault may sleep on I/O: GUP's @locked protocol, no NOWAIT. */
+static inline bool gupnw_mode_waits(enum gupnw_mode mode)
+{
+	return mode == GUPNW_MODE_WAIT || mode == GUPNW_MODE_READY;
+}
+
+/*
+ * Whether the probe is io_uring's READY: it answers only present or not,
+ * and ends at an io_uring cancel (gupnw_walk_stop()).
+ */
+static inline bool gupnw_mode_ready(enum gupnw_mode mode)
+{
+	return mode == GUPNW_MODE_READY;
+}
+
 /* One probe of one range: what the ioctl validated, and what it got back. */
 struct gupnw_range {
 	struct mm_struct *mm;		/* target, held by the caller */
 	unsigned long start;		/* page aligned */
 	unsigned long nr_pages;
-	unsigned int flags;		/* GUPNW_PROBE_* */
+	enum gupnw_mode mode;
+	bool write;			/* GUPNW_PROBE_WRITE */
 	u8 __user *states;		/* NULL: counts only */
 	struct gupnw_probe_extent __user *extents; /* GUPNW_PROBE_EXTENTS */
 	u32 max_extents;
@@ -56,15 +93,10 @@ struct gupnw_range {
 	u64 counts[GUPNW_NR_STATES];	/* by enum gupnw_state_idx */
 };
 
-/* gupnw_dev.c: the ioctl's argument handling, shared with io_uring. */
-int gupnw_get_usize(const void __user *uarg, u32 size_ver0, u32 *usize);
-int gupnw_put_sized(void __user *uarg, u32 usize, const void *kbuf,
-		    size_t ksize);
-int gupnw_check_probe_args(const struct gupnw_probe_args *a);
-struct mm_struct *gupnw_probe_args_get(const void __user *uarg, u32 flags_ok,
-				       unsigned long max_pages,
-				       struct gupnw_probe_args *a, u32 *usize);
-long gupnw_ioctl_probe(void __user *uarg);
+/* gupnw_dev.c: a probe's arguments in, its answer out; ioctl and io_uring. */
+/* cqe->res is an int: a READY covers at most this many pages. */
+#define GUPNW_READY_MAX_PAGES	((unsigned long)INT_MAX)
+long gupnw_probe_cmd(void __user *uarg, bool ready, bool nonblock);
 
 /* gupnw_uring.c: IORING_OP_URING_CMD (GUPNW_URING_CMD_*). */
 struct io_uring_cmd;
@@ -99,18 +131,26 @@ int gupnw_out_flush(struct gupnw_out *o);
 
 /* gupnw_walk.c: the range walker. */
 int gupnw_walk_range(struct gupnw_range *r);
-bool gupnw_vma_refused(struct vm_area_struct *vma, bool write);
+int gupnw_walk_stop(const struct gupnw_range *r);
 size_t gupnw_walk_kmem(void);
 
 /*
- * Pass-1 verdicts, never copied out: not mapped now; a swap entry;
- * something unusual, for GUP to decide; mapped read-only where a WRITE is
- * probed (a write fault: COW, or write-notify in a shared mapping).
+ * Pass-1 verdicts, kept in the same per-page bytes as the states but never
+ * copied out (pass 2 or NOFAULT's prediction turns each into a state): not
+ * mapped now; a swap entry; something unusual, for GUP to decide; mapped
+ * read-only where a WRITE is probed (a write fault: COW, or write-notify in
+ * a shared mapping).  Small numbers, apart from the ABI's letters.
  */
-#define GUPNW_ABSENT		0
-#define GUPNW_SWAPPED		1
-#define GUPNW_ASK		2
-#define GUPNW_RO_WRITE		3
+enum gupnw_verdict {
+	GUPNW_ABSENT,
+	GUPNW_SWAPPED,
+	GUPNW_ASK,
+	GUPNW_RO_WRITE,
+	GUPNW_NR_VERDICTS
+};
+
+/* apart from the least of the letters */
+static_assert(GUPNW_NR_VERDICTS <= GUPNW_STATE_UNMAPPED);
 
 /*
  * What is left of a probe's one I/O budget (max_io_pages): the pages it
@@ -127,22 +167,29 @@ static inline unsigned long gupnw_io_budget(const struct gupnw_range *r)
 bool gupnw_pte_scan(struct mm_struct *mm, unsigned long addr, unsigned long n,
 		    bool write, u8 *st);
 
-/* gupnw_nowait.c: where a FOLL_NOWAIT fault would still sleep. */
+/* gupnw_readahead.c: what the module reads itself; the page cache. */
 unsigned int gupnw_max_io_pages(void);
 pgoff_t gupnw_eof(struct address_space *mapping);
+bool gupnw_cached(struct address_space *mapping, pgoff_t index);
 /* gupnw_cache_state(): what the page cache holds at an index */
 #define GUPNW_PC_FOLIO		BIT(0)
 #define GUPNW_PC_VALUE		BIT(1)	/* a shadow, or shmem swap */
 #define GUPNW_PC_UPTODATE	BIT(2)
 #define GUPNW_PC_LOCKED		BIT(3)
 unsigned int gupnw_cache_state(struct address_space *mapping, pgoff_t index);
-unsigned long gupnw_nowait_check(struct gupnw_range *r,
-				 struct vm_area_struct *vma,
-				 unsigned long addr, u8 *st, unsigned long n);
+bool gupnw_filemap_vma(struct vm_area_struct *vma);
+unsigned long gupnw_nowait_read(struct gupnw_range *r,
+				struct vm_area_struct *vma, unsigned long addr,
+				const u8 *st, unsigned long max);
 unsigned long gupnw_wait_read(struct gupnw_range *r, struct vm_area_struct *vma,
 			      unsigned long addr, const u8 *st, unsigned long n);
 unsigned long gupnw_ready_read(struct vm_area_struct *vma, unsigned long addr,
 			       unsigned long max);
+
+/* gupnw_nowait.c: where a FOLL_NOWAIT fault would still sleep. */
+unsigned long gupnw_nowait_check(struct gupnw_range *r,
+				 struct vm_area_struct *vma,
+				 unsigned long addr, u8 *st, unsigned long n);
 
 /* gupnw_async.c: the fault-in worker. */
 #define GUPNW_ASYNC_RUN		32	/* pages per work item */

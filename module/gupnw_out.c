@@ -15,7 +15,6 @@
  */
 #include <linux/mm.h>
 #include <linux/sched.h>
-#include <linux/sched/signal.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
@@ -43,7 +42,7 @@ static int gupnw_state_idx(u8 state)
 
 static bool gupnw_extent_mode(const struct gupnw_out *o)
 {
-	return o->r->flags & GUPNW_PROBE_EXTENTS;
+	return o->r->extents;
 }
 
 /* Pages in arbitrary states that can be staged now. */
@@ -179,10 +178,14 @@ bool gupnw_out_span(struct gupnw_out *o, unsigned long addr, u8 state,
 	return true;
 }
 
-/* Write out a pending tail run, a staging buffer at a time. */
+/*
+ * Write out a pending tail run, a staging buffer at a time: a hole of 2^31
+ * pages is 2^21 copies, with a reschedule and gupnw_walk_stop() between.
+ */
 static int gupnw_flush_tail(struct gupnw_out *o)
 {
 	struct gupnw_range *r = o->r;
+	int ret;
 
 	memset(o->states, o->tail_state, sizeof(o->states));
 	while (o->tail_pages) {
@@ -194,8 +197,9 @@ static int gupnw_flush_tail(struct gupnw_out *o)
 		r->done += n;
 		r->counts[gupnw_state_idx(o->tail_state)] += n;
 		o->tail_pages -= n;
-		if (fatal_signal_pending(current))
-			return -EINTR;
+		ret = gupnw_walk_stop(r);
+		if (ret)
+			return ret;
 		cond_resched();
 	}
 	return 0;

@@ -51,10 +51,11 @@ bool gupnw_cache_visible(struct vm_area_struct *vma)
  * cached page starts no read and queues no fault-in, a cold one does.  So
  * they too say what the answer says, whatever was done: NOWAIT and WAIT
  * count every page of the run but the 'E' ones as a read started (up to
- * the probe's budget, max_io_pages), none as handed to the fault-in
- * worker; NOFAULT starts nothing.  No page is read or queued twice, so
- * the counts stay at least what the run really used of the budget, which
- * still bounds the probe's I/O.
+ * what was left of the probe's one budget before the run,
+ * gupnw_io_budget()), none as handed to the fault-in worker; NOFAULT
+ * starts nothing.  No page is read or queued twice, so the counts stay at
+ * least what the run really used of the budget, which still bounds the
+ * probe's I/O.
  */
 void gupnw_hide_cache(struct gupnw_range *r,
 		      const struct gupnw_hide_mark *mark, u8 *st,
@@ -63,9 +64,9 @@ void gupnw_hide_cache(struct gupnw_range *r,
 	u8 answer = GUPNW_STATE_RETRY;
 	unsigned long i, pages = 0;
 
-	if (r->flags & GUPNW_PROBE_NOFAULT)
+	if (!gupnw_mode_faults(r->mode))
 		answer = GUPNW_STATE_RESIDENT;
-	else if (r->flags & GUPNW_PROBE_WAIT)
+	else if (gupnw_mode_waits(r->mode))
 		answer = GUPNW_STATE_FAULTED;
 
 	for (i = 0; i < n; i++) {
@@ -75,9 +76,9 @@ void gupnw_hide_cache(struct gupnw_range *r,
 		}
 	}
 
-	if (r->flags & GUPNW_PROBE_NOFAULT)
+	if (!gupnw_mode_faults(r->mode))
 		return;
-	r->io_started = min(mark->io_started + pages,
-			    max(r->io_limit, mark->io_started));
+	r->io_started = mark->io_started;
 	r->async_faults = mark->async_faults;
+	r->io_started += min(pages, gupnw_io_budget(r));
 }

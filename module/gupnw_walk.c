@@ -30,6 +30,13 @@
  *     'N', 'W' or 'C' from the swap entry or the page cache, as mincore(2)
  *     looks (gupnw_predict()).
  *
+ * io_uring READY (gupnw_uring.c) is a mode of this walker too: holes,
+ * refusals, staging and the checks between holds are the same, but in
+ * place of the two passes it faults the pages in with blocking GUP and
+ * reports them 'R' (present), a batch of GUPNW_READY_BATCH pages per hold
+ * (gupnw_fault_ready()), and an io_uring cancel ends it between holds
+ * (gupnw_walk_stop()).
+ *
  * A file the caller may not learn the page-cache state of gets one answer
  * for all its pages (gupnw_policy.c).
  *
@@ -50,9 +57,13 @@
 #include <linux/sched/signal.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
+#include <linux/userfaultfd_k.h>
 
 #include "gupnw_compat.h"
 #include "gupnw_internal.h"
+
+/* A group stop the READY worker cannot take mid-command: how often to look. */
+#define GUPNW_READY_STOP_POLL	(HZ / 20)
 
 struct gupnw_walk {
 	struct gupnw_range *r;
@@ -60,7 +71,7 @@ struct gupnw_walk {
 	unsigned int gup_flags;		/* FOLL_WRITE or 0 */
 	unsigned long pos;		/* next address to decide */
 	unsigned long end;
-	/* WAIT, after a fault dropped mmap_lock (gupnw_fault_one()): */
+	/* WAIT and READY, after a fault dropped mmap_lock: */
 	bool unlocked;			/* not held again: -EINTR */
 	bool vma_changed;		/* held again, the VMA not the same */
 	unsigned long cut;		/* ... pages of the VMA decided */
@@ -183,7 +194,8 @@ static int gupnw_scan_present(struct gupnw_walk *w, struct vm_area_struct *vma,
 }
 
 /*
- * WAIT's fault of one page of @vma.  With GUP's @locked protocol, as READY's:
+ * WAIT's fault of one page of @vma.  With GUP's @locked protocol, as READY's
+ * (gupnw_fault_ready()):
  * the fault waits (for I/O, a userfaultfd monitor) killably and with
  * mmap_lock dropped, and a userfaultfd fault may wait at all (without
  * FAULT_FLAG_ALLOW_RETRY it is SIGBUS, and a stack dump on DEBUG_VM).  GUP
@@ -218,6 +230,44 @@ static long gupnw_fault_wait(struct gupnw_walk *w, struct vm_area_struct *vma,
 	return got;
 }
 
+/*
+ * READY's faults of up to @n pages of @vma from @addr (@avail to the end of
+ * the VMA or the range): the pages present after them are 'R', whether they
+ * were faulted in or already there, and the first that cannot be is 'E'.
+ * Blocking GUP with the @locked protocol, as KVM's async_pf_execute(): the
+ * faults wait for their I/O with mmap_lock dropped, and the hold then ends
+ * (w->unlocked).  FOLL_INTERRUPTIBLE (6.2+): an io_uring cancel or a group
+ * stop ends a wait for a userfaultfd monitor, which may never come; on 6.1
+ * only the present pages of a userfaultfd range are taken (FOLL_NOFAULT;
+ * gupnw_walk_refused()).  Returns the pages decided, or -EINTR for a
+ * signal (gupnw_walk_range() tells a cancel from a stop).
+ */
+static long gupnw_fault_ready(struct gupnw_walk *w, struct vm_area_struct *vma,
+			      unsigned long addr, unsigned long n,
+			      unsigned long avail, u8 *st)
+{
+	unsigned int flags = w->gup_flags | GUPNW_FOLL_INTERRUPTIBLE;
+	int locked = 1;
+	long got;
+
+	if (!GUPNW_FOLL_INTERRUPTIBLE && userfaultfd_armed(vma))
+		flags |= FOLL_NOFAULT;
+	/* no read-around of megabytes behind a miss: gupnw_ready_read() */
+	n = min(n, gupnw_ready_read(vma, addr, avail));
+	got = gupnw_gup_remote_locked(w->r->mm, addr, n, flags, &locked);
+	if (!locked)
+		w->unlocked = true;
+	if (got > 0) {
+		memset(st, GUPNW_STATE_RESIDENT, got);
+		return got;
+	}
+	if (got == -EINTR || fatal_signal_pending(current))
+		return -EINTR;
+	/* -EFAULT (SIGBUS: I/O error, past EOF), -ENOMEM, -EHWPOISON, ... */
+	st[0] = GUPNW_STATE_ERROR;
+	return 1;
+}
+
 /* Pass 2 for one absent page: 'F', 'W' or 'E', or -EINTR. */
 static int gupnw_fault_one(struct gupnw_walk *w, struct vm_area_struct *vma,
 			   unsigned long addr)
@@ -225,7 +275,7 @@ static int gupnw_fault_one(struct gupnw_walk *w, struct vm_area_struct *vma,
 	unsigned long maj_flt = current->maj_flt;
 	long got;
 
-	if (w->r->flags & GUPNW_PROBE_WAIT) {
+	if (gupnw_mode_waits(w->r->mode)) {
 		got = gupnw_fault_wait(w, vma, addr);
 	} else {
 		got = gupnw_gup(w, addr, 1, FOLL_NOWAIT);
@@ -346,7 +396,7 @@ static int gupnw_walk_vma(struct gupnw_walk *w, struct vm_area_struct *vma,
 	ret = gupnw_scan_present(w, vma, addr, n, st);
 	if (ret)			/* all 'R', or -EINTR */
 		return ret;
-	if (w->r->flags & GUPNW_PROBE_NOFAULT) {
+	if (!gupnw_mode_faults(w->r->mode)) {
 		gupnw_predict(vma, addr, st, n);
 		return 0;
 	}
@@ -356,7 +406,7 @@ static int gupnw_walk_vma(struct gupnw_walk *w, struct vm_area_struct *vma,
 		if (st[i] != GUPNW_ABSENT && st[i] != GUPNW_SWAPPED &&
 		    st[i] != GUPNW_RO_WRITE)
 			continue;
-		if (!(w->r->flags & GUPNW_PROBE_WAIT)) {
+		if (!gupnw_mode_waits(w->r->mode)) {
 			unsigned long k;
 
 			k = gupnw_nowait_check(w->r, vma,
@@ -372,7 +422,7 @@ static int gupnw_walk_vma(struct gupnw_walk *w, struct vm_area_struct *vma,
 		 * never for a swap entry or a mapped page, whose file page
 		 * the fault does not read
 		 */
-		if ((w->r->flags & GUPNW_PROBE_WAIT) && !wait_io &&
+		if (gupnw_mode_waits(w->r->mode) && !wait_io &&
 		    st[i] == GUPNW_ABSENT)
 			wait_io = gupnw_wait_read(w->r, vma,
 						  addr + (i << PAGE_SHIFT),
@@ -407,7 +457,7 @@ static int gupnw_walk_vma(struct gupnw_walk *w, struct vm_area_struct *vma,
  * keys deny (only for its own mm: pkeys do not apply to a remote access,
  * which arch_vma_access_permitted() tells from vma->vm_mm).
  */
-bool gupnw_vma_refused(struct vm_area_struct *vma, bool write)
+static bool gupnw_vma_refused(struct vm_area_struct *vma, bool write)
 {
 	if (vma->vm_flags & (VM_IO | VM_PFNMAP))
 		return true;
@@ -421,12 +471,26 @@ bool gupnw_vma_refused(struct vm_area_struct *vma, bool write)
 	return !arch_vma_access_permitted(vma, write, false, false);
 }
 
+/*
+ * A VMA answered 'E' whole: what GUP refuses (gupnw_vma_refused()), and
+ * for READY on 6.1 (no FOLL_INTERRUPTIBLE) a userfaultfd range where
+ * FOLL_NOFAULT is not honoured (hugetlb): its faults could not be
+ * cancelled.
+ */
+static bool gupnw_walk_refused(struct gupnw_walk *w,
+			       struct vm_area_struct *vma)
+{
+	if (gupnw_mode_ready(w->r->mode) && !GUPNW_FOLL_INTERRUPTIBLE &&
+	    userfaultfd_armed(vma) && !gupnw_nofault_honoured(vma))
+		return true;
+	return gupnw_vma_refused(vma, w->r->write);
+}
+
 /* One mmap_lock hold: decide and stage from w->pos, bounded. */
 static int gupnw_walk_hold(struct gupnw_walk *w, unsigned long budget)
 {
-	bool write = w->r->flags & GUPNW_PROBE_WRITE;
 	unsigned int vmas = GUPNW_HOLD_VMAS;
-	int ret;
+	long ret;
 
 	while (w->pos < w->end && budget && vmas--) {
 		struct vm_area_struct *vma = find_vma(w->r->mm, w->pos);
@@ -446,7 +510,7 @@ static int gupnw_walk_hold(struct gupnw_walk *w, unsigned long budget)
 			continue;
 		}
 		stop = min(vma->vm_end, w->end);
-		if (gupnw_vma_refused(vma, write)) {
+		if (gupnw_walk_refused(w, vma)) {
 			if (!gupnw_out_span(&w->out, w->pos, GUPNW_STATE_ERROR,
 					    (stop - w->pos) >> PAGE_SHIFT))
 				break;
@@ -459,6 +523,16 @@ static int gupnw_walk_hold(struct gupnw_walk *w, unsigned long budget)
 		if (!n)
 			break;
 		st = gupnw_out_scratch(&w->out);
+		if (gupnw_mode_ready(w->r->mode)) {
+			ret = gupnw_fault_ready(w, vma, w->pos, n,
+						(stop - w->pos) >> PAGE_SHIFT,
+						st);
+			if (ret < 0)
+				return ret;
+			gupnw_out_states(&w->out, w->pos, st, ret);
+			w->pos += ret << PAGE_SHIFT;
+			break;	/* a batch a hold: the stop check between */
+		}
 		visible = gupnw_cache_visible(vma);	/* before @vma may go */
 		mark.io_started = w->r->io_started;
 		mark.async_faults = w->r->async_faults;
@@ -489,19 +563,54 @@ size_t gupnw_walk_kmem(void)
 	return kmalloc_size_roundup(sizeof(struct gupnw_walk));
 }
 
+/* Pages decided per mmap_lock hold: fewer where faults may wait. */
+static unsigned long gupnw_hold_pages(enum gupnw_mode mode)
+{
+	switch (mode) {
+	case GUPNW_MODE_WAIT:
+		return GUPNW_WAIT_CHUNK_PAGES;
+	case GUPNW_MODE_READY:
+		return GUPNW_READY_BATCH;
+	default:
+		return GUPNW_CHUNK_PAGES;
+	}
+}
+
+/**
+ * gupnw_walk_stop - whether a probe must end now, between holds or copies
+ * @r:	the probe
+ *
+ * A fatal signal ends every probe.  READY runs in an io_uring worker
+ * (gupnw_uring.c), where io-wq's cancel - IORING_OP_ASYNC_CANCEL, a linked
+ * timeout, the ring closed, the submitter exiting - sets TIF_NOTIFY_SIGNAL
+ * on the worker and nothing else.  Not signal_pending(): a group stop or a
+ * freezer sets TIF_SIGPENDING on io workers too, and is no cancel.
+ *
+ * Return: -EINTR, -ECANCELED, or 0 to go on.
+ */
+int gupnw_walk_stop(const struct gupnw_range *r)
+{
+	if (fatal_signal_pending(current))
+		return -EINTR;
+	if (gupnw_mode_ready(r->mode) && test_thread_flag(TIF_NOTIFY_SIGNAL))
+		return -ECANCELED;
+	return 0;
+}
+
 /**
  * gupnw_walk_range - decide the state of every page of a validated range
  * @r: the range; r->mm must be held (mmget) by the caller
  *
  * Return: 0 with r->done == r->nr_pages (or fewer with GUPNW_PROBE_EXTENTS
  * when the caller's array filled), or -EINTR (fatal signal), -EFAULT (the
- * caller's buffer), -ENOMEM, with r->done, r->counts and r->nr_extents
+ * caller's buffer), -ENOMEM, and for READY -ECANCELED (gupnw_walk_stop())
+ * or -ESRCH (the target exited), with r->done, r->counts and r->nr_extents
  * covering what was copied out before the failure.
  */
 int gupnw_walk_range(struct gupnw_range *r)
 {
-	unsigned long budget = (r->flags & GUPNW_PROBE_WAIT) ?
-			       GUPNW_WAIT_CHUNK_PAGES : GUPNW_CHUNK_PAGES;
+	unsigned long budget = gupnw_hold_pages(r->mode);
+	bool ready = gupnw_mode_ready(r->mode);
 	struct gupnw_walk *w;
 	int ret = 0, err;
 
@@ -511,15 +620,19 @@ int gupnw_walk_range(struct gupnw_range *r)
 	w->r = r;
 	w->out.r = r;
 	w->local = r->mm == current->mm;
-	w->gup_flags = (r->flags & GUPNW_PROBE_WRITE) ? FOLL_WRITE : 0;
+	w->gup_flags = r->write ? FOLL_WRITE : 0;
 	w->pos = r->start;
 	w->end = r->start + (r->nr_pages << PAGE_SHIFT);
 
 	while (w->pos < w->end) {
 		unsigned long from = w->pos;
 
-		if (fatal_signal_pending(current)) {
-			ret = -EINTR;
+		ret = gupnw_walk_stop(r);
+		if (ret)
+			break;
+		/* READY: only our mmget() left, the target process has gone */
+		if (ready && atomic_read(&r->mm->mm_users) <= 1) {
+			ret = -ESRCH;
 			break;
 		}
 		ret = mmap_read_lock_killable(r->mm);
@@ -534,6 +647,19 @@ int gupnw_walk_range(struct gupnw_range *r)
 		/* what was decided before a failure is still reported */
 		err = gupnw_out_flush(&w->out);
 		ret = ret ?: err;
+		if (ready && ret == -EINTR && !fatal_signal_pending(current)) {
+			ret = gupnw_walk_stop(r);
+			if (ret)	/* a cancel interrupted a fault */
+				break;
+			/*
+			 * A group stop or a freeze interrupted a fault; this
+			 * worker takes it only once the command ends, and an
+			 * interruptible fault returns at once until then:
+			 * look again a little later.
+			 */
+			schedule_timeout_killable(GUPNW_READY_STOP_POLL);
+			continue;
+		}
 		if (ret || w->pos == from)	/* failed, or extents full */
 			break;
 		cond_resched();
