@@ -136,8 +136,4 @@ static const struct gt_case tcases[] = {
 	GT_CASE("hidden-counts-one-budget", case_hidden_counts_one_budget),
 };
 
-int main(void)
-{
-	gt_init();
-	return gt_main(GT_CASES(tcases));
-}
+GT_FILE(tcases);
