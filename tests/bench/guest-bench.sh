@@ -22,23 +22,35 @@ echo "# bench: THP $(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null
 
 cd /tmp || exit 1
 
+# GUPNW_BENCH_ONLY: the parts to run, comma-separated (bench = gupnw_bench, tokio,
+# bbolt, threads = probe_threads); unset or empty: all.
+only() {
+	case ",${GUPNW_BENCH_ONLY:-all}," in
+	*,all,* | *,"$1",*) return 0 ;;
+	esac
+	return 1
+}
+
 # The tokio server of the Rust crate (bindings/rust/examples/mmap_server.rs), if packed,
 # runs first, while the throttled disk has no reads queued (the benchmark below leaves
 # many); its table is printed after the benchmark's report, as a second report block
 # that run.sh appends to the first.
 server_rc=
-if [ -x /bench/gupnw-mmap-server ]; then
+# Its last runs (":N") have GUPNW_BENCH_SERVER_COLD (default 1000) cold connections.
+if [ -x /bench/gupnw-mmap-server ] && only tokio; then
 	ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 	server_rc=0
-	timeout -s TERM -k 5 600 /bench/gupnw-mmap-server "${GUPNW_SLOW:-/mnt/slow}/cold-64m" \
-		--seconds "${GUPNW_BENCH_SERVER_SECONDS:-10}" </dev/null >/tmp/server.out 2>&1 ||
-		server_rc=$?
+	many=${GUPNW_BENCH_SERVER_COLD:-1000}
+	timeout -s TERM -k 5 900 /bench/gupnw-mmap-server "${GUPNW_SLOW:-/mnt/slow}/cold-64m" \
+		--seconds "${GUPNW_BENCH_SERVER_SECONDS:-10}" \
+		--modes "baseline,baseline-gupnw,plain,blocking,gupnw,plain:$many,gupnw:$many,blocking:$many" \
+		</dev/null >/tmp/server.out 2>&1 || server_rc=$?
 fi
 
 # The bbolt server of the Go package (bindings/go/examples/bboltserver), likewise, on
 # bolt.db of the throttled disk (tests/vm/build-disks.sh makes it); a third block.
 bbolt_rc=
-if [ -x /bench/gupnw-bbolt-server ] && [ -f "${GUPNW_SLOW:-/mnt/slow}/bolt.db" ]; then
+if [ -x /bench/gupnw-bbolt-server ] && only bbolt && [ -f "${GUPNW_SLOW:-/mnt/slow}/bolt.db" ]; then
 	ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 	bbolt_rc=0
 	timeout -s TERM -k 5 600 /bench/gupnw-bbolt-server -bench "${GUPNW_SLOW:-/mnt/slow}/bolt.db" \
@@ -54,9 +66,19 @@ if [ -x /bench/gupnw-bbolt-server ] && [ -f "${GUPNW_SLOW:-/mnt/slow}/bolt.db" ]
 	echo 3 >/proc/sys/vm/drop_caches
 fi
 
-rc=0
-timeout -s TERM -k 5 "${GUPNW_BENCH_TIMEOUT:-900}" /bench/gupnw_bench </dev/null || rc=$?
-echo "GUPNW-BENCH-EXIT $rc"
+if only bench; then
+	rc=0
+	timeout -s TERM -k 5 "${GUPNW_BENCH_TIMEOUT:-900}" /bench/gupnw_bench </dev/null || rc=$?
+	echo "GUPNW-BENCH-EXIT $rc"
+fi
+
+# N threads probing one process (tests/bench/probe_threads.c); a block of its own.
+threads_rc=
+if [ -x /bench/probe_threads ] && only threads; then
+	threads_rc=0
+	timeout -s TERM -k 5 300 /bench/probe_threads </dev/null >/tmp/threads.out 2>&1 ||
+		threads_rc=$?
+fi
 
 if [ -n "$server_rc" ]; then
 	echo GUPNW-BENCH-BEGIN
@@ -77,4 +99,12 @@ if [ -n "$bbolt_rc" ]; then
 	grep -v '^# run ' /tmp/bbolt.out
 	echo GUPNW-BENCH-END
 	echo "GUPNW-BENCH-EXIT $bbolt_rc"
+fi
+if [ -n "$threads_rc" ]; then
+	echo GUPNW-BENCH-BEGIN
+	echo
+	echo "probe threads: N threads probing one process at once, with and without mmap/munmap in it:"
+	cat /tmp/threads.out
+	echo GUPNW-BENCH-END
+	echo "GUPNW-BENCH-EXIT $threads_rc"
 fi
