@@ -43,7 +43,7 @@ if [ -x /bench/gupnw-mmap-server ] && only tokio; then
 	many=${GUPNW_BENCH_SERVER_COLD:-1000}
 	timeout -s TERM -k 5 900 /bench/gupnw-mmap-server "${GUPNW_SLOW:-/mnt/slow}/cold-64m" \
 		--seconds "${GUPNW_BENCH_SERVER_SECONDS:-10}" \
-		--modes "baseline,baseline-gupnw,plain,blocking,gupnw,plain:$many,gupnw:$many,blocking:$many" \
+		--modes "baseline,baseline-gupnw,plain,blocking,gupnw,plain:$many,gupnw:$many,gupnw1:$many,blocking:$many" \
 		</dev/null >/tmp/server.out 2>&1 || server_rc=$?
 fi
 
@@ -85,7 +85,8 @@ if [ -n "$server_rc" ]; then
 	echo
 	echo "tokio server: 4 KiB records of a 64 MiB file mmap'd from the throttled disk, hot p50/p99/max"
 	echo "(ms, from each request's scheduled send time) with and without cold traffic:"
-	echo "plain = the task reads the mapping, blocking = spawn_blocking, gupnw = ready().await first."
+	echo "plain = the task reads the mapping, blocking = spawn_blocking, gupnw = ready().await first"
+	echo "(io_uring READY), gupnw1 = ready().await on a blocking pool of one thread; N cold = N connections."
 	grep -v '^# run ' /tmp/server.out
 	echo GUPNW-BENCH-END
 	echo "GUPNW-BENCH-EXIT $server_rc"
