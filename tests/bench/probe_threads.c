@@ -41,6 +41,8 @@
 
 #define MAX_THREADS	8
 #define CHURN_PAGES	4
+/* "flags" of a thread that only spins: the churn thread's CPU competition */
+#define SPIN_ONLY	(~0U)
 
 /* Shared between the prober and the child (MAP_SHARED). */
 struct shared {
@@ -109,7 +111,9 @@ static void *probe_thread(void *arg)
 	struct prober *pr = arg;
 	struct gupnw_probe_args a;
 
-	while (!atomic_load(&probers_stop)) {
+	while (pr->flags == SPIN_ONLY && !atomic_load(&probers_stop))
+		;
+	while (pr->flags != SPIN_ONLY && !atomic_load(&probers_stop)) {
 		uint64_t t0 = gt_now_ns();
 		long r;
 
@@ -260,8 +264,17 @@ int main(void)
 
 	alone_pid = run_cell(0, target, 0, 0, 1, ms);
 	alone_self = run_cell(0, -1, 0, 0, 1, ms);
-	printf("churn alone (no prober): pid %.0f cycles/s, self %.0f cycles/s\n\n",
+	printf("churn alone (no prober): pid %.0f cycles/s, self %.0f cycles/s\n",
 	       alone_pid.churn_s, alone_self.churn_s);
+	/* The churn thread shares 2 vCPUs with the probers: what that alone costs it. */
+	printf("churn next to N threads that only spin (CPU, no mmap_lock): pid");
+	for (i = 0; i < 3; i++) {
+		struct cell c = run_cell(sh->child_addr, target, SPIN_ONLY, ns[i], 1, ms);
+
+		printf(" N=%d %.0f (%.2fx)", ns[i], c.churn_s,
+		       alone_pid.churn_s ? c.churn_s / alone_pid.churn_s : 0);
+	}
+	printf("\n\n");
 
 	printf("%-5s %-8s %2s %-6s %10s %9s %9s %10s %8s %9s\n", "mm", "mode", "N",
 	       "churn", "probes/s", "ns/page", "aggr", "churn/s", "x alone", "x nochurn");
