@@ -36,14 +36,15 @@ only() {
 # many); its table is printed after the benchmark's report, as a second report block
 # that run.sh appends to the first.
 server_rc=
-# Its last runs (":N") have GUPNW_BENCH_SERVER_COLD (default 1000) cold connections.
+# Its last runs (":N") have GUPNW_BENCH_SERVER_COLD (default 1000) cold connections;
+# GUPNW_BENCH_SERVER_MODES, if set, is the list of runs (its --modes).
 if [ -x /bench/gupnw-mmap-server ] && only tokio; then
 	ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 	server_rc=0
 	many=${GUPNW_BENCH_SERVER_COLD:-1000}
 	timeout -s TERM -k 5 900 /bench/gupnw-mmap-server "${GUPNW_SLOW:-/mnt/slow}/cold-64m" \
 		--seconds "${GUPNW_BENCH_SERVER_SECONDS:-10}" \
-		--modes "baseline,baseline-gupnw,plain,blocking,gupnw,plain:$many,gupnw:$many,gupnw1:$many,blocking:$many" \
+		--modes "${GUPNW_BENCH_SERVER_MODES:-baseline,baseline-gupnw,plain,blocking,gupnw,plain:$many,gupnw:$many,gupnw1:$many,blocking:$many}" \
 		</dev/null >/tmp/server.out 2>&1 || server_rc=$?
 fi
 

@@ -16,7 +16,8 @@
 # default 2048), GUPNW_VM_TIMEOUT (default 1500 here), GUPNW_BUILD (see tests/vm/run.sh),
 # GUPNW_BENCH_ONLY (parts run in the guest, comma-separated: bench, tokio, bbolt,
 # threads; default all), GUPNW_BENCH_SERVER_COLD (the tokio server's many cold
-# connections, default 1000), GUPNW_BENCH_SERVER_SECONDS (per server run, default 10).
+# connections, default 1000), GUPNW_BENCH_SERVER_SECONDS (per server run, default 10),
+# GUPNW_BENCH_SERVER_MODES (its runs, --modes of bindings/rust/examples/mmap_server.rs).
 set -u
 bench_dir=$(cd "$(dirname "$0")" && pwd)
 vm_dir=$(cd "$bench_dir/../vm" && pwd)
@@ -127,7 +128,7 @@ for want in "$@"; do
 
 	args=(GUPNW_RUN=bench)
 	for v in GUPNW_BENCH_RUNS GUPNW_BENCH_MB GUPNW_BENCH_COLD_KB GUPNW_BENCH_ONLY \
-		GUPNW_BENCH_SERVER_COLD GUPNW_BENCH_SERVER_SECONDS; do
+		GUPNW_BENCH_SERVER_COLD GUPNW_BENCH_SERVER_SECONDS GUPNW_BENCH_SERVER_MODES; do
 		[ -n "${!v:-}" ] && args+=("$v=${!v}")
 	done
 	log=$vm_out/bench-$kver.log

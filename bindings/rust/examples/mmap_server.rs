@@ -50,6 +50,9 @@ enum Mode {
     /// gupnw without io_uring: `ready()` waits on a blocking pool of one
     /// thread.
     Gupnw1,
+    /// gupnw as `Gupnw`, but the first probe is NOWAIT (it starts the
+    /// read), as `ready()` itself does: for comparison (not run by default).
+    GupnwNowait,
 }
 
 impl Mode {
@@ -59,6 +62,7 @@ impl Mode {
             Mode::Blocking => "blocking",
             Mode::Gupnw => "gupnw",
             Mode::Gupnw1 => "gupnw1",
+            Mode::GupnwNowait => "gupnw-nowait",
         }
     }
 
@@ -202,7 +206,7 @@ async fn serve_conn(
                 s.write_all(&sum.to_le_bytes()).await?;
                 s.write_all(&buf).await?;
             }
-            Mode::Gupnw | Mode::Gupnw1 => {
+            Mode::Gupnw | Mode::Gupnw1 | Mode::GupnwNowait => {
                 let r = map.record(i);
                 let w = w.as_ref().expect("gupnw handle");
                 // Report-only first: a NOWAIT probe would start the read
@@ -210,8 +214,12 @@ async fn serve_conn(
                 // submitting one more waits for a free request tag of the
                 // block layer (blk_mq_get_tag): the worker would park.
                 // Only the READYs let through start reads.
-                let c = w.g.handle().probe_slice(r, Flags::NOFAULT, None)?;
-                if c.cold != 0 || c.error != 0 {
+                let c = if mode == Mode::GupnwNowait {
+                    w.g.handle().probe_slice(r, Flags::NOWAIT, None)?
+                } else {
+                    w.g.handle().probe_slice(r, Flags::NOFAULT, None)?
+                };
+                if c.cold != 0 || c.retry != 0 || c.error != 0 {
                     let _p = w.permits.acquire().await;
                     w.g.ready(r).await?;
                 }
@@ -244,7 +252,7 @@ fn start_server(
                 g,
                 permits: Arc::new(tokio::sync::Semaphore::new(ready_limit)),
             })
-        } else if mode == Mode::Gupnw {
+        } else if mode == Mode::Gupnw || mode == Mode::GupnwNowait {
             let g = gupnw::AsyncGupnw::open()?;
             if !g.uses_uring() {
                 eprintln!(
@@ -774,6 +782,7 @@ fn main() -> io::Result<()> {
             "blocking" => (Mode::Blocking, true),
             "gupnw" => (Mode::Gupnw, true),
             "gupnw1" => (Mode::Gupnw1, true),
+            "gupnw-nowait" => (Mode::GupnwNowait, true),
             other => {
                 eprintln!("mmap_server: unknown mode {}", other);
                 std::process::exit(2);
@@ -938,6 +947,7 @@ fn main() -> io::Result<()> {
     // At scale: the gupnw server's own no-cold run is its baseline; each
     // gupnw server at the most cold connections is held to the targets.
     let gupnw = |m: Mode| m == Mode::Gupnw || m == Mode::Gupnw1;
+    let gupnw_family = |m: Mode| gupnw(m) || m == Mode::GupnwNowait;
     let top = rows
         .iter()
         .filter(|r| r.cold_conns > cold_conns)
@@ -961,7 +971,10 @@ fn main() -> io::Result<()> {
                 g.peak.iou_wrk
             );
         }
-        for r in rows.iter().filter(|r| !gupnw(r.mode) && r.cold_conns == k) {
+        for r in rows
+            .iter()
+            .filter(|r| !gupnw_family(r.mode) && r.cold_conns == k)
+        {
             println!(
                 "  ({} hot p99 {}, {} unanswered, {} threads: reported, no target)",
                 r.name,
