@@ -43,7 +43,7 @@ if [ -x /bench/gupnw-mmap-server ] && only tokio; then
 	server_rc=0
 	many=${GUPNW_BENCH_SERVER_COLD:-1000}
 	timeout -s TERM -k 5 900 /bench/gupnw-mmap-server "${GUPNW_SLOW:-/mnt/slow}/cold-64m" \
-		--seconds "${GUPNW_BENCH_SERVER_SECONDS:-10}" \
+		--seconds "${GUPNW_BENCH_SERVER_SECONDS:-20}" \
 		--modes "${GUPNW_BENCH_SERVER_MODES:-baseline,baseline-gupnw,plain,blocking,gupnw,plain:$many,gupnw:$many,gupnw1:$many,blocking:$many}" \
 		</dev/null >/tmp/server.out 2>&1 || server_rc=$?
 fi

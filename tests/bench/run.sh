@@ -16,7 +16,8 @@
 # default 2048), GUPNW_VM_TIMEOUT (default 1500 here), GUPNW_BUILD (see tests/vm/run.sh),
 # GUPNW_BENCH_ONLY (parts run in the guest, comma-separated: bench, tokio, bbolt,
 # threads; default all), GUPNW_BENCH_SERVER_COLD (the tokio server's many cold
-# connections, default 1000), GUPNW_BENCH_SERVER_SECONDS (per server run, default 10),
+# connections, default 1000), GUPNW_BENCH_SERVER_SECONDS (per server run; default 20 for
+# the tokio server, 10 for the bbolt server),
 # GUPNW_BENCH_SERVER_MODES (its runs, --modes of bindings/rust/examples/mmap_server.rs).
 set -u
 bench_dir=$(cd "$(dirname "$0")" && pwd)
