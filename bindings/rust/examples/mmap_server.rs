@@ -893,7 +893,7 @@ fn main() -> io::Result<()> {
 
     println!();
     println!(
-        "{:<24} {:>7} {:>6} {:>10} {:>10} {:>10} {:>7} {:>6} {:>9} {:>7} {:>7} {:>7}",
+        "{:<24} {:>7} {:>6} {:>10} {:>10} {:>10} {:>7} {:>6} {:>9} {:>7} {:>7} {:>7} {:>5}",
         "server",
         "hot req",
         "unans",
@@ -905,11 +905,12 @@ fn main() -> io::Result<()> {
         "cold p50",
         "cold/s",
         "threads",
-        "RSS MiB"
+        "RSS MiB",
+        "anon"
     );
     for r in &rows {
         println!(
-            "{:<24} {:>7} {:>6} {:>10} {:>10} {:>10} {:>7.1} {:>6} {:>9} {:>7.1} {:>7} {:>7.1}",
+            "{:<24} {:>7} {:>6} {:>10} {:>10} {:>10} {:>7.1} {:>6} {:>9} {:>7.1} {:>7} {:>7.1} {:>5.1}",
             r.name,
             r.hot,
             r.unanswered,
@@ -921,11 +922,12 @@ fn main() -> io::Result<()> {
             ms(r.cold_p50, 0),
             r.cold_rps,
             r.peak.threads,
-            r.peak.hwm_kib as f64 / 1024.0
+            r.peak.hwm_kib as f64 / 1024.0,
+            r.peak.anon_kib as f64 / 1024.0
         );
     }
     println!(
-        "(threads: the server process's at peak, its main thread not counted (it runs the harness); RSS: VmHWM)"
+        "(threads: the server process's at peak, its main thread not counted (it runs the harness); RSS: VmHWM; anon: RssAnon at peak, MiB)"
     );
     println!("Where tokio's threads slept (wchan, one count per thread per 250 ms sample; idle waits left out):");
     for r in &rows {
