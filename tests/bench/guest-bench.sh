@@ -23,7 +23,7 @@ echo "# bench: THP $(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null
 cd /tmp || exit 1
 
 # GUPNW_BENCH_ONLY: the parts to run, comma-separated (bench = gupnw_bench, sweep =
-# its range-size sweep alone, tokio, bbolt); unset or empty: all.
+# its range-size sweep alone, tokio, bbolt, threads = probe_threads); unset or empty: all.
 only() {
 	case ",${GUPNW_BENCH_ONLY:-all}," in
 	*,all,* | *,"$1",*) return 0 ;;
@@ -36,12 +36,16 @@ only() {
 # many); its table is printed after the benchmark's report, as a second report block
 # that run.sh appends to the first.
 server_rc=
+# Its last runs (":N") have GUPNW_BENCH_SERVER_COLD (default 1000) cold connections;
+# GUPNW_BENCH_SERVER_MODES, if set, is the list of runs (its --modes).
 if [ -x /bench/gupnw-mmap-server ] && only tokio; then
 	ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 	server_rc=0
-	timeout -s TERM -k 5 600 /bench/gupnw-mmap-server "${GUPNW_SLOW:-/mnt/slow}/cold-64m" \
-		--seconds "${GUPNW_BENCH_SERVER_SECONDS:-10}" </dev/null >/tmp/server.out 2>&1 ||
-		server_rc=$?
+	many=${GUPNW_BENCH_SERVER_COLD:-1000}
+	timeout -s TERM -k 5 900 /bench/gupnw-mmap-server "${GUPNW_SLOW:-/mnt/slow}/cold-64m" \
+		--seconds "${GUPNW_BENCH_SERVER_SECONDS:-20}" \
+		--modes "${GUPNW_BENCH_SERVER_MODES:-baseline,baseline-gupnw,plain,blocking,gupnw,plain:$many,gupnw:$many,gupnw1:$many,blocking:$many}" \
+		</dev/null >/tmp/server.out 2>&1 || server_rc=$?
 fi
 
 # The bbolt server of the Go package (bindings/go/examples/bboltserver), likewise, on
@@ -69,12 +73,21 @@ if only bench || only sweep; then
 	echo "GUPNW-BENCH-EXIT $rc"
 fi
 
+# N threads probing one process (tests/bench/probe_threads.c); a block of its own.
+threads_rc=
+if [ -x /bench/probe_threads ] && only threads; then
+	threads_rc=0
+	timeout -s TERM -k 5 300 /bench/probe_threads </dev/null >/tmp/threads.out 2>&1 ||
+		threads_rc=$?
+fi
+
 if [ -n "$server_rc" ]; then
 	echo GUPNW-BENCH-BEGIN
 	echo
 	echo "tokio server: 4 KiB records of a 64 MiB file mmap'd from the throttled disk, hot p50/p99/max"
 	echo "(ms, from each request's scheduled send time) with and without cold traffic:"
-	echo "plain = the task reads the mapping, blocking = spawn_blocking, gupnw = ready().await first."
+	echo "plain = the task reads the mapping, blocking = spawn_blocking, gupnw = ready().await first"
+	echo "(io_uring READY), gupnw1 = ready().await on a blocking pool of one thread; N cold = N connections."
 	grep -v '^# run ' /tmp/server.out
 	echo GUPNW-BENCH-END
 	echo "GUPNW-BENCH-EXIT $server_rc"
@@ -88,4 +101,12 @@ if [ -n "$bbolt_rc" ]; then
 	grep -v '^# run ' /tmp/bbolt.out
 	echo GUPNW-BENCH-END
 	echo "GUPNW-BENCH-EXIT $bbolt_rc"
+fi
+if [ -n "$threads_rc" ]; then
+	echo GUPNW-BENCH-BEGIN
+	echo
+	echo "probe threads: N threads probing one process at once, with and without mmap/munmap in it:"
+	cat /tmp/threads.out
+	echo GUPNW-BENCH-END
+	echo "GUPNW-BENCH-EXIT $threads_rc"
 fi

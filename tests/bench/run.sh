@@ -13,9 +13,12 @@
 # Exit status: 0 if every kernel produced a report (targets missed do not count).
 # Knobs (optional): GUPNW_BENCH_RUNS (runs per cell, >= 5, default 7),
 # GUPNW_BENCH_MB (resident ranges, default 256), GUPNW_BENCH_COLD_KB (cold range,
-# default 2048), GUPNW_VM_TIMEOUT (default 900 here), GUPNW_BUILD (see tests/vm/run.sh),
+# default 2048), GUPNW_VM_TIMEOUT (default 1500 here), GUPNW_BUILD (see tests/vm/run.sh),
 # GUPNW_BENCH_ONLY (parts run in the guest, comma-separated: bench, sweep (gupnw_bench's
-# range-size sweep alone), tokio, bbolt; default all).
+# range-size sweep alone), tokio, bbolt, threads; default all), GUPNW_BENCH_SERVER_COLD
+# (the tokio server's many cold connections, default 1000), GUPNW_BENCH_SERVER_SECONDS
+# (per server run; default 20 for the tokio server, 10 for the bbolt server),
+# GUPNW_BENCH_SERVER_MODES (its runs, --modes of bindings/rust/examples/mmap_server.rs).
 set -u
 bench_dir=$(cd "$(dirname "$0")" && pwd)
 vm_dir=$(cd "$bench_dir/../vm" && pwd)
@@ -106,6 +109,7 @@ for want in "$@"; do
 	rm -rf "$pack"
 	mkdir -p "$pack"
 	cp "$build/bench/gupnw_bench" "$pack/"
+	cp "$build/bench/probe_threads" "$pack/"
 	cp "$bench_dir/guest-bench.sh" "$pack/run"
 	chmod 755 "$pack/run"
 	cp "$out/gup_test/status" "$pack/gup_test.status" 2>/dev/null ||
@@ -124,13 +128,14 @@ for want in "$@"; do
 	fi
 
 	args=(GUPNW_RUN=bench)
-	for v in GUPNW_BENCH_RUNS GUPNW_BENCH_MB GUPNW_BENCH_COLD_KB GUPNW_BENCH_ONLY; do
+	for v in GUPNW_BENCH_RUNS GUPNW_BENCH_MB GUPNW_BENCH_COLD_KB GUPNW_BENCH_ONLY \
+		GUPNW_BENCH_SERVER_COLD GUPNW_BENCH_SERVER_SECONDS GUPNW_BENCH_SERVER_MODES; do
 		[ -n "${!v:-}" ] && args+=("$v=${!v}")
 	done
 	log=$vm_out/bench-$kver.log
 	start=$(date +%s)
 	rc=0
-	GUPNW_VM_TIMEOUT=${GUPNW_VM_TIMEOUT:-900} \
+	GUPNW_VM_TIMEOUT=${GUPNW_VM_TIMEOUT:-1500} \
 		"$vm_dir/boot.sh" "$kver" "$out/bench-initramfs.cpio" "$log" "${args[@]}" || rc=$?
 	took=$(($(date +%s) - start))
 

@@ -85,7 +85,7 @@ trap 'rm -f "$gen"' EXIT
 		grep -vE '^(sweep|cdf) ' "$f"
 		echo '```'
 		echo
-		missed=$(sed -n '/^Targets /,$p' "$f" | grep -E ' MISS( |$)' || true)
+		missed=$(sed -n '/^Targets /,$p' "$f" | grep -E ' (MISS|FAIL)( |$)' || true)
 		if [ -n "$missed" ]; then
 			echo "Missed on $line (measured; reasons under \"Targets\" below):"
 			echo
