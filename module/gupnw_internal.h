@@ -176,7 +176,10 @@ bool gupnw_cached(struct address_space *mapping, pgoff_t index);
 #define GUPNW_PC_VALUE		BIT(1)	/* a shadow, or shmem swap */
 #define GUPNW_PC_UPTODATE	BIT(2)
 #define GUPNW_PC_LOCKED		BIT(3)
+#define GUPNW_PC_MAP		16	/* every combination of them */
 unsigned int gupnw_cache_state(struct address_space *mapping, pgoff_t index);
+void gupnw_cache_scan(struct address_space *mapping, pgoff_t index,
+		      unsigned long n, const u8 *map, u8 *out);
 bool gupnw_filemap_vma(struct vm_area_struct *vma);
 unsigned long gupnw_nowait_read(struct gupnw_range *r,
 				struct vm_area_struct *vma, unsigned long addr,

@@ -17,8 +17,9 @@
  * waits for what it reads, has no budget.
  *
  * Also here: what the page cache holds at an index (gupnw_cache_state(),
- * gupnw_cached()) and where the file ends (gupnw_eof()), for the no-wait
- * decisions and NOFAULT's prediction.
+ * gupnw_cached()) or over a run in one walk (gupnw_cache_scan()), and
+ * where the file ends (gupnw_eof()), for the no-wait decisions and
+ * NOFAULT's prediction.
  */
 #include <linux/backing-dev.h>
 #include <linux/fadvise.h>
@@ -97,6 +98,93 @@ unsigned int gupnw_cache_state(struct address_space *mapping, pgoff_t index)
 }
 
 /*
+ * The order of the entry @xas is at, as xas_get_order() finds it (an entry
+ * is followed in its node by a sibling entry for each further slot it
+ * covers), without the call for the common order-0 entry of a leaf node.
+ */
+static inline unsigned int gupnw_xas_order(struct xa_state *xas)
+{
+	struct xa_node *node = xas->xa_node;
+
+	if (!node)
+		return 0;
+	if (!node->shift && (xas->xa_offset == XA_CHUNK_MASK ||
+			     !xa_is_sibling(xa_entry(xas->xa, node,
+						     xas->xa_offset + 1))))
+		return 0;
+	return xas_get_order(xas);
+}
+
+/**
+ * gupnw_cache_scan - what the page cache holds over a run, in one walk
+ * @mapping:	the file's mapping
+ * @index:	the first page
+ * @n:		pages from @index on (at most a walk's chunk)
+ * @map:	the byte to write for each combination of GUPNW_PC_* flags
+ *		(GUPNW_PC_MAP entries; map[0]: nothing there)
+ * @out:	out: map[the page's flags] per page
+ *
+ * One xarray iteration under RCU over the run, as cachestat(2) walks one
+ * (6.12 mm/filemap.c:4310 filemap_cachestat()), instead of a tree descent
+ * per page: each entry is met once whatever it covers, a large folio or a
+ * multi-index shadow, its extent read from the tree itself
+ * (xas_get_order(), never from the folio), and value entries (shadows,
+ * shmem swap) are told apart from folios.  No reference is taken: the
+ * tree's nodes are freed only after an RCU grace period, and a folio's
+ * flags word is read once, inside the same RCU read section that found
+ * it, as gupnw_cache_state() reads it (a folio freed meanwhile is read as the
+ * kernel's speculative lookups read one before their folio_try_get(): a
+ * stale answer, never a fault; struct folio memory is never unmapped).
+ * Nothing is kept past rcu_read_unlock() but the flags.
+ */
+void gupnw_cache_scan(struct address_space *mapping, pgoff_t index,
+		      unsigned long n, const u8 *map, u8 *out)
+{
+	XA_STATE(xas, &mapping->i_pages, index);
+	pgoff_t last = index + n - 1, first, end;
+	struct folio *folio;
+	unsigned int order;
+	unsigned long fl;
+	u8 f;
+
+	memset(out, map[0], n);
+	rcu_read_lock();
+	xas_for_each(&xas, folio, last) {
+		if (xas_retry(&xas, folio))
+			continue;
+		if (xa_is_value(folio)) {
+			f = map[GUPNW_PC_VALUE];
+		} else {
+			/* one read of the flags for both bits */
+			fl = READ_ONCE(*folio_flags(folio, 0));
+			f = map[GUPNW_PC_FOLIO |
+				(fl & BIT(PG_uptodate) ? GUPNW_PC_UPTODATE : 0) |
+				(fl & BIT(PG_locked) ? GUPNW_PC_LOCKED : 0)];
+		}
+		order = gupnw_xas_order(&xas);
+		if (!order && xas.xa_index - index < n) {
+			out[xas.xa_index - index] = f;
+			continue;
+		}
+		first = round_down(xas.xa_index, 1UL << order);
+		end = first + (1UL << order) - 1;
+		first = max(first, index);
+		end = min(end, last);
+		if (first <= end)
+			memset(out + (first - index), f, end - first + 1);
+	}
+	rcu_read_unlock();
+}
+
+static_assert(GUPNW_PC_MAP > (GUPNW_PC_FOLIO | GUPNW_PC_VALUE |
+			      GUPNW_PC_UPTODATE | GUPNW_PC_LOCKED));
+
+/* For gupnw_cache_scan(): the flags themselves. */
+static const u8 gupnw_pc_flags[GUPNW_PC_MAP] = {
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+};
+
+/*
  * Whether POSIX_FADV_WILLNEED on @file may be called with mmap_lock held
  * and starts reads: generic_fadvise() only, called directly.
  *
@@ -152,13 +240,23 @@ static unsigned long gupnw_miss_run(struct vm_area_struct *vma,
 	struct address_space *mapping = vma->vm_file->f_mapping;
 	pgoff_t index = linear_page_index(vma, addr);
 	pgoff_t eof = gupnw_eof(mapping);
+	u8 pc[GUPNW_RA_RUN_PAGES];
 	unsigned long n = 0;
 
 	max = min3(max, (unsigned long)GUPNW_RA_RUN_PAGES,
 		   (vma->vm_end - addr) >> PAGE_SHIFT);
-	while (n < max && index + n < eof && (!st || st[n] == GUPNW_ABSENT) &&
-	       !gupnw_cached(mapping, index + n))
+	if (index >= eof)
+		return 0;
+	max = min_t(unsigned long, max, eof - index);
+	while (n < max && (!st || st[n] == GUPNW_ABSENT))
 		n++;
+	if (!n)
+		return 0;
+	/* one walk of the run, then its uncached head */
+	gupnw_cache_scan(mapping, index, n, gupnw_pc_flags, pc);
+	max = n;
+	for (n = 0; n < max && !(pc[n] & GUPNW_PC_FOLIO); n++)
+		;
 	return n;
 }
 
@@ -262,9 +360,8 @@ unsigned long gupnw_wait_read(struct gupnw_range *r, struct vm_area_struct *vma,
 unsigned long gupnw_ready_read(struct vm_area_struct *vma, unsigned long addr,
 			       unsigned long max)
 {
-	struct address_space *mapping;
+	u8 pc[GUPNW_RA_RUN_PAGES];
 	unsigned long n;
-	pgoff_t index;
 
 	max = min_t(unsigned long, max, GUPNW_RA_RUN_PAGES);
 	if (!max || !gupnw_filemap_vma(vma))
@@ -274,10 +371,10 @@ unsigned long gupnw_ready_read(struct vm_area_struct *vma, unsigned long addr,
 		gupnw_start_read(vma, addr, n);
 		return n;
 	}
-	mapping = vma->vm_file->f_mapping;
-	index = linear_page_index(vma, addr);
-	n = 1;
-	while (n < max && gupnw_cached(mapping, index + n))
-		n++;
+	/* the run of cached pages, in one walk */
+	gupnw_cache_scan(vma->vm_file->f_mapping, linear_page_index(vma, addr),
+			 max, gupnw_pc_flags, pc);
+	for (n = 1; n < max && (pc[n] & GUPNW_PC_FOLIO); n++)
+		;
 	return n;
 }

@@ -301,24 +301,11 @@ static int gupnw_fault_one(struct gupnw_walk *w, struct vm_area_struct *vma,
  * huge pages), 'C' out on swap or not in the page cache, 'W' in the page
  * cache but not up to date (a read in flight), 'N' otherwise (a fault
  * without I/O: a cache hit, a never-touched anonymous, shmem or hugetlb
- * page).  The folio's flags are read under RCU (gupnw_cache_state()).
+ * page).  This is the answer for a page of @pc (GUPNW_PC_* flags).
  */
-static u8 gupnw_predict_absent(struct vm_area_struct *vma, unsigned long addr)
+static u8 gupnw_predict_pc(bool shmem, unsigned int pc)
 {
-	struct address_space *mapping;
-	unsigned int pc;
-	pgoff_t index;
-
-	if (vma_is_anonymous(vma) || !vma->vm_file ||
-	    is_vm_hugetlb_page(vma) || vma_is_dax(vma))
-		return GUPNW_STATE_NOTPRESENT;
-	mapping = vma->vm_file->f_mapping;
-	index = linear_page_index(vma, addr);
-	if (index >= gupnw_eof(mapping))
-		return GUPNW_STATE_ERROR;
-
-	pc = gupnw_cache_state(mapping, index);
-	if (shmem_mapping(mapping))	/* a hole: the fault allocates */
+	if (shmem)		/* a hole: the fault allocates */
 		return (pc & GUPNW_PC_VALUE) ? GUPNW_STATE_COLD :
 					       GUPNW_STATE_NOTPRESENT;
 	if (!(pc & GUPNW_PC_FOLIO))	/* a miss, or a shadow */
@@ -328,24 +315,60 @@ static u8 gupnw_predict_absent(struct vm_area_struct *vma, unsigned long addr)
 }
 
 /*
+ * NOFAULT: a run of @n pages of a file VMA from @addr, all GUPNW_ABSENT,
+ * decided with one walk of the page cache (gupnw_cache_scan()), which
+ * writes each page's state from a table of the answers per GUPNW_PC_*.
+ */
+static void gupnw_predict_run(struct vm_area_struct *vma, unsigned long addr,
+			      u8 *st, unsigned long n)
+{
+	struct address_space *mapping = vma->vm_file->f_mapping;
+	pgoff_t index = linear_page_index(vma, addr);
+	pgoff_t eof = gupnw_eof(mapping);
+	bool shmem = shmem_mapping(mapping);
+	unsigned long in = 0;
+	u8 map[GUPNW_PC_MAP];
+	unsigned int pc;
+
+	if (index < eof)
+		in = min_t(unsigned long, n, eof - index);
+	memset(st + in, GUPNW_STATE_ERROR, n - in);	/* SIGBUS */
+	if (!in)
+		return;
+	for (pc = 0; pc < GUPNW_PC_MAP; pc++)
+		map[pc] = gupnw_predict_pc(shmem, pc);
+	gupnw_cache_scan(mapping, index, in, map, st);
+}
+
+/*
  * NOFAULT after pass 1: a swap entry is 'C' - the page may sit in the swap
  * cache, but a module cannot look there (the swap cache is not exported);
  * a page mapped read-only that a WRITE probe would fault on is 'N', a
  * copy or a write-enable without I/O, whatever the file's cache holds.
+ * An absent page of anonymous, hugetlb or DAX memory is 'N'; a run of
+ * absent pages of a file, gupnw_predict_run().
  */
 static void gupnw_predict(struct vm_area_struct *vma, unsigned long addr,
 			  u8 *st, unsigned long n)
 {
-	unsigned long i;
+	bool file = vma->vm_file && !vma_is_anonymous(vma) &&
+		    !is_vm_hugetlb_page(vma) && !vma_is_dax(vma);
+	unsigned long i, k;
 
 	for (i = 0; i < n; i++) {
-		if (st[i] == GUPNW_SWAPPED)
+		if (st[i] == GUPNW_SWAPPED) {
 			st[i] = GUPNW_STATE_COLD;
-		else if (st[i] == GUPNW_RO_WRITE)
+		} else if (st[i] == GUPNW_RO_WRITE) {
 			st[i] = GUPNW_STATE_NOTPRESENT;
-		else if (st[i] == GUPNW_ABSENT)
-			st[i] = gupnw_predict_absent(vma,
-						     addr + (i << PAGE_SHIFT));
+		} else if (st[i] == GUPNW_ABSENT && !file) {
+			st[i] = GUPNW_STATE_NOTPRESENT;
+		} else if (st[i] == GUPNW_ABSENT) {
+			for (k = 1; i + k < n && st[i + k] == GUPNW_ABSENT; k++)
+				;
+			gupnw_predict_run(vma, addr + (i << PAGE_SHIFT),
+					  st + i, k);
+			i += k - 1;
+		}
 	}
 }
 
