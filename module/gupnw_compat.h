@@ -185,4 +185,20 @@ static inline void gupnw_uring_cmd_done(struct io_uring_cmd *ioucmd, int ret,
 #define GUPNW_VM_SHADOW_STACK	VM_SHADOW_STACK
 #endif
 
+/*
+ * The flags word of a folio found under RCU without a reference, read
+ * without folio_flags()'s VM_BUG_ON_PGFLAGS() checks: the folio may have
+ * been freed and reused as a tail page meanwhile, a stale answer for gupnw
+ * but a BUG() through folio_flags() on CONFIG_DEBUG_VM_PGFLAGS kernels.
+ * Linux 6.18 ("mm: introduce memdesc_flags_t") wrapped the word in a struct.
+ */
+static inline unsigned long gupnw_folio_flags_nocheck(const struct folio *folio)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 18, 0)
+	return READ_ONCE(folio->flags);
+#else
+	return READ_ONCE(folio->flags.f);
+#endif
+}
+
 #endif /* _GUPNW_COMPAT_H */

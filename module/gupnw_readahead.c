@@ -62,6 +62,14 @@ bool gupnw_cached(struct address_space *mapping, pgoff_t index)
 	return entry && !xa_is_value(entry);
 }
 
+/* GUPNW_PC_* of a folio (not a value entry) with flags word @fl. */
+static inline unsigned int gupnw_pc_of_flags(unsigned long fl)
+{
+	return GUPNW_PC_FOLIO |
+	       (fl & BIT(PG_uptodate) ? GUPNW_PC_UPTODATE : 0) |
+	       (fl & BIT(PG_locked) ? GUPNW_PC_LOCKED : 0);
+}
+
 /**
  * gupnw_cache_state - what the page cache holds at an index
  * @mapping:	the file's mapping
@@ -73,7 +81,9 @@ bool gupnw_cached(struct address_space *mapping, pgoff_t index)
  * pointer kept after RCU was dropped (xa_load() drops it before it
  * returns).  A folio removed and freed meanwhile is read as the kernel's
  * speculative lookups read one before their folio_try_get()
- * (filemap_get_entry()): a stale answer, nothing more.
+ * (filemap_get_entry()): a stale answer, nothing more - and never through
+ * folio_flags(), whose debug checks would BUG() on a folio reused as a tail
+ * page (gupnw_folio_flags_nocheck()).
  *
  * Return: GUPNW_PC_* flags, 0 for nothing there.
  */
@@ -90,9 +100,7 @@ unsigned int gupnw_cache_state(struct address_space *mapping, pgoff_t index)
 	if (xa_is_value(folio))
 		ret = GUPNW_PC_VALUE;
 	else if (folio)
-		ret = GUPNW_PC_FOLIO |
-		      (folio_test_uptodate(folio) ? GUPNW_PC_UPTODATE : 0) |
-		      (folio_test_locked(folio) ? GUPNW_PC_LOCKED : 0);
+		ret = gupnw_pc_of_flags(gupnw_folio_flags_nocheck(folio));
 	rcu_read_unlock();
 	return ret;
 }
@@ -156,10 +164,8 @@ void gupnw_cache_scan(struct address_space *mapping, pgoff_t index,
 			f = map[GUPNW_PC_VALUE];
 		} else {
 			/* one read of the flags for both bits */
-			fl = READ_ONCE(*folio_flags(folio, 0));
-			f = map[GUPNW_PC_FOLIO |
-				(fl & BIT(PG_uptodate) ? GUPNW_PC_UPTODATE : 0) |
-				(fl & BIT(PG_locked) ? GUPNW_PC_LOCKED : 0)];
+			fl = gupnw_folio_flags_nocheck(folio);
+			f = map[gupnw_pc_of_flags(fl)];
 		}
 		order = gupnw_xas_order(&xas);
 		if (!order && xas.xa_index - index < n) {
