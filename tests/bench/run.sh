@@ -13,7 +13,8 @@
 # Exit status: 0 if every kernel produced a report (targets missed do not count).
 # Knobs (optional): GUPNW_BENCH_RUNS (runs per cell, >= 5, default 7),
 # GUPNW_BENCH_MB (resident ranges, default 256), GUPNW_BENCH_COLD_KB (cold range,
-# default 2048), GUPNW_VM_TIMEOUT (default 900 here), GUPNW_BUILD (see tests/vm/run.sh).
+# default 2048), GUPNW_VM_TIMEOUT (default 900 here), GUPNW_BUILD (see tests/vm/run.sh),
+# GUPNW_BENCH_ONLY=go (only the Go bbolt server's block: no C benchmark, no tokio server).
 set -u
 bench_dir=$(cd "$(dirname "$0")" && pwd)
 vm_dir=$(cd "$bench_dir/../vm" && pwd)
@@ -53,7 +54,7 @@ resolve() {
 # gup_test.ko first: the benchmark program includes the gup_test.h it extracts (a
 # program built before that would silently lack the gup_test column).
 for want in "$@"; do
-	resolve "$want" >/dev/null && kver=$(resolve "$want") &&
+	[ "${GUPNW_BENCH_ONLY:-}" != go ] && resolve "$want" >/dev/null && kver=$(resolve "$want") &&
 		"$bench_dir/build-gup-test.sh" "$kver" >/dev/null 2>&1
 done
 # 6.12's gup_test.h if it was extracted, else another line's (the ioctl is the same): a
@@ -70,7 +71,8 @@ if ! why=$(make -s -B -C "$bench_dir" GUPT="$gupt" 2>&1); then
 fi
 
 # The tokio server's benchmark (bindings/rust): a missing Rust toolchain only drops its table.
-make -s -C "$top/bindings/rust" guest >"$build/bench/rust.log" 2>&1 ||
+[ "${GUPNW_BENCH_ONLY:-}" = go ] ||
+	make -s -C "$top/bindings/rust" guest >"$build/bench/rust.log" 2>&1 ||
 	echo "bench: the Rust server does not build (see $build/bench/rust.log): no tokio server table"
 # The Go bbolt server's (bindings/go), likewise; before the disks are built, which put
 # its database on the throttled disk.
@@ -89,6 +91,8 @@ for want in "$@"; do
 	label=$(vm_line "$kver")
 	out=$build/$kver
 	report=$build/bench/$label.txt
+	# A partial run keeps its own report: update-benchmarks-md.sh pastes whole ones.
+	[ "${GUPNW_BENCH_ONLY:-}" = go ] && report=$build/bench/go-$label.txt
 	rm -f "$report"
 	mkdir -p "$out"
 
@@ -109,7 +113,7 @@ for want in "$@"; do
 	cp "$out/gup_test/status" "$pack/gup_test.status" 2>/dev/null ||
 		echo "failed build-gup-test.sh did not run" >"$pack/gup_test.status"
 	[ -f "$out/gup_test/gup_test.ko" ] && cp "$out/gup_test/gup_test.ko" "$pack/"
-	[ -x "$top/build/rust-guest/gupnw-mmap-server" ] && cp "$top/build/rust-guest/gupnw-mmap-server" "$pack/"
+	[ "${GUPNW_BENCH_ONLY:-}" != go ] && [ -x "$top/build/rust-guest/gupnw-mmap-server" ] && cp "$top/build/rust-guest/gupnw-mmap-server" "$pack/"
 	[ -x "$top/build/go-guest/gupnw-bbolt-server" ] && cp "$top/build/go-guest/gupnw-bbolt-server" "$pack/"
 
 	if [ ! -f "$vm_out/data.img" ] || [ ! -f "$vm_out/slow.img" ] || [ ! -f "$vm_out/swap.img" ]; then
@@ -122,7 +126,7 @@ for want in "$@"; do
 	fi
 
 	args=(GUPNW_RUN=bench)
-	for v in GUPNW_BENCH_RUNS GUPNW_BENCH_MB GUPNW_BENCH_COLD_KB; do
+	for v in GUPNW_BENCH_RUNS GUPNW_BENCH_MB GUPNW_BENCH_COLD_KB GUPNW_BENCH_ONLY; do
 		[ -n "${!v:-}" ] && args+=("$v=${!v}")
 	done
 	log=$vm_out/bench-$kver.log

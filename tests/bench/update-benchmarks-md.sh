@@ -46,7 +46,8 @@ trap 'rm -f "$gen"' EXIT
 		echo "Run of $(date -u -r "$f" '+%Y-%m-%d %H:%M UTC') ($(sed -n 's/^source: //p' "$f" | head -n 1))."
 		echo
 		echo '```'
-		cat "$f"
+		# "cdf ..." lines are data for plots, not for reading.
+		grep -v '^cdf ' "$f"
 		echo '```'
 		echo
 		missed=$(sed -n '/^Targets /,$p' "$f" | grep -E ' MISS( |$)' || true)
