@@ -14,7 +14,7 @@
 //	       blocks in a system call, the Go runtime hands its P to another
 //	gupnw  the walk first, Ready(ctx, page) on each page Get will touch
 //	       (branch, leaf, overflow; present ones cost one probe), then Get;
-//	       branch pages are mlock'd once present and not probed again
+//	       a branch page found present is not probed again for a second
 //
 // Usage:
 //
@@ -177,24 +177,26 @@ type server struct {
 	d    *gupnw.Device
 	mm   []byte // our own mapping of the file, for Ready
 	ps   uint64
-	// Branch pages mlock'd (on mm) after their first Ready, a bit each.
-	branches []uint32
-	lockMu   sync.Mutex
+	// When each branch page was last found present (UnixNano), for
+	// skipping its Ready for a while.
+	branches []int64
 }
 
-func (s *server) locked(id uint64) bool {
-	return id/32 < uint64(len(s.branches)) && atomic.LoadUint32(&s.branches[id/32])&(1<<(id%32)) != 0
+// branchFresh is how long a branch page found present is trusted without
+// another probe. Branch pages are few and on every walk's path, so the
+// kernel keeps them; if one were dropped meanwhile, Get would wait for it as
+// plain Get does, for that request only. (mlock would pin them, but takes
+// mmap_lock for writing, which on 6.1 stalls every fault behind it.)
+const branchFresh = time.Second
+
+func (s *server) fresh(id uint64) bool {
+	return id < uint64(len(s.branches)) && time.Now().UnixNano()-atomic.LoadInt64(&s.branches[id]) < int64(branchFresh)
 }
 
-// lock keeps a branch page in memory, so that its Ready need not be repeated;
-// if mlock fails the page is probed every time, as any other.
-func (s *server) lock(id uint64, pg []byte) {
-	s.lockMu.Lock()
-	defer s.lockMu.Unlock()
-	if id/32 >= uint64(len(s.branches)) || s.locked(id) || unix.Mlock(pg) != nil {
-		return
+func (s *server) present(id uint64) {
+	if id < uint64(len(s.branches)) {
+		atomic.StoreInt64(&s.branches[id], time.Now().UnixNano())
 	}
-	atomic.StoreUint32(&s.branches[id/32], atomic.LoadUint32(&s.branches[id/32])|1<<(id%32))
 }
 
 func (s *server) lookup(ctx context.Context, i uint64, out []byte) ([]byte, error) {
@@ -215,19 +217,18 @@ func (s *server) lookup(ctx context.Context, i uint64, out []byte) ([]byte, erro
 		case "gupnw":
 			// Every page Get will touch, awaited first: Get then takes no
 			// fault that waits for I/O (bbolt's own mapping of the same
-			// page-cache pages takes minor faults at most). Branch pages,
-			// few and on every request's path, are locked in memory once
-			// present: later walks skip their probe.
+			// page-cache pages takes minor faults at most). A branch page
+			// found present is not probed again for branchFresh.
 			_, err = walk(uint64(b.Root()), k, func(id, n uint64) ([]byte, error) {
 				pg := s.mm[id*s.ps : (id+n)*s.ps]
-				if s.locked(id) {
+				if s.fresh(id) {
 					return pg, nil
 				}
 				if err := s.d.Ready(ctx, pg); err != nil {
 					return pg, err
 				}
 				if binary.LittleEndian.Uint16(pg[8:])&branchFlag != 0 {
-					s.lock(id, pg)
+					s.present(id)
 				}
 				return pg, nil
 			})
@@ -284,7 +285,7 @@ func serve(path, mode string) error {
 		if err = unix.Madvise(s.mm, unix.MADV_RANDOM); err != nil {
 			return err
 		}
-		s.branches = make([]uint32, (uint64(len(s.mm))/s.ps+31)/32)
+		s.branches = make([]int64, uint64(len(s.mm))/s.ps)
 	}
 	var out []byte
 	if mode == "pread" { // the walk finds what Get finds
