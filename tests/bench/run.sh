@@ -19,6 +19,8 @@
 # (the tokio server's many cold connections, default 1000), GUPNW_BENCH_SERVER_SECONDS
 # (per server run; default 20 for the tokio server, 10 for the bbolt server),
 # GUPNW_BENCH_SERVER_MODES (its runs, --modes of bindings/rust/examples/mmap_server.rs).
+# A run of some parts only writes build/bench/partial-LINE.txt, which
+# update-benchmarks-md.sh never pastes: BENCHMARKS.md takes whole reports.
 set -u
 bench_dir=$(cd "$(dirname "$0")" && pwd)
 vm_dir=$(cd "$bench_dir/../vm" && pwd)
@@ -55,10 +57,18 @@ resolve() {
 	fi
 }
 
+# Is part $1 of the guest's run selected (GUPNW_BENCH_ONLY, as guest-bench.sh reads it)?
+only() {
+	case ",${GUPNW_BENCH_ONLY:-all}," in
+	*,all,* | *,"$1",*) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
 # gup_test.ko first: the benchmark program includes the gup_test.h it extracts (a
 # program built before that would silently lack the gup_test column).
 for want in "$@"; do
-	resolve "$want" >/dev/null && kver=$(resolve "$want") &&
+	{ only bench || only sweep; } && resolve "$want" >/dev/null && kver=$(resolve "$want") &&
 		"$bench_dir/build-gup-test.sh" "$kver" >/dev/null 2>&1
 done
 # 6.12's gup_test.h if it was extracted, else another line's (the ioctl is the same): a
@@ -75,11 +85,12 @@ if ! why=$(make -s -B -C "$bench_dir" GUPT="$gupt" 2>&1); then
 fi
 
 # The tokio server's benchmark (bindings/rust): a missing Rust toolchain only drops its table.
-make -s -C "$top/bindings/rust" guest >"$build/bench/rust.log" 2>&1 ||
+! only tokio ||
+	make -s -C "$top/bindings/rust" guest >"$build/bench/rust.log" 2>&1 ||
 	echo "bench: the Rust server does not build (see $build/bench/rust.log): no tokio server table"
 # The Go bbolt server's (bindings/go), likewise; before the disks are built, which put
 # its database on the throttled disk.
-make -s -C "$top/bindings/go" guest >"$build/bench/go.log" 2>&1 ||
+! only bbolt || make -s -C "$top/bindings/go" guest >"$build/bench/go.log" 2>&1 ||
 	echo "bench: the Go server does not build (see $build/bench/go.log): no bbolt server table"
 
 failed=0
@@ -94,6 +105,8 @@ for want in "$@"; do
 	label=$(vm_line "$kver")
 	out=$build/$kver
 	report=$build/bench/$label.txt
+	# A partial run keeps its own report: update-benchmarks-md.sh pastes whole ones.
+	only all || report=$build/bench/partial-$label.txt
 	rm -f "$report"
 	mkdir -p "$out"
 
@@ -115,8 +128,8 @@ for want in "$@"; do
 	cp "$out/gup_test/status" "$pack/gup_test.status" 2>/dev/null ||
 		echo "failed build-gup-test.sh did not run" >"$pack/gup_test.status"
 	[ -f "$out/gup_test/gup_test.ko" ] && cp "$out/gup_test/gup_test.ko" "$pack/"
-	[ -x "$top/build/rust-guest/gupnw-mmap-server" ] && cp "$top/build/rust-guest/gupnw-mmap-server" "$pack/"
-	[ -x "$top/build/go-guest/gupnw-bbolt-server" ] && cp "$top/build/go-guest/gupnw-bbolt-server" "$pack/"
+	only tokio && [ -x "$top/build/rust-guest/gupnw-mmap-server" ] && cp "$top/build/rust-guest/gupnw-mmap-server" "$pack/"
+	only bbolt && [ -x "$top/build/go-guest/gupnw-bbolt-server" ] && cp "$top/build/go-guest/gupnw-bbolt-server" "$pack/"
 
 	if [ ! -f "$vm_out/data.img" ] || [ ! -f "$vm_out/slow.img" ] || [ ! -f "$vm_out/swap.img" ]; then
 		"$vm_dir/build-disks.sh" || { echo "bench [$label]: disk images do not build"; failed=1; continue; }

@@ -29,7 +29,8 @@ if [ -n "${GUPNW_KERNEL_ROOT:-}" ]; then
 	# The root sees only itself: build a copy inside it, bring the results back.  A
 	# clean environment, so nothing of the caller's make (MAKEFLAGS, jobserver) leaks.
 	# objtool reads /proc: a proc mount in a private mount namespace, gone with it.
-	inroot=/tmp/gupnw-build/$kver
+	# Per process: two builds of one kernel line (make check and make bench) never share it.
+	inroot=/tmp/gupnw-build/$kver.$$
 	rm -rf "$GUPNW_KERNEL_ROOT$inroot"
 	mkdir -p "$GUPNW_KERNEL_ROOT$inroot"
 	cp -a "$out/src/." "$GUPNW_KERNEL_ROOT$inroot/"
