@@ -131,7 +131,8 @@ for want in "$@"; do
 	only tokio && [ -x "$top/build/rust-guest/gupnw-mmap-server" ] && cp "$top/build/rust-guest/gupnw-mmap-server" "$pack/"
 	only bbolt && [ -x "$top/build/go-guest/gupnw-bbolt-server" ] && cp "$top/build/go-guest/gupnw-bbolt-server" "$pack/"
 
-	if [ ! -f "$vm_out/data.img" ] || [ ! -f "$vm_out/slow.img" ] || [ ! -f "$vm_out/swap.img" ]; then
+	if [ ! -f "$vm_out/data.img" ] || [ ! -f "$vm_out/slow.img" ] || [ ! -f "$vm_out/swap.img" ] ||
+		{ [ -x "$pack/gupnw-bbolt-server" ] && [ ! -f "$vm_out/slow.img.bolt" ]; }; then
 		"$vm_dir/build-disks.sh" || { echo "bench [$label]: disk images do not build"; failed=1; continue; }
 	fi
 	if ! why=$(GUPNW_BENCH_DIR=$pack "$vm_dir/build-initramfs.sh" "$kver" "$out/bench-initramfs.cpio" 2>&1); then

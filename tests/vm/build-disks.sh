@@ -68,3 +68,10 @@ for i in data slow swap eio; do
 	mv "$vm_out/$i.img.tmp" "$vm_out/$i.img"
 done
 mv "$vm_out/eio.blkdebug.tmp" "$vm_out/eio.blkdebug"
+# Whether slow.img holds bolt.db: tests/bench/run.sh rebuilds images made before the
+# Go server was built.
+if [ -f "$stage/slow/bolt.db" ]; then
+	touch "$vm_out/slow.img.bolt"
+else
+	rm -f "$vm_out/slow.img.bolt"
+fi
