@@ -26,6 +26,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use tokio::io::unix::AsyncFd;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::ring::Ring;
 use crate::sys::uring::{self as ring, io_uring_sqe};
@@ -74,6 +75,9 @@ struct Entry {
     // Boxed: the kernel holds its address until the completion.
     args: Box<sys::gupnw_probe_args>,
     slot: Slot,
+    // One of Shared::slots, given back when the entry leaves the table
+    // (its completion taken, also for a dropped future).
+    _permit: OwnedSemaphorePermit,
 }
 
 struct Inner {
@@ -162,6 +166,10 @@ struct Shared {
     // Taken out by Drop (only there): the teardown may outlive Shared.
     inner: ManuallyDrop<Mutex<Inner>>,
     efd: AsyncFd<OwnedFd>,
+    /// READYs that may be in flight at once: at most half the completion
+    /// queue, so that cancels and READYs never overflow it. Past that, a
+    /// `ready()` awaits a slot (in order), never a thread.
+    slots: Arc<Semaphore>,
 }
 
 impl Shared {
@@ -295,11 +303,15 @@ fn async_fd(fd: OwnedFd) -> io::Result<AsyncFd<OwnedFd>> {
     )
 }
 
-fn setup_uring(g: &Gupnw) -> io::Result<Shared> {
+// READYs in flight at most: half of the ring's 512 completion entries.
+const MAX_IN_FLIGHT: usize = 256;
+
+fn setup_uring(g: &Gupnw, max_in_flight: usize) -> io::Result<Shared> {
     if !g.info()?.has(sys::FEATURE_URING_CMD) {
         return Err(io::Error::from_raw_os_error(libc::EOPNOTSUPP));
     }
     let ring = Ring::new(256)?;
+    let max_in_flight = max_in_flight.min(ring.cq_entries() as usize / 2);
     // SAFETY: eventfd() has no memory effects; the fd is checked.
     let efd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
     if efd < 0 {
@@ -310,6 +322,7 @@ fn setup_uring(g: &Gupnw) -> io::Result<Shared> {
     ring.register_eventfd(efd.as_raw_fd())?;
     Ok(Shared {
         efd: async_fd(efd)?,
+        slots: Arc::new(Semaphore::new(max_in_flight)),
         inner: ManuallyDrop::new(Mutex::new(Inner {
             ring,
             next_id: 1,
@@ -354,8 +367,26 @@ impl AsyncGupnw {
     /// caught: its message is printed, and in a `panic = "abort"` build it
     /// aborts; use [`AsyncGupnw::without_uring`] there.)
     pub fn new(g: Gupnw) -> io::Result<AsyncGupnw> {
+        AsyncGupnw::with_max_in_flight(g, MAX_IN_FLIGHT)
+    }
+
+    /// [`AsyncGupnw::new`], with at most `n` READYs in flight on the ring
+    /// at once (256 at most, the default): a `ready()` past that awaits a
+    /// slot, first come first served, without taking a thread. Waiting
+    /// for a slot is an ordinary await: dropping the future leaves the
+    /// queue. A small `n` keeps a disk's queue short; each READY is one
+    /// io_uring worker thread of the kernel's while it waits.
+    ///
+    /// # Errors
+    ///
+    /// [`std::io::ErrorKind::InvalidInput`] if `n` is 0, and those of
+    /// [`AsyncGupnw::new`].
+    pub fn with_max_in_flight(g: Gupnw, n: usize) -> io::Result<AsyncGupnw> {
+        if n == 0 {
+            return Err(io::Error::from_raw_os_error(libc::EINVAL));
+        }
         tokio::runtime::Handle::try_current().map_err(|_| no_runtime())?;
-        let uring = setup_uring(&g).ok().map(Arc::new);
+        let uring = setup_uring(&g, n).ok().map(Arc::new);
         Ok(AsyncGupnw {
             g: Arc::new(g),
             uring,
@@ -416,10 +447,12 @@ impl AsyncGupnw {
     /// back). Returns at once when a NOWAIT probe finds them present; an
     /// empty `mem` is zero pages, with no probe.
     ///
-    /// On the io_uring path, dropping the future cancels the wait. On the
-    /// blocking-pool fallback (no ring, or 256 waits in flight already) it
-    /// does not: the pool's thread finishes its `WAIT` probe, reading the
-    /// pages in, and its result is discarded.
+    /// On the io_uring path, dropping the future cancels the wait; with
+    /// as many READYs in flight as the handle allows (256, or
+    /// [`AsyncGupnw::with_max_in_flight`]), it first awaits a slot. On the
+    /// blocking-pool fallback (no ring) dropping it does not cancel: the
+    /// pool's thread finishes its `WAIT` probe, reading the pages in, and
+    /// its result is discarded.
     ///
     /// # Errors
     ///
@@ -479,9 +512,13 @@ impl AsyncGupnw {
             });
         }
         if let Some(sh) = &self.uring {
-            match ReadyFut::submit(sh, &self.g, addr, len, wflag) {
+            // A slot first: past the limit this waits, it takes no thread.
+            let permit = sh.slots.clone().acquire_owned().await.map_err(|_| {
+                io::Error::new(io::ErrorKind::Other, "gupnw: the ring's slots are gone")
+            })?;
+            match ReadyFut::submit(sh, &self.g, addr, len, wflag, permit) {
                 Ok(f) => return f.await,
-                // A full ring (or a kernel without URING_CMD): fall back.
+                // The kernel's queue full (ENOMEM, SQ busy): fall back.
                 Err(e) if matches!(e.raw_os_error(), Some(libc::EBUSY) | Some(libc::EAGAIN)) => {}
                 Err(e) => return Err(e),
             }
@@ -527,6 +564,7 @@ impl ReadyFut {
         addr: usize,
         len: usize,
         flags: Flags,
+        permit: OwnedSemaphorePermit,
     ) -> io::Result<ReadyFut> {
         let id = sh.with(|inner, wake| {
             inner.reap(wake);
@@ -555,6 +593,7 @@ impl ReadyFut {
                 Entry {
                     args,
                     slot: Slot::Waiting(None),
+                    _permit: permit,
                 },
             );
             // SAFETY: the kernel writes only the argument block (states is

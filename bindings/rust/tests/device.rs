@@ -467,6 +467,56 @@ fn ready_many_at_once_all_complete() {
 }
 
 #[test]
+fn ready_past_the_in_flight_limit_awaits_a_slot_not_a_thread() {
+    let g = need!(dev());
+    let (_f, m) = need!(slow_file());
+    let p = ps();
+    let base = cold_window(&m, 24, 54);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let a = AsyncGupnw::with_max_in_flight(g, 2).unwrap();
+        assert!(a.uses_uring());
+        let mut tasks = Vec::new();
+        for i in 0..6 {
+            let a = a.clone();
+            // a page in four: what the probe reads around one is not the next
+            tasks.push(tokio::spawn(async move {
+                a.ready_range(base + i * 4 * p, p, false).await
+            }));
+        }
+        let mut peak = 0;
+        while !tasks.iter().all(|t| t.is_finished()) {
+            peak = peak.max(a.in_flight());
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let mut uring = 0;
+        for t in tasks {
+            let r = t.await.unwrap().unwrap();
+            assert_ne!(r.path, ReadyPath::Blocking, "a ready() took a thread");
+            assert_eq!((r.pages, r.present), (1, 1));
+            uring += (r.path == ReadyPath::Uring) as usize;
+        }
+        println!("{uring} of 6 READYs on the ring, at most {peak} in flight");
+        assert!(peak <= 2, "{peak} READYs in flight, limit 2");
+        assert!(uring > 0, "no READY reached the ring: nothing was cold");
+        assert_eq!(a.in_flight(), 0);
+    });
+}
+
+#[test]
+fn error_zero_in_flight_limit_is_invalid_input() {
+    let g = need!(dev());
+    rt_current().block_on(async {
+        let e = AsyncGupnw::with_max_in_flight(g, 0).unwrap_err();
+        assert_eq!(errno(&e), libc::EINVAL);
+    });
+}
+
+#[test]
 fn ready_dropped_is_cancelled_and_nothing_leaks() {
     need!(dev());
     let (_f, m) = need!(slow_file());
