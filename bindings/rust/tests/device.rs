@@ -143,6 +143,15 @@ fn cold_window(m: &Map, pages: usize, from_mib: usize) -> usize {
     panic!("no cold window of {} pages left", pages);
 }
 
+/// The runtime of a server: READYs submitted from two threads.
+fn rt_two_workers() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 fn rt_current() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -440,12 +449,7 @@ fn ready_many_at_once_all_complete() {
     let (_f, m) = need!(slow_file());
     let p = ps();
     let base = cold_window(&m, 16, 46);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
+    rt_two_workers().block_on(async {
         let a = AsyncGupnw::new(g).unwrap();
         let mut tasks = Vec::new();
         for i in 0..8 {
@@ -472,12 +476,7 @@ fn ready_past_the_in_flight_limit_awaits_a_slot_not_a_thread() {
     let (_f, m) = need!(slow_file());
     let p = ps();
     let base = cold_window(&m, 24, 54);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
+    rt_two_workers().block_on(async {
         let a = AsyncGupnw::with_max_in_flight(g, 2).unwrap();
         assert!(a.uses_uring());
         let mut tasks = Vec::new();
