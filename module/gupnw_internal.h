@@ -119,6 +119,7 @@ struct gupnw_out {
 	struct gupnw_probe_extent ext[GUPNW_EXTENT_BATCH];
 };
 
+void gupnw_fill(u8 *st, u8 s, unsigned long n);
 unsigned long gupnw_out_room(const struct gupnw_out *o);
 u8 *gupnw_out_scratch(struct gupnw_out *o);
 void gupnw_out_states(struct gupnw_out *o, unsigned long addr, const u8 *st,
