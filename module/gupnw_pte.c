@@ -110,23 +110,39 @@ static pteval_t gupnw_pte_raw(pte_t *ptep)
 	return gupnw_pte_bits(ptep_get_lockless(ptep));
 }
 
+/* Take one entry into the AND and the OR of gupnw_pte_fast8(). */
+static void gupnw_pte_acc(pte_t *ptep, pteval_t *and, pteval_t *or)
+{
+	pteval_t v = gupnw_pte_raw(ptep);
+
+	*and &= v;
+	*or |= v;
+	/* folded now, not all eight reads first and spilled */
+	OPTIMIZER_HIDE_VAR(*and);
+	OPTIMIZER_HIDE_VAR(*or);
+}
+
 /*
  * Whether the 8 entries at @ptep all pass the fast test (see
  * gupnw_pte_fast_mask()): the bits that must be set are set in all of
  * them (their AND), the one that must be clear is clear in all (their
- * OR).  Unrolled: under QEMU's TCG each pass of a loop is a translation
- * block run, which costs as much as an entry's read.  Each entry is read
- * once, as in the loop of gupnw_pte_scan_pmd().
+ * OR).  Unrolled, each entry folded in as it is read: under QEMU's TCG a
+ * pass of a loop is a translation block run, and a register spilled to
+ * the stack a memory access, each costing about an entry's read.  Each
+ * entry is read once, as in the loop of gupnw_pte_scan_pmd().
  */
 static bool gupnw_pte_fast8(pte_t *ptep, pteval_t mask, pteval_t want)
 {
-	pteval_t v0 = gupnw_pte_raw(ptep), v1 = gupnw_pte_raw(ptep + 1);
-	pteval_t v2 = gupnw_pte_raw(ptep + 2), v3 = gupnw_pte_raw(ptep + 3);
-	pteval_t v4 = gupnw_pte_raw(ptep + 4), v5 = gupnw_pte_raw(ptep + 5);
-	pteval_t v6 = gupnw_pte_raw(ptep + 6), v7 = gupnw_pte_raw(ptep + 7);
-	pteval_t and = v0 & v1 & v2 & v3 & v4 & v5 & v6 & v7;
-	pteval_t or = v0 | v1 | v2 | v3 | v4 | v5 | v6 | v7;
+	pteval_t and = ~(pteval_t)0, or = 0;
 
+	gupnw_pte_acc(ptep, &and, &or);
+	gupnw_pte_acc(ptep + 1, &and, &or);
+	gupnw_pte_acc(ptep + 2, &and, &or);
+	gupnw_pte_acc(ptep + 3, &and, &or);
+	gupnw_pte_acc(ptep + 4, &and, &or);
+	gupnw_pte_acc(ptep + 5, &and, &or);
+	gupnw_pte_acc(ptep + 6, &and, &or);
+	gupnw_pte_acc(ptep + 7, &and, &or);
 	/* no fast test (mask 0, want 1): never */
 	return ((and & mask & want) | (or & (mask & ~want))) == want;
 }
