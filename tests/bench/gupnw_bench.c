@@ -365,10 +365,13 @@ static void remap_file(struct scen *s)
  * Every walk of s, runs times each, interleaved; medians into s->med.  Each
  * timed walk follows an untimed one of the same walk (not where the file is
  * mapped afresh: that walk would map it): timed warm, like the PTE-read
- * limit.  Timed cold, the first walk of a run paid for what the last one
- * (gup_test) evicted from QEMU's software TLB - about 1 ns/page, which made
- * NOWAIT look 1.3-1.5x NOFAULT on resident memory, where the two run the
- * same code; with NOFAULT first, NOFAULT was the slower.
+ * limit; and 2 ms after the walk before, so that what that one left
+ * running in the guest (deferred work, say, on the other vCPU: both share
+ * the host's cores) is not billed to the next.  Without both, the walk after gup_test - NOWAIT - paid about 1 ns/page
+ * more than the next, which made NOWAIT look 1.3-1.5x NOFAULT on resident
+ * memory, where the two run the same code (with NOFAULT first, NOFAULT was
+ * the slower); with the warm walk alone, still 1.37x once NOFAULT was down
+ * to 2 ns/page.
  */
 static void measure(struct scen *s)
 {
@@ -383,6 +386,7 @@ static void measure(struct scen *s)
 
 			if (s->skip[w] || bad[w])
 				continue;
+			usleep(2000);	/* settle, see above */
 			if (s->remap)
 				remap_file(s);
 			else
@@ -954,10 +958,10 @@ static double pte_read_limit_ns(size_t pages)
  * MAP_NORESERVE mapping of which only SWEEP_PER_GIB pages at the start of
  * each GiB were written.  A run of a range smaller than SWEEP_BATCH pages
  * walks it SWEEP_BATCH / pages times; a cell is the median of every call of
- * every run; a range walked once per run is walked once untimed just before
- * (timed warm, as in measure()).  Short calls, not batches summed: on a
- * loaded host a batch of many calls is seldom spared a preemption, a single
- * call often is.
+ * every run; each cell starts 2 ms after the one before, and a range walked
+ * once per run is walked once untimed just before (as in measure()).  Short
+ * calls, not batches summed: on a loaded host a batch of many calls is
+ * seldom spared a preemption, a single call often is.
  */
 #define GiB (1024 * MiB)
 #define SWEEP_N 7
@@ -1111,7 +1115,8 @@ static void sweep_measure(char *dense, size_t dense_len)
 				if (!v[i][w])
 					v[i][w] = xalloc(runs * batch *
 							 sizeof(uint64_t));
-				/* one call: warm it, as measure() does */
+				/* settle, and warm a single call: see measure() */
+				usleep(2000);
 				if (batch == 1 && !bad[i][w])
 					sweep_walk(a, len, w, sweep_why[i][w],
 						   sizeof(sweep_why[i][w]));
@@ -1561,8 +1566,9 @@ int main(void)
 		       (unsigned long long)ir.info.max_chunk_pages);
 	else
 		printf("module: not loaded or GET_INFO failed\n");
-	printf("Median of %d runs per cell; every walk covers the whole range in one call,\n"
-	       "timed right after an untimed one (warm), but where the file is mapped afresh.\n",
+	printf("Median of %d runs per cell; every walk covers the whole range in one call, 2 ms\n"
+	       "after the walk before and right after an untimed one of its own (warm; not where\n"
+	       "the file is mapped afresh).\n",
 	       runs);
 	printf("NOWAIT/NOFAULT/WAIT: GUPNW_IOC_PROBE in that mode, one state byte per page.\n");
 	printf("gup_test: %s\n\n", gt_why);
