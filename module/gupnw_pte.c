@@ -129,7 +129,8 @@ static void gupnw_pte_acc(pte_t *ptep, pteval_t *and, pteval_t *or)
  * OR).  Unrolled, each entry folded in as it is read: under QEMU's TCG a
  * pass of a loop is a translation block run, and a register spilled to
  * the stack a memory access, each costing about an entry's read.  Each
- * entry is read once, as in the loop of gupnw_pte_scan_pmd().
+ * entry is read once here; the caller reads a group that fails again,
+ * entry by entry.
  */
 static bool gupnw_pte_fast8(pte_t *ptep, pteval_t mask, pteval_t want)
 {
