@@ -21,6 +21,13 @@
 #include <linux/io_uring/cmd.h>
 #endif
 
+/* Linux 6.12 ("move asm/unaligned.h to linux/unaligned.h"). */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+#include <asm/unaligned.h>
+#else
+#include <linux/unaligned.h>
+#endif
+
 /*
  * Linux 6.5 ("mm/gup: remove unused vmas parameter from get_user_pages()"
  * and "... from get_user_pages_remote()") dropped the vmas argument.

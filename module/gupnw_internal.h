@@ -15,8 +15,11 @@
  * there) and, in WAIT and READY, where each fault may sleep on I/O, far
  * fewer.
  * The states of one chunk are kept in the kernel and copied out at once.
+ * 2048: a hold (lock, VMA lookup, copy out, the checks between) costs about
+ * 0.8 us under TCG, 0.4 ns/page here; the walk state still fits the 8 KiB
+ * kmalloc it did with 1024 (4096 would need 16 KiB, and gained nothing).
  */
-#define GUPNW_CHUNK_PAGES	1024
+#define GUPNW_CHUNK_PAGES	2048
 #define GUPNW_WAIT_CHUNK_PAGES	16
 /* READY: pages faulted per hold, what an io_uring cancel may wait for. */
 #define GUPNW_READY_BATCH	8
@@ -119,6 +122,7 @@ struct gupnw_out {
 	struct gupnw_probe_extent ext[GUPNW_EXTENT_BATCH];
 };
 
+void gupnw_fill(u8 *st, u8 s, unsigned long n);
 unsigned long gupnw_out_room(const struct gupnw_out *o);
 u8 *gupnw_out_scratch(struct gupnw_out *o);
 void gupnw_out_states(struct gupnw_out *o, unsigned long addr, const u8 *st,

@@ -18,7 +18,51 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include "gupnw_compat.h"
 #include "gupnw_internal.h"
+
+/*
+ * @n bytes of @s from @st, a word at a time: memset() is "rep stosb" on
+ * CPUs with ERMS/FSRS, and QEMU's TCG executes a string instruction one
+ * iteration at a time, as slow per byte as a loop iteration per page.
+ */
+void gupnw_fill(u8 *st, u8 s, unsigned long n)
+{
+	const u64 word = 0x0101010101010101ULL * s;
+	unsigned long i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		put_unaligned(word, (u64 *)(st + i));
+		barrier();	/* not turned back into memset() */
+	}
+	for (; i < n; i++)
+		st[i] = s;
+}
+
+/*
+ * copy_to_user() of @n state bytes, a word at a time: it is "rep movsb" on
+ * CPUs with FSRM/ERMS, which QEMU's TCG executes an iteration at a time -
+ * a cost per byte, so per page, as large as the page-table read itself.
+ */
+static int gupnw_put_states(u8 __user *to, const u8 *from, unsigned long n)
+{
+	unsigned long i = 0;
+
+	if (!user_access_begin(to, n))
+		return -EFAULT;
+	for (; i < n && ((unsigned long)(to + i) & 7); i++)
+		unsafe_put_user(from[i], to + i, efault);
+	for (; i + 8 <= n; i += 8)
+		unsafe_put_user(get_unaligned((const u64 *)(from + i)),
+				(u64 __user *)(to + i), efault);
+	for (; i < n; i++)
+		unsafe_put_user(from[i], to + i, efault);
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
 
 static int gupnw_state_idx(u8 state)
 {
@@ -97,7 +141,7 @@ static void gupnw_stage_run(struct gupnw_out *o, unsigned long addr,
 		e->state = state;
 		e->reserved = 0;
 	} else if (o->r->states) {
-		memset(o->states + o->nr_staged, state, n);
+		gupnw_fill(o->states + o->nr_staged, state, n);
 		o->nr_staged += n;
 	}
 }
@@ -187,12 +231,12 @@ static int gupnw_flush_tail(struct gupnw_out *o)
 	struct gupnw_range *r = o->r;
 	int ret;
 
-	memset(o->states, o->tail_state, sizeof(o->states));
+	gupnw_fill(o->states, o->tail_state, sizeof(o->states));
 	while (o->tail_pages) {
 		unsigned long n = min_t(unsigned long, o->tail_pages,
 					sizeof(o->states));
 
-		if (copy_to_user(r->states + r->done, o->states, n))
+		if (gupnw_put_states(r->states + r->done, o->states, n))
 			return -EFAULT;
 		r->done += n;
 		r->counts[gupnw_state_idx(o->tail_state)] += n;
@@ -221,8 +265,8 @@ int gupnw_out_flush(struct gupnw_out *o)
 		o->ext[0] = o->ext[o->nr_ext - 1];
 		o->nr_ext = 1;
 	} else if (r->states && o->nr_staged) {
-		if (copy_to_user(r->states + r->done, o->states,
-				 o->nr_staged))
+		if (gupnw_put_states(r->states + r->done, o->states,
+				     o->nr_staged))
 			return -EFAULT;
 		o->nr_staged = 0;
 	}

@@ -31,6 +31,7 @@
 #include <linux/pgtable.h>
 #include <linux/swap.h>
 
+#include "gupnw_compat.h"
 #include "gupnw_internal.h"
 
 /*
@@ -71,6 +72,9 @@ static pteval_t gupnw_pte_fast_want(bool write)
 #endif
 }
 
+/* Eight 'R' state bytes in one word. */
+#define GUPNW_R8	(0x0101010101010101ULL * GUPNW_STATE_RESIDENT)
+
 static u8 gupnw_pte_state(pte_t pte, bool write)
 {
 	if (pte_none(pte))
@@ -85,6 +89,63 @@ static u8 gupnw_pte_state(pte_t pte, bool write)
 	if (write && !pte_write(pte))
 		return GUPNW_RO_WRITE;	/* a write would fault (COW, ...) */
 	return GUPNW_STATE_RESIDENT;
+}
+
+/*
+ * An entry's raw value, for the fast test's flag bits only.  With
+ * PARAVIRT_XXL pte_val() is a paravirt call, patched at load but still
+ * instructions per entry; the flags read the same in Xen's form.
+ */
+static pteval_t gupnw_pte_bits(pte_t pte)
+{
+#ifdef CONFIG_X86
+	return native_pte_val(pte);
+#else
+	return pte_val(pte);
+#endif
+}
+
+static pteval_t gupnw_pte_raw(pte_t *ptep)
+{
+	return gupnw_pte_bits(ptep_get_lockless(ptep));
+}
+
+/* Take one entry into the AND and the OR of gupnw_pte_fast8(). */
+static void gupnw_pte_acc(pte_t *ptep, pteval_t *and, pteval_t *or)
+{
+	pteval_t v = gupnw_pte_raw(ptep);
+
+	*and &= v;
+	*or |= v;
+	/* folded now, not all eight reads first and spilled */
+	OPTIMIZER_HIDE_VAR(*and);
+	OPTIMIZER_HIDE_VAR(*or);
+}
+
+/*
+ * Whether the 8 entries at @ptep all pass the fast test (see
+ * gupnw_pte_fast_mask()): the bits that must be set are set in all of
+ * them (their AND), the one that must be clear is clear in all (their
+ * OR).  Unrolled, each entry folded in as it is read: under QEMU's TCG a
+ * pass of a loop is a translation block run, and a register spilled to
+ * the stack a memory access, each costing about an entry's read.  Each
+ * entry is read once here; the caller reads a group that fails again,
+ * entry by entry.
+ */
+static bool gupnw_pte_fast8(pte_t *ptep, pteval_t mask, pteval_t want)
+{
+	pteval_t and = ~(pteval_t)0, or = 0;
+
+	gupnw_pte_acc(ptep, &and, &or);
+	gupnw_pte_acc(ptep + 1, &and, &or);
+	gupnw_pte_acc(ptep + 2, &and, &or);
+	gupnw_pte_acc(ptep + 3, &and, &or);
+	gupnw_pte_acc(ptep + 4, &and, &or);
+	gupnw_pte_acc(ptep + 5, &and, &or);
+	gupnw_pte_acc(ptep + 6, &and, &or);
+	gupnw_pte_acc(ptep + 7, &and, &or);
+	/* no fast test (mask 0, want 1): never */
+	return ((and & mask & want) | (or & (mask & ~want))) == want;
 }
 
 /* A PMD leaf (THP, huge zero page): one answer for its pages. */
@@ -143,15 +204,24 @@ static bool gupnw_pte_scan_pmd(struct mm_struct *mm, unsigned long addr,
 		goto ask;		/* a THP migration entry */
 	if (pmd_leaf(pmd)) {
 		s = gupnw_pmd_leaf_state(pmd, write);
-		memset(st, s, n);
+		gupnw_fill(st, s, n);
 		return s == GUPNW_STATE_RESIDENT;
 	}
 
 	ptep = pte_offset_kernel(&pmd, addr);
 	for (i = 0; i < n; i++) {
-		pte_t pte = ptep_get_lockless(ptep + i);
+		pte_t pte;
 
-		if (likely((pte_val(pte) & fast_mask) == fast_want)) {
+		/* eight ordinary entries: one word of 'R' */
+		if (!(i & 7) && i + 8 <= n &&
+		    likely(gupnw_pte_fast8(ptep + i, fast_mask, fast_want))) {
+			put_unaligned(GUPNW_R8, (u64 *)(st + i));
+			i += 7;
+			continue;
+		}
+		pte = ptep_get_lockless(ptep + i);
+
+		if (likely((gupnw_pte_bits(pte) & fast_mask) == fast_want)) {
 			st[i] = GUPNW_STATE_RESIDENT;
 			continue;
 		}
@@ -164,10 +234,10 @@ static bool gupnw_pte_scan_pmd(struct mm_struct *mm, unsigned long addr,
 		goto ask;
 	return !other;
 absent:
-	memset(st, GUPNW_ABSENT, n);
+	gupnw_fill(st, GUPNW_ABSENT, n);
 	return false;
 ask:
-	memset(st, GUPNW_ASK, n);
+	gupnw_fill(st, GUPNW_ASK, n);
 	return false;
 }
 

@@ -16,7 +16,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define NPAGES	3000		/* crosses the module's 1024-page holds */
+#define NPAGES	3000		/* crosses the module's 2048-page holds */
 #define MAXEXT	4096
 
 static struct gupnw *g;
