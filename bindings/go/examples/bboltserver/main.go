@@ -662,8 +662,10 @@ func bench(cfg benchCfg, modes []string) error {
 }
 
 // touchRun makes pages pages of m from first on present with n goroutines
-// and returns the pages per second and what peak saw.
-func touchRun(m []byte, d *gupnw.Device, first, pages, n int, inflight string) (float64, peaks, error) {
+// and returns the pages per second, the disk's reads meanwhile (from
+// diskStat, its /sys/dev/block/M:m/stat; none if "") and the most io-wq
+// workers seen at once.
+func touchRun(m []byte, d *gupnw.Device, first, pages, n int, diskStat string) (float64, diskReads, int, error) {
 	ps := os.Getpagesize()
 	var next int64 = int64(first)
 	var mu sync.Mutex
@@ -671,8 +673,9 @@ func touchRun(m []byte, d *gupnw.Device, first, pages, n int, inflight string) (
 	var wg sync.WaitGroup
 	var sum byte
 	stop := make(chan struct{})
-	seen := make(chan peaks)
-	go func() { seen <- peak(stop, inflight) }()
+	workers := make(chan int)
+	go func() { workers <- peakWorkers(stop) }()
+	r0 := readDiskStat(diskStat)
 	t0 := time.Now()
 	for g := 0; g < n; g++ {
 		wg.Add(1)
@@ -704,28 +707,63 @@ func touchRun(m []byte, d *gupnw.Device, first, pages, n int, inflight string) (
 		}()
 	}
 	wg.Wait()
-	rate := float64(pages) / time.Since(t0).Seconds()
+	secs := time.Since(t0).Seconds()
+	r1 := readDiskStat(diskStat)
 	close(stop)
 	_ = sum
-	return rate, <-seen, ferr
+	return float64(pages) / secs, diskReads{r1.reads - r0.reads, r1.ms - r0.ms, secs}, <-workers, ferr
 }
 
-// peaks are the most io-wq workers of this process, and reads in flight at
-// the disk, seen at once.
-type peaks struct{ workers, reads int }
+// diskReads are a disk's reads completed and the milliseconds they took,
+// summed over the reads (fields 1 and 4 of its stat), in secs seconds.
+type diskReads struct {
+	reads, ms uint64
+	secs      float64
+}
 
-// peak counts this process's io-wq workers (threads named iou-wrk-*) and
-// the disk's reads in flight (the first figure of inflight, its
-// /sys/dev/block/M:m/inflight; none if "") every 10 ms until stop is
-// closed, and returns the most seen at once.
-func peak(stop chan struct{}, inflight string) peaks {
-	var p peaks
+func (a *diskReads) add(b diskReads) {
+	a.reads += b.reads
+	a.ms += b.ms
+	a.secs += b.secs
+}
+
+// inFlight is the mean number of reads in flight: the time they took
+// together over the time it took.
+func (a diskReads) inFlight() float64 { return float64(a.ms) / 1000 / a.secs }
+
+func (a diskReads) msPerRead() float64 {
+	if a.reads == 0 {
+		return 0
+	}
+	return float64(a.ms) / float64(a.reads)
+}
+
+func readDiskStat(path string) diskReads {
+	var r diskReads
+	if path == "" {
+		return r
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return r
+	}
+	var f [4]uint64
+	if n, _ := fmt.Sscan(string(b), &f[0], &f[1], &f[2], &f[3]); n == 4 {
+		r.reads, r.ms = f[0], f[3]
+	}
+	return r
+}
+
+// peakWorkers counts this process's io-wq workers (threads named iou-wrk-*)
+// every 10 ms until stop is closed, and returns the most seen at once.
+func peakWorkers(stop chan struct{}) int {
+	peak := 0
 	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
 	for {
 		select {
 		case <-stop:
-			return p
+			return peak
 		case <-t.C:
 		}
 		tasks, _ := os.ReadDir("/proc/self/task")
@@ -736,17 +774,8 @@ func peak(stop chan struct{}, inflight string) peaks {
 				n++
 			}
 		}
-		if n > p.workers {
-			p.workers = n
-		}
-		if inflight == "" {
-			continue
-		}
-		if b, err := os.ReadFile(inflight); err == nil {
-			var r, w int
-			if _, err := fmt.Sscan(string(b), &r, &w); err == nil && r > p.reads {
-				p.reads = r
-			}
+		if n > peak {
+			peak = n
 		}
 	}
 }
@@ -832,8 +861,8 @@ func touch(path string, n, pages, rounds int) error {
 	if err != nil {
 		return err
 	}
-	// The disk's reads in flight: of the device itself, or of the one
-	// holding the file (a whole disk, as in the test guests).
+	// The disk's reads: of the device itself, or of the one holding the
+	// file (a whole disk, as in the test guests).
 	var st unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
 		return err
@@ -845,9 +874,9 @@ func touch(path string, n, pages, rounds int) error {
 			return err
 		}
 	}
-	inflight := fmt.Sprintf("/sys/dev/block/%d:%d/inflight", unix.Major(dev), unix.Minor(dev))
-	if _, err := os.Stat(inflight); err != nil {
-		inflight = ""
+	diskStat := fmt.Sprintf("/sys/dev/block/%d:%d/stat", unix.Major(dev), unix.Minor(dev))
+	if _, err := os.Stat(diskStat); err != nil {
+		diskStat = ""
 	}
 	m, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
@@ -879,8 +908,9 @@ func touch(path string, n, pages, rounds int) error {
 	fmt.Printf("# %s: %d goroutines, %d rounds of %d never-read pages per row; io-wq workers per thread %d (was %d)\n",
 		path, n, rounds, pages, n, old)
 	type cell struct {
-		secs float64
-		peaks
+		secs    float64
+		workers int
+		disk    diskReads
 	}
 	cells := make(map[[2]int]*cell)
 	run := 0
@@ -892,7 +922,7 @@ func touch(path string, n, pages, rounds int) error {
 					dd = nil
 				}
 				prev := runtime.GOMAXPROCS(p)
-				rate, pk, err := touchRun(m, dd, run*pages, pages, n, inflight)
+				rate, dr, w, err := touchRun(m, dd, run*pages, pages, n, diskStat)
 				runtime.GOMAXPROCS(prev)
 				run++
 				if err != nil {
@@ -904,32 +934,37 @@ func touch(path string, n, pages, rounds int) error {
 					cells[[2]int{p, mode}] = c
 				}
 				c.secs += float64(pages) / rate
-				if pk.workers > c.workers {
-					c.workers = pk.workers
+				if w > c.workers {
+					c.workers = w
 				}
-				if pk.reads > c.reads {
-					c.reads = pk.reads
-				}
+				c.disk.add(dr)
 			}
 		}
 	}
 	// erigon's figure: faults taken from C (cgo, outside the P) vs from Go.
 	erigon := map[int]float64{2: 1.86, 4: 2.14}
 	fmt.Println("| GOMAXPROCS | plain touch pages/s | Ready first pages/s | ratio | erigon's (cgo vs Go) " +
-		"| disk reads in flight, most: plain / Ready | io-wq workers, most |")
-	fmt.Println("|---|---|---|---|---|---|---|")
+		"| disk reads in flight, mean: plain / Ready | ms per read: plain / Ready | io-wq workers, most |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
 	var verdict []string
+	var reads uint64
 	for _, p := range procs {
-		plain := float64(rounds*pages) / cells[[2]int{p, 0}].secs
-		ready := float64(rounds*pages) / cells[[2]int{p, 1}].secs
-		fmt.Printf("| %d | %.0f | %.0f | %.2fx | %.2fx | %d / %d | %d |\n", p, plain, ready, ready/plain, erigon[p],
-			cells[[2]int{p, 0}].reads, cells[[2]int{p, 1}].reads, cells[[2]int{p, 1}].workers)
+		pc, rc := cells[[2]int{p, 0}], cells[[2]int{p, 1}]
+		plain := float64(rounds*pages) / pc.secs
+		ready := float64(rounds*pages) / rc.secs
+		fmt.Printf("| %d | %.0f | %.0f | %.2fx | %.2fx | %.1f / %.1f | %.2f / %.2f | %d |\n",
+			p, plain, ready, ready/plain, erigon[p], pc.disk.inFlight(), rc.disk.inFlight(),
+			pc.disk.msPerRead(), rc.disk.msPerRead(), rc.workers)
+		reads += pc.disk.reads + rc.disk.reads
 		met := "MISS"
 		if ready/plain >= erigon[p] {
 			met = "PASS"
 		}
 		verdict = append(verdict, fmt.Sprintf("  GOMAXPROCS=%d: Ready / plain %.2fx (>= erigon's %.2fx)  %s",
 			p, ready/plain, erigon[p], met))
+	}
+	if diskStat != "" {
+		fmt.Printf("# the disk's reads per page made present: %.2f\n", float64(reads)/float64(runs*pages))
 	}
 	fmt.Println("Target (ratios of this run):")
 	for _, v := range verdict {
