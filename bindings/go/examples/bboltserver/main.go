@@ -851,7 +851,7 @@ func readLatency(path string, size int64, n int) error {
 // Ready first, at GOMAXPROCS 2 and 4, in rounds (every row once per round,
 // fresh pages each time), and prints one table row per GOMAXPROCS over all
 // rounds. A block device is mapped whole, after its reads are timed.
-func touch(path string, n, pages, rounds int) error {
+func touch(path string, n, pages, rounds, workers int) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -894,10 +894,17 @@ func touch(path string, n, pages, rounds int) error {
 	}
 	defer d.Close()
 	// io-wq's bounded workers (min(SQ entries, 4 * CPUs) per submitting
-	// thread) would otherwise bound the READYs waiting at once.
-	old, err := d.SetReadyWorkers(n)
-	if err != nil {
-		return err
+	// thread) bound the READYs waiting at once; -ready-workers sets them.
+	wk := "io-wq's default"
+	if workers < 0 {
+		workers = n
+	}
+	if workers > 0 {
+		old, err := d.SetReadyWorkers(workers)
+		if err != nil {
+			return err
+		}
+		wk = fmt.Sprintf("%d (was %d)", workers, old)
 	}
 	procs := []int{2, 4}
 	runs := len(procs) * 2 * rounds
@@ -905,8 +912,8 @@ func touch(path string, n, pages, rounds int) error {
 	if runs*pages > total {
 		pages = total / runs
 	}
-	fmt.Printf("# %s: %d goroutines, %d rounds of %d never-read pages per row; io-wq workers per thread %d (was %d)\n",
-		path, n, rounds, pages, n, old)
+	fmt.Printf("# %s: %d goroutines, %d rounds of %d never-read pages per row; io-wq workers per thread %s\n",
+		path, n, rounds, pages, wk)
 	type cell struct {
 		secs    float64
 		workers int
@@ -1030,11 +1037,12 @@ func main() {
 	goroutines := flag.Int("goroutines", 64, "with -touch: goroutines")
 	pages := flag.Int("pages", 2048, "with -touch: pages per row and round")
 	touchRounds := flag.Int("touch-rounds", 1, "with -touch: rounds of every row")
+	readyWorkers := flag.Int("ready-workers", -1, "with -touch: io-wq workers per thread (-1: goroutines, 0: io-wq's default)")
 	flag.Parse()
 	var err error
 	switch {
 	case *touchPath != "":
-		err = touch(*touchPath, *goroutines, *pages, *touchRounds)
+		err = touch(*touchPath, *goroutines, *pages, *touchRounds, *readyWorkers)
 	case *createPath != "":
 		err = create(*createPath, *keys, *size)
 	case *servePath != "":
