@@ -72,6 +72,12 @@ erigon_rc=
 if [ -x /bench/gupnw-bbolt-server ] && only erigon; then
 	erigon_rc=0
 	lat=${GUPNW_LAT_DEV:-/dev/vde}
+	# guest-init.sh waits for vda..vdd only: give the fifth disk up to 10 s to probe.
+	n=0
+	while [ ! -b "$lat" ] && [ $n -lt 100 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
 	if [ -b "$lat" ]; then
 		echo "the latency disk ($lat, 1 ms per read):" >/tmp/erigon.out
 		timeout -s TERM -k 5 300 /bench/gupnw-bbolt-server -touch "$lat" -pages 4096 -touch-rounds 3 \
