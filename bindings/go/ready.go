@@ -376,6 +376,34 @@ func (d *Device) Stats() Stats {
 	return s
 }
 
+// SetReadyWorkers sets how many of the Device's READYs may wait at once
+// per thread that submits them: io-wq runs them on its bounded workers, at
+// most min(64, 4 * CPUs) of them by default (IORING_REGISTER_IOWQ_MAX_WORKERS;
+// the others queue in io-wq). The kernel applies it to every thread that
+// submits to the Device's ring, now and later. It returns the limit before
+// of the calling thread's io-wq (0 if it has none yet). Without an
+// io_uring (Ready falls back to Wait probes) it returns an error wrapping
+// unix.EOPNOTSUPP.
+func (d *Device) SetReadyWorkers(n int) (int, error) {
+	u := d.async
+	if u == nil {
+		return 0, fmt.Errorf("gupnw: no io_uring READY: %w", unix.EOPNOTSUPP)
+	}
+	if n <= 0 {
+		return 0, fmt.Errorf("gupnw: %d workers: %w", n, unix.EINVAL)
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.r == nil {
+		return 0, errClosed
+	}
+	old, err := u.r.maxWorkers(uint32(n), 0)
+	if err != nil {
+		return 0, fmt.Errorf("gupnw: IORING_REGISTER_IOWQ_MAX_WORKERS: %w", err)
+	}
+	return int(old[0]), nil
+}
+
 // Close cancels the READYs still in flight, waits (parked) until the kernel
 // has finished with them, and closes the ring and the device. Ready calls
 // still waiting return an error wrapping unix.ECANCELED; later ones one

@@ -22,6 +22,7 @@ const (
 	ioringOffCqRing       = 0x8000000
 	ioringOffSqes         = 0x10000000
 	ioringRegisterEventfd = 4
+	ioringRegisterIowqMax = 19 // IORING_REGISTER_IOWQ_MAX_WORKERS, 5.15
 	sqeSize               = 64
 	cqeSize               = 16
 	uringParamsSize       = 120
@@ -138,6 +139,18 @@ func (r *ring) registerEventfd(efd int) error {
 		return errno
 	}
 	return nil
+}
+
+// maxWorkers sets io-wq's worker limits of the ring's tasks (0 leaves one
+// as it is) and returns the limits before.
+func (r *ring) maxWorkers(bounded, unbounded uint32) ([2]uint32, error) {
+	v := [2]uint32{bounded, unbounded}
+	_, _, errno := unix.Syscall6(unix.SYS_IO_URING_REGISTER, uintptr(r.fd), ioringRegisterIowqMax,
+		uintptr(unsafe.Pointer(&v)), 2, 0, 0)
+	if errno != 0 {
+		return v, errno
+	}
+	return v, nil
 }
 
 func u32at(m []byte, off uint32) *uint32 { return (*uint32)(unsafe.Pointer(&m[off])) }

@@ -15,7 +15,8 @@
 # GUPNW_BENCH_MB (resident ranges, default 256), GUPNW_BENCH_COLD_KB (cold range,
 # default 2048), GUPNW_VM_TIMEOUT (default 1500 here), GUPNW_BUILD (see tests/vm/run.sh),
 # GUPNW_BENCH_ONLY (parts run in the guest, comma-separated: bench, sweep (gupnw_bench's
-# range-size sweep alone), tokio, bbolt, threads; default all), GUPNW_BENCH_SERVER_COLD
+# range-size sweep alone), tokio, bbolt, erigon (the Go cold pages per second on
+# the latency disk), threads; default all), GUPNW_BENCH_SERVER_COLD
 # (the tokio server's many cold connections, default 1000), GUPNW_BENCH_SERVER_SECONDS
 # (per server run; default 20 for the tokio server, 10 for the bbolt server),
 # GUPNW_BENCH_SERVER_MODES (its runs, --modes of bindings/rust/examples/mmap_server.rs).
@@ -90,7 +91,7 @@ fi
 	echo "bench: the Rust server does not build (see $build/bench/rust.log): no tokio server table"
 # The Go bbolt server's (bindings/go), likewise; before the disks are built, which put
 # its database on the throttled disk.
-! only bbolt || make -s -C "$top/bindings/go" guest >"$build/bench/go.log" 2>&1 ||
+{ ! only bbolt && ! only erigon; } || make -s -C "$top/bindings/go" guest >"$build/bench/go.log" 2>&1 ||
 	echo "bench: the Go server does not build (see $build/bench/go.log): no bbolt server table"
 
 failed=0
@@ -129,7 +130,7 @@ for want in "$@"; do
 		echo "failed build-gup-test.sh did not run" >"$pack/gup_test.status"
 	[ -f "$out/gup_test/gup_test.ko" ] && cp "$out/gup_test/gup_test.ko" "$pack/"
 	only tokio && [ -x "$top/build/rust-guest/gupnw-mmap-server" ] && cp "$top/build/rust-guest/gupnw-mmap-server" "$pack/"
-	only bbolt && [ -x "$top/build/go-guest/gupnw-bbolt-server" ] && cp "$top/build/go-guest/gupnw-bbolt-server" "$pack/"
+	{ only bbolt || only erigon; } && [ -x "$top/build/go-guest/gupnw-bbolt-server" ] && cp "$top/build/go-guest/gupnw-bbolt-server" "$pack/"
 
 	if [ ! -f "$vm_out/data.img" ] || [ ! -f "$vm_out/slow.img" ] || [ ! -f "$vm_out/swap.img" ] ||
 		{ [ -x "$pack/gupnw-bbolt-server" ] && [ ! -f "$vm_out/slow.img.bolt" ]; }; then

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Boot one kernel under QEMU (TCG: KVM hangs the guest here) with the four disks, and
+# Boot one kernel under QEMU (TCG: KVM hangs the guest here) with the five disks, and
 # save the raw serial output.  A host-side timeout ends a hung guest; oops=panic with
 # panic=-1 and -no-reboot ends QEMU at the first oops.
 #   boot.sh [--live] KVER INITRAMFS LOG [KERNEL-ARG...]
@@ -24,7 +24,7 @@ done
 
 # snapshot=on: the guest's writes go to a temporary overlay, the images stay as built.
 # A fixed PCI slot per disk (-device ...,addr=; "-drive if=virtio" cannot take one), so
-# they probe, and are named, vda, vdb, vdc, vdd in this order.  Throttles count 4 KiB
+# they probe, and are named, vda, vdb, vdc, vdd, vde in this order.  Throttles count 4 KiB
 # units; swap is throttled on reads only, so swap-out stays fast.  The EIO disk reads
 # through blkdebug, which fails the blocks eio.blkdebug names; it is throttled too, so a
 # failing read is still in flight when the fault that started it looks at the page.
@@ -38,6 +38,11 @@ disk swap.img 0x5 throttling.iops-read=50,throttling.iops-size=4096
 disk slow.img 0x6 throttling.iops-total=20,throttling.iops-size=4096
 drives+=(-drive "if=none,id=eio,format=raw,snapshot=on,file.driver=blkdebug,file.config=$vm_out/eio.blkdebug,file.image.filename=$vm_out/eio.img,throttling.iops-total=20,throttling.iops-size=4096"
 	-device "virtio-blk-pci,drive=eio,addr=0x7")
+# vde, last (nothing before it renumbers): 1 GiB of zeros, no image, every read 1 ms
+# (null-co sleeps each request's coroutine: any number of reads overlap), as an NVMe
+# read takes - the benchmark's cold pages per second (tests/bench/guest-bench.sh).
+drives+=(-drive "if=none,id=lat,driver=null-co,size=1G,read-zeroes=on,latency-ns=1000000"
+	-device "virtio-blk-pci,drive=lat,addr=0x8")
 
 # secretmem.enable=1: 6.1 has memfd_secret(2) off by default (6.1 mm/secretmem.c:41;
 # on since 6.5), and t35 checks that secretmem reads E.

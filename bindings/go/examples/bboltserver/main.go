@@ -21,12 +21,14 @@
 //	bboltserver -create DB [-keys N] [-value-size S]
 //	bboltserver -bench DB [-seconds S] [-rounds R] [-modes plain,pread,gupnw] [-procs 2]
 //	            [-hot-conns N] [-hot-interval D] [-cold-conns N]
-//	bboltserver -touch FILE [-goroutines N] [-pages K]
+//	bboltserver -touch FILE [-goroutines N] [-pages K] [-touch-rounds R]
 //
 // -touch measures cold pages made present per second by N goroutines, at
 // GOMAXPROCS 2 and 4, touching them (each fault blocks a P) or awaiting them
-// with Ready first (the reads overlap in io_uring's workers); each run gets
-// its own K never-read pages of FILE (a big file on a fast disk).
+// with Ready first (the reads overlap in io_uring's workers, N of them per
+// submitting thread); each row gets its own K never-read pages of FILE per
+// round (a big file, or a block device: the bench's disk whose every read
+// takes 1 ms, whose read latency it prints first).
 //
 // -bench starts a fresh server process (-serve, GOMAXPROCS=-procs) per row
 // and round (-rounds rounds of -seconds each, every row once per round, so
@@ -659,14 +661,21 @@ func bench(cfg benchCfg, modes []string) error {
 	return nil
 }
 
-// touchRun makes pages pages of m from first on present with n goroutines.
-func touchRun(m []byte, d *gupnw.Device, first, pages, n int) (float64, error) {
+// touchRun makes pages pages of m from first on present with n goroutines
+// and returns the pages per second, the disk's reads meanwhile (from
+// diskStat, its /sys/dev/block/M:m/stat; none if "") and the most io-wq
+// workers seen at once.
+func touchRun(m []byte, d *gupnw.Device, first, pages, n int, diskStat string) (float64, diskReads, int, error) {
 	ps := os.Getpagesize()
 	var next int64 = int64(first)
 	var mu sync.Mutex
 	var ferr error
 	var wg sync.WaitGroup
 	var sum byte
+	stop := make(chan struct{})
+	workers := make(chan int)
+	go func() { workers <- peakWorkers(stop) }()
+	r0 := readDiskStat(diskStat)
 	t0 := time.Now()
 	for g := 0; g < n; g++ {
 		wg.Add(1)
@@ -698,23 +707,184 @@ func touchRun(m []byte, d *gupnw.Device, first, pages, n int) (float64, error) {
 		}()
 	}
 	wg.Wait()
+	secs := time.Since(t0).Seconds()
+	r1 := readDiskStat(diskStat)
+	close(stop)
 	_ = sum
-	return float64(pages) / time.Since(t0).Seconds(), ferr
+	return float64(pages) / secs, diskReads{r1.reads - r0.reads, r1.ms - r0.ms, secs}, <-workers, ferr
 }
 
-// touch runs one row per GOMAXPROCS and mode, in this process.
-func touch(path string, n, pages int) error {
+// diskReads are a disk's reads completed and the milliseconds they took,
+// summed over the reads (fields 1 and 4 of its stat), in secs seconds.
+type diskReads struct {
+	reads, ms uint64
+	secs      float64
+}
+
+func (a *diskReads) add(b diskReads) {
+	a.reads += b.reads
+	a.ms += b.ms
+	a.secs += b.secs
+}
+
+// inFlight is the mean number of reads in flight: the time they took
+// together over the time it took.
+func (a diskReads) inFlight() float64 { return float64(a.ms) / 1000 / a.secs }
+
+func (a diskReads) msPerRead() float64 {
+	if a.reads == 0 {
+		return 0
+	}
+	return float64(a.ms) / float64(a.reads)
+}
+
+func readDiskStat(path string) diskReads {
+	var r diskReads
+	if path == "" {
+		return r
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return r
+	}
+	var f [4]uint64
+	if n, _ := fmt.Sscan(string(b), &f[0], &f[1], &f[2], &f[3]); n == 4 {
+		r.reads, r.ms = f[0], f[3]
+	}
+	return r
+}
+
+// peakWorkers counts this process's io-wq workers (threads named iou-wrk-*)
+// every 10 ms until stop is closed, and returns the most seen at once.
+func peakWorkers(stop chan struct{}) int {
+	peak := 0
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return peak
+		case <-t.C:
+		}
+		tasks, _ := os.ReadDir("/proc/self/task")
+		n := 0
+		for _, e := range tasks {
+			c, _ := os.ReadFile("/proc/self/task/" + e.Name() + "/comm")
+			if strings.HasPrefix(string(c), "iou-wrk-") {
+				n++
+			}
+		}
+		if n > peak {
+			peak = n
+		}
+	}
+}
+
+// readLatency reads pages at the end of path with O_DIRECT pread, one at a
+// time and then from n goroutines at once (GOMAXPROCS n meanwhile: each in
+// its own thread), and prints what they took: on a disk whose reads
+// overlap, n at once take about as long as one.
+func readLatency(path string, size int64, n int) error {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_DIRECT, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	const reads = 16
+	ps := os.Getpagesize()
+	base := size - int64(reads*n+reads)*int64(ps)
+	if base < 0 {
+		return fmt.Errorf("%s: too small", path)
+	}
+	buf := func() ([]byte, error) { // page-aligned, for O_DIRECT
+		return unix.Mmap(-1, 0, ps, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	}
+	b, err := buf()
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	for i := 0; i < reads; i++ {
+		if _, err := f.ReadAt(b, base+int64(i*ps)); err != nil {
+			return err
+		}
+	}
+	one := time.Since(t0).Seconds() / reads
+	// A P per goroutine: each enters its pread at once, none waits for
+	// sysmon to hand a P on from a thread blocked in one.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(n))
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	t0 = time.Now()
+	for g := 0; g < n; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			b, err := buf()
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer unix.Munmap(b)
+			for i := 0; i < reads; i++ {
+				off := base + int64(reads+g*reads+i)*int64(ps)
+				if _, err := f.ReadAt(b, off); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	rate := float64(reads*n) / time.Since(t0).Seconds()
+	fmt.Printf("# %s: O_DIRECT 4 KiB reads one at a time %.2f ms each (%.0f/s); "+
+		"%d goroutines at once %.0f reads/s (%.1f in flight on average)\n",
+		path, one*1000, 1/one, n, rate, rate*one)
+	return nil
+}
+
+// touch measures cold pages made present per second, plain touching against
+// Ready first, at GOMAXPROCS 2 and 4, in rounds (every row once per round,
+// fresh pages each time), and prints one table row per GOMAXPROCS over all
+// rounds. A block device is mapped whole, after its reads are timed.
+func touch(path string, n, pages, rounds, workers int) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	st, _ := f.Stat()
-	m, err := unix.Mmap(int(f.Fd()), 0, int(st.Size()), unix.PROT_READ, unix.MAP_SHARED)
+	size, err := f.Seek(0, io.SeekEnd) // a block device's Stat says 0
+	if err != nil {
+		return err
+	}
+	// The disk's reads: of the device itself, or of the one holding the
+	// file (a whole disk, as in the test guests).
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return err
+	}
+	dev := st.Dev
+	if st.Mode&unix.S_IFMT == unix.S_IFBLK {
+		dev = st.Rdev
+		if err := readLatency(path, size, n); err != nil {
+			return err
+		}
+	}
+	diskStat := fmt.Sprintf("/sys/dev/block/%d:%d/stat", unix.Major(dev), unix.Minor(dev))
+	if _, err := os.Stat(diskStat); err != nil {
+		diskStat = ""
+	}
+	m, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
 		return err
 	}
 	defer unix.Munmap(m)
+	// Each fault reads its own page, as erigon's random reads of its
+	// database do.
 	if err := unix.Madvise(m, unix.MADV_RANDOM); err != nil {
 		return err
 	}
@@ -723,30 +893,89 @@ func touch(path string, n, pages int) error {
 		return err
 	}
 	defer d.Close()
-	total := len(m) / os.Getpagesize()
-	if 4*pages > total {
-		pages = total / 4
+	// io-wq's bounded workers (min(SQ entries, 4 * CPUs) per submitting
+	// thread) bound the READYs waiting at once; -ready-workers sets them.
+	wk := "io-wq's default"
+	if workers < 0 {
+		workers = n
 	}
-	fmt.Printf("# %s: %d goroutines, %d never-read pages per run\n", path, n, pages)
-	// erigon's figure: faults taken from C (cgo, outside the P) vs from Go.
-	erigon := map[int]string{2: "1.86x", 4: "2.14x"}
-	fmt.Println("| GOMAXPROCS | plain touch pages/s | Ready first pages/s | ratio | erigon's (cgo vs Go) |")
-	fmt.Println("|---|---|---|---|---|")
+	if workers > 0 {
+		old, err := d.SetReadyWorkers(workers)
+		if err != nil {
+			return err
+		}
+		wk = fmt.Sprintf("%d (was %d)", workers, old)
+	}
+	procs := []int{2, 4}
+	runs := len(procs) * 2 * rounds
+	total := len(m) / os.Getpagesize()
+	if runs*pages > total {
+		pages = total / runs
+	}
+	fmt.Printf("# %s: %d goroutines, %d rounds of %d never-read pages per row; io-wq workers per thread %s\n",
+		path, n, rounds, pages, wk)
+	type cell struct {
+		secs    float64
+		workers int
+		disk    diskReads
+	}
+	cells := make(map[[2]int]*cell)
 	run := 0
-	for _, procs := range []int{2, 4} {
-		old := runtime.GOMAXPROCS(procs)
-		plain, err := touchRun(m, nil, run*pages, pages, n)
-		run++
-		if err != nil {
-			return err
+	for r := 0; r < rounds; r++ {
+		for _, p := range procs {
+			for mode := 0; mode < 2; mode++ {
+				dd := d
+				if mode == 0 {
+					dd = nil
+				}
+				prev := runtime.GOMAXPROCS(p)
+				rate, dr, w, err := touchRun(m, dd, run*pages, pages, n, diskStat)
+				runtime.GOMAXPROCS(prev)
+				run++
+				if err != nil {
+					return err
+				}
+				c := cells[[2]int{p, mode}]
+				if c == nil {
+					c = &cell{}
+					cells[[2]int{p, mode}] = c
+				}
+				c.secs += float64(pages) / rate
+				if w > c.workers {
+					c.workers = w
+				}
+				c.disk.add(dr)
+			}
 		}
-		ready, err := touchRun(m, d, run*pages, pages, n)
-		run++
-		runtime.GOMAXPROCS(old)
-		if err != nil {
-			return err
+	}
+	// erigon's figure: faults taken from C (cgo, outside the P) vs from Go.
+	erigon := map[int]float64{2: 1.86, 4: 2.14}
+	fmt.Println("| GOMAXPROCS | plain touch pages/s | Ready first pages/s | ratio | erigon's (cgo vs Go) " +
+		"| disk reads in flight, mean: plain / Ready | ms per read: plain / Ready | io-wq workers, most |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
+	var verdict []string
+	var reads uint64
+	for _, p := range procs {
+		pc, rc := cells[[2]int{p, 0}], cells[[2]int{p, 1}]
+		plain := float64(rounds*pages) / pc.secs
+		ready := float64(rounds*pages) / rc.secs
+		fmt.Printf("| %d | %.0f | %.0f | %.2fx | %.2fx | %.1f / %.1f | %.2f / %.2f | %d |\n",
+			p, plain, ready, ready/plain, erigon[p], pc.disk.inFlight(), rc.disk.inFlight(),
+			pc.disk.msPerRead(), rc.disk.msPerRead(), rc.workers)
+		reads += pc.disk.reads + rc.disk.reads
+		met := "MISS"
+		if ready/plain >= erigon[p] {
+			met = "PASS"
 		}
-		fmt.Printf("| %d | %.0f | %.0f | %.2fx | %s |\n", procs, plain, ready, ready/plain, erigon[procs])
+		verdict = append(verdict, fmt.Sprintf("  GOMAXPROCS=%d: Ready / plain %.2fx (>= erigon's %.2fx)  %s",
+			p, ready/plain, erigon[p], met))
+	}
+	if diskStat != "" {
+		fmt.Printf("# the disk's reads per page made present: %.2f\n", float64(reads)/float64(runs*pages))
+	}
+	fmt.Println("Target (ratios of this run):")
+	for _, v := range verdict {
+		fmt.Println(v)
 	}
 	return nil
 }
@@ -806,12 +1035,14 @@ func main() {
 	coldConns := flag.Int("cold-conns", 16, "connections asking cold keys")
 	touchPath := flag.String("touch", "", "measure cold pages made present per second on this file")
 	goroutines := flag.Int("goroutines", 64, "with -touch: goroutines")
-	pages := flag.Int("pages", 2048, "with -touch: pages per run")
+	pages := flag.Int("pages", 2048, "with -touch: pages per row and round")
+	touchRounds := flag.Int("touch-rounds", 1, "with -touch: rounds of every row")
+	readyWorkers := flag.Int("ready-workers", -1, "with -touch: io-wq workers per thread (-1: goroutines, 0: io-wq's default)")
 	flag.Parse()
 	var err error
 	switch {
 	case *touchPath != "":
-		err = touch(*touchPath, *goroutines, *pages)
+		err = touch(*touchPath, *goroutines, *pages, *touchRounds, *readyWorkers)
 	case *createPath != "":
 		err = create(*createPath, *keys, *size)
 	case *servePath != "":
