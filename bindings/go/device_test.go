@@ -412,6 +412,61 @@ func TestReadyFromThousandsOfGoroutines(t *testing.T) {
 	}
 }
 
+// One io-wq worker per submitting thread: the READYs beyond it queue in
+// io-wq, and every one of them still completes.
+func TestSetReadyWorkersOneStillCompletesEveryReady(t *testing.T) {
+	d := dev(t)
+	m := slowFile(t)
+	// The limit is per thread that submits: this one, once it has.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := d.Ready(context.Background(), coldWindow(t, m, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.SetReadyWorkers(1); err != nil {
+		t.Fatal(err)
+	}
+	const pages = 6
+	w := coldWindow(t, m, 4*pages)
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for i := 0; i < pages; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			p := 4 * i * ps // a page in four: not read around another
+			if err := d.Ready(context.Background(), w[p:p+ps]); err != nil {
+				failed.Add(1)
+				t.Log(err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	old, err := d.SetReadyWorkers(2)
+	if err != nil || old != 1 {
+		t.Fatalf("limit before %d (want 1), %v", old, err)
+	}
+	if s := d.Stats(); failed.Load() != 0 || s.InFlight != 0 || s.Uring == 0 {
+		t.Fatalf("%d failed, stats %+v", failed.Load(), s)
+	}
+}
+
+func TestSetReadyWorkersErrors(t *testing.T) {
+	d := dev(t)
+	for _, n := range []int{0, -1} {
+		if _, err := d.SetReadyWorkers(n); !errors.Is(err, unix.EINVAL) {
+			t.Fatalf("SetReadyWorkers(%d): %v, want EINVAL", n, err)
+		}
+	}
+	if d.async != nil {
+		d.async.close()
+		d.async = nil
+	}
+	if _, err := d.SetReadyWorkers(1); !errors.Is(err, unix.EOPNOTSUPP) {
+		t.Fatalf("without io_uring: %v, want EOPNOTSUPP", err)
+	}
+}
+
 func TestReadyCancelledByItsContextIsCancelledInTheKernel(t *testing.T) {
 	fds := openFds()
 	d, err := Open()
