@@ -354,6 +354,7 @@ static void gupnw_predict(struct vm_area_struct *vma, unsigned long addr,
 	bool file = vma->vm_file && !vma_is_anonymous(vma) &&
 		    !is_vm_hugetlb_page(vma) && !vma_is_dax(vma);
 	unsigned long i, k;
+	u8 *next;
 
 	for (i = 0; i < n; i++) {
 		if (st[i] == GUPNW_SWAPPED) {
@@ -363,8 +364,8 @@ static void gupnw_predict(struct vm_area_struct *vma, unsigned long addr,
 		} else if (st[i] == GUPNW_ABSENT && !file) {
 			st[i] = GUPNW_STATE_NOTPRESENT;
 		} else if (st[i] == GUPNW_ABSENT) {
-			for (k = 1; i + k < n && st[i + k] == GUPNW_ABSENT; k++)
-				;
+			next = memchr_inv(st + i, GUPNW_ABSENT, n - i);
+			k = next ? next - (st + i) : n - i;
 			gupnw_predict_run(vma, addr + (i << PAGE_SHIFT),
 					  st + i, k);
 			i += k - 1;
