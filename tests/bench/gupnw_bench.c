@@ -523,19 +523,20 @@ static void target_ratio(const char *what, const struct scen *s, int a,
  * a NOWAIT probe of it: a user-space loop touching one byte per window
  * (one fault each: the exception entry too, which GUP does not pay), and
  * MADV_POPULATE_READ (the kernel's own GUP walk, a reference-free follow
- * per page and a fault per window).  ns per page, medians.
+ * per page and a fault per window); a WAIT probe too, which faults with
+ * blocking GUP.  ns per page, medians.
  */
 static struct {
 	int ok;
 	size_t window;		/* fault_around_bytes */
 	int assumed;		/* not readable: the default */
-	double touch, populate, nowait;
+	double touch, populate, nowait, wait;
 	char why[96];
 } fbound;
 
 static void fault_bound(struct scen *s)
 {
-	uint64_t v[3][64];
+	uint64_t v[4][64];
 	size_t win = 65536, off;
 	int r, assumed = 1;
 	FILE *f = fopen("/sys/kernel/debug/fault_around_bytes", "r");
@@ -585,10 +586,20 @@ static void fault_bound(struct scen *s)
 			return;
 		}
 		v[2][r] = (uint64_t)ns;
+
+		remap_file(s);
+		ns = probe_bytes(s->addr, s->len, GUPNW_PROBE_WAIT, &args);
+		if (ns < 0) {
+			snprintf(fbound.why, sizeof(fbound.why), "WAIT probe: %s",
+				 gt_errname((int)-ns));
+			return;
+		}
+		v[3][r] = (uint64_t)ns;
 	}
 	fbound.touch = (double)median(v[0], runs) / s->pages;
 	fbound.populate = (double)median(v[1], runs) / s->pages;
 	fbound.nowait = (double)median(v[2], runs) / s->pages;
+	fbound.wait = (double)median(v[3], runs) / s->pages;
 	fbound.ok = 1;
 }
 
@@ -608,6 +619,8 @@ static void print_fault_bound(const struct scen *s)
 	printf("  NOWAIT probe, the same runs          %8.1f ns/page = %.2fx the touch bound, %.2fx POPULATE_READ\n",
 	       fbound.nowait, fbound.nowait / fbound.touch,
 	       fbound.nowait / fbound.populate);
+	printf("  WAIT probe, the same runs            %8.1f ns/page = %.2fx the touch bound\n",
+	       fbound.wait, fbound.wait / fbound.touch);
 	if (s->med[W_MINCORE] > 0)
 		printf("  mincore (table above)                %8.1f ns/page: touch bound / mincore %.2fx\n",
 		       s->med[W_MINCORE], fbound.touch / s->med[W_MINCORE]);
