@@ -105,22 +105,47 @@ unsigned int gupnw_cache_state(struct address_space *mapping, pgoff_t index)
 	return ret;
 }
 
-/*
- * The order of the entry @xas is at, as xas_get_order() finds it (an entry
- * is followed in its node by a sibling entry for each further slot it
- * covers), without the call for the common order-0 entry of a leaf node.
- */
-static inline unsigned int gupnw_xas_order(struct xa_state *xas)
+/* The byte @map gives for @entry: a folio, a value entry, or nothing. */
+static inline u8 gupnw_pc_byte(const u8 *map, void *entry)
 {
-	struct xa_node *node = xas->xa_node;
+	if (!entry || xa_is_internal(entry))	/* a hole, or no page here */
+		return map[0];
+	if (xa_is_value(entry))
+		return map[GUPNW_PC_VALUE];
+	/* one read of the flags for both bits */
+	return map[gupnw_pc_of_flags(gupnw_folio_flags_nocheck(entry))];
+}
 
-	if (!node)
-		return 0;
-	if (!node->shift && (xas->xa_offset == XA_CHUNK_MASK ||
-			     !xa_is_sibling(xa_entry(xas->xa, node,
-						     xas->xa_offset + 1))))
-		return 0;
-	return xas_get_order(xas);
+/*
+ * The rest of the leaf node @node from slot @off on, at most @max slots,
+ * into @out; the slot at @off holds @f or a sibling of it.  Each slot is
+ * read once: a folio's flags, a value entry, a hole, or a sibling entry,
+ * which repeats the byte of the entry it follows (a large folio or a
+ * multi-index shadow: its flags are read once).  Return: the slots
+ * written, fewer than asked where a retry entry says the node is going
+ * (the caller looks up the rest again).
+ */
+static unsigned long gupnw_cache_leaf(struct xarray *xa, struct xa_node *node,
+				      unsigned int off, unsigned long max,
+				      const u8 *map, u8 f, u8 *out)
+{
+	unsigned long i, n = min_t(unsigned long, max, XA_CHUNK_SIZE - off);
+	void *entry;
+
+	out[0] = f;
+	for (i = 1; i < n; i++) {
+		entry = xa_entry(xa, node, off + i);
+		if (unlikely(xa_is_internal(entry))) {
+			if (xa_is_retry(entry))
+				return i;
+			if (!xa_is_sibling(entry))
+				f = map[0];
+		} else {
+			f = gupnw_pc_byte(map, entry);
+		}
+		out[i] = f;
+	}
+	return n;
 }
 
 /**
@@ -132,52 +157,61 @@ static inline unsigned int gupnw_xas_order(struct xa_state *xas)
  *		(GUPNW_PC_MAP entries; map[0]: nothing there)
  * @out:	out: map[the page's flags] per page
  *
- * One xarray iteration under RCU over the run, as cachestat(2) walks one
- * (6.12 mm/filemap.c:4310 filemap_cachestat()), instead of a tree descent
- * per page: each entry is met once whatever it covers, a large folio or a
- * multi-index shadow, its extent read from the tree itself
- * (xas_get_order(), never from the folio), and value entries (shadows,
- * shmem swap) are told apart from folios.  No reference is taken: the
- * tree's nodes are freed only after an RCU grace period, and a folio's
- * flags word is read once, inside the same RCU read section that found
- * it, as gupnw_cache_state() reads it (a folio freed meanwhile is read as the
- * kernel's speculative lookups read one before their folio_try_get(): a
- * stale answer, never a fault; struct folio memory is never unmapped).
- * Nothing is kept past rcu_read_unlock() but the flags.
+ * One walk of the tree under RCU over the run, as cachestat(2) walks one
+ * (6.12 mm/filemap.c:4310 filemap_cachestat()), instead of a descent per
+ * page: one descent per leaf node (64 pages), whose slots are then read in
+ * order, each once (gupnw_cache_leaf()); a hole or a large entry above the
+ * leaves (a PMD-sized folio) is one step whatever it covers, its extent
+ * read from the tree itself (xas_get_order(), never from the folio).
+ * Value entries (shadows, shmem swap) are told apart from folios.  No
+ * reference is taken: the tree's nodes are freed only after an RCU grace
+ * period, and a folio's flags word is read once, inside the same RCU read
+ * section that found it, as gupnw_cache_state() reads it (a folio freed
+ * meanwhile is read as the kernel's speculative lookups read one before
+ * their folio_try_get(): a stale answer, never a fault; struct folio
+ * memory is never unmapped).  Nothing is kept past rcu_read_unlock() but
+ * the flags.
  */
 void gupnw_cache_scan(struct address_space *mapping, pgoff_t index,
 		      unsigned long n, const u8 *map, u8 *out)
 {
 	XA_STATE(xas, &mapping->i_pages, index);
-	pgoff_t last = index + n - 1, first, end;
-	struct folio *folio;
+	unsigned long done = 0, span;
+	struct xa_node *node;
 	unsigned int order;
-	unsigned long fl;
-	u8 f;
+	void *entry;
+	pgoff_t pos;
 
-	memset(out, map[0], n);
 	rcu_read_lock();
-	xas_for_each(&xas, folio, last) {
-		if (xas_retry(&xas, folio))
+	while (done < n) {
+		pos = index + done;
+		xas_set(&xas, pos);
+		entry = xas_load(&xas);
+		if (xa_is_retry(entry))		/* a node going: again */
 			continue;
-		if (xa_is_value(folio)) {
-			f = map[GUPNW_PC_VALUE];
-		} else {
-			/* one read of the flags for both bits */
-			fl = gupnw_folio_flags_nocheck(folio);
-			f = map[gupnw_pc_of_flags(fl)];
+		node = xas.xa_node;
+		if (node == XAS_BOUNDS) {	/* nothing from here on */
+			memset(out + done, map[0], n - done);
+			break;
 		}
-		order = gupnw_xas_order(&xas);
-		if (!order && xas.xa_index - index < n) {
-			out[xas.xa_index - index] = f;
+		if (!node) {			/* the root's single entry */
+			out[done++] = gupnw_pc_byte(map, entry);
 			continue;
 		}
-		first = round_down(xas.xa_index, 1UL << order);
-		end = first + (1UL << order) - 1;
-		first = max(first, index);
-		end = min(end, last);
-		if (first <= end)
-			memset(out + (first - index), f, end - first + 1);
+		if (!node->shift) {
+			done += gupnw_cache_leaf(xas.xa, node,
+						 pos & XA_CHUNK_MASK, n - done,
+						 map, gupnw_pc_byte(map, entry),
+						 out + done);
+			continue;
+		}
+		/* above the leaves: a hole, or a large entry, all one byte */
+		order = entry ? xas_get_order(&xas) : node->shift;
+		span = min_t(unsigned long, n - done,
+			     (round_down(pos, 1UL << order) +
+			      (1UL << order)) - pos);
+		memset(out + done, gupnw_pc_byte(map, entry), span);
+		done += span;
 	}
 	rcu_read_unlock();
 }

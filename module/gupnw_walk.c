@@ -21,8 +21,10 @@
  *     needing I/O (it returns 0 after starting that I/O: 'W').  A page it
  *     returns is 'F' - unless the fault counted as major: then the read
  *     finished before the fault tried the folio lock (a fast device), and
- *     the page still needed I/O: 'W'.  WAIT mode faults without
- *     FOLL_NOWAIT.
+ *     the page still needed I/O: 'W'.  A read of a page of a
+ *     filemap_fault() mapping is faulted without GUP's walks around the
+ *     fault (gupnw_fault_file()), the same fault with the same flags.
+ *     WAIT mode faults without FOLL_NOWAIT.
  *     A swap entry (also the COW copy of a private file page) and a page
  *     mapped read-only that a WRITE probe would fault on are kept apart
  *     from the pages not mapped: their fault never reads the file.
@@ -295,6 +297,44 @@ static int gupnw_fault_one(struct gupnw_walk *w, struct vm_area_struct *vma,
 }
 
 /*
+ * NOWAIT's read fault of an absent page of a filemap_fault() mapping: the
+ * fault alone, handle_mm_fault() with the flags GUP's faultin_page() gives
+ * a FOLL_NOWAIT read (6.12 mm/gup.c:1181; FAULT_FLAG_REMOTE for another
+ * mm), without GUP's page-table walks before and after it and the
+ * reference taken and dropped: a cached file is mapped a fault-around
+ * window per fault, and GUP's own work around each fault is what the walk
+ * adds to the faults' cost (BENCHMARKS.md).  A fault that needed I/O
+ * returns VM_FAULT_RETRY without waiting ('W') or, the read having finished
+ * first, VM_FAULT_MAJOR ('W', as gupnw_fault_one() tells from maj_flt).
+ * With FAULT_FLAG_RETRY_NOWAIT the fault never drops mmap_lock (GUP
+ * WARNs on VM_FAULT_COMPLETED there).  What is not plainly mapped after it
+ * - an error (SIGBUS past EOF, OOM, poison), or the page gone again - is
+ * GUPNW_ABSENT: left to GUP (gupnw_fault_one()), which faults it again and
+ * says what it is.
+ */
+static int gupnw_fault_file(struct gupnw_walk *w, struct vm_area_struct *vma,
+			    unsigned long addr)
+{
+	unsigned int flags = FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_RETRY_NOWAIT;
+	vm_fault_t ret;
+	u8 s;
+
+	if (fatal_signal_pending(current))	/* as GUP checks per page */
+		return -EINTR;
+	if (!w->local)
+		flags |= FAULT_FLAG_REMOTE;
+	ret = handle_mm_fault(vma, addr, flags, NULL);
+	if (ret & (VM_FAULT_ERROR | VM_FAULT_COMPLETED))
+		return GUPNW_ABSENT;
+	if (ret & VM_FAULT_RETRY)	/* I/O started, not waited for */
+		return GUPNW_STATE_RETRY;
+	gupnw_pte_scan(w->r->mm, addr, 1, false, &s);
+	if (s != GUPNW_STATE_RESIDENT)
+		return GUPNW_ABSENT;
+	return ret & VM_FAULT_MAJOR ? GUPNW_STATE_RETRY : GUPNW_STATE_FAULTED;
+}
+
+/*
  * NOFAULT: what touching a page that is not mapped would cost, looked up
  * without a reference, as mincore(2) looks (6.12 mm/mincore.c:52-70): 'E'
  * past the end of the file (SIGBUS; not for hugetlbfs, whose index is in
@@ -354,6 +394,7 @@ static void gupnw_predict(struct vm_area_struct *vma, unsigned long addr,
 	bool file = vma->vm_file && !vma_is_anonymous(vma) &&
 		    !is_vm_hugetlb_page(vma) && !vma_is_dax(vma);
 	unsigned long i, k;
+	u8 *next;
 
 	for (i = 0; i < n; i++) {
 		if (st[i] == GUPNW_SWAPPED) {
@@ -363,8 +404,8 @@ static void gupnw_predict(struct vm_area_struct *vma, unsigned long addr,
 		} else if (st[i] == GUPNW_ABSENT && !file) {
 			st[i] = GUPNW_STATE_NOTPRESENT;
 		} else if (st[i] == GUPNW_ABSENT) {
-			for (k = 1; i + k < n && st[i + k] == GUPNW_ABSENT; k++)
-				;
+			next = memchr_inv(st + i, GUPNW_ABSENT, n - i);
+			k = next ? next - (st + i) : n - i;
 			gupnw_predict_run(vma, addr + (i << PAGE_SHIFT),
 					  st + i, k);
 			i += k - 1;
@@ -414,6 +455,7 @@ static int gupnw_walk_vma(struct gupnw_walk *w, struct vm_area_struct *vma,
 			  unsigned long addr, unsigned long n, u8 *st)
 {
 	unsigned long i, wait_io;
+	bool file_read;
 	int ret;
 
 	ret = gupnw_scan_present(w, vma, addr, n, st);
@@ -423,6 +465,10 @@ static int gupnw_walk_vma(struct gupnw_walk *w, struct vm_area_struct *vma,
 		gupnw_predict(vma, addr, st, n);
 		return 0;
 	}
+	/* NOWAIT's reads of a file: the fault alone, gupnw_fault_file() */
+	file_read = !gupnw_mode_waits(w->r->mode) && !w->r->write &&
+		    vma->vm_ops && vma->vm_ops->fault == filemap_fault &&
+		    !is_vm_hugetlb_page(vma) && !userfaultfd_armed(vma);
 
 	for (i = 0, wait_io = 0; i < n; i++) {
 		/* not mapped, a swap entry, a write fault on a mapped page */
@@ -450,7 +496,11 @@ static int gupnw_walk_vma(struct gupnw_walk *w, struct vm_area_struct *vma,
 			wait_io = gupnw_wait_read(w->r, vma,
 						  addr + (i << PAGE_SHIFT),
 						  st + i, n - i);
-		ret = gupnw_fault_one(w, vma, addr + (i << PAGE_SHIFT));
+		ret = GUPNW_ABSENT;
+		if (file_read && st[i] == GUPNW_ABSENT)
+			ret = gupnw_fault_file(w, vma, addr + (i << PAGE_SHIFT));
+		if (ret == GUPNW_ABSENT)
+			ret = gupnw_fault_one(w, vma, addr + (i << PAGE_SHIFT));
 		if (ret < 0)
 			return ret;
 		if (wait_io) {

@@ -543,6 +543,121 @@ static void target_limit(const char *what, const struct scen *s, int a,
 	       "x", ctx);
 }
 
+/* --------------------------------------- the bound of a walk that faults */
+
+/*
+ * What mapping a cached file's pages costs the kernel itself: the floor of
+ * any walk that maps them with faults, as NOWAIT does.  A fault on a file
+ * page maps its cached neighbours too (fault-around: fault_around_bytes,
+ * 64 KiB by default, the window aligned in the address space), so the
+ * least a module that can only fault (GUP) pays is one fault per window.
+ * Measured on a fresh mapping of the same cached file, in the same runs as
+ * a NOWAIT probe of it: a user-space loop touching one byte per window
+ * (one fault each: the exception entry too, which GUP does not pay), and
+ * MADV_POPULATE_READ (the kernel's own GUP walk, a reference-free follow
+ * per page and a fault per window); a WAIT probe too, which faults with
+ * blocking GUP.  ns per page, medians.
+ */
+static struct {
+	int ok;
+	size_t window;		/* fault_around_bytes */
+	int assumed;		/* not readable: the default */
+	double touch, populate, nowait, wait;
+	char why[96];
+} fbound;
+
+static void fault_bound(struct scen *s)
+{
+	uint64_t v[4][64];
+	size_t win = 65536, off;
+	int r, assumed = 1;
+	FILE *f = fopen("/sys/kernel/debug/fault_around_bytes", "r");
+	unsigned long fab;
+
+	if (f) {
+		if (fscanf(f, "%lu", &fab) == 1 && fab >= (unsigned long)gt_page) {
+			win = fab;
+			assumed = 0;
+		}
+		fclose(f);
+	}
+	fbound.window = win;
+	fbound.assumed = assumed;
+	if (devfd < 0) {
+		snprintf(fbound.why, sizeof(fbound.why), "no /dev/gupnw");
+		return;
+	}
+	progress("%s: the faults' own cost, %d runs", s->name, runs);
+	for (r = 0; r < runs; r++) {
+		struct gupnw_probe_args args;
+		volatile char sink = 0;
+		uint64_t t0;
+		int64_t ns;
+
+		remap_file(s);
+		t0 = gt_now_ns();
+		for (off = 0; off < s->len; off += win)
+			sink += s->addr[off];
+		v[0][r] = gt_now_ns() - t0;
+		(void)sink;
+
+		remap_file(s);
+		t0 = gt_now_ns();
+		if (madvise(s->addr, s->len, MADV_POPULATE_READ)) {
+			snprintf(fbound.why, sizeof(fbound.why),
+				 "MADV_POPULATE_READ: %s", strerror(errno));
+			return;
+		}
+		v[1][r] = gt_now_ns() - t0;
+
+		remap_file(s);
+		ns = probe_bytes(s->addr, s->len, 0, &args);
+		if (ns < 0) {
+			snprintf(fbound.why, sizeof(fbound.why), "probe: %s",
+				 gt_errname((int)-ns));
+			return;
+		}
+		v[2][r] = (uint64_t)ns;
+
+		remap_file(s);
+		ns = probe_bytes(s->addr, s->len, GUPNW_PROBE_WAIT, &args);
+		if (ns < 0) {
+			snprintf(fbound.why, sizeof(fbound.why), "WAIT probe: %s",
+				 gt_errname((int)-ns));
+			return;
+		}
+		v[3][r] = (uint64_t)ns;
+	}
+	fbound.touch = (double)median(v[0], runs) / s->pages;
+	fbound.populate = (double)median(v[1], runs) / s->pages;
+	fbound.nowait = (double)median(v[2], runs) / s->pages;
+	fbound.wait = (double)median(v[3], runs) / s->pages;
+	fbound.ok = 1;
+}
+
+static void print_fault_bound(const struct scen *s)
+{
+	printf("\nBound of a walk that maps '%s' with faults (fault-around window %zu KiB%s):\n",
+	       s->name, fbound.window / 1024,
+	       fbound.assumed ? ", the default: fault_around_bytes unreadable" : "");
+	if (!fbound.ok) {
+		printf("  n/a (%s)\n", fbound.why);
+		return;
+	}
+	printf("  user space, one touch per window     %8.1f ns/page\n",
+	       fbound.touch);
+	printf("  MADV_POPULATE_READ                   %8.1f ns/page\n",
+	       fbound.populate);
+	printf("  NOWAIT probe, the same runs          %8.1f ns/page = %.2fx the touch bound, %.2fx POPULATE_READ\n",
+	       fbound.nowait, fbound.nowait / fbound.touch,
+	       fbound.nowait / fbound.populate);
+	printf("  WAIT probe, the same runs            %8.1f ns/page = %.2fx the touch bound\n",
+	       fbound.wait, fbound.wait / fbound.touch);
+	if (s->med[W_MINCORE] > 0)
+		printf("  mincore (table above)                %8.1f ns/page: touch bound / mincore %.2fx\n",
+		       s->med[W_MINCORE], fbound.touch / s->med[W_MINCORE]);
+}
+
 /* ------------------------------------------------- kernel memory (tracing) */
 
 static const char *trdir;
@@ -1370,6 +1485,7 @@ int main(void)
 		snprintf(sfile2->note, sizeof(sfile2->note),
 			 "same file, mapped afresh before each walk");
 		measure(sfile2);
+		fault_bound(sfile2);
 		munmap(sfile2->addr, sfile2->len);
 	}
 
@@ -1473,6 +1589,7 @@ int main(void)
 	/* 6. cold pages on the throttled disk */
 	size_t clen = cold_kb * 1024, cpages = clen / gt_page;
 	uint64_t t_pop = 0, t_read = 0, t_probe[64], t_nofault = 0;
+	uint64_t t_nf[64], t_mc[64], t_mincore = 0;
 	int64_t t_drain = -1;
 	int cold_ok = 0, cruns = 5;
 	char cold_why[160] = "", cold_chk[160] = "", nf_chk[96] = "";
@@ -1523,13 +1640,26 @@ int main(void)
 					 "read: %s", strerror(errno));
 			}
 			t_read = gt_now_ns() - t0;
-			/* the probes last: they leave their I/O queued */
-			{
-				int64_t ns = probe_bytes(m + 2 * gap, clen,
+			/*
+			 * the probes last: they leave their I/O queued; NOFAULT
+			 * and mincore change nothing, so each gets runs of the
+			 * same never-read range
+			 */
+			for (r = 0; r < runs; r++) {
+				char *cm = m + 2 * gap;
+				int64_t ns = probe_bytes(cm, clen,
 							 GUPNW_PROBE_NOFAULT, &a);
-				t_nofault = ns > 0 ? (uint64_t)ns : 0;
+
+				t_nf[r] = ns > 0 ? (uint64_t)ns : 0;
 				counts_str(nf_chk, sizeof(nf_chk), &a);
+				t0 = gt_now_ns();
+				if (mincore(cm, clen, mcvec))
+					t_mc[r] = 0;
+				else
+					t_mc[r] = gt_now_ns() - t0;
 			}
+			t_nofault = median(t_nf, runs);
+			t_mincore = median(t_mc, runs);
 			progress("cold range: %d NOWAIT probes", cruns);
 			for (r = 0; r < cruns && cold_ok; r++) {
 				int64_t ns = probe_bytes(m + (2 + r) * gap, clen,
@@ -1619,8 +1749,11 @@ int main(void)
 		       t_read / 1e6);
 		printf("  gupnw NOWAIT probe returns after  %10.3f ms  (median of %d; first: %s)\n",
 		       mp / 1e6, cruns, cold_chk);
-		printf("  gupnw NOFAULT probe               %10.3f ms  (%s)\n",
-		       t_nofault / 1e6, nf_chk);
+		printf("  gupnw NOFAULT probe               %10.3f ms  (median of %d; %s)\n",
+		       t_nofault / 1e6, runs, nf_chk);
+		printf("  mincore                           %10.3f ms  (median of %d): NOFAULT / mincore %.2fx\n",
+		       t_mincore / 1e6, runs,
+		       t_mincore ? (double)t_nofault / t_mincore : 0.0);
 		printf("  POPULATE_READ / probe %.0fx, read() / probe %.0fx\n",
 		       (double)t_pop / mp, (double)t_read / mp);
 		target("cold: MADV_POPULATE_READ / NOWAIT probe", ">= 100x",
@@ -1692,6 +1825,9 @@ int main(void)
 				       rows[k]->med[W_MINCORE] / lim);
 	}
 
+	if (sfile2)
+		print_fault_bound(sfile2);
+
 	/* targets */
 	printf("\nTargets (ratios of medians of this run; a benchmark reports, never fails):\n");
 	printf("%-42s %-9s %12s  %-4s  %s\n", "target", "limit", "measured",
@@ -1712,6 +1848,14 @@ int main(void)
 			     W_NOFAULT, W_MINCORE, 1);
 		target_ratio("file not mapped: NOFAULT / mincore", sfile2,
 			     W_NOFAULT, W_MINCORE, 1);
+		target_ratio("file not mapped: NOFAULT / mincore", sfile2,
+			     W_NOFAULT, W_MINCORE, 0.15);
+		target_ratio("file not mapped: NOWAIT / mincore", sfile2,
+			     W_NOWAIT, W_MINCORE, 1);
+		target("file not mapped: NOWAIT / touch bound", "<= 1.25x",
+		       fbound.ok ? fbound.nowait / fbound.touch : 0, fbound.ok,
+		       fbound.ok && fbound.nowait <= 1.25 * fbound.touch, "x",
+		       "");
 		target_ratio("anon THP: NOWAIT / mincore", sthp, W_NOWAIT,
 			     W_MINCORE, 1.25);
 		target_ratio("file mapped: NOWAIT / mincore", sfile, W_NOWAIT,
