@@ -467,6 +467,37 @@ func TestSetReadyWorkersErrors(t *testing.T) {
 	}
 }
 
+// A READY submitted by a thread that exits is cancelled by io-wq (its
+// workers are the thread's); Ready, whose ctx is live, sends it again.
+func TestReadyCancelledByAnExitingThreadIsSentAgain(t *testing.T) {
+	d := dev(t)
+	m := slowFile(t)
+	w := coldWindow(t, m, 64) // seconds of the throttled disk
+	first := true
+	testHookSubmit = func(submit func()) {
+		if !first {
+			submit()
+			return
+		}
+		first = false
+		done := make(chan struct{})
+		go func() {
+			// Never unlocked: the thread ends with the goroutine.
+			runtime.LockOSThread()
+			submit()
+			close(done)
+		}()
+		<-done
+	}
+	defer func() { testHookSubmit = func(submit func()) { submit() } }()
+	if err := d.Ready(context.Background(), w); err != nil {
+		t.Fatal(err)
+	}
+	if s := d.Stats(); s.Retried != 1 || s.Uring != 1 || s.InFlight != 0 {
+		t.Fatalf("stats %+v, want one READY sent again", s)
+	}
+}
+
 func TestReadyCancelledByItsContextIsCancelledInTheKernel(t *testing.T) {
 	fds := openFds()
 	d, err := Open()

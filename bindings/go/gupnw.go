@@ -170,7 +170,7 @@ type Device struct {
 	async    *uringState // nil without io_uring READY: Ready falls back
 	closed   atomic.Bool
 
-	nPresent, nUring, nBlocking atomic.Uint64
+	nPresent, nUring, nBlocking, nRetried atomic.Uint64
 }
 
 // Open opens $GUPNW_DEVICE if set, else /dev/gupnw, and sets up the

@@ -72,6 +72,7 @@ type Stats struct {
 	Present   uint64 // Ready calls that found every page present
 	Uring     uint64 // Ready calls that waited on the io_uring
 	Blocking  uint64 // Ready calls that fell back to a Wait probe
+	Retried   uint64 // READYs io-wq cancelled on its own (a submitting thread exited), sent again
 }
 
 const (
@@ -301,17 +302,52 @@ func (d *Device) ReadyRange(ctx context.Context, addr uintptr, length int, write
 }
 
 func (d *Device) readyUring(ctx context.Context, u *uringState, addr uint64, length int, flags uint32) (ReadyResult, error) {
+	d.nUring.Add(1)
+	for tries := 1; ; tries++ {
+		r, res, err := d.readyUringOnce(ctx, u, addr, length, flags)
+		// ECANCELED that neither ctx nor Close asked for: io-wq cancels
+		// what a thread submitted when that thread exits (io_uring's
+		// io-wq is per thread, and Go ends the thread of a goroutine
+		// that returns locked to it). The reads it started go on; wait
+		// again, a few times at most.
+		if err != nil && res == -int32(unix.ECANCELED) && ctx.Err() == nil &&
+			!u.isClosing() && tries < readyRetries {
+			d.nRetried.Add(1)
+			continue
+		}
+		return r, err
+	}
+}
+
+// READYs cancelled by io-wq, not by their caller, resubmitted at most.
+const readyRetries = 3
+
+// testHookSubmit runs a READY's submission: a test submits from a thread
+// that then exits.
+var testHookSubmit = func(submit func()) { submit() }
+
+func (u *uringState) isClosing() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.closing
+}
+
+// readyUringOnce is one READY and its wait; res is its completion's result
+// (0 when it was not submitted or ctx ended first).
+func (d *Device) readyUringOnce(ctx context.Context, u *uringState, addr uint64, length int, flags uint32) (ReadyResult, int32, error) {
 	select {
 	case u.slots <- struct{}{}:
 	case <-ctx.Done():
-		return ReadyResult{}, ctx.Err()
+		return ReadyResult{}, 0, ctx.Err()
 	}
-	id, rq, err := u.submit(addr, length, flags)
+	var id uint64
+	var rq *request
+	var err error
+	testHookSubmit(func() { id, rq, err = u.submit(addr, length, flags) })
 	if err != nil {
 		<-u.slots
-		return ReadyResult{}, fmt.Errorf("gupnw: ready: %w", err)
+		return ReadyResult{}, 0, fmt.Errorf("gupnw: ready: %w", err)
 	}
-	d.nUring.Add(1)
 	select {
 	case <-rq.done:
 	case <-ctx.Done():
@@ -323,15 +359,15 @@ func (d *Device) readyUring(ctx context.Context, u *uringState, addr uint64, len
 			rq.abandoned = true
 			u.cancelLocked(id)
 			u.mu.Unlock()
-			return ReadyResult{}, ctx.Err()
+			return ReadyResult{}, 0, ctx.Err()
 		}
 	}
 	if rq.res < 0 {
-		return ReadyResult{}, fmt.Errorf("gupnw: ready: %w", syscall.Errno(-rq.res))
+		return ReadyResult{}, rq.res, fmt.Errorf("gupnw: ready: %w", syscall.Errno(-rq.res))
 	}
 	a := &rq.args
 	return ReadyResult{Pages: a.done, Present: a.nrResident, Error: a.nrError,
-		Unmapped: a.nrUnmapped, Path: PathUring}, nil
+		Unmapped: a.nrUnmapped, Path: PathUring}, rq.res, nil
 }
 
 func (d *Device) readyBlocking(ctx context.Context, addr uint64, length int, flags uint32) (ReadyResult, error) {
@@ -365,7 +401,8 @@ func (d *Device) UsesUring() bool { return d.async != nil }
 
 // Stats returns the counters of Ready calls.
 func (d *Device) Stats() Stats {
-	s := Stats{Present: d.nPresent.Load(), Uring: d.nUring.Load(), Blocking: d.nBlocking.Load()}
+	s := Stats{Present: d.nPresent.Load(), Uring: d.nUring.Load(), Blocking: d.nBlocking.Load(),
+		Retried: d.nRetried.Load()}
 	if u := d.async; u != nil {
 		u.mu.Lock()
 		u.reapLocked()
