@@ -16,6 +16,7 @@
  */
 #include "gupnw_test.h"
 #include "gupnw_test_mem.h"
+#include "gupnw_test_trace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +27,6 @@
 #include <sys/ioctl.h>
 #include <linux/userfaultfd.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -711,23 +711,6 @@ static void test_one_budget(void)
 	close(f);
 }
 
-#define TRACING		"/sys/kernel/tracing"
-
-/* Write s to a tracefs file; O_TRUNC empties "trace". */
-static int tw(const char *file, const char *s)
-{
-	char path[256];
-	int f, ret;
-
-	snprintf(path, sizeof(path), TRACING "/%s", file);
-	f = open(path, O_WRONLY | O_TRUNC);
-	if (f < 0)
-		return -errno;
-	ret = gt_write_all(f, s, strlen(s)) ? -EIO : 0;
-	close(f);
-	return ret;
-}
-
 /*
  * 6.1 hands swapped anonymous pages to the worker: a run of them goes in
  * work items of up to GUPNW_ASYNC_RUN (32) pages, not one item per page.
@@ -736,16 +719,15 @@ static int tw(const char *file, const char *s)
 static void test_swapped_runs(void)
 {
 	const char *what = "async: swapped anon pages reach the worker in runs of 32";
-	const char *ev = "events/workqueue/workqueue_queue_work/enable";
+	const char *ev = "workqueue/workqueue_queue_work";
 	static char buf[1 << 16];
 	unsigned char st[NPAGES];
 	struct gupnw_probe_args a;
 	long n, items = 0;
+	int mine;
 	char *p, *s;
 
-	if (access(TRACING "/trace", F_OK))
-		mount("tracefs", TRACING, "tracefs", 0, NULL);
-	if (access(TRACING "/" "events/workqueue/workqueue_queue_work", F_OK)) {
+	if (!gt_trace_has_event(ev)) {
 		gt_skip("no workqueue_queue_work trace event", "%s", what);
 		return;
 	}
@@ -754,13 +736,13 @@ static void test_swapped_runs(void)
 		gt_skip("could not swap the pages out", "%s", what);
 		return;
 	}
-	if (tw("tracing_on", "0") || tw("trace", "") || tw(ev, "1") ||
-	    tw("tracing_on", "1"))
+	if (gt_trace_write("tracing_on", "0") || gt_trace_write("trace", "") ||
+	    gt_trace_event_on(ev, &mine) || gt_trace_write("tracing_on", "1"))
 		gt_bail("tracefs set-up failed");
 	probe(p, NPAGES, 0, st, &a);
-	tw("tracing_on", "0");
-	n = gt_read_file(TRACING "/trace", buf, sizeof(buf) - 1);
-	tw(ev, "0");
+	gt_trace_write("tracing_on", "0");
+	n = gt_trace_read(buf, sizeof(buf));
+	gt_trace_event_off(ev, mine);
 	for (s = buf; n > 0 && (s = strstr(s, "gupnw_async_fn")); s++)
 		items++;
 	if (!a.async_faults) {

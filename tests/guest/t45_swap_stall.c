@@ -14,6 +14,7 @@
  */
 #include "gupnw_test.h"
 #include "gupnw_test_mem.h"
+#include "gupnw_test_trace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,55 +22,38 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #define P(n)		((size_t)(n) * gt_page)
 #define NPAGES		64
-#define TRACING		"/sys/kernel/tracing"
+#define SWITCH		"sched/sched_switch"
 
 static struct gupnw *g;
 static char memcg[256];
 static int tracing;
+static int switch_mine;	/* this file turned the event on */
 static int in_memcg;
 static uint64_t t_ref;		/* one blocking swap-in, ns */
 /* A probe that waited for one read takes about t_ref; see t16. */
 static unsigned int margin = 10;
 
-/* Write s to a tracefs file; O_TRUNC empties "trace". */
-static int tw(const char *file, const char *s)
-{
-	char path[256];
-	int f, ret;
-
-	snprintf(path, sizeof(path), TRACING "/%s", file);
-	f = open(path, O_WRONLY | O_TRUNC);
-	if (f < 0)
-		return -errno;
-	ret = gt_write_all(f, s, strlen(s)) ? -EIO : 0;
-	close(f);
-	return ret;
-}
-
 static void trace_setup(void)
 {
 	char buf[64];
 
-	/* the initramfs mounts sysfs only */
-	if (access(TRACING "/trace", F_OK))
-		mount("tracefs", TRACING, "tracefs", 0, NULL);
-	if (access(TRACING "/events/sched/sched_switch/enable", F_OK)) {
+	if (!gt_trace_has_event(SWITCH)) {
 		gt_diag("no tracefs sched_switch event: latencies only");
 		return;
 	}
 	snprintf(buf, sizeof(buf), "prev_pid == %ld", (long)syscall(SYS_gettid));
-	tracing = !tw("tracing_on", "0") && !tw("trace", "") &&
-		  !tw("buffer_size_kb", "4096") &&
-		  !tw("events/sched/sched_switch/filter", buf) &&
-		  !tw("events/sched/sched_switch/enable", "1") &&
-		  !tw("options/stacktrace", "1");
+	tracing = !gt_trace_write("tracing_on", "0") &&
+		  !gt_trace_write("trace", "") &&
+		  !gt_trace_write("buffer_size_kb", "4096") &&
+		  !gt_trace_event_on(SWITCH, &switch_mine) &&
+		  !gt_trace_filter(SWITCH, buf) &&
+		  !gt_trace_write("options/stacktrace", "1");
 	if (!tracing)
 		gt_diag("tracefs set-up failed: latencies only");
 }
@@ -84,8 +68,8 @@ static int trace_dump(const char *what)
 
 	if (!tracing)
 		return 0;
-	tw("tracing_on", "0");
-	n = gt_read_file(TRACING "/trace", buf, sizeof(buf));
+	gt_trace_write("tracing_on", "0");
+	n = gt_trace_read(buf, sizeof(buf));
 	if (n <= 0)
 		return 0;
 	for (line = strtok_r(buf, "\n", &save); line;
@@ -102,8 +86,8 @@ static int trace_dump(const char *what)
 static void trace_start(void)
 {
 	if (tracing) {
-		tw("trace", "");
-		tw("tracing_on", "1");
+		gt_trace_write("trace", "");
+		gt_trace_write("tracing_on", "1");
 	}
 }
 
@@ -268,9 +252,8 @@ static int stall_setup(void)
 static void trace_teardown(void)
 {
 	if (tracing) {
-		tw("events/sched/sched_switch/enable", "0");
-		tw("events/sched/sched_switch/filter", "0");
-		tw("options/stacktrace", "0");
+		gt_trace_event_off(SWITCH, switch_mine);
+		gt_trace_write("options/stacktrace", "0");
 	}
 }
 

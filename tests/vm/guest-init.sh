@@ -28,6 +28,20 @@ mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 # kmemleak and fault injection live in debugfs (debug kernel); harmless elsewhere.
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+# The trace events the tests record are on from boot (run.sh's trace_event=): nothing
+# is recorded until a test asks (tests/guest/gupnw_test_trace.h, GT_TRACE_QUIET).
+if mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null; then
+	echo 0 >/sys/kernel/tracing/tracing_on
+	while IFS=: read -r sys ev; do
+		echo 'common_pid < 0' >"/sys/kernel/tracing/events/$sys/$ev/filter"
+	done </sys/kernel/tracing/set_event
+fi
+# The first memory cgroup turns on static keys used in the allocator's hot paths, and
+# each group's socket accounting counts one up (6.12 mm/memcontrol.c:3116, :3634): a
+# group made now and kept patches that code once, while the guest is quiet and before
+# the module loads (a boot that dies before that is booted again, run.sh), not each
+# time a test makes the first group or removes the last.
+echo +memory >/sys/fs/cgroup/cgroup.subtree_control && mkdir -p /sys/fs/cgroup/gupnw-keep
 
 # virtio_blk (and what it needs) are modules in Debian's cloud kernels; the list is
 # empty for the debug kernel, which has them built in.
