@@ -481,14 +481,32 @@ func TestReadyCancelledByAnExitingThreadIsSentAgain(t *testing.T) {
 			return
 		}
 		first = false
-		done := make(chan struct{})
-		go func() {
-			// Never unlocked: the thread ends with the goroutine.
-			runtime.LockOSThread()
-			submit()
-			close(done)
-		}()
-		<-done
+		// Never unlocked: the thread ends with the goroutine. Unless it is
+		// the process's main thread, which Go never ends (it parks it for
+		// good), and where a goroutine started by the test's own goroutine
+		// tends to run: then the READY would simply complete. So a
+		// goroutine on the main thread keeps it, locked, until the READY
+		// is submitted, and the next one runs on another thread.
+		release := make(chan struct{})
+		defer close(release)
+		for tries := 1; ; tries++ {
+			done := make(chan bool)
+			go func() {
+				runtime.LockOSThread()
+				if unix.Gettid() == unix.Getpid() && tries < 10 {
+					done <- false
+					<-release
+					runtime.UnlockOSThread()
+					return
+				}
+				submit()
+				done <- true
+			}()
+			if <-done {
+				return
+			}
+			t.Logf("the goroutine ran on the main thread: holding it there, trying another")
+		}
 	}
 	defer func() { testHookSubmit = func(submit func()) { submit() } }()
 	if err := d.Ready(context.Background(), w); err != nil {

@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -988,6 +989,29 @@ long gt_majflt(void)
 	for (field = 2; field < 12 && p; field++)
 		p = strchr(p + 1, ' ');
 	return p ? strtol(p + 1, NULL, 10) : -1;
+}
+
+int gt_module_loaded(void)
+{
+	char buf[65536];
+
+	if (gt_read_file("/proc/modules", buf, sizeof(buf)) < 0)
+		return -1;
+	return !strncmp(buf, "gupnw ", 6) || strstr(buf, "\ngupnw ") != NULL;
+}
+
+int gt_module_unload(void)
+{
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		if (!syscall(SYS_delete_module, "gupnw", O_NONBLOCK))
+			return 0;
+		if (errno == ENOENT)
+			return 0;
+		gt_sleep_ms(100);
+	}
+	return -1;
 }
 
 int gt_become(uid_t uid, gid_t gid)

@@ -261,6 +261,13 @@ long gt_status_kb(const char *key);	/* /proc/self/status "key:" in kB */
 long gt_majflt(void);			/* /proc/self/stat field 12 */
 /* setgroups(0), setgid, setuid, then PR_SET_DUMPABLE 1. 0 or -errno. */
 int gt_become(uid_t uid, gid_t gid);
+/* gupnw in /proc/modules: 1 loaded, 0 not, -1 unreadable. */
+int gt_module_loaded(void);
+/*
+ * Unload gupnw (delete_module, O_NONBLOCK), retrying for 5 s while an fd of
+ * a child or an earlier test is still closing.  0 (also: not loaded) or -1.
+ */
+int gt_module_unload(void);
 /*
  * Run argv, wait (timeout_s seconds at most, then SIGKILL) and capture
  * stdout/stderr (NUL-terminated, truncated to the sizes).  Returns the exit

@@ -33,30 +33,6 @@
 
 static const char *ko;
 
-static int module_loaded(void)
-{
-	char buf[65536];
-
-	if (gt_read_file("/proc/modules", buf, sizeof(buf)) < 0)
-		return -1;
-	return !strncmp(buf, "gupnw ", 6) || strstr(buf, "\ngupnw ") != NULL;
-}
-
-static int module_unload(void)
-{
-	int i;
-
-	/* an fd of a child or an earlier test may still be closing */
-	for (i = 0; i < 50; i++) {
-		if (!syscall(SYS_delete_module, "gupnw", O_NONBLOCK))
-			return 0;
-		if (errno == ENOENT)
-			return 0;
-		gt_sleep_ms(100);
-	}
-	return -1;
-}
-
 /* Load the module in this process's namespaces; wait for the device. */
 static int module_load_here(void)
 {
@@ -107,7 +83,7 @@ static int module_load_no_proc(void)
 /* Whatever the module's state, a normally loaded one (pid mode on). */
 static int module_reload_normally(void)
 {
-	if (module_loaded() == 1 && module_unload())
+	if (gt_module_loaded() == 1 && gt_module_unload())
 		return -EBUSY;
 	return module_load_here();
 }
@@ -181,7 +157,7 @@ static void case_load_without_proc(void)
 	int ret;
 
 	sh->log_before = log_count();
-	if (module_loaded() == 1 && module_unload())
+	if (gt_module_loaded() == 1 && gt_module_unload())
 		gt_bail("rmmod gupnw: %s", gt_errname(errno));
 	ret = module_load_no_proc();
 	if (!gt_ok(!ret, "no-proc: the module loads where /proc is not mounted"))

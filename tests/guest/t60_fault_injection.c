@@ -472,30 +472,6 @@ static void case_probe_nowait_cold_file(void)
 
 /* --- loading the module --- */
 
-static int module_loaded(void)
-{
-	char buf[65536];
-
-	if (gt_read_file("/proc/modules", buf, sizeof(buf)) < 0)
-		return -1;
-	return !strncmp(buf, "gupnw ", 6) || strstr(buf, "\ngupnw ") != NULL;
-}
-
-static int module_unload(void)
-{
-	int i;
-
-	/* An fd of a child or an earlier test may still be closing. */
-	for (i = 0; i < 50; i++) {
-		if (!syscall(SYS_delete_module, "gupnw", O_NONBLOCK))
-			return 0;
-		if (errno == ENOENT)
-			return 0;
-		gt_sleep_ms(100);
-	}
-	return -1;
-}
-
 static long load_call(void *ctx)
 {
 	int fd = *(int *)ctx;
@@ -530,7 +506,7 @@ static int load_check(void *ctx, int injected)
 static int load_prepare(void *ctx)
 {
 	(void)ctx;
-	if (module_loaded() && module_unload())
+	if (gt_module_loaded() && gt_module_unload())
 		return -1;
 	return 0;
 }
@@ -563,9 +539,9 @@ static void test_module_load(void)
 	c.ctx = &fd;
 	run_case(&c);
 	/* Leave it loaded for the tests after this one. */
-	if (module_loaded() != 1)
+	if (gt_module_loaded() != 1)
 		syscall(SYS_finit_module, fd, "", 0);
-	gt_ok(module_loaded() == 1 && load_check(NULL, 0),
+	gt_ok(gt_module_loaded() == 1 && load_check(NULL, 0),
 	      "fail-nth: after the failed loads the module loads and works");
 	close(fd);
 }
