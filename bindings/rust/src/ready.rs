@@ -84,6 +84,8 @@ struct Inner {
     ring: Ring,
     next_id: u64,
     cancelled: u64,
+    /// READYs io-wq cancelled on its own, sent again ([`AsyncGupnw::retried`]).
+    retried: u64,
     inflight: HashMap<u64, Entry>,
     /// Abandoned READYs whose cancel could not be submitted yet: retried
     /// whenever the ring is next used (and covered by the teardown's
@@ -303,6 +305,10 @@ fn async_fd(fd: OwnedFd) -> io::Result<AsyncFd<OwnedFd>> {
     )
 }
 
+// Submissions of one ready() at most: the first and two after io-wq
+// cancelled it on its own (AsyncGupnw::retried()).
+const READY_TRIES: u32 = 3;
+
 // READYs in flight at most: half of the ring's 512 completion entries.
 const MAX_IN_FLIGHT: usize = 256;
 
@@ -327,6 +333,7 @@ fn setup_uring(g: &Gupnw, max_in_flight: usize) -> io::Result<Shared> {
             ring,
             next_id: 1,
             cancelled: 0,
+            retried: 0,
             inflight: HashMap::new(),
             uncancelled: Vec::new(),
         })),
@@ -441,6 +448,19 @@ impl AsyncGupnw {
         }
     }
 
+    /// [`AsyncGupnw::ready`]s whose READY io-wq ended with `ECANCELED`
+    /// although nobody dropped them, sent again. io_uring's workers belong
+    /// to the thread that submitted: when that thread exits, what it
+    /// submitted is cancelled (always on 6.x, sometimes on 7.x). A
+    /// `ready()` first polled on a thread that then exits (`block_on` on a
+    /// thread of its own) sends its READY again, twice at most.
+    pub fn retried(&self) -> u64 {
+        match &self.uring {
+            Some(sh) => sh.with(|inner, _| inner.retried),
+            None => 0,
+        }
+    }
+
     /// Wait until every page under `mem` is present, without blocking the
     /// calling thread: a touch of `mem` afterwards waits for no I/O (while
     /// the kernel keeps the pages; under memory pressure it may take them
@@ -512,15 +532,31 @@ impl AsyncGupnw {
             });
         }
         if let Some(sh) = &self.uring {
-            // A slot first: past the limit this waits, it takes no thread.
-            let permit = sh.slots.clone().acquire_owned().await.map_err(|_| {
-                io::Error::new(io::ErrorKind::Other, "gupnw: the ring's slots are gone")
-            })?;
-            match ReadyFut::submit(sh, &self.g, addr, len, wflag, permit) {
-                Ok(f) => return f.await,
-                // The kernel's queue full (ENOMEM, SQ busy): fall back.
-                Err(e) if matches!(e.raw_os_error(), Some(libc::EBUSY) | Some(libc::EAGAIN)) => {}
-                Err(e) => return Err(e),
+            for tries in 1..=READY_TRIES {
+                // A slot first: past the limit this waits, it takes no thread.
+                let permit = sh.slots.clone().acquire_owned().await.map_err(|_| {
+                    io::Error::new(io::ErrorKind::Other, "gupnw: the ring's slots are gone")
+                })?;
+                match ReadyFut::submit(sh, &self.g, addr, len, wflag, permit) {
+                    Ok(f) => match f.await {
+                        // Nobody dropped this future, and the ring lives
+                        // while it does: the cancel was io-wq's, its
+                        // submitting thread gone (see retried()).
+                        Err(e)
+                            if e.raw_os_error() == Some(libc::ECANCELED) && tries < READY_TRIES =>
+                        {
+                            sh.with(|inner, _| inner.retried += 1);
+                        }
+                        r => return r,
+                    },
+                    // The kernel's queue full (ENOMEM, SQ busy): fall back.
+                    Err(e)
+                        if matches!(e.raw_os_error(), Some(libc::EBUSY) | Some(libc::EAGAIN)) =>
+                    {
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                }
             }
         }
         let g = self.g.clone();

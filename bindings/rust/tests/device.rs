@@ -726,6 +726,63 @@ fn ready_wakers_are_called_outside_the_ring_lock() {
     }
 }
 
+/// A waker that only counts: the first poll below runs outside any runtime.
+struct CountingWaker(std::sync::atomic::AtomicUsize);
+
+impl std::task::Wake for CountingWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A READY submitted by a thread that then exits is cancelled by io-wq
+/// (the workers are that thread's; always on 6.x, sometimes on 7.x): the
+/// future, still alive, sends it again and completes.
+#[test]
+fn ready_cancelled_by_an_exiting_thread_is_sent_again() {
+    use std::future::Future;
+    let g = need!(dev());
+    let (_f, m) = need!(slow_file());
+    let p = ps();
+    let w = cold_window(&m, 64, 32); // seconds of the throttled disk
+    rt_current().block_on(async {
+        let a = AsyncGupnw::new(g).unwrap();
+        assert!(a.uses_uring(), "io_uring READY expected on 6.1+");
+        let mut fut = Box::pin(a.ready_range(w, 64 * p, false));
+        // The first poll (the probe, the READY's submission) on a thread
+        // that ends right after it.
+        let pending = std::thread::scope(|s| {
+            s.spawn(|| {
+                let waker =
+                    std::task::Waker::from(std::sync::Arc::new(CountingWaker(Default::default())));
+                let mut cx = std::task::Context::from_waker(&waker);
+                fut.as_mut().poll(&mut cx).is_pending()
+            })
+            .join()
+            .unwrap()
+        });
+        if !pending {
+            println!("skipped: the window was read before the thread exited");
+            return;
+        }
+        let r = fut.await.expect("ready after its thread exited");
+        assert_eq!(r.present, r.pages, "{:?}", r);
+        assert_eq!(r.path, ReadyPath::Uring);
+        // SAFETY: utsname is plain bytes; all zeroes is a valid value.
+        let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+        // SAFETY: uname fills the struct.
+        unsafe { libc::uname(&mut u) };
+        let v6 = u.release[0] as u8 == b'6' && u.release[1] as u8 == b'.';
+        println!("retried {} (6.x: {})", a.retried(), v6);
+        assert!(a.retried() <= 1, "sent again more than once");
+        assert!(
+            !v6 || a.retried() == 1,
+            "6.x cancels an exiting thread's READY"
+        );
+        assert_eq!(a.in_flight(), 0);
+    });
+}
+
 #[test]
 fn ready_misaligned_range_is_invalid_input() {
     let g = need!(dev());
