@@ -40,12 +40,11 @@ int gt_trace_write(const char *file, const char *s)
 	return ret;
 }
 
-/* TRACING/events/EVENT/FILE, or without the TRACING/ prefix */
-static void gt_trace_path(char *path, size_t size, int full,
-			  const char *event, const char *file)
+/* events/EVENT/FILE, relative to TRACING */
+static void gt_trace_path(char *path, size_t size, const char *event,
+			  const char *file)
 {
-	snprintf(path, size, "%sevents/%s/%s", full ? TRACING "/" : "",
-		 event, file);
+	snprintf(path, size, "events/%s/%s", event, file);
 }
 
 int gt_trace_event_on(const char *event, int *mine)
@@ -53,11 +52,10 @@ int gt_trace_event_on(const char *event, int *mine)
 	char path[256], on[8];
 
 	*mine = 0;
-	gt_trace_path(path, sizeof(path), 1, event, "enable");
-	if (gt_read_file(path, on, sizeof(on)) > 0 && on[0] == '1')
+	gt_trace_path(path, sizeof(path), event, "enable");
+	if (gt_trace_read(path, on, sizeof(on)) > 0 && on[0] == '1')
 		return gt_trace_filter(event, "0");
 	*mine = 1;
-	gt_trace_path(path, sizeof(path), 0, event, "enable");
 	return gt_trace_write(path, "1");
 }
 
@@ -70,7 +68,7 @@ void gt_trace_event_off(const char *event, int mine)
 		return;
 	}
 	gt_trace_filter(event, "0");
-	gt_trace_path(path, sizeof(path), 0, event, "enable");
+	gt_trace_path(path, sizeof(path), event, "enable");
 	gt_trace_write(path, "0");
 }
 
@@ -78,11 +76,14 @@ int gt_trace_filter(const char *event, const char *filter)
 {
 	char path[256];
 
-	gt_trace_path(path, sizeof(path), 0, event, "filter");
+	gt_trace_path(path, sizeof(path), event, "filter");
 	return gt_trace_write(path, filter);
 }
 
-long gt_trace_read(char *buf, size_t size)
+long gt_trace_read(const char *file, char *buf, size_t size)
 {
-	return gt_read_file(TRACING "/trace", buf, size);
+	char path[320];		/* TRACING plus an events/ path of 256 */
+
+	snprintf(path, sizeof(path), TRACING "/%s", file);
+	return gt_read_file(path, buf, size);
 }

@@ -38,7 +38,10 @@ int gt_trace_event_on(const char *event, int *mine);
 void gt_trace_event_off(const char *event, int mine);
 /* Set the event's filter ("prev_pid == 42", "0" to clear).  0 or -errno. */
 int gt_trace_filter(const char *event, const char *filter);
-/* Read what was recorded (NUL-terminated); bytes or -errno. */
-long gt_trace_read(char *buf, size_t size);
+/*
+ * Read a tracefs file ("trace": what was recorded), NUL-terminated; bytes
+ * or -errno.
+ */
+long gt_trace_read(const char *file, char *buf, size_t size);
 
 #endif

@@ -741,7 +741,7 @@ static void test_swapped_runs(void)
 		gt_bail("tracefs set-up failed");
 	probe(p, NPAGES, 0, st, &a);
 	gt_trace_write("tracing_on", "0");
-	n = gt_trace_read(buf, sizeof(buf));
+	n = gt_trace_read("trace", buf, sizeof(buf));
 	gt_trace_event_off(ev, mine);
 	for (s = buf; n > 0 && (s = strstr(s, "gupnw_async_fn")); s++)
 		items++;

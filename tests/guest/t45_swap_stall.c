@@ -69,7 +69,7 @@ static int trace_dump(const char *what)
 	if (!tracing)
 		return 0;
 	gt_trace_write("tracing_on", "0");
-	n = gt_trace_read(buf, sizeof(buf));
+	n = gt_trace_read("trace", buf, sizeof(buf));
 	if (n <= 0)
 		return 0;
 	for (line = strtok_r(buf, "\n", &save); line;
