@@ -46,11 +46,17 @@ drives+=(-drive "if=none,id=lat,driver=null-co,size=1G,read-zeroes=on,latency-ns
 
 # secretmem.enable=1: 6.1 has memfd_secret(2) off by default (6.1 mm/secretmem.c:41;
 # on since 6.5), and t35 checks that secretmem reads E.
+# tsc=reliable: the clock is the TSC on every line, as on real x86 machines (which have
+# CONSTANT_TSC). TCG's "max" CPU is an AMD one without it, and 6.1 takes any non-Intel
+# machine with more than one possible CPU as unsynchronized (6.1
+# arch/x86/kernel/tsc.c:1247-1250; 6.12 asks for more than one package, :1289-1292),
+# and falls back to the HPET: every clock read an emulated MMIO access, and
+# clock_gettime() a system call (the vDSO cannot read the HPET).
 set -- timeout --kill-after=10 "${GUPNW_VM_TIMEOUT:-2400}" \
 	qemu-system-x86_64 -accel tcg -cpu max -m 2048 -smp 2 \
 	-nographic -no-reboot -nic none \
 	-kernel "$(vm_kernel_image "$kver")" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 oops=panic loglevel=5 printk.time=1 secretmem.enable=1 $*" \
+	-append "console=ttyS0 panic=-1 oops=panic loglevel=5 printk.time=1 secretmem.enable=1 tsc=reliable $*" \
 	"${drives[@]}"
 
 mkdir -p "$(dirname "$log")"
