@@ -664,8 +664,8 @@ func bench(cfg benchCfg, modes []string) error {
 // touchRun makes pages pages of m from first on present with n goroutines
 // and returns the pages per second, the disk's reads meanwhile (from
 // diskStat, its /sys/dev/block/M:m/stat; none if "") and the most io-wq
-// workers seen at once.
-func touchRun(m []byte, d *gupnw.Device, first, pages, n int, diskStat string) (float64, diskReads, int, error) {
+// workers seen at once, and the CPU time the guest was busy meanwhile.
+func touchRun(m []byte, d *gupnw.Device, first, pages, n int, diskStat string) (float64, diskReads, float64, int, error) {
 	ps := os.Getpagesize()
 	var next int64 = int64(first)
 	var mu sync.Mutex
@@ -676,6 +676,7 @@ func touchRun(m []byte, d *gupnw.Device, first, pages, n int, diskStat string) (
 	workers := make(chan int)
 	go func() { workers <- peakWorkers(stop) }()
 	r0 := readDiskStat(diskStat)
+	c0 := cpuBusy()
 	t0 := time.Now()
 	for g := 0; g < n; g++ {
 		wg.Add(1)
@@ -709,9 +710,27 @@ func touchRun(m []byte, d *gupnw.Device, first, pages, n int, diskStat string) (
 	wg.Wait()
 	secs := time.Since(t0).Seconds()
 	r1 := readDiskStat(diskStat)
+	cpu := cpuBusy() - c0
 	close(stop)
 	_ = sum
-	return float64(pages) / secs, diskReads{r1.reads - r0.reads, r1.ms - r0.ms, secs}, <-workers, ferr
+	return float64(pages) / secs, diskReads{r1.reads - r0.reads, r1.ms - r0.ms, secs}, cpu, <-workers, ferr
+}
+
+// cpuBusy is the seconds all CPUs spent outside idle and iowait since boot
+// (/proc/stat's cpu line, in USER_HZ ticks): the whole machine's work, the
+// kernel's on the program's behalf (I/O completions, io-wq) included.
+func cpuBusy() float64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	var name string
+	var v [8]uint64
+	if n, _ := fmt.Sscan(string(b), &name, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]); n < 9 {
+		return 0
+	}
+	busy := v[0] + v[1] + v[2] + v[5] + v[6] + v[7] // all but idle (3), iowait (4)
+	return float64(busy) / 100
 }
 
 // diskReads are a disk's reads completed and the milliseconds they took,
@@ -755,10 +774,13 @@ func readDiskStat(path string) diskReads {
 }
 
 // peakWorkers counts this process's io-wq workers (threads named iou-wrk-*)
-// every 10 ms until stop is closed, and returns the most seen at once.
+// every 100 ms until stop is closed, and returns the most seen at once. Not
+// more often: a sample reads every thread's comm, hundreds of files when
+// READYs wait, and at 10 ms that took a third of a vCPU from the row it
+// measured. An idle worker lives 5 s, so the peak stays long enough to see.
 func peakWorkers(stop chan struct{}) int {
 	peak := 0
-	t := time.NewTicker(10 * time.Millisecond)
+	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
 		select {
@@ -916,6 +938,7 @@ func touch(path string, n, pages, rounds, workers int) error {
 		path, n, rounds, pages, wk)
 	type cell struct {
 		secs    float64
+		cpu     float64
 		workers int
 		disk    diskReads
 	}
@@ -929,7 +952,7 @@ func touch(path string, n, pages, rounds, workers int) error {
 					dd = nil
 				}
 				prev := runtime.GOMAXPROCS(p)
-				rate, dr, w, err := touchRun(m, dd, run*pages, pages, n, diskStat)
+				rate, dr, cpu, w, err := touchRun(m, dd, run*pages, pages, n, diskStat)
 				runtime.GOMAXPROCS(prev)
 				run++
 				if err != nil {
@@ -941,6 +964,7 @@ func touch(path string, n, pages, rounds, workers int) error {
 					cells[[2]int{p, mode}] = c
 				}
 				c.secs += float64(pages) / rate
+				c.cpu += cpu
 				if w > c.workers {
 					c.workers = w
 				}
@@ -951,17 +975,18 @@ func touch(path string, n, pages, rounds, workers int) error {
 	// erigon's figure: faults taken from C (cgo, outside the P) vs from Go.
 	erigon := map[int]float64{2: 1.86, 4: 2.14}
 	fmt.Println("| GOMAXPROCS | plain touch pages/s | Ready first pages/s | ratio | erigon's (cgo vs Go) " +
-		"| disk reads in flight, mean: plain / Ready | ms per read: plain / Ready | io-wq workers, most |")
-	fmt.Println("|---|---|---|---|---|---|---|---|")
+		"| disk reads in flight, mean: plain / Ready | ms per read: plain / Ready | CPU us per page: plain / Ready | io-wq workers, most |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	var verdict []string
 	var reads uint64
 	for _, p := range procs {
 		pc, rc := cells[[2]int{p, 0}], cells[[2]int{p, 1}]
 		plain := float64(rounds*pages) / pc.secs
 		ready := float64(rounds*pages) / rc.secs
-		fmt.Printf("| %d | %.0f | %.0f | %.2fx | %.2fx | %.1f / %.1f | %.2f / %.2f | %d |\n",
+		fmt.Printf("| %d | %.0f | %.0f | %.2fx | %.2fx | %.1f / %.1f | %.2f / %.2f | %.0f / %.0f | %d |\n",
 			p, plain, ready, ready/plain, erigon[p], pc.disk.inFlight(), rc.disk.inFlight(),
-			pc.disk.msPerRead(), rc.disk.msPerRead(), rc.workers)
+			pc.disk.msPerRead(), rc.disk.msPerRead(),
+			pc.cpu*1e6/float64(rounds*pages), rc.cpu*1e6/float64(rounds*pages), rc.workers)
 		reads += pc.disk.reads + rc.disk.reads
 		met := "MISS"
 		if ready/plain >= erigon[p] {
