@@ -118,8 +118,11 @@ struct gupnw_out {
 	u32 ext_base;			/* index of ext[0] in the user's array */
 	u64 staged_pages;
 	u64 staged_counts[GUPNW_NR_STATES];
-	u8 states[GUPNW_CHUNK_PAGES];	/* byte staging, or per-page scratch */
-	struct gupnw_probe_extent ext[GUPNW_EXTENT_BATCH];
+	/* both sized to the range, at most a chunk and a batch (gupnw_walk.c) */
+	u8 *states;			/* byte staging, or per-page scratch */
+	unsigned long states_cap;
+	struct gupnw_probe_extent *ext;
+	unsigned int ext_cap;
 };
 
 void gupnw_fill(u8 *st, u8 s, unsigned long n);

@@ -97,14 +97,13 @@ unsigned long gupnw_out_room(const struct gupnw_out *o)
 	if (o->tail_pages)		/* nothing goes before the tail */
 		return 0;
 	if (gupnw_extent_mode(o)) {
-		u32 cap = min_t(u32, r->max_extents - o->ext_base,
-				GUPNW_EXTENT_BATCH);
+		u32 cap = min_t(u32, r->max_extents - o->ext_base, o->ext_cap);
 
 		/* worst case, every page starts a new run */
 		return cap > o->nr_ext ? cap - o->nr_ext : 0;
 	}
 	if (r->states)
-		return GUPNW_CHUNK_PAGES - o->nr_staged;
+		return o->states_cap - o->nr_staged;
 	return ULONG_MAX;		/* counts only */
 }
 
@@ -231,10 +230,9 @@ static int gupnw_flush_tail(struct gupnw_out *o)
 	struct gupnw_range *r = o->r;
 	int ret;
 
-	gupnw_fill(o->states, o->tail_state, sizeof(o->states));
+	gupnw_fill(o->states, o->tail_state, o->states_cap);
 	while (o->tail_pages) {
-		unsigned long n = min_t(unsigned long, o->tail_pages,
-					sizeof(o->states));
+		unsigned long n = min(o->tail_pages, o->states_cap);
 
 		if (gupnw_put_states(r->states + r->done, o->states, n))
 			return -EFAULT;

@@ -78,7 +78,8 @@ struct gupnw_walk {
 	bool vma_changed;		/* held again, the VMA not the same */
 	unsigned long cut;		/* ... pages of the VMA decided */
 	struct gupnw_out out;		/* decided, not yet copied out */
-	struct page *pages[GUPNW_BATCH_PAGES];
+	unsigned long pages_cap;
+	struct page *pages[];		/* then out.ext[], out.states[] */
 };
 
 static long gupnw_gup(struct gupnw_walk *w, unsigned long addr,
@@ -86,7 +87,7 @@ static long gupnw_gup(struct gupnw_walk *w, unsigned long addr,
 {
 	unsigned int flags = w->gup_flags | extra_flags;
 
-	nr = min_t(unsigned long, nr, GUPNW_BATCH_PAGES);
+	nr = min(nr, w->pages_cap);
 	if (w->local)
 		return gupnw_gup_current(addr, nr, flags, w->pages);
 	return gupnw_gup_remote(w->r->mm, addr, nr, flags, w->pages);
@@ -126,8 +127,7 @@ static int gupnw_gup_present(struct gupnw_walk *w, struct vm_area_struct *vma,
 
 	while (i < n) {
 		unsigned long a = addr + (i << PAGE_SHIFT);
-		unsigned long want = min_t(unsigned long, n - i,
-					   GUPNW_BATCH_PAGES);
+		unsigned long want = min(n - i, w->pages_cap);
 		long got = 0;
 
 		if (w->local)
@@ -630,10 +630,38 @@ static int gupnw_walk_hold(struct gupnw_walk *w, unsigned long budget)
 	return 0;
 }
 
-/* Kernel memory one probe allocates: the walk state, nothing else. */
+/*
+ * The walk state and its arrays, sized to a range of @nr_pages: a page
+ * pointer per page up to a GUP batch, a state byte per page up to a chunk,
+ * and with @extents a run per page, one more (the run a flush keeps), up to
+ * a batch.  No array is ever asked for more than the range's pages, and a
+ * probe of a few pages zeroes a few hundred bytes instead of 8 KiB (kzalloc,
+ * and init_on_alloc, which Debian's kernels turn on).
+ */
+static size_t gupnw_walk_size(unsigned long nr_pages, bool extents,
+			      struct gupnw_walk *w)
+{
+	unsigned long pages = min_t(unsigned long, nr_pages, GUPNW_BATCH_PAGES);
+	unsigned long ext = extents ? min_t(unsigned long, nr_pages,
+					    GUPNW_EXTENT_BATCH - 1) + 1 : 0;
+	unsigned long states = min_t(unsigned long, nr_pages, GUPNW_CHUNK_PAGES);
+
+	if (w) {
+		w->pages_cap = pages;
+		w->out.ext = (struct gupnw_probe_extent *)&w->pages[pages];
+		w->out.ext_cap = ext;
+		w->out.states = (u8 *)&w->out.ext[ext];
+		w->out.states_cap = states;
+	}
+	return struct_size(w, pages, pages) +
+	       ext * sizeof(struct gupnw_probe_extent) + states;
+}
+
+/* Kernel memory one probe allocates at most: the walk state, nothing else. */
 size_t gupnw_walk_kmem(void)
 {
-	return kmalloc_size_roundup(sizeof(struct gupnw_walk));
+	return kmalloc_size_roundup(gupnw_walk_size(GUPNW_CHUNK_PAGES, true,
+						    NULL));
 }
 
 /* Pages decided per mmap_lock hold: fewer where faults may wait. */
@@ -687,9 +715,10 @@ int gupnw_walk_range(struct gupnw_range *r)
 	struct gupnw_walk *w;
 	int ret = 0, err;
 
-	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	w = kzalloc(gupnw_walk_size(r->nr_pages, !!r->extents, NULL), GFP_KERNEL);
 	if (!w)
 		return -ENOMEM;
+	gupnw_walk_size(r->nr_pages, !!r->extents, w);
 	w->r = r;
 	w->out.r = r;
 	w->local = r->mm == current->mm;

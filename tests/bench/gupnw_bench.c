@@ -1763,9 +1763,9 @@ int main(void)
 	/* kernel memory */
 	printf("\nKernel memory a probe allocates:\n");
 	if (ir.ok) {
-		printf("  GET_INFO probe_kmem: %u bytes per call, whatever the range\n",
+		printf("  GET_INFO probe_kmem: at most %u bytes per call, whatever the range\n",
 		       ir.info.probe_kmem);
-		printf("  peak with N concurrent probers: N x %u bytes (%d threads: %u bytes)\n",
+		printf("  peak with N concurrent probers: at most N x %u bytes (%d threads: %u bytes)\n",
 		       ir.info.probe_kmem, nthreads,
 		       nthreads * ir.info.probe_kmem);
 	} else {

@@ -94,6 +94,61 @@ static void test_matches_bytes(void)
 	munmap(p, NPAGES * gt_page);
 }
 
+/*
+ * Ranges of 1 to 80 pages at the mixed range's edges (the hole at 500, the
+ * PROT_NONE run at 1500): the module sizes its staging to the range, so a
+ * small range with a new run at every page, over several holds (WAIT
+ * decides 16 pages a hold), must still be answered whole and the same as
+ * the byte form.
+ */
+static void test_small_ranges(void)
+{
+	static const size_t from[] = { 0, 490, 1495, 2095 };
+	unsigned char bytes[80], from_runs[80];
+	struct gupnw_extent ext[81];
+	char *p = make_mixed();
+	size_t i, n, bad = 0, bad_wait = 0;
+	ssize_t got;
+
+	for (i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
+		for (n = 1; n <= 80; n++) {
+			char *a = p + from[i] * gt_page;
+
+			if (gupnw_probe(g, a, n * gt_page, GUPNW_NOFAULT,
+					bytes, NULL))
+				gt_bail("byte probe: %s", gt_errname(errno));
+			got = gupnw_probe_extents(g, a, n * gt_page,
+						  GUPNW_NOFAULT, ext, 81, NULL);
+			if (got <= 0 || expand(ext, got, (uintptr_t)a, n,
+					       from_runs) ||
+			    memcmp(bytes, from_runs, n)) {
+				if (!bad++)
+					gt_diag("NOFAULT at page %zu, %zu pages: %zd runs, bytes %s",
+						from[i], n, got,
+						gt_states_str(bytes, n));
+			}
+		}
+	}
+	gt_ok(!bad, "extents: every range of 1-80 pages equals the byte form (%zu differ)",
+	      bad);
+
+	/* WAIT: 16 pages a hold, the last run carried over each flush */
+	for (i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
+		for (n = 80; n >= 1; n--) {
+			char *a = p + from[i] * gt_page;
+
+			got = gupnw_probe_extents(g, a, n * gt_page, GUPNW_WAIT,
+						  ext, 81, NULL);
+			if (got <= 0 ||
+			    expand(ext, got, (uintptr_t)a, n, from_runs))
+				bad_wait++;
+		}
+	}
+	gt_ok(!bad_wait, "extents: WAIT over 1-80 pages of mixed runs tiles the range (%zu do not)",
+	      bad_wait);
+	munmap(p, NPAGES * gt_page);
+}
+
 /* A one-run range stays one run across the module's holds. */
 static void test_merge_across_holds(void)
 {
@@ -241,6 +296,7 @@ static void case_feature(void)
 static const struct gt_case cases[] = {
 	GT_CASE("feature", case_feature),
 	GT_CASE("matches-bytes", test_matches_bytes),
+	GT_CASE("small-ranges", test_small_ranges),
 	GT_CASE("merge-across-holds", test_merge_across_holds),
 	GT_CASE("resume", test_resume),
 	GT_CASE("sparse-tib", test_sparse_tib),

@@ -143,8 +143,9 @@ struct gupnw_probe_args {
  * @features:	out: GUPNW_FEATURE_* the running module supports.
  * @probe_flags: out: GUPNW_PROBE_* flags the running module accepts.
  * @page_size:	out: PAGE_SIZE of the running kernel.
- * @probe_kmem:	out: bytes of kernel memory one probe call allocates
- *		(whatever its range; concurrent calls each take this much).
+ * @probe_kmem:	out: bytes of kernel memory one probe call allocates at
+ *		most, whatever its range (a range of a few pages takes less);
+ *		concurrent calls each take up to this much.
  * @max_chunk_pages: out: pages handled per mmap_lock hold.
  * @version:	out: module version, NUL-terminated (e.g. "0.1.0").
  * @max_io_pages: out: pages of read I/O one probe may start (module
