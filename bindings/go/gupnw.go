@@ -114,7 +114,7 @@ type Info struct {
 	Features          uint64 // Feature* bits
 	ProbeFlags        uint64 // GUPNW_PROBE_* flags the module accepts
 	PageSize          uint32 // the kernel's page size
-	ProbeKmem         uint32 // kernel memory one probe call allocates
+	ProbeKmem         uint32 // kernel memory one probe call allocates at most
 	MaxChunkPages     uint64 // pages handled per mmap_lock hold
 	Version           string // module version, e.g. "0.2.0"
 	MaxIOPages        uint64 // pages of read I/O one probe may start

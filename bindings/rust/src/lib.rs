@@ -257,7 +257,7 @@ pub struct ModuleInfo {
     pub probe_flags: u64,
     /// The kernel's page size.
     pub page_size: u32,
-    /// Kernel memory one probe call allocates.
+    /// Kernel memory one probe call allocates at most.
     pub probe_kmem: u32,
     /// Pages handled per mmap_lock hold.
     pub max_chunk_pages: u64,

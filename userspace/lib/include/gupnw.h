@@ -133,7 +133,7 @@ struct gupnw_module_info {
 	/* since 0.2 (GUPNW_0.2; see struct gupnw_counts): */
 	uint64_t max_io_pages;		/* reads one probe may start */
 	uint64_t max_chunk_pages;	/* pages per mmap_lock hold */
-	uint64_t probe_kmem;		/* kernel bytes one probe allocates */
+	uint64_t probe_kmem;		/* kernel bytes one probe allocates, at most */
 	uint64_t max_async_faults;	/* fault-in worker's global cap */
 	uint64_t async_faults_queued;	/* pages in the worker now */
 	uint64_t reserved[8];		/* 0; room to grow */
