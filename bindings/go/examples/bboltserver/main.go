@@ -890,7 +890,11 @@ func touch(path string, n, pages, rounds, workers int) error {
 		return err
 	}
 	dev := st.Dev
-	if st.Mode&unix.S_IFMT == unix.S_IFBLK {
+	// Erigon's ratios are a target on a disk whose reads overlap (a block
+	// device: the latency disk). A file on the guest's fast disk is read in
+	// less time than the emulated CPU spends around it: reported, no target.
+	target := st.Mode&unix.S_IFMT == unix.S_IFBLK
+	if target {
 		dev = st.Rdev
 		if err := readLatency(path, size, n); err != nil {
 			return err
@@ -992,13 +996,20 @@ func touch(path string, n, pages, rounds, workers int) error {
 		if ready/plain >= erigon[p] {
 			met = "PASS"
 		}
+		if !target {
+			met = "(no target here)"
+		}
 		verdict = append(verdict, fmt.Sprintf("  GOMAXPROCS=%d: Ready / plain %.2fx (>= erigon's %.2fx)  %s",
 			p, ready/plain, erigon[p], met))
 	}
 	if diskStat != "" {
 		fmt.Printf("# the disk's reads per page made present: %.2f\n", float64(reads)/float64(runs*pages))
 	}
-	fmt.Println("Target (ratios of this run):")
+	if target {
+		fmt.Println("Target (ratios of this run):")
+	} else {
+		fmt.Println("Ratios of this run, for contrast (reads here cost less than the CPU around them):")
+	}
 	for _, v := range verdict {
 		fmt.Println(v)
 	}
