@@ -962,17 +962,27 @@ long gt_read_file(const char *path, char *buf, size_t size)
 	return (long)got;
 }
 
-long gt_status_kb(const char *key)
+static long gt_status_number(const char *path, const char *key)
 {
 	char buf[4096], *p;
 	size_t klen = strlen(key);
 
-	if (gt_read_file("/proc/self/status", buf, sizeof(buf)) < 0)
+	if (gt_read_file(path, buf, sizeof(buf)) < 0)
 		return -1;
 	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
 		if (!strncmp(p, key, klen) && p[klen] == ':')
 			return strtol(p + klen + 1, NULL, 10);
 	return -1;
+}
+
+long gt_status_kb(const char *key)
+{
+	return gt_status_number("/proc/self/status", key);
+}
+
+long gt_thread_status(const char *key)
+{
+	return gt_status_number("/proc/thread-self/status", key);
 }
 
 long gt_majflt(void)

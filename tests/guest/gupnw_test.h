@@ -258,6 +258,8 @@ int gt_write_file(const char *path, const char *s);	/* 0 or -errno */
 /* Read a small file into buf (NUL-terminated); bytes read or -errno. */
 long gt_read_file(const char *path, char *buf, size_t size);
 long gt_status_kb(const char *key);	/* /proc/self/status "key:" in kB */
+/* The calling thread's /proc/thread-self/status "key:" (a number), or -1. */
+long gt_thread_status(const char *key);
 long gt_majflt(void);			/* /proc/self/stat field 12 */
 /* setgroups(0), setgid, setuid, then PR_SET_DUMPABLE 1. 0 or -errno. */
 int gt_become(uid_t uid, gid_t gid);

@@ -40,14 +40,11 @@ static uint64_t t_ref;		/* one blocking read of a cold page, ns */
 /* This thread's sleeps so far: each one is a voluntary context switch. */
 static long sleeps(void)
 {
-	char buf[4096], *s;
+	long n = gt_thread_status("voluntary_ctxt_switches");
 
-	if (gt_read_file("/proc/thread-self/status", buf, sizeof(buf)) <= 0)
-		gt_bail("read /proc/thread-self/status: %s", gt_errname(errno));
-	s = strstr(buf, "\nvoluntary_ctxt_switches:");
-	if (!s)
+	if (n < 0)
 		gt_bail("no voluntary_ctxt_switches in /proc/thread-self/status");
-	return strtol(s + 25, NULL, 10);
+	return n;
 }
 
 /* Wait up to 30 s for every page of [p, p + n pages) to be resident. */
