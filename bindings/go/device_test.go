@@ -49,6 +49,30 @@ func anon(t *testing.T, pages, prot int) []byte {
 
 func addrOf(b []byte) uintptr { return uintptr(unsafe.Pointer(&b[0])) }
 
+// hole returns the address of pages pages that nothing maps, and that no
+// mmap(NULL) of another thread will map meanwhile: one from 4 GiB up, where
+// the kernel's top-down mmap(NULL) does not reach while the top of the
+// address space has room and Go's heap does not go (its own hints). A range
+// just unmapped would not do: the runtime's next small mmap may take it.
+func hole(t *testing.T, pages int) uintptr {
+	t.Helper()
+	for a := uintptr(4 << 30); a < 64<<30; a += 1 << 30 {
+		r, _, e := unix.Syscall6(unix.SYS_MMAP, a, uintptr(pages*ps), unix.PROT_NONE,
+			unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_FIXED_NOREPLACE, ^uintptr(0), 0)
+		if e != 0 {
+			continue // EEXIST: something is there
+		}
+		if _, _, e := unix.Syscall(unix.SYS_MUNMAP, r, uintptr(pages*ps), 0); e != 0 {
+			t.Fatal(e)
+		}
+		if r == a {
+			return a
+		}
+	}
+	t.Fatal("no free range between 4 and 64 GiB")
+	return 0
+}
+
 func states(t *testing.T, d *Device, addr uintptr, pages int, f Flags) string {
 	t.Helper()
 	st := make([]byte, pages)
@@ -143,10 +167,7 @@ func TestStatesOfTouchedUntouchedUnmappedAndProtNoneMemory(t *testing.T) {
 	if got := states(t, d, addrOf(none), 2, NoWait); got != "EE" {
 		t.Fatalf("PROT_NONE: %q", got)
 	}
-	hole, _ := unix.Mmap(-1, 0, 3*ps, unix.PROT_READ, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
-	a := addrOf(hole)
-	unix.Munmap(hole)
-	if got := states(t, d, a, 3, NoFault); got != "..." {
+	if got := states(t, d, hole(t, 3), 3, NoFault); got != "..." {
 		t.Fatalf("unmapped: %q", got)
 	}
 }
@@ -310,10 +331,7 @@ func TestReadyOnPresentMemoryReturnsAtOnce(t *testing.T) {
 
 func TestReadyOnUnmappedMemoryIsNotPresent(t *testing.T) {
 	d := dev(t)
-	hole, _ := unix.Mmap(-1, 0, 2*ps, unix.PROT_READ, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
-	a := addrOf(hole)
-	unix.Munmap(hole)
-	r, err := d.ReadyRange(context.Background(), a, 2*ps, false)
+	r, err := d.ReadyRange(context.Background(), hole(t, 2), 2*ps, false)
 	if err != nil || r.Unmapped != 2 || r.Present != 0 {
 		t.Fatalf("%+v %v", r, err)
 	}

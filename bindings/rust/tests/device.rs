@@ -39,6 +39,37 @@ fn ps() -> usize {
     unsafe { libc::sysconf(libc::_SC_PAGESIZE) as usize }
 }
 
+/// The address of `pages` pages nothing maps, and that no other test
+/// thread's mmap(NULL) will map meanwhile: one from 4 GiB up, below where the
+/// kernel's top-down mmap(NULL) reaches while the top of the address space
+/// has room. A range just unmapped would not do: the tests run on several
+/// threads, and the next small mmap may take it.
+fn hole(pages: usize) -> usize {
+    let len = pages * ps();
+    for a in (4usize << 30..64 << 30).step_by(1 << 30) {
+        // SAFETY: MAP_FIXED_NOREPLACE never replaces a mapping; checked.
+        let p = unsafe {
+            libc::mmap(
+                a as *mut libc::c_void,
+                len,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            continue; // EEXIST: something is there
+        }
+        // SAFETY: the mapping just made.
+        unsafe { libc::munmap(p, len) };
+        if p as usize == a {
+            return a;
+        }
+    }
+    panic!("no free range between 4 and 64 GiB");
+}
+
 /// An anonymous private mapping, unmapped on drop.
 struct Map {
     p: *mut u8,
@@ -194,10 +225,7 @@ fn states_of_touched_untouched_unmapped_and_prot_none_memory() {
     assert_eq!(states(&g, m.addr(), 4 * p, Flags::NOWAIT), [Resident; 4]);
     let none = Map::anon(2, libc::PROT_NONE);
     assert_eq!(states(&g, none.addr(), 2 * p, Flags::NOWAIT), [Error; 2]);
-    let hole = Map::anon(3, libc::PROT_READ);
-    let hole_addr = hole.addr();
-    drop(hole);
-    assert_eq!(states(&g, hole_addr, 3 * p, Flags::NOFAULT), [Unmapped; 3]);
+    assert_eq!(states(&g, hole(3), 3 * p, Flags::NOFAULT), [Unmapped; 3]);
 }
 
 #[test]
