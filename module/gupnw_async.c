@@ -156,6 +156,16 @@ unsigned long gupnw_async_fault(struct gupnw_range *r, unsigned long addr,
 	return n;
 }
 
+/*
+ * Run @dw in @delay jiffies on the worker's workqueue (gupnw_ready.c's
+ * looks again): sooner if it is queued already.  Module unload waits for
+ * it as for the fault-in items.
+ */
+void gupnw_async_delay(struct delayed_work *dw, unsigned long delay)
+{
+	mod_delayed_work(gupnw_async_wq, dw, delay);
+}
+
 int gupnw_async_init(void)
 {
 	/*

@@ -17,6 +17,7 @@
 /* Linux 6.8: struct io_uring_cmd moved, see gupnw_uring_cmd_payload(). */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 8, 0)
 #include <linux/io_uring.h>
+#include <linux/io_uring_types.h>
 #else
 #include <linux/io_uring/cmd.h>
 #endif
@@ -206,6 +207,59 @@ static inline unsigned long gupnw_folio_flags_nocheck(const struct folio *folio)
 #else
 	return READ_ONCE(folio->flags.f);
 #endif
+}
+
+/*
+ * Whether a file's buffered reads can wait through the kiocb's wait queue
+ * entry (IOCB_WAITQ, io_uring's buffered reads; gupnw_ready.c): Linux 6.11
+ * ("fs: claw back a few FMODE_* bits") moved FMODE_BUF_RASYNC from
+ * file->f_mode to FOP_BUFFER_RASYNC in the file operations' fop_flags.
+ */
+static inline bool gupnw_file_buf_rasync(const struct file *file)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0)
+	return file->f_mode & FMODE_BUF_RASYNC;
+#else
+	return file->f_op->fop_flags & FOP_BUFFER_RASYNC;
+#endif
+}
+
+/*
+ * Run gupnw_ready_tw() for a command in its submitter's task work.  Until
+ * Linux 6.19 ("io_uring: add wrapper type for io_req_tw_func_t arg") the
+ * callback gets the command and the issue flags for io_uring_cmd_done();
+ * since, a struct io_tw_req to find the command in, and the flags are
+ * IO_URING_CMD_TASK_WORK_ISSUE_FLAGS.
+ */
+void gupnw_ready_tw(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 19, 0)
+static inline void gupnw_uring_cmd_in_task(struct io_uring_cmd *ioucmd)
+{
+	io_uring_cmd_complete_in_task(ioucmd, gupnw_ready_tw);
+}
+#else
+static inline void gupnw_ready_tw_req(struct io_tw_req tw_req,
+				      io_tw_token_t tw)
+{
+	gupnw_ready_tw(io_uring_cmd_from_tw(tw_req),
+		       IO_URING_CMD_TASK_WORK_ISSUE_FLAGS);
+}
+
+static inline void gupnw_uring_cmd_in_task(struct io_uring_cmd *ioucmd)
+{
+	io_uring_cmd_complete_in_task(ioucmd, gupnw_ready_tw_req);
+}
+#endif
+
+/*
+ * Whether the command's ring is being closed: io_uring's own task work
+ * asks the same (7.3 io_uring/tw.h io_should_terminate_tw()), a driver's
+ * only on 7.x (the token's cancel), so it is read from the request, whose
+ * layout include/linux/io_uring_types.h has public on every line.
+ */
+static inline bool gupnw_uring_ring_dying(struct io_uring_cmd *ioucmd)
+{
+	return percpu_ref_is_dying(&cmd_to_io_kiocb(ioucmd)->ctx->refs);
 }
 
 #endif /* _GUPNW_COMPAT_H */

@@ -21,7 +21,8 @@ static u64 gupnw_features(void)
 {
 	u64 f = GUPNW_FEATURE_PROBE | GUPNW_FEATURE_EXTENTS |
 		GUPNW_FEATURE_IO_CAP | GUPNW_FEATURE_URING_CMD |
-		GUPNW_FEATURE_COLD | GUPNW_FEATURE_ASYNC_FAULT;
+		GUPNW_FEATURE_COLD | GUPNW_FEATURE_ASYNC_FAULT |
+		GUPNW_FEATURE_READY_NOWORKER;
 
 	if (gupnw_target_supported())
 		f |= GUPNW_FEATURE_TARGET_FD;
@@ -175,6 +176,86 @@ static enum gupnw_mode gupnw_probe_mode(u32 flags)
 	return GUPNW_MODE_NOWAIT;
 }
 
+/* The arguments of a READY, read and checked: gupnw_probe_args_get(). */
+static struct mm_struct *gupnw_ready_args_get(const void __user *uarg,
+					      struct gupnw_probe_args *a,
+					      u32 *usize)
+{
+	return gupnw_probe_args_get(uarg, GUPNW_PROBE_WRITE |
+				    GUPNW_PROBE_TARGET_FD,
+				    GUPNW_READY_MAX_PAGES, a, usize);
+}
+
+/* The range of a probe whose arguments @a were read and checked. */
+static void gupnw_range_init(struct gupnw_range *r,
+			     const struct gupnw_probe_args *a, bool ready)
+{
+	r->mode = ready ? GUPNW_MODE_READY : gupnw_probe_mode(a->flags);
+	r->write = a->flags & GUPNW_PROBE_WRITE;
+	r->start = a->addr;
+	r->nr_pages = PAGE_ALIGN(a->len) >> PAGE_SHIFT;
+	/* READY waits for what it reads: no budget, and none counted */
+	r->io_limit = ready ? 0 : gupnw_max_io_pages();
+	if (a->flags & GUPNW_PROBE_EXTENTS) {
+		r->extents = u64_to_user_ptr(a->states);
+		r->max_extents = a->nr_extents;
+	} else {
+		r->states = u64_to_user_ptr(a->states);
+	}
+}
+
+/**
+ * gupnw_ready_prepare - a READY's arguments and range, for gupnw_ready.c
+ * @uarg:	the caller's struct gupnw_probe_args
+ * @a:		out: the arguments
+ * @usize:	out: how much of them the caller knows
+ * @r:		out: the range; r->mm held (mmget), to mmput() when done
+ *
+ * Return: 0, or -errno as gupnw_probe_args_get().
+ */
+int gupnw_ready_prepare(void __user *uarg, struct gupnw_probe_args *a,
+			u32 *usize, struct gupnw_range *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->mm = gupnw_ready_args_get(uarg, a, usize);
+	if (IS_ERR(r->mm))
+		return PTR_ERR(r->mm);
+	gupnw_range_init(r, a, true);
+	return 0;
+}
+
+/**
+ * gupnw_probe_finish - write a probe's answer back, on failure too
+ * @uarg:	the caller's struct gupnw_probe_args
+ * @a:		the arguments read from it
+ * @usize:	how much of them the caller knows
+ * @r:		the range walked
+ * @ret:	the walk's result
+ *
+ * Return: @ret, or for a READY that succeeded the pages present (at most
+ * INT_MAX); -EFAULT if the answer could not be written.
+ */
+int gupnw_probe_finish(void __user *uarg, struct gupnw_probe_args *a,
+		       u32 usize, const struct gupnw_range *r, int ret)
+{
+	a->done = r->done;
+	a->nr_extents = r->nr_extents;
+	a->io_started = r->io_started;
+	a->nr_resident = r->counts[GUPNW_IDX_RESIDENT];
+	a->nr_faulted = r->counts[GUPNW_IDX_FAULTED];
+	a->nr_retry = r->counts[GUPNW_IDX_RETRY];
+	a->nr_unmapped = r->counts[GUPNW_IDX_UNMAPPED];
+	a->nr_error = r->counts[GUPNW_IDX_ERROR];
+	a->nr_notpresent = r->counts[GUPNW_IDX_NOTPRESENT];
+	a->nr_cold = r->counts[GUPNW_IDX_COLD];
+	a->async_faults = r->async_faults;
+	if (gupnw_put_sized(uarg, usize, a, sizeof(*a)))
+		return -EFAULT;
+	if (gupnw_mode_ready(r->mode) && !ret)
+		return (int)r->counts[GUPNW_IDX_RESIDENT];
+	return ret;
+}
+
 /**
  * gupnw_probe_cmd - a probe, from the ioctl or an io_uring command
  * @uarg:	the caller's struct gupnw_probe_args
@@ -202,50 +283,21 @@ long gupnw_probe_cmd(void __user *uarg, bool ready, bool nonblock)
 		return -EAGAIN;
 	memset(&r, 0, sizeof(r));
 	if (ready)
-		r.mm = gupnw_probe_args_get(uarg, GUPNW_PROBE_WRITE |
-					    GUPNW_PROBE_TARGET_FD,
-					    GUPNW_READY_MAX_PAGES, &a, &usize);
+		r.mm = gupnw_ready_args_get(uarg, &a, &usize);
 	else
 		r.mm = gupnw_probe_args_get(uarg, GUPNW_PROBE_FLAGS_ALL,
 					    ULONG_MAX, &a, &usize);
 	if (IS_ERR(r.mm))
 		return PTR_ERR(r.mm);
-	r.mode = ready ? GUPNW_MODE_READY : gupnw_probe_mode(a.flags);
+	gupnw_range_init(&r, &a, ready);
 	if (nonblock && gupnw_mode_waits(r.mode)) {
 		mmput(r.mm);
 		return -EAGAIN;
 	}
-	r.write = a.flags & GUPNW_PROBE_WRITE;
-	r.start = a.addr;
-	r.nr_pages = PAGE_ALIGN(a.len) >> PAGE_SHIFT;
-	/* READY waits for what it reads: no budget, and none counted */
-	r.io_limit = ready ? 0 : gupnw_max_io_pages();
-	if (a.flags & GUPNW_PROBE_EXTENTS) {
-		r.extents = u64_to_user_ptr(a.states);
-		r.max_extents = a.nr_extents;
-	} else {
-		r.states = u64_to_user_ptr(a.states);
-	}
 
 	ret = gupnw_walk_range(&r);
 	mmput(r.mm);
-
-	a.done = r.done;
-	a.nr_extents = r.nr_extents;
-	a.io_started = r.io_started;
-	a.nr_resident = r.counts[GUPNW_IDX_RESIDENT];
-	a.nr_faulted = r.counts[GUPNW_IDX_FAULTED];
-	a.nr_retry = r.counts[GUPNW_IDX_RETRY];
-	a.nr_unmapped = r.counts[GUPNW_IDX_UNMAPPED];
-	a.nr_error = r.counts[GUPNW_IDX_ERROR];
-	a.nr_notpresent = r.counts[GUPNW_IDX_NOTPRESENT];
-	a.nr_cold = r.counts[GUPNW_IDX_COLD];
-	a.async_faults = r.async_faults;
-	if (gupnw_put_sized(uarg, usize, &a, sizeof(a)))
-		return -EFAULT;
-	if (ready && !ret)
-		return (int)r.counts[GUPNW_IDX_RESIDENT];
-	return ret;
+	return gupnw_probe_finish(uarg, &a, usize, &r, ret);
 }
 
 /*

@@ -23,6 +23,8 @@
 #define GUPNW_WAIT_CHUNK_PAGES	16
 /* READY: pages faulted per hold, what an io_uring cancel may wait for. */
 #define GUPNW_READY_BATCH	8
+/* NOWORKER READY: reads started per hold, what its cancel may wait for. */
+#define GUPNW_READY_IO_PAGES	32
 /* Page pointers per GUP call: a whole 2 MiB THP in one GUP-fast call. */
 #define GUPNW_BATCH_PAGES	512
 /* Pages read per step after a fault: fault-around's default, 64 KiB. */
@@ -84,6 +86,12 @@ struct gupnw_range {
 	unsigned long nr_pages;
 	enum gupnw_mode mode;
 	bool write;			/* GUPNW_PROBE_WRITE */
+	/*
+	 * READY without a worker (gupnw_ready.c): its faults never wait, its
+	 * walk stops at a page being read; *cancel ends it
+	 */
+	bool noworker;
+	const bool *cancel;
 	u8 __user *states;		/* NULL: counts only */
 	struct gupnw_probe_extent __user *extents; /* GUPNW_PROBE_EXTENTS */
 	u32 max_extents;
@@ -100,10 +108,28 @@ struct gupnw_range {
 /* cqe->res is an int: a READY covers at most this many pages. */
 #define GUPNW_READY_MAX_PAGES	((unsigned long)INT_MAX)
 long gupnw_probe_cmd(void __user *uarg, bool ready, bool nonblock);
+int gupnw_ready_prepare(void __user *uarg, struct gupnw_probe_args *a,
+			u32 *usize, struct gupnw_range *r);
+int gupnw_probe_finish(void __user *uarg, struct gupnw_probe_args *a,
+		       u32 usize, const struct gupnw_range *r, int ret);
 
 /* gupnw_uring.c: IORING_OP_URING_CMD (GUPNW_URING_CMD_*). */
 struct io_uring_cmd;
 int gupnw_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags);
+struct gupnw_ready;
+/* what a command keeps in ioucmd->pdu */
+struct gupnw_uring_pdu {
+	/* what the first issue read, for the issue from io-wq: gupnw_uring.c */
+	const void *sqe;
+	u64 args;
+	/* a NOWORKER READY waiting: gupnw_ready.c */
+	struct gupnw_ready *ready;
+};
+
+/* gupnw_ready.c: READY waiting without a worker thread; its cancel. */
+int gupnw_ready_issue(struct io_uring_cmd *ioucmd, u64 args,
+		      unsigned int issue_flags);
+int gupnw_ready_cancel(struct io_uring_cmd *ioucmd, u64 args);
 
 /*
  * gupnw_out.c: a probe's answer on its way out - bytes, extents, or a long
@@ -137,6 +163,12 @@ bool gupnw_out_span(struct gupnw_out *o, unsigned long addr, u8 state,
 int gupnw_out_flush(struct gupnw_out *o);
 
 /* gupnw_walk.c: the range walker. */
+struct gupnw_walk;
+#define GUPNW_WALK_BLOCKED	1	/* NOWORKER READY: a page being read */
+struct gupnw_walk *gupnw_walk_new(struct gupnw_range *r);
+int gupnw_walk_run(struct gupnw_walk *w);
+unsigned long gupnw_walk_blocked(const struct gupnw_walk *w);
+void gupnw_walk_free(struct gupnw_walk *w);
 int gupnw_walk_range(struct gupnw_range *r);
 int gupnw_walk_stop(const struct gupnw_range *r);
 size_t gupnw_walk_kmem(void);
@@ -209,6 +241,8 @@ u64 gupnw_async_max(void);
 u64 gupnw_async_queued(void);
 unsigned long gupnw_async_fault(struct gupnw_range *r, unsigned long addr,
 				unsigned long n, bool write);
+struct delayed_work;
+void gupnw_async_delay(struct delayed_work *dw, unsigned long delay);
 
 /* gupnw_policy.c: the page-cache side channel. */
 bool gupnw_cache_visible(struct vm_area_struct *vma);

@@ -6,6 +6,10 @@
  * program can put many probes in one io_uring_enter() next to its other
  * I/O.  A WAIT probe may sleep on I/O: it goes to an io_uring worker.
  *
+ * GUPNW_URING_CMD_READY with GUPNW_URING_READY_NOWORKER waits without a
+ * worker when it can, and GUPNW_URING_CMD_CANCEL cancels it: gupnw_ready.c.
+ * What follows is the READY with a worker.
+ *
  * GUPNW_URING_CMD_READY is the second half of an asynchronous page fault,
  * "page ready": it faults the pages of a range in with ordinary blocking
  * GUP, as KVM's async_pf worker does, and completes once they are present.
@@ -56,15 +60,6 @@
 #include "gupnw_internal.h"
 
 /*
- * What the first issue read from the SQE, kept in ioucmd->pdu for the
- * issue from io-wq: valid when @sqe is the SQE pointer of this issue.
- */
-struct gupnw_uring_pdu {
-	const void *sqe;
-	u64 args;
-};
-
-/*
  * READY's result is posted with io_uring_cmd_done(), not returned: 6.1's
  * io_uring_cmd() passes a positive return value up as if it were an error
  * (6.1 io_uring/uring_cmd.c:144-149, io_uring.c:1766), and io-wq completes
@@ -99,6 +94,7 @@ int gupnw_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 	const void *sqe = gupnw_uring_cmd_sqe_ptr(ioucmd);
 	const struct gupnw_uring_cmd *payload;
 	struct gupnw_probe_args __user *uargs;
+	u32 flags = 0;
 	u64 args;
 	int ret;
 
@@ -115,7 +111,11 @@ int gupnw_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 		payload = gupnw_uring_cmd_payload(ioucmd,
 						  struct gupnw_uring_cmd);
 		args = READ_ONCE(payload->args);
+		flags = READ_ONCE(payload->flags);
 		if (READ_ONCE(payload->reserved))
+			return -EINVAL;
+		if (flags & ~(ioucmd->cmd_op == GUPNW_URING_CMD_READY ?
+			      GUPNW_URING_READY_NOWORKER : 0))
 			return -EINVAL;
 	}
 	uargs = u64_to_user_ptr(args);
@@ -132,7 +132,16 @@ int gupnw_uring_cmd(struct io_uring_cmd *ioucmd, unsigned int issue_flags)
 				      issue_flags & IO_URING_F_NONBLOCK);
 		break;
 	case GUPNW_URING_CMD_READY:
-		ret = gupnw_uring_ready_done(ioucmd, uargs, issue_flags);
+		/* without a worker, unless it needs one: gupnw_ready.c */
+		if ((flags & GUPNW_URING_READY_NOWORKER) &&
+		    (issue_flags & IO_URING_F_NONBLOCK))
+			ret = gupnw_ready_issue(ioucmd, args, issue_flags);
+		else
+			ret = gupnw_uring_ready_done(ioucmd, uargs,
+						     issue_flags);
+		break;
+	case GUPNW_URING_CMD_CANCEL:
+		ret = gupnw_ready_cancel(ioucmd, args);
 		break;
 	default:
 		ret = -ENOTTY;

@@ -77,6 +77,8 @@ struct gupnw_walk {
 	bool unlocked;			/* not held again: -EINTR */
 	bool vma_changed;		/* held again, the VMA not the same */
 	unsigned long cut;		/* ... pages of the VMA decided */
+	/* NOWORKER READY: the page it stopped at, to wait for; or 0 */
+	unsigned long blocked;
 	struct gupnw_out out;		/* decided, not yet copied out */
 	unsigned long pages_cap;
 	struct page *pages[];		/* then out.ext[], out.states[] */
@@ -559,6 +561,50 @@ static bool gupnw_walk_refused(struct gupnw_walk *w,
 	return gupnw_vma_refused(vma, w->r->write);
 }
 
+/*
+ * A NOWORKER READY's pages of @vma from @addr, decided as a NOWAIT probe
+ * decides them (gupnw_walk_vma()): the faults never wait, and the reads
+ * of the pages not cached are started, GUPNW_READY_IO_PAGES a hold, so
+ * that a cancel waits for no more.  What is present after it - resident,
+ * or faulted without I/O - is 'R', 'E' stays 'E'; the walk stops at the first page
+ * whose read is still under way ('W') or was not started ('C'), and
+ * w->blocked says where, for the command to wait on it (gupnw_ready.c).
+ * READY counts no I/O: the budget is lent for the hold and given back.
+ * Returns the pages decided before that one, or -EINTR.
+ */
+static long gupnw_ready_nowait(struct gupnw_walk *w,
+			       struct vm_area_struct *vma, unsigned long addr,
+			       unsigned long n, u8 *st)
+{
+	struct gupnw_range *r = w->r;
+	unsigned long i;
+	int ret;
+
+	r->mode = GUPNW_MODE_NOWAIT;
+	r->io_limit = GUPNW_READY_IO_PAGES;
+	ret = gupnw_walk_vma(w, vma, addr, n, st);
+	r->mode = GUPNW_MODE_READY;
+	r->io_limit = 0;
+	r->io_started = 0;
+	r->async_faults = 0;
+	if (ret < 0)
+		return ret;
+	if (ret) {			/* all resident */
+		memset(st, GUPNW_STATE_RESIDENT, n);
+		return n;
+	}
+	for (i = 0; i < n; i++) {
+		if (st[i] == GUPNW_STATE_FAULTED) {
+			st[i] = GUPNW_STATE_RESIDENT;
+		} else if (st[i] == GUPNW_STATE_RETRY ||
+			   st[i] == GUPNW_STATE_COLD) {
+			w->blocked = addr + (i << PAGE_SHIFT);
+			break;
+		}
+	}
+	return i;
+}
+
 /* One mmap_lock hold: decide and stage from w->pos, bounded. */
 static int gupnw_walk_hold(struct gupnw_walk *w, unsigned long budget)
 {
@@ -596,6 +642,17 @@ static int gupnw_walk_hold(struct gupnw_walk *w, unsigned long budget)
 		if (!n)
 			break;
 		st = gupnw_out_scratch(&w->out);
+		if (w->r->noworker) {
+			ret = gupnw_ready_nowait(w, vma, w->pos, n, st);
+			if (ret < 0)
+				return ret;
+			gupnw_out_states(&w->out, w->pos, st, ret);
+			w->pos += ret << PAGE_SHIFT;
+			budget -= ret;
+			if (w->blocked)
+				break;
+			continue;
+		}
 		if (gupnw_mode_ready(w->r->mode)) {
 			ret = gupnw_fault_ready(w, vma, w->pos, n,
 						(stop - w->pos) >> PAGE_SHIFT,
@@ -665,9 +722,11 @@ size_t gupnw_walk_kmem(void)
 }
 
 /* Pages decided per mmap_lock hold: fewer where faults may wait. */
-static unsigned long gupnw_hold_pages(enum gupnw_mode mode)
+static unsigned long gupnw_hold_pages(const struct gupnw_range *r)
 {
-	switch (mode) {
+	if (r->noworker)		/* its faults never wait */
+		return GUPNW_CHUNK_PAGES;
+	switch (r->mode) {
 	case GUPNW_MODE_WAIT:
 		return GUPNW_WAIT_CHUNK_PAGES;
 	case GUPNW_MODE_READY:
@@ -685,7 +744,9 @@ static unsigned long gupnw_hold_pages(enum gupnw_mode mode)
  * (gupnw_uring.c), where io-wq's cancel - IORING_OP_ASYNC_CANCEL, a linked
  * timeout, the ring closed, the submitter exiting - sets TIF_NOTIFY_SIGNAL
  * on the worker and nothing else.  Not signal_pending(): a group stop or a
- * freezer sets TIF_SIGPENDING on io workers too, and is no cancel.
+ * freezer sets TIF_SIGPENDING on io workers too, and is no cancel.  A
+ * NOWORKER READY runs in the submitter, where TIF_NOTIFY_SIGNAL only
+ * means task work is pending: its cancel is r->cancel (gupnw_ready.c).
  *
  * Return: -EINTR, -ECANCELED, or 0 to go on.
  */
@@ -693,31 +754,27 @@ int gupnw_walk_stop(const struct gupnw_range *r)
 {
 	if (fatal_signal_pending(current))
 		return -EINTR;
+	if (r->noworker)
+		return r->cancel && READ_ONCE(*r->cancel) ? -ECANCELED : 0;
 	if (gupnw_mode_ready(r->mode) && test_thread_flag(TIF_NOTIFY_SIGNAL))
 		return -ECANCELED;
 	return 0;
 }
 
 /**
- * gupnw_walk_range - decide the state of every page of a validated range
- * @r: the range; r->mm must be held (mmget) by the caller
+ * gupnw_walk_new - the state of a walk of a validated range
+ * @r: the range; r->mm must be held (mmget) by the caller while it is used
  *
- * Return: 0 with r->done == r->nr_pages (or fewer with GUPNW_PROBE_EXTENTS
- * when the caller's array filled), or -EINTR (fatal signal), -EFAULT (the
- * caller's buffer), -ENOMEM, and for READY -ECANCELED (gupnw_walk_stop())
- * or -ESRCH (the target exited), with r->done, r->counts and r->nr_extents
- * covering what was copied out before the failure.
+ * Return: the walk, for gupnw_walk_run() and gupnw_walk_free(), or NULL.
  */
-int gupnw_walk_range(struct gupnw_range *r)
+struct gupnw_walk *gupnw_walk_new(struct gupnw_range *r)
 {
-	unsigned long budget = gupnw_hold_pages(r->mode);
-	bool ready = gupnw_mode_ready(r->mode);
 	struct gupnw_walk *w;
-	int ret = 0, err;
 
-	w = kzalloc(gupnw_walk_size(r->nr_pages, !!r->extents, NULL), GFP_KERNEL);
+	w = kzalloc(gupnw_walk_size(r->nr_pages, !!r->extents, NULL),
+		    GFP_KERNEL_ACCOUNT);
 	if (!w)
-		return -ENOMEM;
+		return NULL;
 	gupnw_walk_size(r->nr_pages, !!r->extents, w);
 	w->r = r;
 	w->out.r = r;
@@ -725,7 +782,41 @@ int gupnw_walk_range(struct gupnw_range *r)
 	w->gup_flags = r->write ? FOLL_WRITE : 0;
 	w->pos = r->start;
 	w->end = r->start + (r->nr_pages << PAGE_SHIFT);
+	return w;
+}
 
+void gupnw_walk_free(struct gupnw_walk *w)
+{
+	kfree(w);
+}
+
+/* Where a NOWORKER READY's walk stopped (GUPNW_WALK_BLOCKED). */
+unsigned long gupnw_walk_blocked(const struct gupnw_walk *w)
+{
+	return w->blocked;
+}
+
+/**
+ * gupnw_walk_run - decide the state of every page of the walk's range
+ * @w: the walk (gupnw_walk_new()), from where it stopped
+ *
+ * Return: 0 with r->done == r->nr_pages (or fewer with GUPNW_PROBE_EXTENTS
+ * when the caller's array filled), or -EINTR (fatal signal), -EFAULT (the
+ * caller's buffer), -ENOMEM, and for READY -ECANCELED (gupnw_walk_stop())
+ * or -ESRCH (the target exited), with r->done, r->counts and r->nr_extents
+ * covering what was copied out before the failure.  A NOWORKER READY may
+ * also stop at a page being read: GUPNW_WALK_BLOCKED, gupnw_walk_blocked()
+ * says which; everything before it is copied out, and a later call goes
+ * on from that page.
+ */
+int gupnw_walk_run(struct gupnw_walk *w)
+{
+	struct gupnw_range *r = w->r;
+	unsigned long budget = gupnw_hold_pages(r);
+	bool ready = gupnw_mode_ready(r->mode);
+	int ret = 0, err;
+
+	w->blocked = 0;
 	while (w->pos < w->end) {
 		unsigned long from = w->pos;
 
@@ -749,7 +840,8 @@ int gupnw_walk_range(struct gupnw_range *r)
 		/* what was decided before a failure is still reported */
 		err = gupnw_out_flush(&w->out);
 		ret = ret ?: err;
-		if (ready && ret == -EINTR && !fatal_signal_pending(current)) {
+		if (ready && !r->noworker && ret == -EINTR &&
+		    !fatal_signal_pending(current)) {
 			ret = gupnw_walk_stop(r);
 			if (ret)	/* a cancel interrupted a fault */
 				break;
@@ -762,10 +854,30 @@ int gupnw_walk_range(struct gupnw_range *r)
 			schedule_timeout_killable(GUPNW_READY_STOP_POLL);
 			continue;
 		}
+		if (!ret && w->blocked)
+			return GUPNW_WALK_BLOCKED;
 		if (ret || w->pos == from)	/* failed, or extents full */
 			break;
 		cond_resched();
 	}
-	kfree(w);
+	return ret;
+}
+
+/**
+ * gupnw_walk_range - decide the state of every page of a validated range
+ * @r: the range; r->mm must be held (mmget) by the caller
+ *
+ * Return: as gupnw_walk_run(), never GUPNW_WALK_BLOCKED (@r is not a
+ * NOWORKER READY), or -ENOMEM.
+ */
+int gupnw_walk_range(struct gupnw_range *r)
+{
+	struct gupnw_walk *w = gupnw_walk_new(r);
+	int ret;
+
+	if (!w)
+		return -ENOMEM;
+	ret = gupnw_walk_run(w);
+	gupnw_walk_free(w);
 	return ret;
 }

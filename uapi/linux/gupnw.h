@@ -134,6 +134,7 @@ struct gupnw_probe_args {
 #define GUPNW_FEATURE_URING_CMD	(1ULL << 4)	/* GUPNW_URING_CMD_* */
 #define GUPNW_FEATURE_COLD	(1ULL << 5)	/* NOFAULT predicts: 'N', 'W', 'C' */
 #define GUPNW_FEATURE_ASYNC_FAULT (1ULL << 6)	/* worker fault-in, see below */
+#define GUPNW_FEATURE_READY_NOWORKER (1ULL << 7) /* GUPNW_URING_CMD_CANCEL too */
 
 /**
  * struct gupnw_info - result of GUPNW_IOC_GET_INFO
@@ -211,13 +212,39 @@ struct gupnw_info {
  *	(the other counts are 0).  Pages already present cost one page-table
  *	lookup: READY on a range that was probed 'W' completes when the I/O
  *	the probe started has finished.
+ *	With GUPNW_URING_READY_NOWORKER in @flags (GUPNW_FEATURE_READY_NOWORKER)
+ *	a READY of the caller's own memory waits without any thread: it
+ *	starts the reads of the whole range as a NOWAIT probe does, puts
+ *	itself on the wait queue of the first page still being read, and
+ *	walks on from there, in the submitting thread's task work, when that
+ *	read ends.  The pages of a file whose buffered reads can be waited for
+ *	so (ext4, XFS, btrfs, ...) never need a worker; any other page it
+ *	meets first - swapped-out memory, tmpfs, FUSE, another process's
+ *	memory (GUPNW_PROBE_TARGET_FD) - sends the READY to an io_uring
+ *	worker as without the flag, and one met later is looked at again
+ *	every few milliseconds.  While such a READY waits,
+ *	IORING_OP_ASYNC_CANCEL and linked timeouts do not reach it: cancel it
+ *	with GUPNW_URING_CMD_CANCEL (a READY with an io_uring worker is
+ *	cancelled as above: send both to be sure); the ring closed or the
+ *	submitter exiting ends it with -ECANCELED at its next step, once the
+ *	page's read has ended.
+ * GUPNW_URING_CMD_CANCEL: end the NOWORKER READYs, submitted on the same
+ *	/dev/gupnw file by the same process, whose @args is this command's
+ *	@args (the same argument block): each completes with -ECANCELED, at
+ *	once if it is looking again later, else when the read it waits for
+ *	ends.  cqe->res is how many were found (1 or more), or -ENOENT.
  */
 struct gupnw_uring_cmd {
 	__u64 args;		/* user pointer to struct gupnw_probe_args */
-	__u64 reserved;		/* must be 0 */
+	__u32 flags;		/* GUPNW_URING_READY_*; 0 for the others */
+	__u32 reserved;		/* must be 0 */
 };
+
+/* gupnw_uring_cmd.flags of GUPNW_URING_CMD_READY */
+#define GUPNW_URING_READY_NOWORKER	(1U << 0)
 
 #define GUPNW_URING_CMD_PROBE	_IOWR(GUPNW_IOC_MAGIC, 0x20, struct gupnw_uring_cmd)
 #define GUPNW_URING_CMD_READY	_IOWR(GUPNW_IOC_MAGIC, 0x21, struct gupnw_uring_cmd)
+#define GUPNW_URING_CMD_CANCEL	_IOWR(GUPNW_IOC_MAGIC, 0x22, struct gupnw_uring_cmd)
 
 #endif /* _UAPI_LINUX_GUPNW_H */
