@@ -3,17 +3,22 @@
 //!
 //! A NOWAIT probe first: if every page is present the call returns at once
 //! (the common, hot case costs one ioctl). Otherwise a
-//! `GUPNW_URING_CMD_READY` goes to an io_uring, where a kernel worker
-//! waits for the I/O; the ring's eventfd, registered with tokio's reactor
-//! through `AsyncFd`, wakes the task when its completion is there. No tokio
-//! worker thread ever blocks on a page.
+//! `GUPNW_URING_CMD_READY` goes to an io_uring; the ring's eventfd,
+//! registered with tokio's reactor through `AsyncFd`, wakes the task when
+//! its completion is there. No tokio worker thread ever blocks on a page.
+//! Where the module offers it (`GUPNW_FEATURE_READY_NOWORKER`) the READY
+//! waits for a file's reads with no thread at all, and goes on in the
+//! submitting thread's task work when they end; else, and for what no
+//! such wait covers (swapped-out memory), an io_uring worker thread waits.
 //!
 //! The argument block the kernel writes back into lives in the ring's
 //! in-flight table, not in the future: a future dropped before its
-//! completion asks the kernel to cancel (`IORING_OP_ASYNC_CANCEL`) and
-//! leaves the block to the table, which frees it when the completion
-//! arrives. A ring dropped with such blocks left is drained by a thread of
-//! its own, so that no dropping thread waits for the kernel.
+//! completion asks the kernel to cancel (`GUPNW_URING_CMD_CANCEL` and
+//! `IORING_OP_ASYNC_CANCEL`: the first reaches a READY waiting without a
+//! worker, the second one with a worker) and leaves the block to the
+//! table, which frees it when the completion arrives. A ring dropped with
+//! such blocks left is drained by a thread of its own, so that no dropping
+//! thread waits for the kernel.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -82,6 +87,10 @@ struct Entry {
 
 struct Inner {
     ring: Ring,
+    /// The device the READYs go to, for their cancels.
+    g: Arc<Gupnw>,
+    /// READYs wait without a worker (GUPNW_URING_READY_NOWORKER).
+    noworker: bool,
     next_id: u64,
     cancelled: u64,
     /// READYs io-wq cancelled on its own, sent again ([`AsyncGupnw::retried`]).
@@ -123,9 +132,36 @@ impl Inner {
         });
     }
 
-    /// Ask the kernel to end one READY (`cancel_flags` 0: by user_data), or
-    /// every request of the ring (`ALL | ANY`).
+    /// Ask the module to end a READY waiting without a worker: by its
+    /// argument block, which only that READY uses.
+    fn submit_gupnw_cancel(&mut self, id: u64) -> io::Result<()> {
+        let args = match self.inflight.get(&id) {
+            Some(e) => &*e.args as *const sys::gupnw_probe_args as u64,
+            None => return Ok(()),
+        };
+        let cmd = sys::gupnw_uring_cmd {
+            args,
+            ..Default::default()
+        };
+        let sqe = io_uring_sqe {
+            opcode: ring::IORING_OP_URING_CMD,
+            fd: self.g.as_raw_fd(),
+            off: sys::URING_CMD_CANCEL as u64,
+            user_data: CANCEL_TAG | id,
+            cmd: cmd.words(),
+            ..Default::default()
+        };
+        // SAFETY: a cancel writes nothing; its args is only a key.
+        unsafe { self.ring.submit(&sqe) }
+    }
+
+    /// Ask the kernel to end one READY (`cancel_flags` 0: by user_data,
+    /// wherever it waits), or every request of the ring (`ALL | ANY`:
+    /// those with a worker).
     fn submit_cancel(&mut self, id: u64, cancel_flags: u32) -> io::Result<()> {
+        if cancel_flags == 0 && self.noworker {
+            self.submit_gupnw_cancel(id)?;
+        }
         let sqe = io_uring_sqe {
             opcode: ring::IORING_OP_ASYNC_CANCEL,
             fd: -1,
@@ -209,12 +245,20 @@ impl Drop for Shared {
         // cancel could not be submitted, the whole READY: never wait on
         // this thread (often a runtime worker). One cancel of everything,
         // then a thread of our own waits, frees the blocks, closes the ring.
-        let cancel_sent = inner
+        let mut cancel_sent = inner
             .submit_cancel(
                 0,
                 ring::IORING_ASYNC_CANCEL_ALL | ring::IORING_ASYNC_CANCEL_ANY,
             )
             .is_ok();
+        if inner.noworker {
+            // Those waiting without a worker, one by one; one not reached
+            // runs to its end (or to the ring's close).
+            let ids: Vec<u64> = inner.inflight.keys().copied().collect();
+            for id in ids {
+                cancel_sent &= inner.submit_gupnw_cancel(id).is_ok();
+            }
+        }
         if cancel_sent {
             inner.uncancelled.clear();
         }
@@ -312,8 +356,9 @@ const READY_TRIES: u32 = 3;
 // READYs in flight at most: half of the ring's 512 completion entries.
 const MAX_IN_FLIGHT: usize = 256;
 
-fn setup_uring(g: &Gupnw, max_in_flight: usize) -> io::Result<Shared> {
-    if !g.info()?.has(sys::FEATURE_URING_CMD) {
+fn setup_uring(g: &Arc<Gupnw>, max_in_flight: usize) -> io::Result<Shared> {
+    let info = g.info()?;
+    if !info.has(sys::FEATURE_URING_CMD) {
         return Err(io::Error::from_raw_os_error(libc::EOPNOTSUPP));
     }
     let ring = Ring::new(256)?;
@@ -331,6 +376,8 @@ fn setup_uring(g: &Gupnw, max_in_flight: usize) -> io::Result<Shared> {
         slots: Arc::new(Semaphore::new(max_in_flight)),
         inner: ManuallyDrop::new(Mutex::new(Inner {
             ring,
+            g: g.clone(),
+            noworker: info.has(sys::FEATURE_READY_NOWORKER),
             next_id: 1,
             cancelled: 0,
             retried: 0,
@@ -381,8 +428,10 @@ impl AsyncGupnw {
     /// at once (256 at most, the default): a `ready()` past that awaits a
     /// slot, first come first served, without taking a thread. Waiting
     /// for a slot is an ordinary await: dropping the future leaves the
-    /// queue. A small `n` keeps a disk's queue short; each READY is one
-    /// io_uring worker thread of the kernel's while it waits.
+    /// queue. A small `n` keeps a disk's queue short. A READY that needs
+    /// an io_uring worker (an old module, swapped-out memory) holds one
+    /// thread of the kernel's while it waits; one waiting for a file's
+    /// reads without a worker ([`AsyncGupnw::waits_without_worker`]) none.
     ///
     /// # Errors
     ///
@@ -393,11 +442,9 @@ impl AsyncGupnw {
             return Err(io::Error::from_raw_os_error(libc::EINVAL));
         }
         tokio::runtime::Handle::try_current().map_err(|_| no_runtime())?;
+        let g = Arc::new(g);
         let uring = setup_uring(&g, n).ok().map(Arc::new);
-        Ok(AsyncGupnw {
-            g: Arc::new(g),
-            uring,
-        })
+        Ok(AsyncGupnw { g, uring })
     }
 
     /// Use `g` without io_uring: every wait is a `WAIT` probe on tokio's
@@ -422,6 +469,16 @@ impl AsyncGupnw {
     /// Whether waits go through io_uring (else the blocking pool).
     pub fn uses_uring(&self) -> bool {
         self.uring.is_some()
+    }
+
+    /// Whether READYs wait for a file's reads without any thread
+    /// (`GUPNW_FEATURE_READY_NOWORKER`: the module's io_uring READY goes on
+    /// in the submitting thread's task work when the reads end).
+    pub fn waits_without_worker(&self) -> bool {
+        match &self.uring {
+            Some(sh) => sh.with(|inner, _| inner.noworker),
+            None => false,
+        }
     }
 
     /// Requests submitted to the ring whose completion has not been taken
@@ -616,14 +673,23 @@ impl ReadyFut {
                 len: len as u64,
                 ..Default::default()
             });
-            let mut sqe = io_uring_sqe {
+            let cmd = sys::gupnw_uring_cmd {
+                args: &*args as *const sys::gupnw_probe_args as u64,
+                flags: if inner.noworker {
+                    sys::URING_READY_NOWORKER
+                } else {
+                    0
+                },
+                ..Default::default()
+            };
+            let sqe = io_uring_sqe {
                 opcode: ring::IORING_OP_URING_CMD,
                 fd: g.as_raw_fd(),
                 off: sys::URING_CMD_READY as u64,
                 user_data: id,
+                cmd: cmd.words(),
                 ..Default::default()
             };
-            sqe.cmd[0] = &*args as *const sys::gupnw_probe_args as u64;
             inner.inflight.insert(
                 id,
                 Entry {

@@ -35,6 +35,7 @@ pub const FEATURE_IO_CAP: u64 = 1 << 3;
 pub const FEATURE_URING_CMD: u64 = 1 << 4;
 pub const FEATURE_COLD: u64 = 1 << 5;
 pub const FEATURE_ASYNC_FAULT: u64 = 1 << 6;
+pub const FEATURE_READY_NOWORKER: u64 = 1 << 7;
 
 /// `struct gupnw_probe_extent`
 #[repr(C)]
@@ -97,7 +98,27 @@ pub const INFO_SIZE_VER0: usize = 104;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct gupnw_uring_cmd {
     pub args: u64,
-    pub reserved: u64,
+    pub flags: u32,
+    pub reserved: u32,
+}
+
+/// `gupnw_uring_cmd.flags` of READY: wait without an io_uring worker.
+pub const URING_READY_NOWORKER: u32 = 1 << 0;
+
+impl gupnw_uring_cmd {
+    /// The payload as the SQE's `cmd` words.
+    pub fn words(self) -> [u64; 2] {
+        let mut w = [0u64; 2];
+        // SAFETY: both are 16 bytes of plain data (checked by the assert).
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                &self as *const gupnw_uring_cmd as *const u8,
+                w.as_mut_ptr() as *mut u8,
+                16,
+            )
+        };
+        w
+    }
 }
 
 pub const IOC_MAGIC: u32 = 0xBA;
@@ -112,6 +133,7 @@ pub const IOC_GET_INFO: u32 = iowr(0x00, INFO_SIZE_VER0);
 pub const IOC_PROBE: u32 = iowr(0x01, PROBE_ARGS_SIZE_VER0);
 pub const URING_CMD_PROBE: u32 = iowr(0x20, size_of::<gupnw_uring_cmd>());
 pub const URING_CMD_READY: u32 = iowr(0x21, size_of::<gupnw_uring_cmd>());
+pub const URING_CMD_CANCEL: u32 = iowr(0x22, size_of::<gupnw_uring_cmd>());
 
 // Compile-time guards; the header itself is compared in tests/abi.rs.
 const _: () = assert!(size_of::<gupnw_probe_args>() == PROBE_ARGS_SIZE_VER0);

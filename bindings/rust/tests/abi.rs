@@ -49,7 +49,8 @@ int main(void)
 	O(gupnw_info, probe_flags); O(gupnw_info, page_size); O(gupnw_info, probe_kmem);
 	O(gupnw_info, max_chunk_pages); O(gupnw_info, version); O(gupnw_info, max_io_pages);
 	O(gupnw_info, max_async_faults); O(gupnw_info, async_faults_queued); O(gupnw_info, reserved);
-	S(gupnw_uring_cmd); O(gupnw_uring_cmd, args); O(gupnw_uring_cmd, reserved);
+	S(gupnw_uring_cmd); O(gupnw_uring_cmd, args); O(gupnw_uring_cmd, flags);
+	O(gupnw_uring_cmd, reserved); V(GUPNW_URING_READY_NOWORKER);
 	V(GUPNW_ABI_VERSION); V(GUPNW_PROBE_ARGS_SIZE_VER0); V(GUPNW_INFO_SIZE_VER0);
 	V(GUPNW_STATE_RESIDENT); V(GUPNW_STATE_FAULTED); V(GUPNW_STATE_RETRY);
 	V(GUPNW_STATE_UNMAPPED); V(GUPNW_STATE_ERROR); V(GUPNW_STATE_NOTPRESENT); V(GUPNW_STATE_COLD);
@@ -57,8 +58,9 @@ int main(void)
 	V(GUPNW_PROBE_TARGET_FD); V(GUPNW_PROBE_EXTENTS); V(GUPNW_PROBE_FLAGS_ALL);
 	V(GUPNW_FEATURE_PROBE); V(GUPNW_FEATURE_TARGET_FD); V(GUPNW_FEATURE_EXTENTS);
 	V(GUPNW_FEATURE_IO_CAP); V(GUPNW_FEATURE_URING_CMD); V(GUPNW_FEATURE_COLD);
-	V(GUPNW_FEATURE_ASYNC_FAULT);
+	V(GUPNW_FEATURE_ASYNC_FAULT); V(GUPNW_FEATURE_READY_NOWORKER);
 	V(GUPNW_IOC_GET_INFO); V(GUPNW_IOC_PROBE); V(GUPNW_URING_CMD_PROBE); V(GUPNW_URING_CMD_READY);
+	V(GUPNW_URING_CMD_CANCEL);
 	S(io_uring_sqe); O(io_uring_sqe, opcode); O(io_uring_sqe, flags); O(io_uring_sqe, ioprio);
 	O(io_uring_sqe, fd); O(io_uring_sqe, off); O(io_uring_sqe, cmd_op); O(io_uring_sqe, addr);
 	O(io_uring_sqe, len); O(io_uring_sqe, user_data); O(io_uring_sqe, buf_index);
@@ -191,7 +193,9 @@ fn abi_structs_and_constants_match_the_c_headers() {
     o!("gupnw_info", Info, reserved);
     s!("gupnw_uring_cmd", sys::gupnw_uring_cmd);
     o!("gupnw_uring_cmd", sys::gupnw_uring_cmd, args);
+    o!("gupnw_uring_cmd", sys::gupnw_uring_cmd, flags);
     o!("gupnw_uring_cmd", sys::gupnw_uring_cmd, reserved);
+    v!(GUPNW_URING_READY_NOWORKER, sys::URING_READY_NOWORKER);
     v!(GUPNW_ABI_VERSION, sys::ABI_VERSION);
     v!(GUPNW_PROBE_ARGS_SIZE_VER0, sys::PROBE_ARGS_SIZE_VER0);
     v!(GUPNW_INFO_SIZE_VER0, sys::INFO_SIZE_VER0);
@@ -215,10 +219,12 @@ fn abi_structs_and_constants_match_the_c_headers() {
     v!(GUPNW_FEATURE_URING_CMD, sys::FEATURE_URING_CMD);
     v!(GUPNW_FEATURE_COLD, sys::FEATURE_COLD);
     v!(GUPNW_FEATURE_ASYNC_FAULT, sys::FEATURE_ASYNC_FAULT);
+    v!(GUPNW_FEATURE_READY_NOWORKER, sys::FEATURE_READY_NOWORKER);
     v!(GUPNW_IOC_GET_INFO, sys::IOC_GET_INFO);
     v!(GUPNW_IOC_PROBE, sys::IOC_PROBE);
     v!(GUPNW_URING_CMD_PROBE, sys::URING_CMD_PROBE);
     v!(GUPNW_URING_CMD_READY, sys::URING_CMD_READY);
+    v!(GUPNW_URING_CMD_CANCEL, sys::URING_CMD_CANCEL);
     use ring::{io_cqring_offsets as Cq, io_sqring_offsets as Sq, io_uring_cqe as Cqe};
     use ring::{io_uring_params as Params, io_uring_sqe as Sqe};
     s!("io_uring_sqe", Sqe);

@@ -454,6 +454,42 @@ fn ready_on_a_cold_file_range_completes_without_blocking_the_thread() {
     });
 }
 
+/// Threads of this process named `iou-wrk-*`: io_uring's workers.
+fn iou_workers() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("comm")).ok())
+        .filter(|c| c.starts_with("iou-wrk"))
+        .count()
+}
+
+/// With GUPNW_FEATURE_READY_NOWORKER a READY of cold file pages waits with
+/// no thread: no io_uring worker exists while it waits.
+#[test]
+fn ready_on_a_cold_file_range_starts_no_io_uring_worker() {
+    let g = need!(dev());
+    let (_f, m) = need!(slow_file());
+    let p = ps();
+    let addr = cold_window(&m, 8, 44);
+    rt_two_workers().block_on(async {
+        let a = AsyncGupnw::new(g).unwrap();
+        assert!(a.waits_without_worker(), "the module offers READY_NOWORKER");
+        let off = addr - m.addr();
+        let mut fut = Box::pin(a.ready(&m.slice()[off..off + 8 * p]));
+        let mut workers = 0;
+        let r = loop {
+            match tokio::time::timeout(Duration::from_millis(10), &mut fut).await {
+                Ok(r) => break r.unwrap(),
+                Err(_) => workers += iou_workers(),
+            }
+        };
+        assert_eq!(r.path, ReadyPath::Uring);
+        assert_eq!((r.pages, r.present, r.error), (8, 8, 0));
+        assert_eq!(workers + iou_workers(), 0, "an io_uring worker ran");
+        assert_eq!(a.in_flight(), 0);
+    });
+}
+
 #[test]
 fn ready_without_uring_falls_back_to_the_blocking_pool() {
     let g = need!(dev());
@@ -763,9 +799,11 @@ impl std::task::Wake for CountingWaker {
     }
 }
 
-/// A READY submitted by a thread that then exits is cancelled by io-wq
-/// (the workers are that thread's; always on 6.x, sometimes on 7.x): the
-/// future, still alive, sends it again and completes.
+/// A READY submitted by a thread that then exits is cancelled - by io-wq
+/// (the workers are that thread's; always on 6.x, sometimes on 7.x), or,
+/// waiting without a worker, by the module when the thread's task work
+/// runs as it exits (or in io_uring's fallback after it): the future,
+/// still alive, sends it again and completes.
 #[test]
 fn ready_cancelled_by_an_exiting_thread_is_sent_again() {
     use std::future::Future;
