@@ -8,7 +8,7 @@
 #include <linux/types.h>
 #include <linux/gupnw.h>
 
-#define GUPNW_MODULE_VERSION	"0.3.0"
+#define GUPNW_MODULE_VERSION	"0.4.0"
 
 /*
  * Pages decided per mmap_lock hold (NOWAIT and NOFAULT: faults never wait

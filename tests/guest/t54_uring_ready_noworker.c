@@ -56,15 +56,21 @@ static void submit_cmd(uint32_t op, struct gupnw_req *req, uint32_t flags,
 	io_uring_sqe_set_data64(sqe, data);
 }
 
+/* Through libgupnw's helpers, which the cases test too. */
 static void submit_ready(struct gupnw_req *req, uint64_t data)
 {
-	submit_cmd(GUPNW_URING_CMD_READY, req, GUPNW_URING_READY_NOWORKER, 0,
-		   data);
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+
+	gupnw_prep_ready_noworker(sqe, gupnw_fd(g), req);
+	io_uring_sqe_set_data64(sqe, data);
 }
 
 static void submit_cancel(struct gupnw_req *req, uint64_t data)
 {
-	submit_cmd(GUPNW_URING_CMD_CANCEL, req, 0, 0, data);
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+
+	gupnw_prep_cancel(sqe, gupnw_fd(g), req);
+	io_uring_sqe_set_data64(sqe, data);
 }
 
 /* Wait up to ms for one CQE; returns 0 and fills data/res, or -ETIME. */
@@ -384,8 +390,7 @@ static void exit_child(void *arg, int out)
 		_exit(1);
 	gupnw_req_init(&req, ea->p, BIG, 0, NULL);
 	sqe = io_uring_get_sqe(&r);
-	gupnw_prep_ready(sqe, gupnw_fd(g), &req);
-	((struct gupnw_uring_cmd *)sqe->cmd)->flags = GUPNW_URING_READY_NOWORKER;
+	gupnw_prep_ready_noworker(sqe, gupnw_fd(g), &req);
 	if (io_uring_submit(&r) == 1)
 		ok = 1;
 	gt_sleep_ms(300);

@@ -105,8 +105,8 @@ run "$bin" maps -h
 report $? "maps -h: only maps's usage"
 
 run env GUPNW_DEVICE=/nonexistent "$bin" --version
-[ "$rc" -eq 0 ] && grep -qx 'gupnw 0\.3\.0' "$tmp/out" &&
-	grep -qx 'library: 0\.3\.0' "$tmp/out" &&
+[ "$rc" -eq 0 ] && grep -qx 'gupnw 0\.4\.0' "$tmp/out" &&
+	grep -qx 'library: 0\.4\.0' "$tmp/out" &&
 	grep -qx 'module: not loaded (/nonexistent: No such file or directory)' "$tmp/out"
 report $? "--version without a module exits 0"
 

@@ -217,7 +217,7 @@ if make -s -C "$us" install DESTDIR="$dest" PREFIX=/usr >"$tmp/log" 2>&1 &&
    cc -o "$tmp/v" "$tmp/v.c" $(PKG_CONFIG_PATH="$dest/usr/lib/pkgconfig" \
 	PKG_CONFIG_SYSROOT_DIR="$dest" pkg-config --cflags --libs gupnw) \
 	>>"$tmp/log" 2>&1 &&
-   [ "$(LD_LIBRARY_PATH="$dest/usr/lib" "$tmp/v")" = 0.3.0 ]; then
+   [ "$(LD_LIBRARY_PATH="$dest/usr/lib" "$tmp/v")" = 0.4.0 ]; then
 	result 0 "install with DESTDIR and PREFIX, pkg-config"
 else
 	result 1 "install with DESTDIR and PREFIX, pkg-config" "$tmp/log"

@@ -23,7 +23,7 @@
 
 static void test_names(void)
 {
-	CHECK(!strcmp(gupnw_version(), "0.3.0"));
+	CHECK(!strcmp(gupnw_version(), "0.4.0"));
 	CHECK(!strcmp(gupnw_state_name('R'), "resident"));
 	CHECK(!strcmp(gupnw_state_name(GUPNW_FAULTED), "faulted"));
 	CHECK(!strcmp(gupnw_state_name(GUPNW_RETRY), "retry"));

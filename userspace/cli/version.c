@@ -20,7 +20,7 @@ static void print_features(uint64_t features)
 {
 	static const char *const names[] = {
 		"probe", "target_fd", "extents", "io_cap", "uring_cmd", "cold",
-		"async_fault",
+		"async_fault", "ready_noworker",
 	};
 	unsigned int i;
 

@@ -56,10 +56,11 @@ int gupnw_req_init(struct gupnw_req *req, const void *addr, size_t len,
 }
 
 static void gupnw_prep_cmd(struct io_uring_sqe *sqe, int fd, uint32_t op,
-			   struct gupnw_req *req)
+			   struct gupnw_req *req, uint32_t flags)
 {
 	struct gupnw_uring_cmd cmd = {
 		.args = (uintptr_t)gupnw_req_args(req),
+		.flags = flags,
 	};
 
 	/* the first 64 bytes; a 128-byte SQE's tail is ours too, and unused */
@@ -72,12 +73,25 @@ static void gupnw_prep_cmd(struct io_uring_sqe *sqe, int fd, uint32_t op,
 
 void gupnw_prep_probe(struct io_uring_sqe *sqe, int fd, struct gupnw_req *req)
 {
-	gupnw_prep_cmd(sqe, fd, GUPNW_URING_CMD_PROBE, req);
+	gupnw_prep_cmd(sqe, fd, GUPNW_URING_CMD_PROBE, req, 0);
 }
 
 void gupnw_prep_ready(struct io_uring_sqe *sqe, int fd, struct gupnw_req *req)
 {
-	gupnw_prep_cmd(sqe, fd, GUPNW_URING_CMD_READY, req);
+	gupnw_prep_cmd(sqe, fd, GUPNW_URING_CMD_READY, req, 0);
+}
+
+void gupnw_prep_ready_noworker(struct io_uring_sqe *sqe, int fd,
+			       struct gupnw_req *req)
+{
+	gupnw_prep_cmd(sqe, fd, GUPNW_URING_CMD_READY, req,
+		       GUPNW_URING_READY_NOWORKER);
+}
+
+/* The READYs to end are named by their argument block, req's. */
+void gupnw_prep_cancel(struct io_uring_sqe *sqe, int fd, struct gupnw_req *req)
+{
+	gupnw_prep_cmd(sqe, fd, GUPNW_URING_CMD_CANCEL, req, 0);
 }
 
 static uint64_t gupnw_req_result_sized(const struct gupnw_req *req,

@@ -261,7 +261,7 @@ pub struct ModuleInfo {
     pub probe_kmem: u32,
     /// Pages handled per mmap_lock hold.
     pub max_chunk_pages: u64,
-    /// Module version, e.g. "0.3.0".
+    /// Module version, e.g. "0.4.0".
     pub version: String,
     /// Pages of read I/O one probe may start.
     pub max_io_pages: u64,

@@ -17,7 +17,7 @@ extern "C" {
 #endif
 
 #define GUPNW_VERSION_MAJOR	0
-#define GUPNW_VERSION_MINOR	3
+#define GUPNW_VERSION_MINOR	4
 #define GUPNW_VERSION_PATCH	0
 
 struct gupnw;				/* opaque handle on /dev/gupnw */
@@ -217,13 +217,25 @@ void gupnw_prep_probe(struct io_uring_sqe *sqe, int fd, struct gupnw_req *req);
 void gupnw_prep_ready(struct io_uring_sqe *sqe, int fd, struct gupnw_req *req);
 
 /*
+ * gupnw_prep_ready_noworker(): gupnw_prep_ready() that waits for a file's
+ * reads with no thread at all, where the module offers it
+ * (GUPNW_FEATURE_READY_NOWORKER in gupnw_module_info(); an older module
+ * refuses it with -EINVAL).  gupnw_prep_cancel(): ends such a READY of req
+ * (IORING_OP_ASYNC_CANCEL does not reach it while it waits); cqe->res is
+ * how many READYs it found, or -ENOENT.  See gupnw_prep_ready(3).
+ */
+void gupnw_prep_ready_noworker(struct io_uring_sqe *sqe, int fd,
+			       struct gupnw_req *req);
+void gupnw_prep_cancel(struct io_uring_sqe *sqe, int fd, struct gupnw_req *req);
+
+/*
  * After the CQE: the counts the kernel wrote (counts may be NULL); returns
  * the number of pages decided (and written to states).
  */
 uint64_t gupnw_req_result(const struct gupnw_req *req,
 			  struct gupnw_counts *counts);
 
-/* Library version string, e.g. "0.3.0". */
+/* Library version string, e.g. "0.4.0". */
 const char *gupnw_version(void);
 
 /* Lower-case name of a state letter ("resident", ...), or "unknown". */
