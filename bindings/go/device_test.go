@@ -366,6 +366,53 @@ func TestReadyOnAColdFileRangeWaitsOnTheRing(t *testing.T) {
 	}
 }
 
+// iouWorkers counts this process's threads named iou-wrk-*: io_uring's workers.
+func iouWorkers(t *testing.T) int {
+	ents, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range ents {
+		c, err := os.ReadFile("/proc/self/task/" + e.Name() + "/comm")
+		if err == nil && strings.HasPrefix(string(c), "iou-wrk") {
+			n++
+		}
+	}
+	return n
+}
+
+// With FeatureReadyNoWorker a Ready of cold file pages waits with no thread:
+// no io_uring worker exists while it waits.
+func TestReadyOnAColdFileStartsNoIOUringWorker(t *testing.T) {
+	d := dev(t)
+	m := slowFile(t)
+	if !d.WaitsWithoutWorker() {
+		t.Fatal("the module offers READY_NOWORKER")
+	}
+	w := coldWindow(t, m, 8)
+	done := make(chan error, 1)
+	go func() { done <- d.Ready(context.Background(), w) }()
+	workers := 0
+	for wait := true; wait; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			wait = false
+		case <-time.After(10 * time.Millisecond):
+			workers += iouWorkers(t)
+		}
+	}
+	if workers += iouWorkers(t); workers != 0 {
+		t.Fatalf("io_uring workers seen %d times while Ready waited", workers)
+	}
+	if n := cached(t, w); n != 8 {
+		t.Fatalf("%d of 8 pages cached after Ready", n)
+	}
+}
+
 func TestReadyWithoutUringFallsBackToAWaitProbe(t *testing.T) {
 	d := dev(t)
 	m := slowFile(t)

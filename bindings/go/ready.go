@@ -4,15 +4,19 @@ package gupnw
 
 // Ready: a NOWAIT probe first; if every page is present the call returns at
 // once (the hot case costs one ioctl). Otherwise a GUPNW_URING_CMD_READY goes
-// to the Device's io_uring, where a kernel worker waits for the I/O, and the
-// goroutine parks on a channel. One reaper goroutine per Device waits on the
-// ring's eventfd through the netpoller (os.File's RawConn), reaps the
-// completions and wakes their goroutines: no OS thread blocks on a page.
+// to the Device's io_uring and the goroutine parks on a channel. Where the
+// module offers it (FeatureReadyNoWorker) the READY waits for a file's reads
+// with no thread at all and goes on in the submitting thread's task work;
+// else, and for what no such wait covers (swapped-out memory), a kernel
+// worker waits. One reaper goroutine per Device waits on the ring's eventfd
+// through the netpoller (os.File's RawConn), reaps the completions and wakes
+// their goroutines: no OS thread blocks on a page.
 //
 // The argument block the kernel writes back into belongs to the in-flight
 // table, not to the caller: a Ready whose context ends asks the kernel to
-// cancel (IORING_OP_ASYNC_CANCEL) and returns at once, leaving the block to
-// the table until its completion arrives.
+// cancel (GUPNW_URING_CMD_CANCEL for a READY waiting without a worker,
+// IORING_OP_ASYNC_CANCEL for one with) and returns at once, leaving the
+// block to the table until its completion arrives.
 
 import (
 	"context"
@@ -105,6 +109,7 @@ type uringState struct {
 	drained    chan struct{}
 	reaperDone chan struct{}
 	cancelled  uint64
+	noWorker   bool // READYs wait without a worker (FeatureReadyNoWorker)
 }
 
 func newUringState(d *Device) (*uringState, error) {
@@ -136,6 +141,7 @@ func newUringState(d *Device) (*uringState, error) {
 		slots:      make(chan struct{}, maxInflight),
 		drained:    make(chan struct{}),
 		reaperDone: make(chan struct{}),
+		noWorker:   d.info.Has(FeatureReadyNoWorker),
 	}
 	go u.reaper()
 	return u, nil
@@ -189,9 +195,17 @@ func (u *uringState) reapLocked() {
 }
 
 func (u *uringState) cancelLocked(id uint64) {
-	s := sqe{opcode: ioringOpAsyncCancel, fd: -1, addr: id, userData: cancelTag | id}
-	// If this fails the READY runs to its end; its block stays in the
+	// If these fail the READY runs to its end; its block stays in the
 	// table until then either way.
+	if rq, ok := u.inflight[id]; ok && u.noWorker {
+		// The module's cancel, for a READY waiting without a worker: it
+		// names the READY by its argument block.
+		s := sqe{opcode: ioringOpUringCmd, fd: int32(u.d.fd), off: uint64(uringCmdCancel),
+			userData: cancelTag | id}
+		s.cmd[0] = uint64(uintptr(unsafe.Pointer(&rq.args)))
+		_ = u.r.submit(&s)
+	}
+	s := sqe{opcode: ioringOpAsyncCancel, fd: -1, addr: id, userData: cancelTag | id}
 	_ = u.r.submit(&s)
 }
 
@@ -210,6 +224,10 @@ func (u *uringState) submit(addr uint64, length int, flags uint32) (uint64, *req
 	rq.args = probeArgs{size: uint32(unsafe.Sizeof(probeArgs{})), flags: flags, addr: addr, len: uint64(length)}
 	s := sqe{opcode: ioringOpUringCmd, fd: int32(u.d.fd), off: uint64(uringCmdReady), userData: id}
 	s.cmd[0] = uint64(uintptr(unsafe.Pointer(&rq.args)))
+	if u.noWorker {
+		// gupnw_uring_cmd.flags: the 4 bytes after args
+		*(*uint32)(unsafe.Pointer(&s.cmd[1])) = uringReadyNoWorker
+	}
 	u.inflight[id] = rq
 	if err := u.r.submit(&s); err != nil {
 		delete(u.inflight, id) // never reached the kernel: the block is ours again
@@ -308,8 +326,9 @@ func (d *Device) readyUring(ctx context.Context, u *uringState, addr uint64, len
 		// ECANCELED that neither ctx nor Close asked for: io-wq cancels
 		// what a thread submitted when that thread exits (io_uring's
 		// io-wq is per thread, and Go ends the thread of a goroutine
-		// that returns locked to it). The reads it started go on; wait
-		// again, a few times at most.
+		// that returns locked to it), and so does the module for a
+		// READY without a worker, whose task work is that thread's. The
+		// reads it started go on; wait again, a few times at most.
 		if err != nil && res == -int32(unix.ECANCELED) && ctx.Err() == nil &&
 			!u.isClosing() && tries < readyRetries {
 			d.nRetried.Add(1)
@@ -399,6 +418,10 @@ func (d *Device) readyBlocking(ctx context.Context, addr uint64, length int, fla
 // goroutine of its own: Linux before 6.0, or io_uring disabled).
 func (d *Device) UsesUring() bool { return d.async != nil }
 
+// WaitsWithoutWorker reports whether Ready's READYs wait for a file's reads
+// with no thread at all (FeatureReadyNoWorker; else in io_uring workers).
+func (d *Device) WaitsWithoutWorker() bool { return d.async != nil && d.async.noWorker }
+
 // Stats returns the counters of Ready calls.
 func (d *Device) Stats() Stats {
 	s := Stats{Present: d.nPresent.Load(), Uring: d.nUring.Load(), Blocking: d.nBlocking.Load(),
@@ -414,7 +437,9 @@ func (d *Device) Stats() Stats {
 }
 
 // SetReadyWorkers sets how many of the Device's READYs may wait at once
-// per thread that submits them: io-wq runs them on its bounded workers, at
+// per thread that submits them, for those that need an io_uring worker (all
+// of them without FeatureReadyNoWorker; with it, those that meet swapped-out
+// memory or a file no folio wait covers): io-wq runs them on its bounded workers, at
 // most min(64, 4 * CPUs) of them by default (IORING_REGISTER_IOWQ_MAX_WORKERS;
 // the others queue in io-wq). The kernel applies it to every thread that
 // submits to the Device's ring, now and later. It returns the limit before

@@ -29,6 +29,8 @@ const (
 	FeatureUringCmd   uint64 = 1 << 4
 	FeatureCold       uint64 = 1 << 5
 	FeatureAsyncFault uint64 = 1 << 6
+	// READY waits for a file's reads with no io_uring worker (Ready uses it).
+	FeatureReadyNoWorker uint64 = 1 << 7
 )
 
 type probeArgs struct {
@@ -79,10 +81,14 @@ func iowr(nr, size uintptr) uintptr { return 3<<30 | size<<16 | iocMagic<<8 | nr
 
 // The command numbers carry the VER0 sizes.
 var (
-	iocGetInfo    = iowr(0x00, infoSizeVer0)
-	iocProbe      = iowr(0x01, probeArgsSizeVer0)
-	uringCmdReady = uint32(iowr(0x21, uringCmdSize))
+	iocGetInfo     = iowr(0x00, infoSizeVer0)
+	iocProbe       = iowr(0x01, probeArgsSizeVer0)
+	uringCmdReady  = uint32(iowr(0x21, uringCmdSize))
+	uringCmdCancel = uint32(iowr(0x22, uringCmdSize))
 )
+
+// gupnw_uring_cmd.flags of READY: wait without an io_uring worker.
+const uringReadyNoWorker = 1 << 0
 
 // Compile-time size guards: an array of negative length does not compile.
 var (
