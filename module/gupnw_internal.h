@@ -92,6 +92,7 @@ struct gupnw_range {
 	 */
 	bool noworker;
 	const bool *cancel;
+	unsigned int max_holds;		/* per gupnw_walk_run(); 0: no limit */
 	u8 __user *states;		/* NULL: counts only */
 	struct gupnw_probe_extent __user *extents; /* GUPNW_PROBE_EXTENTS */
 	u32 max_extents;
@@ -165,6 +166,7 @@ int gupnw_out_flush(struct gupnw_out *o);
 /* gupnw_walk.c: the range walker. */
 struct gupnw_walk;
 #define GUPNW_WALK_BLOCKED	1	/* NOWORKER READY: a page being read */
+#define GUPNW_WALK_PAUSED	2	/* r->max_holds holds done, more to go */
 struct gupnw_walk *gupnw_walk_new(struct gupnw_range *r);
 int gupnw_walk_run(struct gupnw_walk *w);
 unsigned long gupnw_walk_blocked(const struct gupnw_walk *w);

@@ -65,6 +65,13 @@
 #define GUPNW_READY_LOOK_AGAIN	(HZ / 100 ?: 1)
 /* Reads found finished before the wait could be queued, per step. */
 #define GUPNW_READY_TRIES	4
+/*
+ * mmap_lock holds per step (of up to GUPNW_CHUNK_PAGES pages each): the
+ * step runs under the ring's uring_lock (the submission, 7.x's task work),
+ * so a READY of a large present range goes on in later task work rather
+ * than keep the ring's other submitters waiting.
+ */
+#define GUPNW_READY_STEP_HOLDS	16
 
 struct gupnw_ready {
 	struct io_uring_cmd *ioucmd;
@@ -194,8 +201,9 @@ static int gupnw_ready_wait(struct gupnw_ready *rd, unsigned long addr)
 
 /*
  * Walk on from where the READY stopped, to its end or to a page being
- * read, and wait there.  Returns -EIOCBQUEUED (waiting for a folio),
- * -EAGAIN (no folio wait covers the page), or the walk's result.
+ * read, and wait there.  Returns -EIOCBQUEUED (waiting for a folio, or
+ * paused: more in the next task work), -EAGAIN (no folio wait covers the
+ * page), or the walk's result.
  */
 static int gupnw_ready_step(struct gupnw_ready *rd)
 {
@@ -203,6 +211,10 @@ static int gupnw_ready_step(struct gupnw_ready *rd)
 
 	for (tries = 0; tries < GUPNW_READY_TRIES; tries++) {
 		ret = gupnw_walk_run(rd->w);
+		if (ret == GUPNW_WALK_PAUSED) {
+			gupnw_uring_cmd_in_task(rd->ioucmd);
+			return -EIOCBQUEUED;
+		}
 		if (ret != GUPNW_WALK_BLOCKED)
 			return ret;
 		ret = gupnw_ready_wait(rd, gupnw_walk_blocked(rd->w));
@@ -323,6 +335,7 @@ int gupnw_ready_issue(struct io_uring_cmd *ioucmd, u64 args,
 	}
 	rd->r.noworker = true;
 	rd->r.cancel = &rd->cancel;
+	rd->r.max_holds = GUPNW_READY_STEP_HOLDS;
 	rd->w = gupnw_walk_new(&rd->r);
 	if (!rd->w) {
 		ret = -ENOMEM;

@@ -807,18 +807,23 @@ unsigned long gupnw_walk_blocked(const struct gupnw_walk *w)
  * covering what was copied out before the failure.  A NOWORKER READY may
  * also stop at a page being read: GUPNW_WALK_BLOCKED, gupnw_walk_blocked()
  * says which; everything before it is copied out, and a later call goes
- * on from that page.
+ * on from that page.  With r->max_holds it stops after that many holds:
+ * GUPNW_WALK_PAUSED, and a later call goes on.
  */
 int gupnw_walk_run(struct gupnw_walk *w)
 {
 	struct gupnw_range *r = w->r;
 	unsigned long budget = gupnw_hold_pages(r);
 	bool ready = gupnw_mode_ready(r->mode);
+	unsigned int holds = 0;
 	int ret = 0, err;
 
 	w->blocked = 0;
 	while (w->pos < w->end) {
 		unsigned long from = w->pos;
+
+		if (r->max_holds && holds++ == r->max_holds)
+			return GUPNW_WALK_PAUSED;
 
 		ret = gupnw_walk_stop(r);
 		if (ret)
@@ -867,8 +872,8 @@ int gupnw_walk_run(struct gupnw_walk *w)
  * gupnw_walk_range - decide the state of every page of a validated range
  * @r: the range; r->mm must be held (mmget) by the caller
  *
- * Return: as gupnw_walk_run(), never GUPNW_WALK_BLOCKED (@r is not a
- * NOWORKER READY), or -ENOMEM.
+ * Return: as gupnw_walk_run(), never GUPNW_WALK_BLOCKED nor
+ * GUPNW_WALK_PAUSED (@r is not a NOWORKER READY), or -ENOMEM.
  */
 int gupnw_walk_range(struct gupnw_range *r)
 {

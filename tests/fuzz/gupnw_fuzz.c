@@ -19,7 +19,8 @@
  * an arena that mutator threads keep changing (mmap anon/file, munmap,
  * mprotect, mremap, MADV_DONTNEED/PAGEOUT, touching), so the walk races with
  * every change of the address space.  One more thread does the same through
- * io_uring (IORING_OP_URING_CMD: PROBE, READY, other cmd_op values, bad
+ * io_uring (IORING_OP_URING_CMD: PROBE, READY with and without a worker,
+ * CANCEL, other cmd_op values, bad
  * payloads and SQE fields, cancels, linked timeouts, rings closed with
  * commands pending; see the io_uring section below).
  *
@@ -558,6 +559,9 @@ static void u_check_cmd(struct uslot *us, int res)
 	uint64_t sum;
 
 	atomic_fetch_add(&u_res[u_kind(us->op)][res < 0 ? -res & 255 : 0], 1);
+	/* CANCEL: how many READYs it found, or none */
+	if (us->op == GUPNW_URING_CMD_CANCEL && (res >= 0 || res == -ENOENT))
+		return;
 	if (res < 0) {
 		if (!u_errno_ok(U_CMD, -res))
 			fail("uring cmd_op %#x size %u: res %d (%s), not documented",
@@ -727,6 +731,9 @@ static uint32_t u_rnd_op(uint64_t *s)
 			     struct gupnw_uring_cmd);
 	case 2:
 		return GUPNW_IOC_PROBE;
+	case 3:
+	case 4:
+		return GUPNW_URING_CMD_CANCEL;
 	default:
 		return chance(s, 50) ? GUPNW_URING_CMD_PROBE :
 				       GUPNW_URING_CMD_READY;
@@ -772,8 +779,19 @@ static void u_one_cmd(struct io_uring *ring, uint64_t *s, int sqe128,
 		cmd.args = rnd_states(s);	/* NULL, kernel, read-only, ... */
 		us->checkable = 0;
 	}
+	/* READY without a worker half the time; flags anywhere, now and then */
+	if (us->op == GUPNW_URING_CMD_READY && chance(s, 50))
+		cmd.flags = GUPNW_URING_READY_NOWORKER;
+	else if (chance(s, 4))
+		cmd.flags = (uint32_t)rnd(s);
 	if (chance(s, 4))
-		cmd.reserved = rnd(s) | 1;
+		cmd.reserved = (uint32_t)rnd(s) | 1;
+	/* CANCEL names a READY by its block: mostly one that may be pending */
+	if (us->op == GUPNW_URING_CMD_CANCEL) {
+		if (chance(s, 80))
+			cmd.args = (uintptr_t)uslots[below(s, URING_SLOTS)].at;
+		us->checkable = 0;
+	}
 
 	memset(sqe, 0, sqe128 ? 128 : 64);
 	sqe->opcode = IORING_OP_URING_CMD;

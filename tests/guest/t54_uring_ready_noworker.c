@@ -6,7 +6,8 @@
  * page present, and no io_uring worker thread ever exists in the process;
  * the submitting thread neither waits nor faults.  Mixed ranges give the
  * states of a READY with a worker (R, '.', E; E past EOF).  A swapped-out
- * page, which no folio wait covers, still completes (through io-wq).
+ * page, which no folio wait covers, still completes (through io-wq).  A
+ * present range larger than one step completes (in several task works).
  * GUPNW_URING_CMD_CANCEL ends a READY that would take minutes with
  * -ECANCELED and says how many it found, -ENOENT when none; the ring
  * closed and the submitter exiting end one too, without waiting for the
@@ -256,6 +257,34 @@ static void test_swapped(void)
 	munmap(p, P(n));
 }
 
+/*
+ * A range too large for one step (16 holds of 2048 pages): the READY goes
+ * on in later task work and completes with every page present.
+ */
+static void test_large_present(void)
+{
+	const size_t n = 40000;		/* 156 MiB, 20 holds */
+	struct gupnw_counts c;
+	struct gupnw_req req;
+	uint64_t data;
+	size_t i;
+	int res;
+	char *p = gt_map_anon(n, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+
+	for (i = 0; i < n; i++)
+		p[P(i)] = 1;
+	gupnw_req_init(&req, p, P(n), 0, NULL);
+	submit_ready(&req, 4);
+	io_uring_submit(&ring);
+	if (wait_one(60000, &data, &res))
+		gt_bail("large range did not complete");
+	gt_eq(n, res, "large: every page of a range of 20 holds present");
+	gupnw_req_result(&req, &c);
+	gt_eq(n, c.resident, "large: the counts say so");
+	gt_eq(0, iou_workers(), "large: no io_uring worker thread");
+	munmap(p, P(n));
+}
+
 /* READY of BIG cold bytes at off; returns the mapping. */
 static char *map_big(off_t off)
 {
@@ -460,6 +489,7 @@ static const struct gt_case cases[] = {
 	GT_CASE("cold-pages", case_cold_pages),
 	GT_CASE("states", test_states),
 	GT_CASE("swapped", test_swapped),
+	GT_CASE("large-present", test_large_present),
 	GT_CASE("cancel", case_cancel),
 	GT_CASE("bad-flags", test_bad_flags),
 	GT_CASE("ring-close", case_ring_close),
