@@ -148,8 +148,9 @@ static int gupnw_ready_read_byte(struct gupnw_ready *rd, struct file *file,
 
 /*
  * Whether the read-fault of @addr reads the page cache of a file whose
- * buffered reads can wait through IOCB_WAITQ: a regular file's shared or
- * private mapping, not tmpfs, hugetlbfs, DAX, nor armed by userfaultfd.
+ * buffered reads can wait through IOCB_WAITQ: a regular file's or a block
+ * device's shared or private mapping, not tmpfs, hugetlbfs, DAX, nor armed
+ * by userfaultfd.
  */
 static bool gupnw_ready_waitable(struct vm_area_struct *vma)
 {
@@ -157,7 +158,8 @@ static bool gupnw_ready_waitable(struct vm_area_struct *vma)
 
 	return file && !vma_is_anonymous(vma) && !is_vm_hugetlb_page(vma) &&
 	       !vma_is_dax(vma) && !userfaultfd_armed(vma) &&
-	       S_ISREG(file_inode(file)->i_mode) &&
+	       (S_ISREG(file_inode(file)->i_mode) ||
+		S_ISBLK(file_inode(file)->i_mode)) &&
 	       !shmem_mapping(file->f_mapping) &&
 	       (file->f_mode & FMODE_READ) && file->f_op->read_iter &&
 	       gupnw_file_buf_rasync(file);

@@ -8,6 +8,7 @@
  * states of a READY with a worker (R, '.', E; E past EOF).  A swapped-out
  * page, which no folio wait covers, still completes (through io-wq).  A
  * present range larger than one step completes (in several task works).
+ * A block device's pages wait without a worker as a file's do.
  * GUPNW_URING_CMD_CANCEL ends a READY that would take minutes with
  * -ECANCELED and says how many it found, -ENOENT when none; the ring
  * closed and the submitter exiting end one too, without waiting for the
@@ -258,6 +259,43 @@ static void test_swapped(void)
 }
 
 /*
+ * A block device's pages wait without a worker too: /dev/vde, QEMU's
+ * null-co disk whose every read takes 1 ms, which no other test reads.
+ */
+static void test_block_device(void)
+{
+	const size_t n = 64;
+	unsigned char st[64];
+	struct gupnw_req req;
+	uint64_t t0, data;
+	int fd, res, workers = 0, ret;
+	char *p;
+
+	fd = open("/dev/vde", O_RDONLY);
+	if (fd < 0)
+		GT_SKIP("no /dev/vde: %s", gt_errname(errno));
+	p = mmap(NULL, P(n), PROT_READ, MAP_SHARED, fd, 256 * MiB);
+	if (p == MAP_FAILED)
+		gt_bail("mmap /dev/vde: %s", gt_errname(errno));
+	madvise(p, P(n), MADV_RANDOM);
+	gt_eq(0, gt_resident(p, P(n)), "blockdev: no page resident before");
+	gupnw_req_init(&req, p, P(n), 0, st);
+	t0 = gt_now_ns();
+	submit_ready(&req, 5);
+	io_uring_submit(&ring);
+	while ((ret = wait_one(10, &data, &res)) == -ETIME &&
+	       gt_now_ns() - t0 < 60000000000ULL)
+		workers += iou_workers();
+	gt_ok(!ret && data == 5, "blockdev: completes");
+	gt_eq(n, res, "blockdev: every page present");
+	gt_eq(n, gt_resident(p, P(n)), "blockdev: resident (mincore)");
+	gt_eq(0, workers + iou_workers(),
+	      "blockdev: no io_uring worker thread while it waited");
+	munmap(p, P(n));
+	close(fd);
+}
+
+/*
  * A range too large for one step (16 holds of 2048 pages): the READY goes
  * on in later task work and completes with every page present.
  */
@@ -490,6 +528,7 @@ static const struct gt_case cases[] = {
 	GT_CASE("states", test_states),
 	GT_CASE("swapped", test_swapped),
 	GT_CASE("large-present", test_large_present),
+	GT_CASE("block-device", test_block_device),
 	GT_CASE("cancel", case_cancel),
 	GT_CASE("bad-flags", test_bad_flags),
 	GT_CASE("ring-close", case_ring_close),

@@ -214,20 +214,22 @@ struct gupnw_info {
  *	the probe started has finished.
  *	With GUPNW_URING_READY_NOWORKER in @flags (GUPNW_FEATURE_READY_NOWORKER)
  *	a READY of the caller's own memory waits without any thread: it
- *	starts the reads of the whole range as a NOWAIT probe does, puts
- *	itself on the wait queue of the first page still being read, and
- *	walks on from there, in the submitting thread's task work, when that
- *	read ends.  The pages of a file whose buffered reads can be waited for
- *	so (ext4, XFS, btrfs, ...) never need a worker; any other page it
- *	meets first - swapped-out memory, tmpfs, FUSE, another process's
- *	memory (GUPNW_PROBE_TARGET_FD) - sends the READY to an io_uring
- *	worker as without the flag, and one met later is looked at again
- *	every few milliseconds.  While such a READY waits,
+ *	starts reads as a NOWAIT probe does (32 pages at a time), puts itself
+ *	on the wait queue of the first page still being read, and walks on
+ *	from there, in the submitting thread's task work, when that read
+ *	ends.  The pages of a file whose buffered reads can be waited for so
+ *	(ext4, XFS, btrfs, ..., block devices) never need a worker; any other
+ *	page it meets first - swapped-out memory, tmpfs, FUSE, another
+ *	process's memory (GUPNW_PROBE_TARGET_FD) - sends the READY to an
+ *	io_uring worker as without the flag, and one met later is looked at
+ *	again every few milliseconds.  While such a READY waits,
  *	IORING_OP_ASYNC_CANCEL and linked timeouts do not reach it: cancel it
  *	with GUPNW_URING_CMD_CANCEL (a READY with an io_uring worker is
  *	cancelled as above: send both to be sure); the ring closed or the
  *	submitter exiting ends it with -ECANCELED at its next step, once the
- *	page's read has ended.
+ *	page's read has ended.  While it waits it holds its walk state (at
+ *	most gupnw_info.probe_kmem) and a few hundred bytes more, charged to
+ *	the caller's memory cgroup.
  * GUPNW_URING_CMD_CANCEL: end the NOWORKER READYs, submitted on the same
  *	/dev/gupnw file by the same process, whose @args is this command's
  *	@args (the same argument block): each completes with -ECANCELED, at
