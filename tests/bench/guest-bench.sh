@@ -133,8 +133,9 @@ if [ -n "$erigon_rc" ]; then
 	echo
 	echo "cold pages made present per second (erigon's measurement): 64 goroutines, MADV_RANDOM"
 	echo "(one read per fault); plain = each touches its pages (the fault holds its P), Ready ="
-	echo "Ready(ctx, page) first (the read waits in io-wq, the goroutine parked); erigon's = its"
-	echo "faults taken from C through cgo (outside the P) over faults taken from Go."
+	echo "Ready(ctx, page) first (the goroutine parked; the READY waits on the page's read with no"
+	echo "thread where the module offers it, else in io-wq); erigon's = its faults taken from C"
+	echo "through cgo (outside the P) over faults taken from Go."
 	cat /tmp/erigon.out
 	echo GUPNW-BENCH-END
 	echo "GUPNW-BENCH-EXIT $erigon_rc"
