@@ -566,9 +566,10 @@ static bool gupnw_walk_refused(struct gupnw_walk *w,
  * decides them (gupnw_walk_vma()): the faults never wait, and the reads
  * of the pages not cached are started, GUPNW_READY_IO_PAGES a hold, so
  * that a cancel waits for no more.  What is present after it - resident,
- * or faulted without I/O - is 'R', 'E' stays 'E'; the walk stops at the first page
- * whose read is still under way ('W') or was not started ('C'), and
- * w->blocked says where, for the command to wait on it (gupnw_ready.c).
+ * or faulted without I/O - is 'R', 'E' stays 'E'; the walk stops at the
+ * first page whose read is still under way ('W') or was not started
+ * ('C'), and w->blocked says where, for the command to wait on it
+ * (gupnw_ready.c).
  * READY counts no I/O: the budget is lent for the hold and given back.
  * Returns the pages decided before that one, or -EINTR.
  */
