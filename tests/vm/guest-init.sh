@@ -128,8 +128,18 @@ bench)
 	/lib/gupnw/fuzz
 	/lib/gupnw/kmemleak
 	# Tests may unload and reload the module; whatever they left, a loaded module
-	# must unload.
+	# must unload.  A READY without a worker whose process has exited ends
+	# when the read it waits for does (docs/design.md), which can be seconds
+	# on the throttled disk: wait up to 60 s for the module to be unused (a
+	# command that never ends still fails here).
 	if grep -q '^gupnw ' /proc/modules; then
+		n=0
+		while [ "$(cat /sys/module/gupnw/refcnt 2>/dev/null || echo 0)" != 0 ] &&
+		      [ $n -lt 60 ]; do
+			sleep 1
+			n=$((n + 1))
+		done
+		[ $n = 0 ] || echo "# waited $n s for the module's last commands to end"
 		if why=$(rmmod gupnw 2>&1); then
 			echo "ok - module unloads"
 		else
