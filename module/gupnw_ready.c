@@ -226,22 +226,31 @@ static int gupnw_ready_step(struct gupnw_ready *rd)
 	return -EAGAIN;
 }
 
-/* Complete the command: its answer written back if @in_mm, all freed. */
+/* Off the cancel list and out of the command's pdu; everything freed. */
+static void gupnw_ready_free(struct gupnw_ready *rd)
+{
+	if (!list_empty(&rd->node)) {
+		spin_lock(&gupnw_ready_lock);
+		list_del(&rd->node);
+		spin_unlock(&gupnw_ready_lock);
+	}
+	if (rd->ioucmd)
+		gupnw_ready_pdu(rd->ioucmd)->ready = NULL;
+	gupnw_walk_free(rd->w);
+	mmput(rd->r.mm);
+	kfree(rd);
+}
+
+/* Complete the command: its answer written back if @in_mm. */
 static void gupnw_ready_end(struct gupnw_ready *rd, int ret, bool in_mm,
 			    unsigned int issue_flags)
 {
 	struct io_uring_cmd *ioucmd = rd->ioucmd;
 
-	spin_lock(&gupnw_ready_lock);
-	list_del(&rd->node);
-	spin_unlock(&gupnw_ready_lock);
 	if (in_mm)
 		ret = gupnw_probe_finish(u64_to_user_ptr(rd->args), &rd->a,
 					 rd->usize, &rd->r, ret);
-	gupnw_walk_free(rd->w);
-	mmput(rd->r.mm);
-	gupnw_ready_pdu(ioucmd)->ready = NULL;
-	kfree(rd);
+	gupnw_ready_free(rd);
 	gupnw_uring_cmd_done(ioucmd, ret, issue_flags);
 }
 
@@ -324,6 +333,7 @@ int gupnw_ready_issue(struct io_uring_cmd *ioucmd, u64 args,
 	rd = kzalloc(sizeof(*rd), GFP_KERNEL_ACCOUNT);
 	if (!rd)
 		return -ENOMEM;
+	INIT_LIST_HEAD(&rd->node);
 	ret = gupnw_ready_prepare(u64_to_user_ptr(args), &rd->a, &rd->usize,
 				  &rd->r);
 	if (ret) {
@@ -332,16 +342,16 @@ int gupnw_ready_issue(struct io_uring_cmd *ioucmd, u64 args,
 	}
 	/* another process's memory: its faults wait in a worker */
 	if (rd->r.mm != current->mm) {
-		ret = -EAGAIN;
-		goto out;
+		gupnw_ready_free(rd);
+		return -EAGAIN;
 	}
 	rd->r.noworker = true;
 	rd->r.cancel = &rd->cancel;
 	rd->r.max_holds = GUPNW_READY_STEP_HOLDS;
 	rd->w = gupnw_walk_new(&rd->r);
 	if (!rd->w) {
-		ret = -ENOMEM;
-		goto out;
+		gupnw_ready_free(rd);
+		return -ENOMEM;
 	}
 	rd->ioucmd = ioucmd;
 	rd->dev = ioucmd->file;
@@ -360,14 +370,7 @@ int gupnw_ready_issue(struct io_uring_cmd *ioucmd, u64 args,
 		return -EIOCBQUEUED;
 	}
 	/* to io-wq, from the start: nothing waits on rd */
-	spin_lock(&gupnw_ready_lock);
-	list_del(&rd->node);
-	spin_unlock(&gupnw_ready_lock);
-	gupnw_ready_pdu(ioucmd)->ready = NULL;
-out:
-	gupnw_walk_free(rd->w);
-	mmput(rd->r.mm);
-	kfree(rd);
+	gupnw_ready_free(rd);
 	return ret;
 }
 
